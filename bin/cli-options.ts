@@ -1,0 +1,156 @@
+import { hostname } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { LOG_LEVELS, type LogLevel } from '../src/logger.js';
+
+/** Everything the command line decides, validated once. */
+export interface CliConfig {
+  roles: string[];
+  transport: 'inproc' | 'ws' | 'redis';
+  listen: { host: string; port: number };
+  join: { host: string; port: number }[];
+  redisUrl: string | undefined;
+  clusterName: string;
+  clusterSecretFile: string | undefined;
+  nodeName: string;
+  bind: string;
+  port: number;
+  dataDir: string;
+  hosts: number;
+  logLevel: LogLevel;
+  strict: boolean;
+  hypervisor: 'simulator';
+  cpuCores: number;
+  cpuSpeed: number;
+  memory: number;
+  zone: string | undefined;
+  pod: string | undefined;
+  cluster: string | undefined;
+  joinTimeoutMs: number;
+  heartbeatProfile: 'default' | 'test';
+}
+
+export const ROLE_SETS: Record<string, string[]> = {
+  all: ['api', 'orchestrator', 'data', 'network', 'storage', 'compute', 'fabric-monitor', 'fabric-admin'],
+  management: ['api', 'orchestrator', 'data', 'network', 'storage', 'fabric-monitor', 'fabric-admin'],
+  compute: ['compute'],
+};
+export const COMPONENTS = [...ROLE_SETS.all!, 'echo'];
+
+function int(name: string, min: number, max: number) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}`);
+    return n;
+  };
+}
+
+export function parseHostPort(v: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(v.trim());
+  if (!m || Number(m[2]) > 65535) throw new InvalidArgumentError(`"${v}" is not host:port`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+function roles(v: string): string[] {
+  const set = ROLE_SETS[v];
+  if (set) return set;
+  const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = parts.filter((p) => !COMPONENTS.includes(p));
+  if (parts.length === 0 || bad.length > 0) {
+    throw new InvalidArgumentError(`unknown role ${bad.join(', ') || '(empty)'}; use all, management, compute or a comma list of ${COMPONENTS.join(', ')}`);
+  }
+  return parts;
+}
+
+function oneOf<T extends string>(name: string, values: readonly T[]) {
+  return (v: string): T => {
+    if (!values.includes(v as T)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}`);
+    return v as T;
+  };
+}
+
+export function buildProgram(): Command {
+  return new Command('cloudstackd')
+    .description('An Apache CloudStack-compatible cloud control plane. With no options: the all-in-one lab on 127.0.0.1:8080.')
+    .addOption(new Option('--role <role>', 'all, management, compute, or a comma list of components').default(ROLE_SETS.all, 'all').argParser(roles))
+    .addOption(new Option('--transport <kind>', 'how nodes talk: inproc (one process), ws or redis').default('inproc').argParser(oneOf('--transport', ['inproc', 'ws', 'redis'] as const)))
+    .addOption(new Option('--listen <host:port>', 'ws: address this node listens on (port 0 picks a free one)').default({ host: '127.0.0.1', port: 7070 }, '127.0.0.1:7070').argParser(parseHostPort))
+    .addOption(new Option('--join <host:port,...>', 'ws: seed nodes to join').default([], 'none').argParser((v) => v.split(',').filter(Boolean).map(parseHostPort)))
+    .addOption(new Option('--join-timeout <ms>', 'how long to try the seeds before giving up').default(10_000).argParser(int('--join-timeout', 100, 600_000)))
+    .addOption(new Option('--redis-url <url>', 'redis: redis:// or rediss:// URL (user and password for AUTH/ACL)'))
+    .addOption(new Option('--cluster-name <name>', 'nodes only join nodes of the same cluster name').default('cloudstack'))
+    .addOption(new Option('--cluster-secret-file <file>', 'ws/redis: file holding the shared cluster secret (required for ws and redis)'))
+    .addOption(new Option('--node-name <name>', 'this node\'s name (a compute node\'s host name in listHosts)').default(hostname(), 'the machine\'s hostname'))
+    .addOption(new Option('--bind <address>', 'API: address the HTTP API listens on').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'API: HTTP port (0 picks a free one)').default(8080).argParser(int('--port', 0, 65535)))
+    .addOption(new Option('--data-dir <dir>', 'where the database and credentials.json live').default('./data'))
+    .addOption(new Option('--hosts <n>', 'lab: number of simulated hypervisor hosts').default(4).argParser(int('--hosts', 0, 100_000)))
+    .addOption(new Option('--log-level <level>', 'debug, info, warn, error or silent').default('info').argParser(oneOf('--log-level', LOG_LEVELS)))
+    .addOption(new Option('--strict', 'encode every local message as if it crossed the wire (debugging)').default(false))
+    .addOption(new Option('--hypervisor <kind>', 'compute: hypervisor driver').default('simulator').argParser(oneOf('--hypervisor', ['simulator'] as const)))
+    .addOption(new Option('--cpu-cores <n>', 'compute: CPU cores this host offers').default(32).argParser(int('--cpu-cores', 1, 4096)))
+    .addOption(new Option('--cpu-speed <mhz>', 'compute: speed of one core, MHz').default(2400).argParser(int('--cpu-speed', 100, 100_000)))
+    .addOption(new Option('--memory <mib>', 'compute: memory this host offers, MiB').default(131_072).argParser(int('--memory', 128, 1 << 30)))
+    .addOption(new Option('--zone <name-or-id>', 'compute: zone to join (default: the first zone)'))
+    .addOption(new Option('--pod <name-or-id>', 'compute: pod to join (default: the zone\'s first pod)'))
+    .addOption(new Option('--cluster <name-or-id>', 'compute: cluster to join (default: the pod\'s first cluster)'))
+    .addOption(new Option('--heartbeat-profile <profile>', 'heartbeat and failure-detection timings: default or test (about 5x faster)').default('default').argParser(oneOf('--heartbeat-profile', ['default', 'test'] as const)))
+    .allowExcessArguments(false)
+    .configureHelp({ helpWidth: 140 })
+    .showHelpAfterError(false);
+}
+
+interface RawOptions {
+  role: string[]; transport: CliConfig['transport']; listen: CliConfig['listen']; join: CliConfig['join'];
+  joinTimeout: number; redisUrl?: string; clusterName: string; clusterSecretFile?: string; nodeName: string;
+  bind: string; port: number; dataDir: string; hosts: number; logLevel: LogLevel; strict: boolean;
+  hypervisor: 'simulator'; cpuCores: number; cpuSpeed: number; memory: number; zone?: string; pod?: string;
+  cluster?: string; heartbeatProfile: 'default' | 'test';
+}
+
+/** Checks combinations commander cannot; returns the problem in one line, or undefined. */
+export function checkCombination(c: CliConfig): string | undefined {
+  if (c.transport === 'inproc' && c.roles.length === 1 && c.roles[0] === 'compute') {
+    return '--role=compute needs --transport ws or redis: a compute node must reach a management node';
+  }
+  if (c.transport !== 'inproc' && c.clusterSecretFile === undefined) {
+    return `--transport ${c.transport} needs --cluster-secret-file: nodes prove they belong to the cluster with that secret`;
+  }
+  if (c.transport === 'redis' && c.redisUrl === undefined) return '--transport redis needs --redis-url';
+  if (c.redisUrl !== undefined && !/^rediss?:\/\//.test(c.redisUrl)) return '--redis-url must start with redis:// or rediss://';
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(c.clusterName)) return '--cluster-name must be 1-64 letters, digits, dots, dashes or underscores';
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(c.nodeName)) return '--node-name must be 1-128 letters, digits, dots, dashes or underscores';
+  return undefined;
+}
+
+export function toConfig(o: RawOptions): CliConfig {
+  return {
+    roles: o.role, transport: o.transport, listen: o.listen, join: o.join, joinTimeoutMs: o.joinTimeout,
+    redisUrl: o.redisUrl, clusterName: o.clusterName, clusterSecretFile: o.clusterSecretFile, nodeName: o.nodeName,
+    bind: o.bind, port: o.port, dataDir: o.dataDir, hosts: o.hosts, logLevel: o.logLevel, strict: o.strict,
+    hypervisor: o.hypervisor, cpuCores: o.cpuCores, cpuSpeed: o.cpuSpeed, memory: o.memory, zone: o.zone, pod: o.pod,
+    cluster: o.cluster, heartbeatProfile: o.heartbeatProfile,
+  };
+}
+
+/** Parses argv; on a bad option prints one line to stderr and exits 2. */
+export function parseCli(argv: string[]): CliConfig {
+  const program = buildProgram();
+  program.exitOverride();
+  program.configureOutput({ writeErr: () => undefined });
+  try {
+    program.parse(argv);
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number; message?: string };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') process.exit(0);
+    process.stderr.write(`cloudstackd: ${String(e.message ?? err).replace(/^error: /, '').split('\n')[0]}\n`);
+    process.exit(2);
+  }
+  const config = toConfig(program.opts<RawOptions>());
+  const problem = checkCombination(config);
+  if (problem !== undefined) {
+    process.stderr.write(`cloudstackd: ${problem}\n`);
+    process.exit(2);
+  }
+  return config;
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { createLogger } from '../src/logger.js';
+import { Node } from '../src/node.js';
+import { createTransport } from '../transports/create-transport.js';
+import { parseCli, type CliConfig } from './cli-options.js';
+import { STARTERS, type Started } from './components.js';
+
+function readSecret(config: CliConfig): Buffer | undefined {
+  if (config.clusterSecretFile === undefined) return undefined;
+  try {
+    const secret = readFileSync(config.clusterSecretFile);
+    if (secret.length < 16) throw new Error('the secret must be at least 16 bytes');
+    return secret;
+  } catch (err) {
+    fatal(`cannot use --cluster-secret-file ${config.clusterSecretFile}: ${(err as Error).message}`);
+  }
+}
+
+function fatal(message: string, code = 1): never {
+  process.stderr.write(`cloudstackd: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const config = parseCli(process.argv);
+  const log = createLogger(config.logLevel);
+  const transport = await createTransport({
+    kind: config.transport, nodeId: config.nodeName, clusterName: config.clusterName, clusterSecret: readSecret(config),
+    listen: config.listen, redisUrl: config.redisUrl, logger: log,
+  });
+  const node = new Node({ nodeId: config.nodeName, transport, logger: log, strict: config.strict });
+  await node.start();
+  const started: Started[] = [];
+  for (const role of config.roles) {
+    const starter = STARTERS[role];
+    if (starter === undefined) {
+      log.warn('component not available in this version; skipped', { component: role });
+      continue;
+    }
+    started.push(await starter({ node, config, log }));
+  }
+  log.info('node started', { id: node.id, roles: config.roles.join(','), transport: transport.kind, address: transport.address() ?? '' });
+  process.stdout.write(`ready node=${node.id} transport=${transport.kind} address=${transport.address() ?? ''}\n`);
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    for (const s of started.reverse()) await s.stop().catch((err: unknown) => log.warn('component stop failed', { component: s.name, error: String(err) }));
+    await node.stop();
+    log.info('stopped');
+    process.exitCode = 0;
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  // Real timers are unref()'d, so keep the process alive until a signal arrives.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  process.once('SIGINT', () => clearInterval(keepAlive));
+  process.once('SIGTERM', () => clearInterval(keepAlive));
+}
+
+main().catch((err: unknown) => fatal((err as Error).message ?? String(err)));
