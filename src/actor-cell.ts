@@ -8,6 +8,7 @@ import { RingQueue } from './queue.js';
 import { RestartPolicy } from './supervision.js';
 import type { SystemInternals } from './system-internals.js';
 import { createContext } from './actor-context.js';
+import type { Runnable } from './dispatcher.js';
 
 /** A message in a mailbox. All fields are always present so the object shape stays monomorphic. */
 export interface Msg {
@@ -33,7 +34,7 @@ const TERMINATED = '$terminated';
  * The runtime side of one actor: its mailbox, the one-message-at-a-time loop, lifecycle hooks and
  * what happens when it fails. Handlers never see this object; they get an ActorContext.
  */
-export class ActorCell<S = unknown> {
+export class ActorCell<S = unknown> implements Runnable {
   readonly children = new Map<string, ActorCell>();
   readonly watchers = new Set<ActorCell>();
   readonly ctx: ActorContext<S>;
@@ -122,24 +123,23 @@ export class ActorCell<S = unknown> {
   private schedule(): void {
     if (this.scheduled || this.busy || this.status !== 'running' || this.queue.length === 0) return;
     this.scheduled = true;
-    queueMicrotask(this.run);
+    this.system.dispatcher.schedule(this);
   }
 
-  private readonly run = (): void => {
+  /** Called by the dispatcher: handles up to `throughput` messages, then lets other actors run. */
+  runSome(): number {
     this.scheduled = false;
     let n = 0;
     while (this.status === 'running' && !this.busy) {
       const msg = this.queue.shift();
-      if (msg === undefined) return;
+      if (msg === undefined) return n;
       if (this.waiters.length > 0) this.admitWaiter();
       this.invoke(msg);
-      if (++n >= this.mailbox.throughput && this.queue.length > 0) {
-        this.scheduled = true;
-        setImmediate(this.run);
-        return;
-      }
+      if (++n >= this.mailbox.throughput) break;
     }
-  };
+    this.schedule();
+    return n;
+  }
 
   private admitWaiter(): void {
     const w = this.waiters.shift();

@@ -14,6 +14,7 @@ import type { Protocol } from './protocol.js';
 import { LocalRef, RemoteRef, type RefHost } from './refs.js';
 import type { SystemInternals } from './system-internals.js';
 import { WatchRegistry } from './watch-registry.js';
+import { Dispatcher } from './dispatcher.js';
 
 export interface ActorSystemOptions {
   /** This node's id; addresses of local actors carry it. */
@@ -51,6 +52,7 @@ export class ActorSystem implements SystemInternals, RefHost {
   readonly pending: PendingAsks;
   readonly deadLetters: DeadLetterBuffer;
   readonly watches: WatchRegistry;
+  readonly dispatcher = new Dispatcher();
   private readonly cells = new Map<string, ActorCell>();
   private readonly nextId = createIdGenerator();
   private outbound: Outbound | undefined;

@@ -54,6 +54,8 @@ export class PendingAsks {
   private size = 0;
   private lastSlot: number;
   private timer: TimerHandle | undefined;
+  private cachedSlot = -1;
+  private cachedBucket: Set<PendingAsk> | undefined;
 
   constructor(private readonly clock: Clock, private readonly options: PendingAsksOptions) {
     this.lastSlot = Math.floor(clock.now() / options.resolutionMs);
@@ -70,8 +72,11 @@ export class PendingAsks {
     const deadline = this.clock.now() + timeoutMs;
     const p = new PendingAsk(this, deadline, description);
     const slot = Math.ceil(deadline / this.options.resolutionMs);
-    let bucket = this.buckets.get(slot);
+    // Asks created together share a slot: remembering the last one skips the map lookup.
+    let bucket = slot === this.cachedSlot ? this.cachedBucket : this.buckets.get(slot);
     if (bucket === undefined) { bucket = new Set(); this.buckets.set(slot, bucket); }
+    this.cachedSlot = slot;
+    this.cachedBucket = bucket;
     bucket.add(p);
     p.bucket = bucket;
     this.size++;
@@ -130,6 +135,7 @@ export class PendingAsks {
     const bucket = this.buckets.get(slot);
     if (bucket === undefined) return;
     this.buckets.delete(slot);
+    if (slot === this.cachedSlot) { this.cachedSlot = -1; this.cachedBucket = undefined; }
     for (const p of bucket) {
       p.bucket = undefined;
       p.reject(new TimeoutError(`ask ${p.description} got no reply before its deadline`));

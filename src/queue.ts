@@ -7,8 +7,14 @@ export class RingQueue<T> {
   private head = 0;
   private count = 0;
 
+  private mask: number;
+
+  /** `initialCapacity` is rounded up to a power of two so indexes wrap with a mask. */
   constructor(initialCapacity = 16) {
-    this.items = new Array<T | undefined>(initialCapacity);
+    let cap = 4;
+    while (cap < initialCapacity) cap *= 2;
+    this.items = new Array<T | undefined>(cap);
+    this.mask = cap - 1;
   }
 
   get length(): number {
@@ -17,7 +23,7 @@ export class RingQueue<T> {
 
   push(item: T): void {
     if (this.count === this.items.length) this.grow();
-    this.items[(this.head + this.count) % this.items.length] = item;
+    this.items[(this.head + this.count) & this.mask] = item;
     this.count++;
   }
 
@@ -25,7 +31,7 @@ export class RingQueue<T> {
     if (this.count === 0) return undefined;
     const item = this.items[this.head];
     this.items[this.head] = undefined;
-    this.head = (this.head + 1) % this.items.length;
+    this.head = (this.head + 1) & this.mask;
     this.count--;
     return item;
   }
@@ -42,8 +48,9 @@ export class RingQueue<T> {
 
   private grow(): void {
     const next = new Array<T | undefined>(this.items.length * 2);
-    for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) % this.items.length];
+    for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) & this.mask];
     this.items = next;
+    this.mask = next.length - 1;
     this.head = 0;
   }
 }
