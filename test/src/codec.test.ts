@@ -33,6 +33,7 @@ function normalise(e: Envelope): Envelope {
   for (const k of Object.keys(out) as (keyof Envelope)[]) if (out[k] === undefined) delete out[k];
   const plain = (v: unknown): unknown => {
     if (v instanceof Uint8Array) return { bytes: [...v] };
+    if (Object.is(v, -0)) return 0; // msgpack has no negative zero integer: -0 travels as 0
     if (Array.isArray(v)) return v.map(plain);
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
     return v;
