@@ -1,0 +1,103 @@
+import type { WebSocket } from 'ws';
+import type { TimerHandle } from '../../src/clock.js';
+import { CLOSE } from './close-codes.js';
+import {
+  HANDSHAKE_VERSION, HandshakeRefusal, newNonce, parseHandshake, signWelcome, verifyHello,
+  type Challenge, type Hello, type NonceBook,
+} from './handshake.js';
+import type { ResolvedWsOptions } from './options.js';
+
+/** What the accepting side of a handshake needs from its transport. */
+export interface ServerHandshakeHost {
+  readonly opts: ResolvedWsOptions;
+  readonly epoch: string;
+  readonly nonces: NonceBook;
+  /** The tie-break, decided at the instant the hello is verified. */
+  decide(hello: Hello): 'accept' | 'duplicate';
+  /** The peer is authenticated and the welcome sent: install the connection (synchronously). */
+  accepted(ws: WebSocket, hello: Hello, remote: string): void;
+  /** The handshake was refused: count it and say why in the log. */
+  refused(remote: string, claimedNode: string | undefined, reason: string): void;
+  timedOut(remote: string): void;
+  /** The handshake ended one way or another (frees its slot). */
+  finished(handle: IncomingHandshake): void;
+}
+
+/**
+ * The accepting side: sends a challenge with a fresh single-use nonce, verifies the hello (cluster,
+ * timestamp, nonce, HMAC), answers with its own proof in the welcome, and hands the socket over.
+ */
+export class IncomingHandshake {
+  private readonly nonce = newNonce();
+  private readonly timer: TimerHandle;
+  private done = false;
+
+  constructor(private readonly ws: WebSocket, private readonly remote: string, private readonly host: ServerHandshakeHost) {
+    const o = host.opts;
+    this.timer = o.clock.setTimeout(this.onTimeout, o.handshakeTimeoutMs);
+    ws.on('message', this.onMessage);
+    ws.on('close', this.onClose);
+    ws.on('error', this.onError);
+    const challenge: Challenge = {
+      t: 'challenge', v: HANDSHAKE_VERSION, cluster: o.clusterName, node: o.nodeId, epoch: host.epoch,
+      nonce: this.nonce, ts: o.clock.now(),
+    };
+    ws.send(JSON.stringify(challenge));
+  }
+
+  /** Cuts a handshake in progress (the transport is stopping). */
+  abort(): void {
+    if (this.end()) this.ws.terminate();
+  }
+
+  private end(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.timer.cancel();
+    this.ws.off('message', this.onMessage);
+    this.ws.off('close', this.onClose);
+    this.host.finished(this);
+    return true;
+  }
+
+  private readonly onMessage = (data: Buffer, isBinary: boolean): void => {
+    if (!this.end()) return;
+    const o = this.host.opts;
+    let hello: Hello | undefined;
+    try {
+      hello = parseHandshake(data, isBinary, 'hello') as Hello;
+      verifyHello(hello, { secret: o.secret, cluster: o.clusterName, self: o.nodeId, now: o.clock.now(), maxSkewMs: o.maxClockSkewMs }, this.nonce, this.host.nonces);
+    } catch (err) {
+      if (!(err instanceof HandshakeRefusal)) throw err;
+      this.host.refused(this.remote, hello?.node, err.reason);
+      this.ws.close(CLOSE.AUTH_FAILED, err.reason.slice(0, 120));
+      return;
+    }
+    const dup = this.host.decide(hello) === 'duplicate';
+    this.ws.send(JSON.stringify(signWelcome(o.secret, {
+      t: 'welcome', v: HANDSHAKE_VERSION, cluster: o.clusterName, node: o.nodeId, to: hello.node, epoch: this.host.epoch,
+      nonce: this.nonce, cnonce: hello.cnonce, ts: o.clock.now(), dup,
+    })));
+    if (dup) {
+      this.ws.close(CLOSE.DUPLICATE, 'duplicate connection: the one dialed by the lower node id is kept');
+      return;
+    }
+    this.ws.off('error', this.onError);
+    this.host.accepted(this.ws, hello, this.remote);
+  };
+
+  private readonly onTimeout = (): void => {
+    if (!this.end()) return;
+    this.host.timedOut(this.remote);
+    this.ws.close(CLOSE.HANDSHAKE_TIMEOUT, 'handshake timeout');
+    this.host.opts.clock.setTimeout(() => this.ws.terminate(), this.host.opts.closeTimeoutMs);
+  };
+
+  private readonly onClose = (): void => {
+    this.end();
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.host.opts.log.debug('incoming connection error during the handshake', { remote: this.remote, error: err.message });
+  };
+}

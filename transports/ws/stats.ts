@@ -1,0 +1,35 @@
+import { emptyStats, type TransportStats } from '../../src/transport.js';
+
+/** The ws transport's counters: the common ones plus its own. */
+export interface WsStats extends TransportStats {
+  /** Connections re-established within the grace period (the peer was never declared down). */
+  reconnects: number;
+  /** Times a peer's socket buffer crossed the high-water mark. */
+  backpressureEvents: number;
+  /** Envelopes refused with BackPressureError. */
+  backpressureRejects: number;
+  /** Connections dropped because the peer stayed silent for two ping intervals. */
+  livenessTimeouts: number;
+  /** Incoming connections that did not complete the handshake in time. */
+  handshakeTimeouts: number;
+  /** Incoming frames over maxFrameBytes (closed with 1009; also counted in decodeErrors). */
+  framesTooLarge: number;
+  /** Connections closed by the tie-break or replaced by a newer one from the same peer. */
+  duplicateConnections: number;
+  /** Envelopes whose sender node id was not the authenticated peer's (dropped). */
+  misaddressed: number;
+  /** Dials whose handshake this node's peer refused (the peer counts it in its authFailures). */
+  refusedByPeer: number;
+  /** Handshakes completed, both directions. */
+  connectionsEstablished: number;
+  /** Bytes of frames held for peers right now (a gauge, not a counter). */
+  heldBytes: number;
+}
+
+export function emptyWsStats(): WsStats {
+  return {
+    ...emptyStats(), reconnects: 0, backpressureEvents: 0, backpressureRejects: 0, livenessTimeouts: 0,
+    handshakeTimeouts: 0, framesTooLarge: 0, duplicateConnections: 0, misaddressed: 0, refusedByPeer: 0,
+    connectionsEstablished: 0, heldBytes: 0,
+  };
+}
