@@ -69,6 +69,26 @@ export const PAGING_PARAMS: readonly ParamDef[] = [
   { name: 'pagesize', type: 'integer', description: 'The number of rows per page; -1 for all rows; needs page' },
 ];
 
+/**
+ * The scope parameters of CloudStack's domain-scoped lists (BaseListDomainResourcesCmd and its
+ * account/project descendants), for handlers to spread into their params. Their meaning (listall
+ * defaults to false: only the caller's own resources) is the handler's to apply.
+ */
+export const DOMAIN_LIST_PARAMS: readonly ParamDef[] = [
+  {
+    name: 'listall', type: 'boolean',
+    description: "If set to false, list only resources belonging to the command's caller; if set to true, list resources " +
+      'that the caller is authorized to see. Default value is false',
+  },
+  { name: 'domainid', type: 'uuid', description: 'list only resources belonging to the domain specified' },
+  {
+    name: 'isrecursive', type: 'boolean',
+    description: 'defaults to false, but if true, lists all resources from the parent specified by the domainId till leaves.',
+  },
+  { name: 'account', type: 'string', description: 'list resources by account. Must be used with the domainId parameter.' },
+  { name: 'projectid', type: 'uuid', description: 'list objects by project' },
+];
+
 const PARAM_TYPES: ReadonlySet<ParamType> = new Set(['string', 'uuid', 'integer', 'long', 'boolean', 'date', 'list', 'map']);
 const LIST_ITEM_TYPES: ReadonlySet<ListItemType> = new Set(['string', 'uuid', 'integer', 'long']);
 const ACCESS: ReadonlySet<Access> = new Set(['admin', 'domainadmin', 'user', 'anonymous']);

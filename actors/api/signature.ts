@@ -105,7 +105,7 @@ const ALL_ENCODINGS: readonly EncodingVariant[] = [
 ];
 const ALL_SORTS: readonly SortVariant[] = ['name', 'lowername', 'pair'];
 
-/** Every distinct canonical string accepted for these parameters (just the Java one unless lenient). */
+/** Every distinct canonical string accepted for these parameters, the Java one first (just it unless lenient). */
 export function candidateCanonicals(params: readonly ParamPair[], lenient: boolean): string[] {
   const first = canonicalString(params);
   if (!lenient) return [first];
@@ -117,8 +117,9 @@ export function candidateCanonicals(params: readonly ParamPair[], lenient: boole
 }
 
 /**
- * True when `signature` is the HMAC of one of the accepted canonical strings. Every candidate is
- * compared (no early exit) so the time taken does not say which variant matched.
+ * True when `signature` is the HMAC of an accepted canonical string. Each comparison is constant-time;
+ * the Java form is tried first and the client variants only when it does not match (which variant
+ * matched is no secret, so stopping at a match leaks nothing).
  */
 export function verifySignature(
   params: readonly ParamPair[],
@@ -127,11 +128,10 @@ export function verifySignature(
   lenient = true,
 ): boolean {
   const unsigned = params.filter(([n]) => !isSignatureName(n));
-  let ok = false;
-  for (const canonical of candidateCanonicals(unsigned, lenient)) {
-    if (constantTimeEqual(hmacSignature(canonical, secretKey), signature)) ok = true;
-  }
-  return ok;
+  const java = canonicalString(unsigned);
+  if (constantTimeEqual(hmacSignature(java, secretKey), signature)) return true;
+  if (!lenient) return false;
+  return candidateCanonicals(unsigned, true).slice(1).some((c) => constantTimeEqual(hmacSignature(c, secretKey), signature));
 }
 
 export interface ExpiryOptions {

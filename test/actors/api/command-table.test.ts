@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { SimulatedClock } from '../../../src/clock.js';
 import { ConfigError, InternalError } from '../../../src/errors.js';
-import { createCommandTable, defineCommand, roleAllows, type HandledCommand } from '../../../actors/api/command-table.js';
+import { DOMAIN_LIST_PARAMS, createCommandTable, defineCommand, roleAllows, type HandledCommand } from '../../../actors/api/command-table.js';
 import { buildCommandTable } from '../../../actors/api/http-server.js';
 import { ADMIN, USER, fakeCommands } from './fixtures.js';
 
@@ -16,6 +16,10 @@ describe('api/command-table', () => {
     expect(def.responseName).to.equal('listthingsresponse');
     expect(def.params.map((p) => p.name)).to.deep.equal(['id', 'keyword', 'page', 'pagesize']);
     expect(Object.isFrozen(def)).to.equal(true);
+    const scoped = defineCommand({
+      name: 'listVolumes', description: 'd', isAsync: false, access: 'user', paged: true, params: DOMAIN_LIST_PARAMS, handler: ok,
+    });
+    expect(scoped.params.map((p) => p.name)).to.deep.equal(['listall', 'domainid', 'isrecursive', 'account', 'projectid', 'keyword', 'page', 'pagesize']);
   });
 
   it('refuses malformed declarations at start-up, naming the problem', () => {

@@ -30,10 +30,11 @@ describe('api/http-server', function () {
   let server: ApiServer;
   let port: number;
   let slow: Gate;
-  const clock = new SimulatedClock(NOW);
+  let clock: SimulatedClock;
 
   beforeEach(async () => {
     slow = gate();
+    clock = new SimulatedClock(NOW);
     const slowCommand = defineCommand({
       name: 'slowCommand', description: 'waits for the test', isAsync: false, access: 'user', params: [],
       handler: async () => {
@@ -324,6 +325,15 @@ describe('api/http-server', function () {
       await closing;
       expect(closed).to.equal(true);
       await httpCall(port, { path: '/client/api' }).then(() => expect.fail('server should be closed'), (e: NodeJS.ErrnoException) => expect(e.code).to.equal('ECONNREFUSED'));
+    });
+
+    it('bounds a graceful close: after closeTimeoutMs the remaining connections are cut', async () => {
+      const inFlight = get({ command: 'slowCommand', response: 'json' }).then(() => 'answered', (e: NodeJS.ErrnoException) => e.code);
+      await slow.entered;
+      const closing = server.close();
+      clock.advance(10_000); // limits.closeTimeoutMs default
+      await closing;
+      expect(await inFlight).to.equal('ECONNRESET');
     });
 
     it('reports a port in use as a ConfigError naming the port', async () => {
