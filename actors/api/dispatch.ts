@@ -8,7 +8,7 @@ import type { Logger } from '../../src/logger.js';
 import {
   authenticateApiKey, checkSession, clearedSessionCookies, login, logout, sessionCookies, type AuthOptions,
 } from './auth.js';
-import { roleAllows, type CommandDefinition, type CommandTable, type HandledCommand } from './command-table.js';
+import { roleAllows, type CommandDefinition, type CommandTable, type HandledCommand, type SessionCommand } from './command-table.js';
 import { ApiError, ApiErrorCode, mapError, UNAUTHORIZED_TEXT } from './error-map.js';
 import { errorPayload, renderEnvelope, responseFormat, resultPayload, type ResponseFormat } from './envelope.js';
 import { checkControlCharacters, coerceParams, lookupParam, resolvePage, shorten, unpackParams } from './params.js';
@@ -76,26 +76,50 @@ function headerSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, MAX_DESCRIPTION);
 }
 
-export function createDispatcher(o: DispatcherOptions): Dispatcher {
-  function render(status: number, format: ResponseFormat, name: string, payload: ResponseObject,
+/** The request pipeline; one per server. */
+class ApiDispatcher implements Dispatcher {
+  constructor(private readonly o: DispatcherOptions) {}
+
+  async dispatch(req: ApiRequest): Promise<ApiReply> {
+    const format = responseFormat(lookupParam(req.pairs, 'response'));
+    const name = lookupParam(req.pairs, 'command');
+    const def = name === undefined ? undefined : this.o.table.get(name);
+    let caller: Caller | undefined;
+    try {
+      if (def?.session !== undefined) return await this.sessionCommand(def, req, format);
+      caller = await this.authenticate(req, name, def);
+      return await this.run(def as HandledCommand, caller, req, format);
+    } catch (err) {
+      return this.renderError(err, def, format, caller, req.requestId);
+    }
+  }
+
+  reject(pairs: readonly ParamPair[], err: ApiError): ApiReply {
+    const format = responseFormat(lookupParam(pairs, 'response'));
+    const name = lookupParam(pairs, 'command');
+    return this.renderError(err, name === undefined ? undefined : this.o.table.get(name), format, undefined, '');
+  }
+
+  private render(status: number, format: ResponseFormat, name: string, payload: ResponseObject,
     headers: Record<string, string | readonly string[]> = {}): ApiReply {
-    const { contentType, body } = renderEnvelope(format, name, payload, o.cloudStackVersion);
+    const { contentType, body } = renderEnvelope(format, name, payload, this.o.cloudStackVersion);
     return { status, contentType, body, headers };
   }
 
-  function renderError(err: unknown, def: CommandDefinition | undefined, format: ResponseFormat,
+  private renderError(err: unknown, def: CommandDefinition | undefined, format: ResponseFormat,
     caller: Caller | undefined, requestId: string): ApiReply {
     const mapped = mapError(err, { callerIsAdmin: caller?.role === 'admin' });
     if (mapped.unexpected) {
-      o.logger.error('api: command failed unexpectedly', { requestId, command: def?.name, error: err instanceof Error ? err.stack : String(err) });
+      this.o.logger.error('api: command failed unexpectedly', { requestId, command: def?.name, error: err instanceof Error ? err.stack : String(err) });
     }
     const b = mapped.body;
     // UNSUPPORTED_ACTION errors, and errors for commands nobody knows, answer as `errorresponse`.
     const name = def === undefined || b.errorcode === ApiErrorCode.UNSUPPORTED_ACTION_ERROR ? ERROR_RESPONSE : def.responseName;
-    return render(b.errorcode, format, name, errorPayload(b), { 'X-Description': headerSafe(b.errortext) });
+    return this.render(b.errorcode, format, name, errorPayload(b), { 'X-Description': headerSafe(b.errortext) });
   }
 
-  async function authenticate(req: ApiRequest, name: string | undefined, def: CommandDefinition | undefined): Promise<Caller | undefined> {
+  private async authenticate(req: ApiRequest, name: string | undefined, def: CommandDefinition | undefined): Promise<Caller | undefined> {
+    const o = this.o;
     const s = checkSession(req.cookies, req.pairs, o.sessions, o.auth.sessionKeyCheck);
     if (s.kind === 'invalid') throw new ApiError(ApiErrorCode.UNAUTHORIZED, 'unable to verify user credentials', { cserrorcode: null });
     let caller: Caller | undefined;
@@ -117,18 +141,19 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     return caller;
   }
 
-  async function run(def: HandledCommand, caller: Caller | undefined, req: ApiRequest, format: ResponseFormat): Promise<ApiReply> {
+  private async run(def: HandledCommand, caller: Caller | undefined, req: ApiRequest, format: ResponseFormat): Promise<ApiReply> {
     const params = parseParams(def, req.pairs);
-    const page = def.paged ? resolvePage(params, o.maxPageSize) : undefined;
-    const base = { caller, params, clock: o.clock, requestId: req.requestId };
+    const page = def.paged ? resolvePage(params, this.o.maxPageSize) : undefined;
+    const base = { caller, params, clock: this.o.clock, requestId: req.requestId };
     const result = await def.invoke(page === undefined ? base : { ...base, page });
-    const payload = resultPayload(result, { objectName: def.objectName, successAsString: o.successAsString });
-    return render(200, format, def.responseName, payload);
+    const payload = resultPayload(result, { objectName: def.objectName, successAsString: this.o.successAsString });
+    return this.render(200, format, def.responseName, payload);
   }
 
-  async function sessionCommand(def: CommandDefinition & { session: 'login' | 'logout' }, req: ApiRequest, format: ResponseFormat): Promise<ApiReply> {
+  private async sessionCommand(def: SessionCommand, req: ApiRequest, format: ResponseFormat): Promise<ApiReply> {
+    const o = this.o;
     if (def.session === 'logout') {
-      return render(200, format, def.responseName, logout(req.cookies, o.sessions), { 'Set-Cookie': clearedSessionCookies() });
+      return this.render(200, format, def.responseName, logout(req.cookies, o.sessions), { 'Set-Cookie': clearedSessionCookies() });
     }
     if (req.method !== 'POST') throw new ApiError(ApiErrorCode.METHOD_NOT_ALLOWED, 'Please use HTTP POST to authenticate using this API');
     const params = parseParams(def, req.pairs);
@@ -136,27 +161,10 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     const previous = req.cookies.get('JSESSIONID');
     if (previous !== undefined) o.sessions.delete(previous.split('.')[0]!);
     const outcome = await login(params, o.credentials, o.sessions);
-    return render(200, format, def.responseName, outcome.payload, { 'Set-Cookie': sessionCookies(outcome.session) });
+    return this.render(200, format, def.responseName, outcome.payload, { 'Set-Cookie': sessionCookies(outcome.session) });
   }
+}
 
-  return {
-    async dispatch(req) {
-      const format = responseFormat(lookupParam(req.pairs, 'response'));
-      const name = lookupParam(req.pairs, 'command');
-      const def = name === undefined ? undefined : o.table.get(name);
-      let caller: Caller | undefined;
-      try {
-        if (def?.session !== undefined) return await sessionCommand(def, req, format);
-        caller = await authenticate(req, name, def);
-        return await run(def as HandledCommand, caller, req, format);
-      } catch (err) {
-        return renderError(err, def, format, caller, req.requestId);
-      }
-    },
-    reject(pairs, err) {
-      const format = responseFormat(lookupParam(pairs, 'response'));
-      const name = lookupParam(pairs, 'command');
-      return renderError(err, name === undefined ? undefined : o.table.get(name), format, undefined, '');
-    },
-  };
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  return new ApiDispatcher(options);
 }
