@@ -30,6 +30,8 @@ export interface ConnectionInfo {
   epoch: string;
   /** Remote socket address, for log lines. */
   remote: string;
+  localPort: number;
+  remotePort: number;
 }
 
 // One options object for every send: no per-frame allocation on the hot path.
@@ -46,6 +48,8 @@ export class WsConnection {
   readonly outgoing: boolean;
   readonly epoch: string;
   readonly remote: string;
+  readonly localPort: number;
+  readonly remotePort: number;
   /** Socket buffer above the high-water mark; cleared when the frame that crossed it is written out. */
   pressured = false;
   closed = false;
@@ -58,6 +62,8 @@ export class WsConnection {
     this.outgoing = info.outgoing;
     this.epoch = info.epoch;
     this.remote = info.remote;
+    this.localPort = info.localPort;
+    this.remotePort = info.remotePort;
     this.closedPromise = new Promise((resolve) => ws.once('close', () => resolve()));
     ws.on('message', this.onMessage);
     ws.on('pong', this.onHeard);

@@ -46,6 +46,8 @@ const zeroMask = (mask: Buffer): void => { mask.fill(0); };
  */
 export class OutgoingHandshake {
   peerId: string | undefined;
+  localPort = 0;
+  remotePort = 0;
   private readonly ws: WebSocket;
   private readonly timer: TimerHandle;
   private readonly cnonce = newNonce();
@@ -67,6 +69,10 @@ export class OutgoingHandshake {
     this.ws.on('message', this.onMessage);
     this.ws.on('close', this.onClose);
     this.ws.on('error', this.onError);
+    this.ws.once('upgrade', (res) => {
+      this.localPort = res.socket.localPort ?? 0;
+      this.remotePort = res.socket.remotePort ?? 0;
+    });
   }
 
   /** True once the server has named itself: the dial reached a live node. */

@@ -5,6 +5,7 @@ import {
   HANDSHAKE_VERSION, HandshakeRefusal, newNonce, parseHandshake, signWelcome, verifyHello,
   type Challenge, type Hello, type NonceBook,
 } from './handshake.js';
+import type { SocketEnds } from './listener.js';
 import type { ResolvedWsOptions } from './options.js';
 
 /** What the accepting side of a handshake needs from its transport. */
@@ -15,7 +16,7 @@ export interface ServerHandshakeHost {
   /** The tie-break, decided at the instant the hello is verified. */
   decide(hello: Hello): 'accept' | 'duplicate';
   /** The peer is authenticated and the welcome sent: install the connection (synchronously). */
-  accepted(ws: WebSocket, hello: Hello, remote: string): void;
+  accepted(ws: WebSocket, hello: Hello, ends: SocketEnds): void;
   /** The handshake was refused: count it and say why in the log. */
   refused(remote: string, claimedNode: string | undefined, reason: string): void;
   timedOut(remote: string): void;
@@ -32,7 +33,10 @@ export class IncomingHandshake {
   private readonly timer: TimerHandle;
   private done = false;
 
-  constructor(private readonly ws: WebSocket, private readonly remote: string, private readonly host: ServerHandshakeHost) {
+  private readonly remote: string;
+
+  constructor(private readonly ws: WebSocket, private readonly ends: SocketEnds, private readonly host: ServerHandshakeHost) {
+    this.remote = ends.remote;
     const o = host.opts;
     this.timer = o.clock.setTimeout(this.onTimeout, o.handshakeTimeoutMs);
     ws.on('message', this.onMessage);
@@ -83,7 +87,7 @@ export class IncomingHandshake {
       return;
     }
     this.ws.off('error', this.onError);
-    this.host.accepted(this.ws, hello, this.remote);
+    this.host.accepted(this.ws, hello, this.ends);
   };
 
   private readonly onTimeout = (): void => {

@@ -9,10 +9,19 @@ import { serverTlsOptions } from './tls.js';
 export interface Listener {
   /** The address peers dial, e.g. ws://127.0.0.1:7070. */
   address: string;
+  /** The port actually bound (differs from the option when it was 0). */
+  port: number;
   close(): Promise<void>;
 }
 
-export type OnConnection = (ws: WebSocket, remote: string) => void;
+/** The sockets' ends, for log lines and for telling connections apart. */
+export interface SocketEnds {
+  remote: string;
+  localPort: number;
+  remotePort: number;
+}
+
+export type OnConnection = (ws: WebSocket, ends: SocketEnds) => void;
 export type OnTlsRefusal = (remote: string, reason: string) => void;
 
 function formatHost(host: string): string {
@@ -48,7 +57,8 @@ export async function listen(o: ResolvedWsOptions, onConnection: OnConnection, o
   server.on('request', (_req, res) => { res.writeHead(426, { 'content-type': 'text/plain' }).end('cloudstackd: WebSocket upgrade required\n'); });
   const wss = new WebSocketServer({ server, maxPayload: o.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-    onConnection(ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`);
+    const s = req.socket;
+    onConnection(ws, { remote: `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`, localPort: s.localPort ?? 0, remotePort: s.remotePort ?? 0 });
   });
   wss.on('error', () => { /* errors of the http server are reported by listen() below */ });
   await new Promise<void>((resolve, reject) => {
@@ -61,6 +71,7 @@ export async function listen(o: ResolvedWsOptions, onConnection: OnConnection, o
   const address = o.advertiseAddress ?? `${o.tls ? 'wss' : 'ws'}://${formatHost(o.host)}:${bound.port}`;
   return {
     address,
+    port: bound.port,
     close: () => new Promise<void>((resolve) => {
       wss.close();
       server.close(() => resolve());

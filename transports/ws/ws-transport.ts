@@ -9,10 +9,23 @@ import { WsConnection, type ConnectionContext } from './connection.js';
 import { OutgoingHandshake, type ClientHandshakeHost, type DialOutcome } from './handshake-client.js';
 import { IncomingHandshake, type ServerHandshakeHost } from './handshake-server.js';
 import { NonceBook, type Hello } from './handshake.js';
-import { listen, normalizeAddress, type Listener } from './listener.js';
+import { listen, normalizeAddress, type Listener, type SocketEnds } from './listener.js';
 import { resolveWsOptions, type ResolvedWsOptions, type WsTransportOptions } from './options.js';
 import { PeerLink, type LinkHost } from './peer-link.js';
 import { emptyWsStats, type WsStats } from './stats.js';
+
+/** One connection in use, as connections() reports it. */
+export interface ConnectionSummary {
+  peer: string;
+  /** 'out' when this node dialed it. */
+  direction: 'in' | 'out';
+  localPort: number;
+  remotePort: number;
+  /** Bytes waiting in the socket. */
+  bufferedAmount: number;
+  /** Bytes of frames held by this transport for the peer (congestion). */
+  heldBytes: number;
+}
 
 interface DialWaiter {
   resolve(id: string): void;
@@ -62,7 +75,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
   async start(handlers: TransportHandlers): Promise<void> {
     if (this.running) throw new StoppedError(`ws transport of ${this.nodeId} is already started`);
     this.epoch = randomId(16);
-    this.listener = await listen(this.opts, (ws, remote) => this.onIncoming(ws, remote), (remote, reason) => this.refused(remote, undefined, `TLS: ${reason}`));
+    this.listener = await listen(this.opts, (ws, ends) => this.onIncoming(ws, ends), (remote, reason) => this.refused(remote, undefined, `TLS: ${reason}`));
     this.handlers = handlers;
     this.running = true;
     this.opts.log.info('ws transport listening', { node: this.nodeId, address: this.listener.address });
@@ -128,6 +141,11 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     return this.listener?.address;
   }
 
+  /** The port this node listens on (address() may advertise another, e.g. behind a proxy). */
+  listeningPort(): number | undefined {
+    return this.listener?.port;
+  }
+
   learnAddress(nodeId: string, address: string): void {
     if (nodeId === this.nodeId) return;
     const a = normalizeAddress(address, this.opts.tls !== undefined);
@@ -153,7 +171,21 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     return { ...this.counters };
   }
 
-  /** Peer ids with a connection in use, and the state of each known peer (for diagnostics and tests). */
+  /** The connections in use, one per connected peer (for diagnostics and tests). */
+  connections(): ConnectionSummary[] {
+    const out: ConnectionSummary[] = [];
+    for (const link of this.links.values()) {
+      const c = link.conn;
+      if (c === undefined) continue;
+      out.push({
+        peer: link.id, direction: c.outgoing ? 'out' : 'in', localPort: c.localPort, remotePort: c.remotePort,
+        bufferedAmount: c.bufferedAmount, heldBytes: link.heldBytes,
+      });
+    }
+    return out;
+  }
+
+  /** The state of each known peer: idle, connecting, up or lost (for diagnostics and tests). */
   linkStates(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const link of this.links.values()) out[link.id] = link.state;
@@ -182,14 +214,14 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     return 'accept';
   }
 
-  accepted(ws: WebSocket, hello: Hello, remote: string): void {
+  accepted(ws: WebSocket, hello: Hello, ends: SocketEnds): void {
     if (!this.running) { ws.terminate(); return; }
     if (hello.address !== '') {
       try { this.learnAddress(hello.node, hello.address); } catch { /* an address we cannot parse is not learned */ }
     }
     const link = this.linkFor(hello.node);
     link.dialing?.supersede(hello.node);
-    this.install(link, new WsConnection(ws, { peerId: hello.node, outgoing: false, epoch: hello.epoch, remote }, this.ctx));
+    this.install(link, new WsConnection(ws, { peerId: hello.node, outgoing: false, epoch: hello.epoch, ...ends }, this.ctx));
   }
 
   refused(remote: string, claimedNode: string | undefined, reason: string): void {
@@ -218,14 +250,15 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
 
   // ---- connections and peer states -----------------------------------------------------------------
 
-  private onIncoming(ws: WebSocket, remote: string): void {
+  private onIncoming(ws: WebSocket, ends: SocketEnds): void {
+    const remote = ends.remote;
     if (!this.running) { ws.terminate(); return; }
     if (this.incoming.size >= this.opts.maxPendingHandshakes) {
       this.opts.log.warn('too many handshakes in progress; refusing a connection', { remote, maxPendingHandshakes: this.opts.maxPendingHandshakes });
       ws.close(CLOSE.TRY_AGAIN, 'too many handshakes in progress');
       return;
     }
-    this.incoming.add(new IncomingHandshake(ws, remote, this));
+    this.incoming.add(new IncomingHandshake(ws, ends, this));
   }
 
   private linkFor(id: string): PeerLink {
@@ -273,7 +306,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     if (waiter !== undefined) this.learnAddress(peerId, hs.url);
     const link = this.linkFor(peerId);
     if (outcome.kind === 'connected') {
-      this.install(link, new WsConnection(outcome.ws, { peerId, outgoing: true, epoch: outcome.welcome.epoch, remote: hs.url }, this.ctx));
+      this.install(link, new WsConnection(outcome.ws, { peerId, outgoing: true, epoch: outcome.welcome.epoch, remote: hs.url, localPort: hs.localPort, remotePort: hs.remotePort }, this.ctx));
     } else if (outcome.kind === 'duplicate') {
       this.counters.duplicateConnections++;
       // The peer keeps its own dial to this node; if that one never arrives, redial later.
@@ -296,7 +329,8 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     }
     link.cancelTimers();
     link.backoff.reset();
-    const restarted = link.epoch !== undefined && link.epoch !== conn.epoch;
+    // A new incarnation while the old one counted as up: what was in flight to it is lost.
+    const restarted = link.announced && link.epoch !== undefined && link.epoch !== conn.epoch;
     const wasLost = link.state === 'lost';
     link.epoch = conn.epoch;
     link.state = 'up';
@@ -351,6 +385,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
   private down(link: PeerLink, reason: string): void {
     link.cancelTimers();
     link.state = 'idle';
+    link.epoch = undefined;
     link.dialing?.abort('peer declared down');
     link.dialing = undefined;
     const err = new PeerDownError(`node ${link.id} is unreachable: ${reason}`);
