@@ -1,0 +1,274 @@
+import { ask, defineProtocol, tell } from '../../src/protocol.js';
+import { t, type Infer } from '../../src/schema.js';
+
+/**
+ * The compute agent's protocol: one agent actor per hypervisor host, at `computeAgentPath(host)`.
+ *
+ * Every command that changes a VM carries an idempotency `key`. The orchestrator sends its job steps
+ * at least once, so the agent remembers recent keys: a repeated key joins the operation still in
+ * progress or answers the recorded success without acting again. Commands are also idempotent by
+ * state: starting a VM already running here with the same spec, or stopping a VM that is not here,
+ * answers success. A failed command is not remembered, so retrying its key runs it again (a failure
+ * leaves the host as it was).
+ *
+ * Errors (src/errors.ts): ResourceUnavailableError (retryable) when the hypervisor refused an
+ * operation (a simulator `result:fail` mock); InternalError for a hypervisor fault (`result:fault`);
+ * IllegalStateError when the host is fenced or the VM is not in a state the command needs;
+ * ConflictError (retryable) when another operation on the same VM is in progress; NotFoundError for a
+ * VM this host does not have; InterruptedError for a start or reboot cut short by a stop or a fence;
+ * TimeoutError when the ask's deadline passes while the operation is still running here (it goes on
+ * and either completes or is superseded by a later stop).
+ */
+
+/** Service name other nodes look the compute agents up by. */
+export const COMPUTE_SERVICE = 'compute';
+/** Path under which every agent of a node lives; the agent of host `h` is at `/compute/h`. */
+export const COMPUTE_ROOT = '/compute';
+/** Host names are used in actor paths, so they are limited to the characters paths allow. */
+export const HOST_NAME_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
+
+export function computeAgentPath(hostName: string): string {
+  return `${COMPUTE_ROOT}/${hostName}`;
+}
+
+/** Most bytes of base64 user data a start carries (well under the 1 MiB frame limit). */
+export const MAX_USER_DATA_CHARS = 524_288;
+/** Most NICs and volumes per VM. */
+export const MAX_NICS = 64;
+export const MAX_VOLUMES = 64;
+/** Most mocks one setMocks may install. */
+export const MAX_MOCKS = 1_000;
+
+const id = (): ReturnType<typeof t.string> => t.string({ minLength: 1, maxLength: 255 });
+const key = (): ReturnType<typeof t.string> => t.string({ minLength: 1, maxLength: 255 });
+const int = (min: number, max: number): ReturnType<typeof t.number> => t.number({ int: true, min, max });
+
+export const PowerStateSchema = t.literal('PowerOn', 'PowerOff');
+/** What a host reports for a VM: running on this host, or not running on it. */
+export type PowerState = Infer<typeof PowerStateSchema>;
+
+export const HostHealthSchema = t.literal('healthy', 'unhealthy', 'fenced');
+/** `unhealthy`: the host's health check failed (CheckHealthCommand); `fenced`: it refuses all work. */
+export type HostHealth = Infer<typeof HostHealthSchema>;
+
+export const NicSpecSchema = t.object({
+  /** Position of the NIC in the VM (0 = first). */
+  deviceId: int(0, 255),
+  mac: t.string({ pattern: /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/ }),
+  ip: t.optional(t.string({ maxLength: 64 })),
+  ip6: t.optional(t.string({ maxLength: 64 })),
+  netmask: t.optional(t.string({ maxLength: 64 })),
+  gateway: t.optional(t.string({ maxLength: 64 })),
+  networkUuid: t.optional(id()),
+  /** e.g. `vlan://100`, `vxlan://5000`, `vlan://untagged`. */
+  broadcastUri: t.optional(t.string({ maxLength: 255 })),
+  isDefault: t.boolean(),
+});
+export type NicSpec = Infer<typeof NicSpecSchema>;
+
+export const VolumeSpecSchema = t.object({
+  uuid: id(),
+  deviceId: int(0, 255),
+  type: t.literal('ROOT', 'DATADISK'),
+  sizeBytes: t.number({ int: true, min: 0 }),
+  poolUuid: t.optional(id()),
+  path: t.optional(t.string({ maxLength: 1024 })),
+});
+export type VolumeSpec = Infer<typeof VolumeSpecSchema>;
+
+export const VmSpecSchema = t.object({
+  uuid: id(),
+  /** Internal name on the hypervisor, e.g. `i-2-10-VM`. */
+  name: id(),
+  displayName: t.optional(t.string({ maxLength: 255 })),
+  cpuCores: int(1, 1_024),
+  cpuSpeedMhz: int(1, 1_000_000),
+  memoryMiB: int(1, 16 * 1024 * 1024),
+  nics: t.array(NicSpecSchema, { maxItems: MAX_NICS }),
+  volumes: t.array(VolumeSpecSchema, { maxItems: MAX_VOLUMES }),
+  /** Base64 user data served to the guest. */
+  userData: t.optional(t.string({ maxLength: MAX_USER_DATA_CHARS })),
+  /** Password served to a password-enabled template on first boot. */
+  password: t.optional(t.string({ maxLength: 255 })),
+  sshPublicKey: t.optional(t.string({ maxLength: 16_384 })),
+  templateUuid: t.optional(id()),
+  osType: t.optional(t.string({ maxLength: 255 })),
+  haEnabled: t.optional(t.boolean()),
+});
+export type VmSpec = Infer<typeof VmSpecSchema>;
+
+/**
+ * A simulator mock as the management side stores it (configureSimulator). Scope fields hold the same
+ * identifiers the agents were given for their zone, pod, cluster and host (uuid or name); an absent
+ * field matches every host. `revision` changes whenever the mock is (re)configured: pushing the same
+ * id and revision again keeps the count already consumed, a new revision starts counting afresh.
+ */
+export const MockConfigSchema = t.object({
+  id: id(),
+  /** Agent command class name, e.g. StartCommand, StopCommand, PingCommand. */
+  name: t.string({ minLength: 1, maxLength: 128 }),
+  /** `;`-separated `key:value` options: `result:fail`, `result:fault`, `wait:<ms>`, `enabled:false`, `timeout:<n>`. */
+  value: t.string({ maxLength: 1_024 }),
+  /** Times the mock fires before it is used up; absent or null: every time. */
+  count: t.optional(t.nullable(t.number({ int: true, min: 0 }))),
+  zoneId: t.optional(id()),
+  podId: t.optional(id()),
+  clusterId: t.optional(id()),
+  hostId: t.optional(id()),
+  revision: t.number({ int: true, min: 0 }),
+});
+export type MockConfig = Infer<typeof MockConfigSchema>;
+
+export const MockStateSchema = t.object({
+  id: id(),
+  name: t.string(),
+  value: t.string(),
+  revision: t.number(),
+  /** Firings left; null: unlimited. */
+  remaining: t.nullable(t.number()),
+  /** Times the mock fired since this revision was installed. */
+  hits: t.number(),
+});
+export type MockState = Infer<typeof MockStateSchema>;
+
+const hostIdentity = {
+  hostName: t.string(),
+  hostUuid: t.optional(t.string()),
+  zone: t.string(),
+  pod: t.string(),
+  cluster: t.string(),
+};
+
+export const HostIdentitySchema = t.object(hostIdentity);
+export type HostIdentity = Infer<typeof HostIdentitySchema>;
+
+export const HostInfoSchema = t.object({
+  ...hostIdentity,
+  /** e.g. 'Simulator', 'KVM'. */
+  hypervisor: t.string(),
+  hypervisorVersion: t.string(),
+  cpuCores: t.number(),
+  cpuSpeedMhz: t.number(),
+  memoryMiB: t.number(),
+  /** What the VMs running here use (not counting over-provisioning: that is the allocator's business). */
+  allocated: t.object({ vms: t.number(), cpuCores: t.number(), cpuMhz: t.number(), memoryMiB: t.number() }),
+  health: HostHealthSchema,
+  /** Changes every time the agent starts: a new bootId means the host's earlier VMs are gone. */
+  bootId: t.string(),
+});
+export type HostInfo = Infer<typeof HostInfoSchema>;
+
+/**
+ * What an agent sends on every heartbeat (the fabric monitor declares a tell with this schema).
+ * `seq` counts heartbeat attempts from 1 per bootId: a gap means reports that failed (a PingCommand
+ * mock) or were lost. `powerStates` lists every VM running on the host; a VM it does not list is not
+ * running there.
+ */
+export const HeartbeatReportSchema = t.object({
+  hostName: t.string(),
+  hostUuid: t.optional(t.string()),
+  bootId: t.string(),
+  seq: t.number({ int: true, min: 1 }),
+  /** Agent clock, ms. */
+  sentAt: t.number(),
+  health: HostHealthSchema,
+  powerStates: t.record(PowerStateSchema),
+});
+export type HeartbeatReport = Infer<typeof HeartbeatReportSchema>;
+
+const vmReply = { hostName: t.string(), vmUuid: t.string() };
+
+export const StartVmReplySchema = t.object({ ...vmReply, power: t.literal('PowerOn'), alreadyRunning: t.boolean() });
+export const StopVmReplySchema = t.object({ ...vmReply, power: t.literal('PowerOff'), wasRunning: t.boolean() });
+export const RebootVmReplySchema = t.object({ ...vmReply, power: t.literal('PowerOn') });
+
+/**
+ * Migration in three steps, each an ask with its own key:
+ * 1. `prepare` on the target: it accepts the VM's spec (not running there yet);
+ * 2. `migrate` on the source: the VM leaves the source (reported PowerOff there from then on);
+ * 3. `finalize` on the target: the VM runs there.
+ * `abort` on the target drops a prepared VM that never arrived (after a failed step 2).
+ * Between 2 and 3 the VM runs on neither host in the reports: never on two at once.
+ */
+export const MigrateVmRequestSchema = t.union(
+  t.object({ phase: t.literal('prepare'), key: key(), vm: VmSpecSchema, sourceHost: t.string() }),
+  t.object({ phase: t.literal('migrate'), key: key(), vmUuid: id(), targetHost: t.string() }),
+  t.object({ phase: t.literal('finalize'), key: key(), vmUuid: id() }),
+  t.object({ phase: t.literal('abort'), key: key(), vmUuid: id() }),
+);
+export type MigrateVmRequest = Infer<typeof MigrateVmRequestSchema>;
+export type MigrationPhase = MigrateVmRequest['phase'];
+export const MigrateVmReplySchema = t.object({
+  ...vmReply,
+  phase: t.literal('prepare', 'migrate', 'finalize', 'abort'),
+  power: PowerStateSchema,
+});
+
+export const ComputeProtocol = defineProtocol(COMPUTE_SERVICE, '1.0', {
+  /** Starts a VM here (StartCommand). Running here already with the same spec → success, alreadyRunning. */
+  startVm: ask(t.object({ key: key(), vm: VmSpecSchema }), StartVmReplySchema),
+  /** Stops a VM (StopCommand); cuts short a start or reboot in progress. Not here → success, wasRunning false. */
+  stopVm: ask(t.object({ key: key(), vmUuid: id(), forced: t.optional(t.boolean()) }), StopVmReplySchema),
+  /** Reboots a VM running here (RebootCommand). */
+  rebootVm: ask(t.object({ key: key(), vmUuid: id() }), RebootVmReplySchema),
+  /** One step of a migration (PrepareForMigrationCommand on the target, MigrateCommand on the source). */
+  migrateVm: ask(MigrateVmRequestSchema, MigrateVmReplySchema),
+  /**
+   * Power states (CheckVirtualMachineCommand). With `vmUuids`: exactly those VMs (PowerOff when not
+   * running here); without: every VM running here.
+   */
+  queryPowerStates: ask(
+    t.object({ vmUuids: t.optional(t.array(id(), { maxItems: 10_000 })) }),
+    t.object({ hostName: t.string(), hostUuid: t.optional(t.string()), states: t.record(PowerStateSchema) }),
+  ),
+  /** Capacity, hypervisor type and version, allocation and health (GetHostStatsCommand). */
+  getHostInfo: ask(t.object({}), HostInfoSchema),
+  /**
+   * Fences the host (FenceCommand): every VM is powered off at once, in-flight starts are cut short,
+   * and the host refuses VM work until `unfence`. Fencing a fenced host answers alreadyFenced.
+   */
+  fence: ask(
+    t.object({ reason: t.optional(t.string({ maxLength: 1_024 })) }),
+    t.object({ hostName: t.string(), alreadyFenced: t.boolean(), stoppedVms: t.array(t.string()) }),
+  ),
+  /** Lets a fenced host take work again (it comes back with no VMs). */
+  unfence: ask(t.object({}), t.object({ hostName: t.string(), wasFenced: t.boolean() })),
+  /** Replaces the simulator mocks this agent applies (UnsupportedError on a driver without mocks). */
+  setMocks: ask(t.object({ mocks: t.array(MockConfigSchema, { maxItems: MAX_MOCKS }) }), t.object({ hostName: t.string(), active: t.number() })),
+  /** The installed mocks with their remaining counts and hits (for querySimulatorMock). */
+  listMocks: ask(t.object({}), t.object({ mocks: t.array(MockStateSchema) })),
+  /**
+   * Tells the agent the identifiers the management side admitted it under (host uuid, zone, pod,
+   * cluster), used in heartbeats and to scope mocks. Absent fields keep their value.
+   */
+  setPlacement: ask(
+    t.object({ hostUuid: t.optional(id()), zone: t.optional(id()), pod: t.optional(id()), cluster: t.optional(id()) }),
+    HostIdentitySchema,
+  ),
+  /** Liveness check through the hypervisor (PingCommand mocks apply: a failed ping is an error). */
+  ping: ask(t.object({}), t.object({ hostName: t.string(), bootId: t.string(), at: t.number() })),
+  /** Sends one heartbeat report now, outside the cadence (e.g. after a management restart). */
+  reportNow: tell(t.object({})),
+});
+
+export type ComputeProtocolType = typeof ComputeProtocol;
+export type StartVmReply = Infer<typeof StartVmReplySchema>;
+export type StopVmReply = Infer<typeof StopVmReplySchema>;
+export type RebootVmReply = Infer<typeof RebootVmReplySchema>;
+export type MigrateVmReply = Infer<typeof MigrateVmReplySchema>;
+
+/**
+ * The actor at COMPUTE_ROOT on a node that runs compute agents: it supervises them and lists them
+ * (the fabric admin uses it to find the hosts a compute node serves).
+ */
+export const ComputeDirectoryProtocol = defineProtocol('compute-directory', '1.0', {
+  /** Names of the hosts whose agents run under this directory, in the order they were added. */
+  listHosts: ask(t.object({}), t.object({ hosts: t.array(t.string()) })),
+});
+
+/** Agent command names simulator mocks can target in this implementation. */
+export const SIMULATOR_COMMANDS = [
+  'StartCommand', 'StopCommand', 'RebootCommand', 'PrepareForMigrationCommand', 'MigrateCommand',
+  'CheckVirtualMachineCommand', 'GetHostStatsCommand', 'PingCommand', 'CheckHealthCommand', 'FenceCommand',
+] as const;
+export type SimulatorCommand = (typeof SIMULATOR_COMMANDS)[number];
