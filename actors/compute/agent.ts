@@ -3,6 +3,7 @@ import type { Clock } from '../../src/clock.js';
 import { CloudstackdError, ConfigError, InternalError, TimeoutError, UnsupportedError } from '../../src/errors.js';
 import { createRandom, type Random } from '../../src/random.js';
 import { CommandCache } from './command-cache.js';
+import { COMPUTE_DEFAULTS } from './config.js';
 import { Heartbeat, type HeartbeatOptions, type HeartbeatStats } from './heartbeat.js';
 import type { DriverOperation, HostPlacement, HypervisorDriver } from './hypervisor-driver.js';
 import {
@@ -26,13 +27,11 @@ export interface ComputeAgentOptions {
   driver: HypervisorDriver;
   /** Heartbeat cadence and sink. Without it the agent sends no heartbeats (it still answers asks). */
   heartbeat?: HeartbeatOptions;
-  /** Idempotency keys remembered per host (oldest dropped first). Default 256. */
+  /** Idempotency keys remembered per host (oldest dropped first). Default COMPUTE_DEFAULTS (256). */
   maxRememberedCommands?: number;
   /** Source of the bootId. Default: OS-seeded. */
   random?: Random;
 }
-
-export const COMPUTE_AGENT_DEFAULTS = { maxRememberedCommands: 256 } as const;
 
 export interface ComputeAgentState {
   commands: CommandCache;
@@ -58,7 +57,7 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
   if (!HOST_NAME_PATTERN.test(options.host.name)) {
     throw new ConfigError(`host name "${options.host.name}" must be 1-128 letters, digits or . _ : @ + - (it is part of the agent's path)`);
   }
-  const maxKeys = options.maxRememberedCommands ?? COMPUTE_AGENT_DEFAULTS.maxRememberedCommands;
+  const maxKeys = options.maxRememberedCommands ?? COMPUTE_DEFAULTS.maxRememberedCommands;
   if (!(Number.isSafeInteger(maxKeys) && maxKeys > 0)) throw new ConfigError(`maxRememberedCommands must be a positive integer (got ${maxKeys})`);
   const random = options.random ?? createRandom();
   const bootId = `${options.host.name}-${random.int(0x7fffffff).toString(36)}${random.int(0x7fffffff).toString(36)}`;

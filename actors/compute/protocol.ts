@@ -266,6 +266,13 @@ export const ComputeDirectoryProtocol = defineProtocol('compute-directory', '1.0
   listHosts: ask(t.object({}), t.object({ hosts: t.array(t.string()) })),
 });
 
+/**
+ * Reads a mock's `value` as the simulator will (`;`-separated key:value options) and lists what it
+ * would ignore, so configureSimulator can refuse a malformed value up front. Re-exported here because
+ * other components may import only this file.
+ */
+export { parseMockValue, type MockOptions, type ParsedMockValue } from './simulator-mocks.js';
+
 /** Agent command names simulator mocks can target in this implementation. */
 export const SIMULATOR_COMMANDS = [
   'StartCommand', 'StopCommand', 'RebootCommand', 'PrepareForMigrationCommand', 'MigrateCommand',

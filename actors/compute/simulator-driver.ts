@@ -1,6 +1,6 @@
 import type { Clock } from '../../src/clock.js';
 import {
-  ConfigError, ConflictError, IllegalStateError, InternalError, InterruptedError, NotFoundError,
+  ConfigError, ConflictError, IllegalStateError, InsufficientCapacityError, InternalError, InterruptedError, NotFoundError,
   ResourceUnavailableError, StoppedError,
 } from '../../src/errors.js';
 import { createRandom, type Random } from '../../src/random.js';
@@ -8,6 +8,7 @@ import type {
   DriverOperation, FenceOutcome, HostCapacity, HostDescription, HostPlacement, HypervisorDriver, MockControl,
   StartOutcome, StopOutcome,
 } from './hypervisor-driver.js';
+import { COMPUTE_DEFAULTS } from './config.js';
 import { OpToken } from './op-token.js';
 import type { HostHealth, PowerState, SimulatorCommand, VmSpec } from './protocol.js';
 import { SimulatorMockTable, type MockScope } from './simulator-mocks.js';
@@ -27,15 +28,14 @@ export interface SimulatorDriverOptions {
   mocks?: SimulatorMockTable;
   /** Longest `wait:<ms>` honoured, ms (longer waits are cut to it). Default 600,000. */
   maxMockWaitMs?: number;
+  /** Most VMs the host holds in any state; one more start is refused. Default 1,000. */
+  maxVms?: number;
   /** Reported as the hypervisor version. Default '1.0'. */
   version?: string;
 }
 
-export const SIMULATOR_DEFAULTS = {
-  latency: { minMs: 0, maxMs: 5 },
-  maxMockWaitMs: 600_000,
-  version: '1.0',
-} as const;
+/** Reported as the hypervisor version. */
+export const SIMULATOR_VERSION = '1.0';
 
 type Phase = 'starting' | 'running' | 'stopping' | 'rebooting' | 'incoming' | 'migrating';
 type OpKind = 'start' | 'stop' | 'reboot' | 'prepare' | 'migrate';
@@ -87,6 +87,7 @@ export class SimulatorDriver implements HypervisorDriver {
   private readonly latency: { minMs: number; maxMs: number };
   private readonly table: SimulatorMockTable;
   private readonly maxMockWaitMs: number;
+  private readonly maxVms: number;
   private readonly vms = new Map<string, SimVm>();
   private fenced = false;
   private closed = false;
@@ -101,14 +102,15 @@ export class SimulatorDriver implements HypervisorDriver {
     };
     this.clock = options.clock;
     this.random = options.random ?? createRandom();
-    this.latency = options.latency ?? SIMULATOR_DEFAULTS.latency;
+    this.latency = options.latency ?? COMPUTE_DEFAULTS.latency;
     if (!(this.latency.minMs >= 0 && this.latency.maxMs >= this.latency.minMs)) {
       throw new ConfigError(`simulator latency must satisfy 0 <= minMs <= maxMs (got ${this.latency.minMs}..${this.latency.maxMs})`);
     }
     this.table = options.mocks ?? new SimulatorMockTable();
     this.mocks = { set: (m) => this.table.set(m), list: () => this.table.list() };
-    this.maxMockWaitMs = options.maxMockWaitMs ?? SIMULATOR_DEFAULTS.maxMockWaitMs;
-    this.version = options.version ?? SIMULATOR_DEFAULTS.version;
+    this.maxMockWaitMs = options.maxMockWaitMs ?? COMPUTE_DEFAULTS.maxMockWaitMs;
+    this.maxVms = positiveInt('maxVms', options.maxVms ?? COMPUTE_DEFAULTS.maxVmsPerHost);
+    this.version = options.version ?? SIMULATOR_VERSION;
   }
 
   setPlacement(placement: HostPlacement): void {
@@ -139,6 +141,7 @@ export class SimulatorDriver implements HypervisorDriver {
       }
       throw this.busy(cur, vm.uuid, 'start');
     }
+    this.assertRoom(vm.uuid);
     const entry: SimVm = { spec: vm, fp, phase: 'starting', op: undefined };
     this.vms.set(vm.uuid, entry);
     return this.track(vm.uuid, entry, 'start', async (token) => {
@@ -196,6 +199,7 @@ export class SimulatorDriver implements HypervisorDriver {
       if (cur.fp === fp && cur.op?.kind === 'prepare') { await cur.op.promise; return; }
       throw this.busy(cur, vm.uuid, 'prepare a migration of');
     }
+    this.assertRoom(vm.uuid);
     const entry: SimVm = { spec: vm, fp, phase: 'incoming', op: undefined };
     this.vms.set(vm.uuid, entry);
     await this.track(vm.uuid, entry, 'prepare', (token) => this.simulate('PrepareForMigrationCommand', token, true),
@@ -368,6 +372,12 @@ export class SimulatorDriver implements HypervisorDriver {
     if (this.closed) throw new StoppedError(`simulated host ${this.host.hostName} is closed; cannot ${action} VM ${vmUuid}`);
     if (this.fenced) {
       throw new IllegalStateError(`host ${this.host.hostName} is fenced and refuses to ${action} VM ${vmUuid} until it is unfenced`);
+    }
+  }
+
+  private assertRoom(vmUuid: string): void {
+    if (this.vms.size >= this.maxVms) {
+      throw new InsufficientCapacityError(`host ${this.host.hostName} already holds ${this.vms.size} VMs (maxVms); cannot take VM ${vmUuid}`);
     }
   }
 

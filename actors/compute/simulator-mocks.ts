@@ -1,4 +1,5 @@
 import { LimitExceededError } from '../../src/errors.js';
+import { COMPUTE_DEFAULTS } from './config.js';
 import type { MockConfig, MockState } from './protocol.js';
 
 /**
@@ -126,7 +127,7 @@ interface Entry {
 }
 
 export interface MockTableOptions {
-  /** Most mocks installed at once. Default 1,000. */
+  /** Most mocks installed at once. Default COMPUTE_DEFAULTS.maxMocks (1,000). */
   maxMocks?: number;
 }
 
@@ -141,7 +142,7 @@ export class SimulatorMockTable {
   private readonly maxMocks: number;
 
   constructor(options: MockTableOptions = {}) {
-    this.maxMocks = options.maxMocks ?? 1_000;
+    this.maxMocks = options.maxMocks ?? COMPUTE_DEFAULTS.maxMocks;
   }
 
   get size(): number {

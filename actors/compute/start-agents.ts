@@ -3,6 +3,7 @@ import type { ActorContext, ActorDefinition, ActorRef } from '../../src/actor-ty
 import type { Clock } from '../../src/clock.js';
 import { ConfigError } from '../../src/errors.js';
 import { createRandom, type Random } from '../../src/random.js';
+import { COMPUTE_DEFAULTS } from './config.js';
 import { createComputeAgent, type ComputeAgent, type ComputeHostConfig } from './agent.js';
 import type { HypervisorDriver } from './hypervisor-driver.js';
 import {
@@ -24,8 +25,8 @@ export interface ComputeAgentsOptions {
    * later start at a random point of it) so that many hosts do not report in one burst.
    * Without this option the agents send no heartbeats.
    */
-  heartbeat?: { intervalMs: number; send(report: HeartbeatReport): void | Promise<void> };
-  /** Per-operation latency of the simulated hosts, ms. Default 0–5 (SIMULATOR_DEFAULTS). */
+  heartbeat?: { intervalMs?: number; send(report: HeartbeatReport): void | Promise<void> };
+  /** Per-operation latency of the simulated hosts, ms. Default 0–5 (COMPUTE_DEFAULTS). */
   latency?: { minMs: number; maxMs: number };
   /** Draws latencies, heartbeat offsets and boot ids. Default: OS-seeded. */
   random?: Random;
@@ -35,6 +36,8 @@ export interface ComputeAgentsOptions {
   maxMockWaitMs?: number;
   /** Idempotency keys remembered per host. Default 256. */
   maxRememberedCommands?: number;
+  /** Most VMs a simulated host holds. Default 1,000. */
+  maxVmsPerHost?: number;
   /** Builds each host's driver. Default: a SimulatorDriver sharing `mocks`. */
   createDriver?: (host: SimulatedHostConfig, shared: { clock: Clock; mocks: SimulatorMockTable; random: Random }) => HypervisorDriver;
 }
@@ -69,6 +72,8 @@ export async function startComputeAgents(system: ActorSystem, hosts: readonly Si
   const random = options.random ?? createRandom();
   const mocks = options.mocks ?? new SimulatorMockTable();
   const entries = new Map<string, HostEntry>();
+  /** Heartbeat interval, ms. Default COMPUTE_DEFAULTS.heartbeatIntervalMs (10 s). */
+  const interval = options.heartbeat?.intervalMs ?? COMPUTE_DEFAULTS.heartbeatIntervalMs;
   let dir: ActorContext<null> | undefined;
   const spawn = (name: string, e: HostEntry): void => { dir?.spawn(name, e.agent.definition); };
 
@@ -78,7 +83,7 @@ export async function startComputeAgents(system: ActorSystem, hosts: readonly Si
     const hb = options.heartbeat;
     const agent = createComputeAgent({
       host, driver, random,
-      ...(hb === undefined ? {} : { heartbeat: { intervalMs: hb.intervalMs, initialDelayMs, send: hb.send } }),
+      ...(hb === undefined ? {} : { heartbeat: { intervalMs: interval, initialDelayMs, send: hb.send } }),
       ...(options.maxRememberedCommands === undefined ? {} : { maxRememberedCommands: options.maxRememberedCommands }),
     });
     const entry = { driver, agent };
@@ -86,7 +91,6 @@ export async function startComputeAgents(system: ActorSystem, hosts: readonly Si
     return entry;
   };
 
-  const interval = options.heartbeat?.intervalMs ?? 1;
   hosts.forEach((h, i) => build(h, Math.floor((i * interval) / Math.max(1, hosts.length))));
 
   let ready!: () => void;
@@ -138,5 +142,6 @@ function simulatorFor(clock: Clock, host: SimulatedHostConfig, mocks: SimulatorM
     clock, mocks, random,
     ...(o.latency === undefined ? {} : { latency: o.latency }),
     ...(o.maxMockWaitMs === undefined ? {} : { maxMockWaitMs: o.maxMockWaitMs }),
+    ...(o.maxVmsPerHost === undefined ? {} : { maxVms: o.maxVmsPerHost }),
   });
 }

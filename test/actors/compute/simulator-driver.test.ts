@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { SimulatedClock } from '../../../src/clock.js';
 import {
-  ConflictError, IllegalStateError, InternalError, InterruptedError, NotFoundError, ResourceUnavailableError,
+  ConflictError, IllegalStateError, InsufficientCapacityError, InternalError, InterruptedError, NotFoundError, ResourceUnavailableError,
 } from '../../../src/errors.js';
 import { createSeededRandom } from '../../../src/random.js';
 import type { DriverOperation } from '../../../actors/compute/hypervisor-driver.js';
@@ -51,6 +51,14 @@ describe('compute: simulator driver', () => {
     await advance(clock, 3);
     expect(done).to.equal(true);
     expect(clock.pending()).to.equal(0);
+  });
+
+  it('bounds the VMs a host holds', async () => {
+    const d = simDriver(new SimulatedClock(), { maxVms: 2 });
+    await d.start(vmSpec(1), OP);
+    await d.start(vmSpec(2), OP);
+    expect(await outcome(d.start(vmSpec(3), OP))).to.be.instanceOf(InsufficientCapacityError).and.have.property('message').that.contains('maxVms');
+    expect(await d.start(vmSpec(2), OP)).to.deep.equal({ alreadyRunning: true });
   });
 
   it('reboots only a running VM', async () => {
