@@ -33,3 +33,16 @@ export function emptyWsStats(): WsStats {
     connectionsEstablished: 0, heldBytes: 0,
   };
 }
+
+/** One connection in use, as connections() reports it. */
+export interface ConnectionSummary {
+  peer: string;
+  /** 'out' when this node dialed it. */
+  direction: 'in' | 'out';
+  localPort: number;
+  remotePort: number;
+  /** Bytes waiting in the socket. */
+  bufferedAmount: number;
+  /** Bytes of frames held by this transport for the peer (congestion). */
+  heldBytes: number;
+}

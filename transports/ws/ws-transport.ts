@@ -12,20 +12,7 @@ import { NonceBook, type Hello } from './handshake.js';
 import { listen, normalizeAddress, type Listener, type SocketEnds } from './listener.js';
 import { resolveWsOptions, type ResolvedWsOptions, type WsTransportOptions } from './options.js';
 import { PeerLink, type LinkHost } from './peer-link.js';
-import { emptyWsStats, type WsStats } from './stats.js';
-
-/** One connection in use, as connections() reports it. */
-export interface ConnectionSummary {
-  peer: string;
-  /** 'out' when this node dialed it. */
-  direction: 'in' | 'out';
-  localPort: number;
-  remotePort: number;
-  /** Bytes waiting in the socket. */
-  bufferedAmount: number;
-  /** Bytes of frames held by this transport for the peer (congestion). */
-  heldBytes: number;
-}
+import { emptyWsStats, type ConnectionSummary, type WsStats } from './stats.js';
 
 interface DialWaiter {
   resolve(id: string): void;
