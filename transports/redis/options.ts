@@ -36,6 +36,13 @@ export interface RedisTransportOptions {
   maxFrameBytes?: number;
   /** Deepest nesting of message bodies accepted when decoding. Default 64. */
   maxDepth?: number;
+  /**
+   * Envelopes to one node are batched per event-loop turn, but a batch reaching this many envelopes is
+   * sent at once, so that the receiving process works on it while this one produces the rest. Default 128.
+   */
+  maxBatchEnvelopes?: number;
+  /** Queued PUBLISH bytes that are written at once instead of at the end of the turn. Default 64 KiB. */
+  earlyWriteBytes?: number;
   /** How often this node announces itself on the broadcast channel, ms. Default 500. */
   heartbeatIntervalMs?: number;
   /**
@@ -80,6 +87,8 @@ export interface ResolvedRedisOptions {
   tls: ConnectionOptions | undefined;
   keyPrefix: string;
   limits: CodecLimits;
+  maxBatchEnvelopes: number;
+  earlyWriteBytes: number;
   heartbeatIntervalMs: number;
   peerTimeoutMs: number;
   maxClockSkewMs: number;
@@ -100,6 +109,8 @@ export interface ResolvedRedisOptions {
 export const REDIS_DEFAULTS = {
   url: 'redis://127.0.0.1:6379',
   keyPrefix: 'cloudstackd',
+  maxBatchEnvelopes: 128,
+  earlyWriteBytes: 65_536,
   heartbeatIntervalMs: 500,
   peerTimeoutMs: 3_000,
   maxClockSkewMs: 30_000,
@@ -139,6 +150,8 @@ export function resolveRedisOptions(o: RedisTransportOptions): ResolvedRedisOpti
     nodeId: o.nodeId, clusterName: o.clusterName, clusterSecret, url, tls: o.tls, keyPrefix,
     limits: { maxFrameBytes: positive('maxFrameBytes', o.maxFrameBytes ?? DEFAULT_CODEC_LIMITS.maxFrameBytes),
       maxDepth: positive('maxDepth', o.maxDepth ?? DEFAULT_CODEC_LIMITS.maxDepth) },
+    maxBatchEnvelopes: positive('maxBatchEnvelopes', o.maxBatchEnvelopes ?? REDIS_DEFAULTS.maxBatchEnvelopes),
+    earlyWriteBytes: positive('earlyWriteBytes', o.earlyWriteBytes ?? REDIS_DEFAULTS.earlyWriteBytes),
     heartbeatIntervalMs: positive('heartbeatIntervalMs', o.heartbeatIntervalMs ?? REDIS_DEFAULTS.heartbeatIntervalMs),
     peerTimeoutMs: positive('peerTimeoutMs', o.peerTimeoutMs ?? REDIS_DEFAULTS.peerTimeoutMs),
     maxClockSkewMs: positive('maxClockSkewMs', o.maxClockSkewMs ?? REDIS_DEFAULTS.maxClockSkewMs),

@@ -37,14 +37,18 @@ export class PeerTable {
     if (p !== undefined && p.instance === instance) p.lastSeen = now;
   }
 
-  /** Marks `node` down; false when it was not up (or `instance` names an older incarnation). */
+  /**
+   * Marks `node` down; true when it was up (and `instance`, if given, is its current incarnation). A node
+   * never seen up is remembered as down too (a PUBLISH to it reached nobody), until it announces itself.
+   */
   markDown(node: string, reason: string, instance?: string): boolean {
     const p = this.up.get(node);
-    if (p === undefined || (instance !== undefined && p.instance !== instance)) return false;
+    if (p !== undefined && instance !== undefined && p.instance !== instance) return false;
     this.up.delete(node);
+    this.down.delete(node);
     this.down.set(node, reason);
     while (this.down.size > this.maxRemembered) this.down.delete(this.down.keys().next().value!);
-    return true;
+    return p !== undefined;
   }
 
   isUp(node: string): boolean {

@@ -13,6 +13,7 @@ import { redactUrl, resolveRedisOptions, type RedisTransportOptions, type Resolv
 import { PeerTable, SequenceTracker } from './peer-table.js';
 import { emptyRedisStats, type RedisTransportStats } from './stats.js';
 import { StreamsLane } from './streams-lane.js';
+import { TurnPublisher } from './publisher.js';
 
 /** Heartbeat flag: "I just (re)connected, answer with your own heartbeat" — so peers are found at once. */
 const HELLO = 1;
@@ -39,6 +40,7 @@ export class RedisTransport implements Transport {
   private readonly ownChannel: string;
   private readonly outboxes = new Map<string, Outbox>();
   private readonly broadcastBox: Outbox;
+  private readonly publisher: TurnPublisher;
   private readonly nextSeq = new Map<string, number>();
   private cmd: Redis | undefined;
   private sub: Redis | undefined;
@@ -65,8 +67,9 @@ export class RedisTransport implements Transport {
     this.peerTable = new PeerTable(this.o.maxTrackedSenders);
     this.seqs = new SequenceTracker(this.o.maxTrackedSenders);
     this.log = this.o.logger.child({ transport: 'redis', node: this.nodeId });
+    this.publisher = new TurnPublisher(() => this.cmd, this.o.earlyWriteBytes);
     this.broadcastBox = new Outbox((frame, n) => this.publishEnvelopes(undefined, this.names.broadcast, frame, n),
-      (env, err) => this.undeliverable(env, err), this.o.limits);
+      (env, err) => this.undeliverable(env, err), this.o.limits, this.publisher.schedule);
   }
 
   async start(handlers: TransportHandlers): Promise<void> {
@@ -105,8 +108,7 @@ export class RedisTransport implements Transport {
     if (this.state !== 'running') { this.state = 'stopped'; return; }
     this.state = 'stopping';
     this.heartbeat?.cancel();
-    for (const box of this.outboxes.values()) box.flush();
-    this.broadcastBox.flush();
+    this.publisher.flush();
     if (this.linked) {
       // Tell the others now rather than let them wait for the peer timeout; PING returns once every
       // PUBLISH before it has been handled. Bounded, in case Redis hangs instead of failing.
@@ -135,7 +137,10 @@ export class RedisTransport implements Transport {
       this.counters.sendFailures++;
       throw new PeerDownError(`node ${nodeId} is down (${why})`);
     }
-    this.outboxFor(nodeId).push(env);
+    const box = this.outboxFor(nodeId);
+    box.push(env);
+    // A long batch leaves now rather than at the end of the turn: the receiver starts on it meanwhile.
+    if (box.queued >= this.o.maxBatchEnvelopes) box.flush();
   }
 
   /** One PUBLISH on the broadcast channel reaches every node of the cluster. */
@@ -215,11 +220,12 @@ export class RedisTransport implements Transport {
   }
 
   private peerDown(id: string, reason: string, instance?: string): void {
-    if (!this.peerTable.markDown(id, reason, instance)) return;
+    const wasUp = this.peerTable.markDown(id, reason, instance);
+    if (this.peerTable.isUp(id)) return; // an older incarnation left; the current one stays
     const box = this.outboxes.get(id);
     this.outboxes.delete(id);
     for (const env of box?.drain() ?? []) this.undeliverable(env, new PeerDownError(`node ${id} is down (${reason})`));
-    this.handlers?.onPeerDown(id, reason);
+    if (wasUp) this.handlers?.onPeerDown(id, reason);
   }
 
   // ---- sending -----------------------------------------------------------------------------------
@@ -228,7 +234,8 @@ export class RedisTransport implements Transport {
     let box = this.outboxes.get(nodeId);
     if (box === undefined) {
       const channel = this.names.node(nodeId);
-      box = new Outbox((frame, n) => this.publishEnvelopes(nodeId, channel, frame, n), (env, err) => this.undeliverable(env, err), this.o.limits);
+      box = new Outbox((frame, n) => this.publishEnvelopes(nodeId, channel, frame, n), (env, err) => this.undeliverable(env, err),
+        this.o.limits, this.publisher.schedule);
       this.outboxes.set(nodeId, box);
     }
     return box;
@@ -245,10 +252,10 @@ export class RedisTransport implements Transport {
     this.counters.framesSent++;
     this.counters.envelopesSent += n;
     this.counters.bytesSent += sealed.length;
-    this.cmd!.publish(channel, sealed).then(
-      (receivers) => { if (receivers === 0 && nodeId !== undefined) this.unrouted(nodeId, frame, n, 'nothing is subscribed to its channel'); },
-      (err: Error) => this.unrouted(nodeId, frame, n, `PUBLISH failed: ${err.message}`),
-    );
+    this.publisher.publish(channel, sealed, (r) => {
+      if (r instanceof Error) this.unrouted(nodeId, frame, n, `PUBLISH failed: ${r.message}`);
+      else if (r === 0 && nodeId !== undefined) this.unrouted(nodeId, frame, n, 'nothing is subscribed to its channel');
+    });
   }
 
   /** A frame that did not reach its node: its asks fail now (retryable) instead of at their deadline. */

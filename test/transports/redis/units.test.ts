@@ -56,6 +56,8 @@ describe('redis transport units', () => {
       t.touch('a', 'i2', 900);
       expect(t.silentFor(500, 1_000)).to.deep.equal(['b']);
       expect(t.markDown('b', 'silent')).to.equal(true);
+      expect(t.markDown('never-seen', 'nothing subscribed')).to.equal(false);
+      expect(t.downReason('never-seen')).to.equal('nothing subscribed');
       expect(t.downReason('b')).to.equal('silent');
       expect(t.ids()).to.deep.equal(['a']);
       expect(t.heard('b', 'j', 1_100)).to.equal('new');
