@@ -37,6 +37,10 @@ export interface TableHooks {
   verify(rec: MemberRecord, done: (reachable: boolean) => void): void;
   /** This node refuted a suspicion about itself; `accuser` is the member that raised it, when known. */
   refuted(alive: AliveUpdate, accuser: NodeId | null): void;
+  /** This node declared a member dead: spread the verdict urgently. */
+  declared(dead: DeadUpdate): void;
+  /** `accuser` holds an outdated accusation about this node: send it this node's current alive message. */
+  remind(alive: AliveUpdate, accuser: NodeId): void;
   /** A member became live (to be added to the probe list). */
   added(id: NodeId): void;
 }
@@ -110,6 +114,12 @@ export class MemberTable {
     return out;
   }
 
+  /** A random member recorded dead (not left), to try to reconnect with. */
+  randomDead(): NodeId | undefined {
+    const dead = this.gone.filter((id) => this.records.get(id)?.status === 'dead');
+    return dead.length === 0 ? undefined : dead[this.ctx.random.int(dead.length)];
+  }
+
   /** Dead or left members that recently changed state (gossip to the dead). */
   recentlyGone(within: number): NodeId[] {
     const since = this.ctx.clock.now() - within;
@@ -163,7 +173,8 @@ export class MemberTable {
 
   applySuspect(s: SuspectUpdate): void {
     const rec = this.records.get(s.node);
-    if (rec === undefined || s.epoch !== rec.epoch || s.inc < rec.inc) return;
+    if (rec === undefined || s.epoch !== rec.epoch) return;
+    if (s.inc < rec.inc) { this.staleAccusation(rec, s.from); return; }
     if (rec.suspicion !== null) {
       if (rec.suspicion.confirm(s.from)) this.broadcast(s.node, s);
       return;
@@ -182,7 +193,8 @@ export class MemberTable {
 
   applyDead(d: DeadUpdate | LeftUpdate): void {
     const rec = this.records.get(d.node);
-    if (rec === undefined || d.epoch !== rec.epoch || d.inc < rec.inc) return;
+    if (rec === undefined || d.epoch !== rec.epoch) return;
+    if (d.inc < rec.inc) { if (d.t === 'dead') this.staleAccusation(rec, d.from); return; }
     if (!isLive(rec.status)) return;
     if (rec === this.self && !this.leaving) { this.refute(d.inc, d.t === 'dead' ? d.from : null); return; }
     this.broadcast(d.node, d);
@@ -277,6 +289,17 @@ export class MemberTable {
     this.refute(a.inc, null);
   }
 
+  /**
+   * Someone still accuses this node at an incarnation it already refuted: that accuser missed the
+   * refutation (gossip retransmissions are finite), so tell it directly rather than let its
+   * suspicion run out. memberlist leaves this to the next push-pull, which can come too late.
+   */
+  private staleAccusation(rec: MemberRecord, accuser: NodeId): void {
+    if (rec === this.self && accuser !== this.self.id && !this.leaving && !this.superseded) {
+      this.ctx.hooks.remind(aliveOf(this.self), accuser);
+    }
+  }
+
   private refute(accusedInc: number, accuser: NodeId | null): void {
     if (this.leaving || this.superseded) return;
     this.self.inc = Math.max(this.self.inc, accusedInc) + 1;
@@ -328,7 +351,9 @@ export class MemberTable {
     if (rec === null) return;
     const declare = (): void => {
       this.stats.deathsDeclared++;
-      this.applyDead({ t: 'dead', node: id, epoch, inc, from: this.self.id });
+      const dead: DeadUpdate = { t: 'dead', node: id, epoch, inc, from: this.self.id };
+      this.applyDead(dead);
+      this.ctx.hooks.declared(dead);
     };
     if (!this.ctx.cfg.verifyBeforeDead) { declare(); return; }
     this.ctx.hooks.verify(rec, (reachable) => {

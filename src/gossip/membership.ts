@@ -9,7 +9,7 @@ import {
 } from './member-state.js';
 import { MemberTable, type MembershipEvent, type TableStats } from './member-table.js';
 import {
-  parseEnvelope, WIRE_VERSION, type AliveUpdate, type Body, type GossipEnvelope, type MemberMeta, type MemberSnapshot,
+  parseEnvelope, WIRE_VERSION, type Body, type GossipEnvelope, type MemberMeta, type MemberSnapshot,
   type MemberStatus, type NodeId, type Update, type WireLimits,
 } from './messages.js';
 import { Prober, type ProberStats } from './prober.js';
@@ -114,7 +114,9 @@ export class Membership {
         broadcast: (key, u) => this.queue.push(key, u, updateSize(u)),
         emit: (ev) => this.emit(ev),
         verify: (rec, done) => this.prober.verify(rec, done),
-        refuted: (a, accuser) => this.spreadRefutation(a, accuser),
+        refuted: (a, accuser) => this.urgent(a, accuser),
+        declared: (d) => this.urgent(d, null),
+        remind: (a, accuser) => this.sendTo(accuser, { t: 'gossip' }, [a], undefined, false),
         added: (id) => this.prober.added(id),
       },
     }, o.self.id, o.self.epoch, meta);
@@ -147,7 +149,10 @@ export class Membership {
     const cfg = this.config;
     this.every(() => cfg.gossipInterval, () => this.gossip(), this.random.int(cfg.gossipInterval));
     const pp = (): number => pushPullInterval(cfg, this.table.liveCount());
-    this.every(pp, () => this.pushPullRandom(), this.random.int(pp()));
+    this.every(pp, () => this.pushPullWith(this.table.randomLive(1, null)[0]), this.random.int(pp()));
+    // Partition healing (Serf's reconnect): members on the far side of a healed partition are
+    // recorded dead and nothing else would ever talk to them again.
+    this.every(() => cfg.reconnectInterval, () => this.pushPullWith(this.table.randomDead()), cfg.reconnectInterval);
   }
 
   /**
@@ -342,16 +347,15 @@ export class Membership {
     }
   }
 
-  private pushPullRandom(): void {
-    const [id] = this.table.randomLive(1, null);
+  private pushPullWith(id: NodeId | undefined): void {
     if (id !== undefined) this.sendTo(id, { t: 'push-pull', join: false, reply: false, members: this.snapshot() }, [], undefined, false);
   }
 
-  /** Refutations go to the accuser and a few random members directly, besides the broadcast queue. */
-  private spreadRefutation(a: AliveUpdate, accuser: NodeId | null): void {
-    const targets = new Set(this.table.randomLive(this.config.refuteFanout, null));
+  /** Refutations and verdicts go to a few random members (and the accuser) directly, besides the broadcast queue. */
+  private urgent(u: Update, accuser: NodeId | null): void {
+    const targets = new Set(this.table.randomLive(this.config.urgentFanout, null));
     if (accuser !== null && accuser !== this.id) targets.add(accuser);
-    for (const id of targets) this.sendTo(id, { t: 'gossip' }, [a], undefined, false);
+    for (const id of targets) this.sendTo(id, { t: 'gossip' }, [u], undefined, false);
   }
 
   private sendTo(id: NodeId, body: Body, extra: readonly Update[] = [], addr?: readonly string[], piggyback = true): void {

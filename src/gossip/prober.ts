@@ -174,7 +174,15 @@ export class Prober {
     return (outcome) => {
       if (outcome !== 'fail') return;
       this.stats.probeFailures++;
-      this.ctx.table.suspectFromProbe(id, epoch, inc);
+      const table = this.ctx.table;
+      table.suspectFromProbe(id, epoch, inc);
+      // Tell the accused directly (the buddy rule, without waiting for the next probe): gossip would
+      // reach that one member only after several rounds, and a refutation delayed that long is what
+      // turns a lost packet followed by a short pause into a death.
+      const cur = table.get(id);
+      if (cur?.status === 'suspect' && cur.epoch === epoch) {
+        this.ctx.sendTo(id, { t: 'gossip' }, [{ t: 'suspect', node: id, epoch, inc: cur.inc, from: table.self.id }]);
+      }
     };
   }
 
