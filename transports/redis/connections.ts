@@ -70,7 +70,8 @@ export async function connectOrExplain(conn: Redis, o: ResolvedRedisOptions): Pr
       conn.on('error', onError);
       conn.once('ready', onReady);
       timer = o.clock.setTimeout(() => reject(new ResourceUnavailableError(
-        `cannot connect to redis at ${where} within ${o.connectTimeoutMs} ms${last ? `: ${last.message}` : ''} — is redis-server running and reachable?`,
+        `cannot connect to redis at ${where} within ${o.connectTimeoutMs} ms${last ? `: ${last.message}` : ''} — is redis-server running and reachable?${
+          o.url.startsWith('rediss://') ? ' Do the tls options (ca, and cert/key when it requires client certificates) match its TLS setup?' : ''}`,
         { cause: last })), o.connectTimeoutMs);
       conn.connect().catch(() => { /* reconnection continues; the 'error' events say why */ });
     });

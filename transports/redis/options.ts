@@ -9,9 +9,10 @@ import { createRandom, type Random } from '../../src/random.js';
  * Options of the Redis transport. Every timing and limit has a default chosen for a LAN Redis; the
  * `testConfig` helpers of the test suites shorten the timers.
  *
- * The Redis user needs (ACL): `+publish +subscribe +pubsub|numsub +xadd +xreadgroup +xack +xautoclaim
- * +xgroup +ping +info +hello +client`, on channels `&<keyPrefix>:<clusterName>:*` and keys
- * `~<keyPrefix>:<clusterName>:*` — or simply `+@all` restricted to those patterns.
+ * Redis 6.2 or newer (XAUTOCLAIM). An ACL user confined to one cluster needs, e.g.
+ * `ACL SETUSER node on >password ~cloudstackd:prod:* &cloudstackd:prod:* +@pubsub +@stream +@connection +info`
+ * (PUBLISH, SUBSCRIBE, PUBSUB NUMSUB; XADD, XREADGROUP, XACK, XAUTOCLAIM, XGROUP; HELLO, PING, AUTH; INFO
+ * for the ready check). A command refused by the ACL makes start() fail with an AuthError naming it.
  */
 export interface RedisTransportOptions {
   /** This node's id (1–200 bytes of UTF-8). Names its channel and its durable stream. */
