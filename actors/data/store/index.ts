@@ -1,0 +1,156 @@
+import { closeDatabase, openDatabase, type Db, type OpenDatabaseOptions } from './db.js';
+import { StoreContext, type StoreContextOptions } from './context.js';
+import { runMigrations } from './migrations.js';
+import { bootstrap, type SystemOwner } from './bootstrap.js';
+import { AddressAllocator, Allocator } from './allocation.js';
+import { AccountRepository } from './repos/accounts.js';
+import { CapacityRepository } from './repos/capacity.js';
+import { ConfigRepository } from './repos/config.js';
+import { DomainRepository } from './repos/domains.js';
+import { EventRepository } from './repos/events.js';
+import { HostRepository } from './repos/hosts.js';
+import { IpAddressRepository } from './repos/ip-addresses.js';
+import { JobRepository } from './repos/jobs.js';
+import { MockRepository } from './repos/mocks.js';
+import { NetworkRepository } from './repos/networks.js';
+import { NicRepository } from './repos/nics.js';
+import { OfferingRepository } from './repos/offerings.js';
+import { SnapshotRepository } from './repos/snapshots.js';
+import { SshKeyRepository } from './repos/ssh-keys.js';
+import { StorageRepository } from './repos/storage.js';
+import { TagRepository } from './repos/tags.js';
+import { TemplateRepository } from './repos/templates.js';
+import { UserRepository } from './repos/users.js';
+import { VmCommands } from './repos/vm-commands.js';
+import { VmRepository } from './repos/vms.js';
+import { VolumeRepository } from './repos/volumes.js';
+import { ZoneRepository } from './repos/zones.js';
+
+export interface DataStoreOptions extends OpenDatabaseOptions, StoreContextOptions {}
+
+/**
+ * The data service's storage layer: one connection, every repository, and the command functions.
+ * Synchronous (better-sqlite3): each command is one transaction and returns the updated objects, with
+ * CloudStack's response field names and no internal keys. The data actor wraps it in messages.
+ */
+export class DataStore {
+  readonly ctx: StoreContext;
+  readonly system: SystemOwner;
+  readonly config: ConfigRepository;
+  readonly events: EventRepository;
+  readonly tags: TagRepository;
+  readonly domains: DomainRepository;
+  readonly users: UserRepository;
+  readonly accounts: AccountRepository;
+  readonly zones: ZoneRepository;
+  readonly hosts: HostRepository;
+  readonly storage: StorageRepository;
+  readonly offerings: OfferingRepository;
+  readonly templates: TemplateRepository;
+  readonly allocation: Allocator;
+  readonly nics: NicRepository;
+  readonly ipAddresses: IpAddressRepository;
+  readonly addresses: AddressAllocator;
+  readonly networks: NetworkRepository;
+  readonly volumes: VolumeRepository;
+  readonly snapshots: SnapshotRepository;
+  readonly vms: VmRepository;
+  readonly vmOps: VmCommands;
+  readonly sshKeys: SshKeyRepository;
+  readonly jobs: JobRepository;
+  readonly mocks: MockRepository;
+  readonly capacity: CapacityRepository;
+
+  /** Opens the database (file under `dataDir`, or in memory), migrates it and bootstraps it. */
+  static open(options: DataStoreOptions = {}): DataStore {
+    const db = openDatabase(options);
+    try {
+      runMigrations(db);
+      return new DataStore(db, options);
+    } catch (err) {
+      closeDatabase(db);
+      throw err;
+    }
+  }
+
+  /** Wraps an already migrated connection (e.g. a second connection to the same file). */
+  constructor(readonly db: Db, options: StoreContextOptions = {}) {
+    const ctx = new StoreContext(db, options);
+    this.ctx = ctx;
+    this.config = new ConfigRepository(ctx);
+    this.system = bootstrap(ctx, this.config);
+    const systemOwner = (): SystemOwner => this.system;
+    this.events = new EventRepository(ctx);
+    this.tags = new TagRepository(ctx);
+    this.domains = new DomainRepository(ctx);
+    this.users = new UserRepository(ctx);
+    this.accounts = new AccountRepository(ctx, this.users);
+    this.zones = new ZoneRepository(ctx);
+    this.hosts = new HostRepository(ctx, this.events, systemOwner);
+    this.storage = new StorageRepository(ctx);
+    this.offerings = new OfferingRepository(ctx);
+    this.templates = new TemplateRepository(ctx, this.tags);
+    this.allocation = new Allocator(ctx, this.config);
+    this.nics = new NicRepository(ctx);
+    this.ipAddresses = new IpAddressRepository(ctx, this.tags);
+    this.addresses = new AddressAllocator(ctx, this.events, this.ipAddresses, this.nics);
+    this.networks = new NetworkRepository(ctx, this.events, this.tags);
+    this.volumes = new VolumeRepository(ctx, this.events, this.allocation, this.tags);
+    this.snapshots = new SnapshotRepository(ctx, this.events, this.tags);
+    this.vms = new VmRepository(ctx, this.nics, this.tags);
+    this.vmOps = new VmCommands(ctx, this.vms, this.nics, this.volumes, this.events, this.allocation);
+    this.sshKeys = new SshKeyRepository(ctx);
+    this.jobs = new JobRepository(ctx);
+    this.mocks = new MockRepository(ctx);
+    this.capacity = new CapacityRepository(ctx, this.config);
+  }
+
+  /** Runs several commands as one transaction (nested commands become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.ctx.tx(fn);
+  }
+
+  /** PRAGMA integrity_check: 'ok' or the problems SQLite found. */
+  integrityCheck(): string {
+    const rows = this.db.pragma('integrity_check') as { integrity_check: string }[];
+    return rows.map((r) => r.integrity_check).join('; ');
+  }
+
+  close(): void {
+    closeDatabase(this.db);
+  }
+}
+
+export { SYSTEM, type Caller, type CallerRole, type Scope } from './scoping.js';
+export type { ListParams, CommonListParams } from './list-query.js';
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type ListResult } from './pagination.js';
+export { latestSchemaVersion, runMigrations, schemaVersion } from './migrations.js';
+export { openDatabase, closeDatabase, databasePath, type Db, type OpenDatabaseOptions } from './db.js';
+export * from './state-machines.js';
+export type { Account, CreateAccountInput, Role, RoleType } from './repos/accounts.js';
+export type { ApiKeyIdentity, CreateUserInput, User, UserKeys } from './repos/users.js';
+export type { CreateDomainInput, Domain } from './repos/domains.js';
+export type { Cluster, CreateClusterInput, CreatePodInput, CreateZoneInput, Pod, UpdateZoneInput, Zone } from './repos/zones.js';
+export type { CreateHostInput, Host, UpdateHostInput } from './repos/hosts.js';
+export type { CreateImageStoreInput, CreateStoragePoolInput, ImageStore, StoragePool } from './repos/storage.js';
+export type {
+  CreateDiskOfferingInput, CreateNetworkOfferingInput, CreateServiceOfferingInput, DiskOffering, NetworkOffering,
+  NetworkService, ServiceOffering,
+} from './repos/offerings.js';
+export type { OsType, RegisterTemplateInput, Template, TemplateFilter, TemplateZoneStatus } from './repos/templates.js';
+export type { VirtualMachine } from './repos/vms.js';
+export type { CreateVmInput, ScaleVmInput, TransitionEvent, UpdateVmInput, VmTransitionOptions } from './repos/vm-commands.js';
+export type { Nic } from './repos/nics.js';
+export type { CreateVolumeInput, Volume, VolumeType } from './repos/volumes.js';
+export type { Snapshot } from './repos/snapshots.js';
+export type { CreateNetworkInput, GuestType, Network, UpdateNetworkInput } from './repos/networks.js';
+export type { CreateIpRangeInput, PublicIpAddress, VlanIpRange } from './repos/ip-addresses.js';
+export type { SshKeyPair } from './repos/ssh-keys.js';
+export type { AsyncJob, CompleteJobInput, CreateJobInput, JobRecord } from './repos/jobs.js';
+export type { CreateEventInput, Event, EventLevel } from './repos/events.js';
+export type { CreateMockInput, FiredMock, SimulatorMock } from './repos/mocks.js';
+export type { ResourceTag, TagInput } from './repos/tags.js';
+export type { ConfigValue } from './repos/config.js';
+export { CAPACITY_TYPE, type Capacity, type CapacityQuery } from './repos/capacity.js';
+export type { HostCandidate, HostQuery, HostReservation, PoolCandidate } from './allocation.js';
+export type { AllocatePublicIpInput } from './address-allocation.js';

@@ -1,0 +1,172 @@
+import type { StoreContext, UuidTable } from './context.js';
+import { likeContains } from './format.js';
+import { pageWindow, type ListResult, type PageParams } from './pagination.js';
+import { ownershipCondition, type Condition, type OwnershipParams, type Scope } from './scoping.js';
+
+/**
+ * The one list engine behind every repository: ownership scoping, the common filters, keyword, count
+ * across pages and one page of rows, then children (NICs, tags...) attached in batch — a page of 500
+ * VMs costs a count, a page query and one query per child collection, never one query per row.
+ * Filters apply to the main table (alias `t`) only, so the count never needs the page query's joins.
+ */
+
+export type ParamValue = string | number | boolean | readonly string[];
+
+export interface CommonListParams extends OwnershipParams, PageParams {
+  keyword?: string | undefined;
+  id?: string | undefined;
+  ids?: readonly string[] | undefined;
+  name?: string | undefined;
+  zoneid?: string | undefined;
+  podid?: string | undefined;
+  clusterid?: string | undefined;
+  hostid?: string | undefined;
+  state?: string | undefined;
+  type?: string | undefined;
+  virtualmachineid?: string | undefined;
+  networkid?: string | undefined;
+}
+
+/** Common parameters plus resource-specific ones (e.g. `templatefilter`, `volumeid`). */
+export type ListParams = CommonListParams & { [extra: string]: ParamValue | undefined };
+
+/** How one request parameter filters the main table. */
+export type FilterSpec =
+  /** The parameter is the UUID of a row of `ref`; `column` holds that row's internal key. */
+  | { ref: UuidTable; column: string }
+  /** `column` equals the value. */
+  | { eq: string }
+  /** `column` is 1/0 for a boolean parameter. */
+  | { bool: string }
+  /** Anything else; null means "matches nothing". */
+  | { custom: (value: ParamValue, ctx: StoreContext) => Condition | null };
+
+export type ScopeRule = 'owned' | 'none' | ((ctx: StoreContext, scope: Scope, params: ListParams) => Condition);
+
+export interface ListSpec<Row, Out> {
+  /** Main table, aliased `t`. */
+  table: string;
+  /** Select list of the page query (may use the joins). Include `t.id AS _id` when children are attached. */
+  columns: string;
+  joins?: string;
+  /** 'owned': rows carry account_id/domain_id and follow ownership scoping; 'none': global objects. */
+  scope: ScopeRule;
+  /** Static condition, e.g. `t.removed IS NULL`. */
+  where?: string;
+  filters: Readonly<Record<string, FilterSpec>>;
+  /** Columns of `t` matched by `keyword` (substring, case-insensitive for ASCII as SQL LIKE). */
+  keyword?: readonly string[];
+  /** ORDER BY of the page query. Default `t.id` (creation order, as CloudStack). */
+  order?: string;
+  map(row: Row): Out;
+  attach?(ctx: StoreContext, rows: readonly Row[], items: Out[]): void;
+}
+
+interface Where {
+  parts: string[];
+  args: unknown[];
+  empty: boolean;
+}
+
+function addCondition(w: Where, c: Condition | null): void {
+  if (c === null) {
+    w.empty = true;
+    return;
+  }
+  if (c.sql !== '') {
+    w.parts.push(c.sql);
+    w.args.push(...c.args);
+  }
+}
+
+function filterCondition(ctx: StoreContext, spec: FilterSpec, value: ParamValue): Condition | null {
+  if ('ref' in spec) {
+    const id = typeof value === 'string' ? ctx.idOf(spec.ref, value) : undefined;
+    return id === undefined ? null : { sql: `t.${spec.column} = ?`, args: [id] };
+  }
+  if ('eq' in spec) return { sql: `t.${spec.eq} = ?`, args: [value] };
+  if ('bool' in spec) return { sql: `t.${spec.bool} = ?`, args: [value === true || value === 'true' ? 1 : 0] };
+  return spec.custom(value, ctx);
+}
+
+function buildWhere<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, Out>, scope: Scope, p: ListParams): Where {
+  const w: Where = { parts: [], args: [], empty: false };
+  if (spec.where !== undefined) w.parts.push(spec.where);
+  if (spec.scope === 'owned') addCondition(w, ownershipCondition(ctx, scope, p));
+  else if (typeof spec.scope === 'function') addCondition(w, spec.scope(ctx, scope, p));
+  if (p.id !== undefined) addCondition(w, { sql: 't.uuid = ?', args: [p.id] });
+  if (p.ids !== undefined) {
+    if (p.ids.length === 0) w.empty = true;
+    else addCondition(w, { sql: 't.uuid IN (SELECT value FROM json_each(?))', args: [JSON.stringify(p.ids)] });
+  }
+  for (const [name, fs] of Object.entries(spec.filters)) {
+    const v = p[name];
+    if (v !== undefined) addCondition(w, filterCondition(ctx, fs, v));
+  }
+  if (p.keyword !== undefined && p.keyword !== '' && spec.keyword !== undefined && spec.keyword.length > 0) {
+    const pattern = likeContains(p.keyword);
+    addCondition(w, {
+      sql: '(' + spec.keyword.map((c) => `t.${c} LIKE ? ESCAPE '\\'`).join(' OR ') + ')',
+      args: spec.keyword.map(() => pattern),
+    });
+  }
+  return w;
+}
+
+function whereSql(w: Where): string {
+  return w.parts.length === 0 ? '' : ' WHERE ' + w.parts.join(' AND ');
+}
+
+/** Counts and fetches one page of a resource list. */
+export function listResources<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, Out>, scope: Scope,
+  params: ListParams): ListResult<Out> {
+  const { limit, offset } = pageWindow(params);
+  const w = buildWhere(ctx, spec, scope, params);
+  if (w.empty) return { count: 0, items: [] };
+  const where = whereSql(w);
+  const count = (ctx.one<{ n: number }>(`SELECT count(*) AS n FROM ${spec.table} t${where}`, ...w.args))?.n ?? 0;
+  if (count <= offset) return { count, items: [] };
+  const rows = ctx.all<Row>(`SELECT ${spec.columns} FROM ${spec.table} t ${spec.joins ?? ''}${where} ` +
+    `ORDER BY ${spec.order ?? 't.id'} LIMIT ? OFFSET ?`, ...w.args, limit, offset);
+  return { count, items: mapRows(ctx, spec, rows) };
+}
+
+function mapRows<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, Out>, rows: readonly Row[]): Out[] {
+  const items = rows.map((r) => spec.map(r));
+  if (spec.attach !== undefined && rows.length > 0) spec.attach(ctx, rows, items);
+  return items;
+}
+
+/** Fetches rows of the spec's shape by an arbitrary condition on `t` (no scoping: callers check). */
+export function fetchWhere<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, Out>, condition: string,
+  ...args: unknown[]): { rows: Row[]; items: Out[] } {
+  const rows = ctx.all<Row>(`SELECT ${spec.columns} FROM ${spec.table} t ${spec.joins ?? ''} WHERE ${condition} ` +
+    `ORDER BY ${spec.order ?? 't.id'}`, ...args);
+  return { rows, items: mapRows(ctx, spec, rows) };
+}
+
+/** The first mapped object matching `condition`, with its raw row. */
+export function fetchOne<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, Out>, condition: string,
+  ...args: unknown[]): { row: Row; item: Out } | undefined {
+  const { rows, items } = fetchWhere(ctx, spec, condition, ...args);
+  const row = rows[0];
+  const item = items[0];
+  return row === undefined || item === undefined ? undefined : { row, item };
+}
+
+/** Groups child rows by their parent key for batch attachment. */
+export function groupBy<T>(rows: readonly T[], key: (r: T) => number): Map<number, T[]> {
+  const m = new Map<number, T[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const list = m.get(k);
+    if (list === undefined) m.set(k, [r]);
+    else list.push(r);
+  }
+  return m;
+}
+
+/** A JSON array of internal keys, bound to `IN (SELECT value FROM json_each(?))` (one cached statement). */
+export function idList(ids: readonly number[]): string {
+  return JSON.stringify(ids);
+}

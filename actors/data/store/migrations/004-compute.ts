@@ -1,0 +1,141 @@
+import type { Migration } from '../migrations.js';
+
+/**
+ * Virtual machines, their capacity reservations, volumes, snapshots and SSH key pairs. VM sizing
+ * (cpu_number, cpu_speed, memory) is copied from the offering at create/scale time so that a VM keeps
+ * its size even if the offering changes, and so that list responses need no offering join for it.
+ * account_id and domain_id are denormalised on every owned row: ownership scoping is then one indexed
+ * column test, never a join.
+ */
+export const compute: Migration = {
+  version: 4,
+  name: 'compute',
+  sql: `
+CREATE TABLE vm_instance (
+  id INTEGER PRIMARY KEY,
+  uuid TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  display_name TEXT,
+  instance_name TEXT NOT NULL,
+  vm_type TEXT NOT NULL DEFAULT 'User',
+  account_id INTEGER NOT NULL REFERENCES account(id),
+  domain_id INTEGER NOT NULL REFERENCES domain(id),
+  user_id INTEGER REFERENCES app_user(id),
+  zone_id INTEGER NOT NULL REFERENCES zone(id),
+  pod_id INTEGER REFERENCES pod(id),
+  cluster_id INTEGER REFERENCES cluster(id),
+  host_id INTEGER REFERENCES host(id),
+  last_host_id INTEGER REFERENCES host(id),
+  service_offering_id INTEGER NOT NULL REFERENCES service_offering(id),
+  template_id INTEGER REFERENCES template(id),
+  iso_id INTEGER REFERENCES template(id),
+  disk_offering_id INTEGER REFERENCES disk_offering(id),
+  os_type_id INTEGER REFERENCES os_type(id),
+  hypervisor TEXT,
+  state TEXT NOT NULL,
+  power_state TEXT NOT NULL DEFAULT 'PowerUnknown',
+  power_state_updated INTEGER,
+  ha_enabled INTEGER NOT NULL DEFAULT 0,
+  cpu_number INTEGER NOT NULL,
+  cpu_speed INTEGER NOT NULL,
+  memory INTEGER NOT NULL,
+  group_name TEXT,
+  keypair TEXT,
+  password TEXT,
+  user_data TEXT,
+  details TEXT,
+  is_dynamically_scalable INTEGER NOT NULL DEFAULT 0,
+  update_count INTEGER NOT NULL DEFAULT 0,
+  created INTEGER NOT NULL,
+  removed INTEGER
+) STRICT;
+CREATE INDEX vm_account ON vm_instance(account_id);
+CREATE INDEX vm_domain ON vm_instance(domain_id);
+CREATE INDEX vm_zone ON vm_instance(zone_id);
+CREATE INDEX vm_pod ON vm_instance(pod_id);
+CREATE INDEX vm_cluster ON vm_instance(cluster_id);
+CREATE INDEX vm_host ON vm_instance(host_id);
+CREATE INDEX vm_state ON vm_instance(state);
+CREATE INDEX vm_name ON vm_instance(name);
+CREATE INDEX vm_service_offering ON vm_instance(service_offering_id);
+CREATE INDEX vm_template ON vm_instance(template_id);
+
+-- A VM holds capacity on the host it runs on, and briefly on two hosts while it migrates.
+CREATE TABLE capacity_reservation (
+  vm_id INTEGER NOT NULL REFERENCES vm_instance(id),
+  host_id INTEGER NOT NULL REFERENCES host(id),
+  cpu INTEGER NOT NULL,
+  memory INTEGER NOT NULL,
+  created INTEGER NOT NULL,
+  PRIMARY KEY (vm_id, host_id)
+) STRICT;
+CREATE INDEX capacity_reservation_host ON capacity_reservation(host_id);
+
+CREATE TABLE volume (
+  id INTEGER PRIMARY KEY,
+  uuid TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  volume_type TEXT NOT NULL CHECK (volume_type IN ('ROOT', 'DATADISK', 'SWAP', 'ISO', 'UNKNOWN')),
+  account_id INTEGER NOT NULL REFERENCES account(id),
+  domain_id INTEGER NOT NULL REFERENCES domain(id),
+  zone_id INTEGER NOT NULL REFERENCES zone(id),
+  pod_id INTEGER REFERENCES pod(id),
+  pool_id INTEGER REFERENCES storage_pool(id),
+  vm_id INTEGER REFERENCES vm_instance(id),
+  device_id INTEGER,
+  state TEXT NOT NULL,
+  size INTEGER NOT NULL DEFAULT 0,
+  min_iops INTEGER,
+  max_iops INTEGER,
+  disk_offering_id INTEGER REFERENCES disk_offering(id),
+  template_id INTEGER REFERENCES template(id),
+  snapshot_id INTEGER,
+  provisioning_type TEXT NOT NULL DEFAULT 'thin',
+  format TEXT,
+  path TEXT,
+  attached INTEGER,
+  created INTEGER NOT NULL,
+  removed INTEGER
+) STRICT;
+CREATE INDEX volume_account ON volume(account_id);
+CREATE INDEX volume_domain ON volume(domain_id);
+CREATE INDEX volume_zone ON volume(zone_id);
+CREATE INDEX volume_vm ON volume(vm_id);
+CREATE INDEX volume_pool ON volume(pool_id);
+CREATE INDEX volume_state ON volume(state);
+CREATE UNIQUE INDEX volume_vm_device ON volume(vm_id, device_id) WHERE vm_id IS NOT NULL AND device_id IS NOT NULL AND removed IS NULL;
+
+CREATE TABLE snapshot (
+  id INTEGER PRIMARY KEY,
+  uuid TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  volume_id INTEGER NOT NULL REFERENCES volume(id),
+  account_id INTEGER NOT NULL REFERENCES account(id),
+  domain_id INTEGER NOT NULL REFERENCES domain(id),
+  zone_id INTEGER NOT NULL REFERENCES zone(id),
+  snapshot_type TEXT NOT NULL DEFAULT 'MANUAL',
+  interval_type TEXT,
+  state TEXT NOT NULL,
+  physical_size INTEGER,
+  virtual_size INTEGER,
+  created INTEGER NOT NULL,
+  removed INTEGER
+) STRICT;
+CREATE INDEX snapshot_account ON snapshot(account_id);
+CREATE INDEX snapshot_domain ON snapshot(domain_id);
+CREATE INDEX snapshot_volume ON snapshot(volume_id);
+
+CREATE TABLE ssh_keypair (
+  id INTEGER PRIMARY KEY,
+  uuid TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  account_id INTEGER NOT NULL REFERENCES account(id),
+  domain_id INTEGER NOT NULL REFERENCES domain(id),
+  fingerprint TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  created INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX ssh_keypair_account_name ON ssh_keypair(account_id, name);
+CREATE INDEX ssh_keypair_domain ON ssh_keypair(domain_id);
+`,
+};

@@ -1,0 +1,199 @@
+import { ConflictError, InvalidParameterError } from '../../../../src/errors.js';
+import type { StoreContext } from '../context.js';
+import { compact, formatDate, formatOptionalDate, parseJson } from '../format.js';
+import { fetchWhere, listResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult } from '../pagination.js';
+import { SYSTEM, type Scope } from '../scoping.js';
+import { JOB_MACHINE, JOB_PENDING, applyTransition } from '../state-machines.js';
+import { accountOwner, getOwned, ownerFor } from './common.js';
+
+/** queryAsyncJobResult's answer / listAsyncJobs' `asyncjobs` object. `jobstatus` is a number: 0, 1, 2 (3). */
+export interface AsyncJob {
+  jobid: string;
+  accountid: string;
+  account: string;
+  userid?: string;
+  domainid: string;
+  domainpath: string;
+  cmd: string;
+  jobstatus: number;
+  jobprocstatus: number;
+  jobresultcode: number;
+  jobresulttype: string;
+  jobresult?: unknown;
+  jobinstancetype?: string;
+  jobinstanceid?: string;
+  created: string;
+  completed?: string;
+}
+
+/** A job with the orchestrator's private fields (never sent to API clients). */
+export interface JobRecord {
+  job: AsyncJob;
+  /** The command's parameters, as the orchestrator stored them. */
+  cmdinfo?: unknown;
+  /** Durable step progress of the orchestrator. */
+  progress?: unknown;
+  idempotencykey?: string;
+  ownernode?: string;
+  lastupdated: string;
+}
+
+export interface CreateJobInput {
+  /** CloudStack's command class name, e.g. org.apache.cloudstack.api.command.user.vm.DeployVMCmd. */
+  cmd: string;
+  cmdinfo?: unknown;
+  instancetype?: string;
+  instanceid?: string;
+  /** Creating a job twice with the same key returns the first one. */
+  idempotencykey?: string;
+  ownernode?: string;
+  /** Owner when SYSTEM creates the job (default: the caller's account and user). */
+  accountid?: string;
+}
+
+export interface CompleteJobInput {
+  /** 1 succeeded, 2 failed, 3 cancelled. */
+  status: 1 | 2 | 3;
+  /** 0 on success, the API error code (530, 533...) on failure. */
+  resultcode?: number;
+  /** e.g. {virtualmachine: {...}} or {errorcode, errortext}. */
+  result?: unknown;
+}
+
+interface JobRow {
+  _id: number;
+  _aid: number;
+  _did: number;
+  uuid: string;
+  cmd: string;
+  cmd_info: string | null;
+  status: number;
+  process_status: number;
+  result_code: number;
+  result_type: string;
+  result: string | null;
+  instance_type: string | null;
+  instance_uuid: string | null;
+  progress: string | null;
+  idempotency_key: string | null;
+  owner_node: string | null;
+  created: number;
+  last_updated: number;
+  completed: number | null;
+  a_uuid: string;
+  a_name: string;
+  u_uuid: string | null;
+  d_uuid: string;
+  d_path: string;
+}
+
+const STATUS_EVENT: Record<number, string> = { 1: 'Succeed', 2: 'Fail', 3: 'Cancel' };
+
+function displayPath(p: string): string {
+  return p === '/' ? 'ROOT' : 'ROOT' + p.slice(0, -1);
+}
+
+const SPEC: ListSpec<JobRow, AsyncJob> = {
+  table: 'async_job',
+  columns: `t.id AS _id, t.account_id AS _aid, t.domain_id AS _did, t.*, a.uuid AS a_uuid, a.name AS a_name,
+    u.uuid AS u_uuid, d.uuid AS d_uuid, d.path AS d_path`,
+  joins: 'JOIN account a ON a.id = t.account_id LEFT JOIN app_user u ON u.id = t.user_id JOIN domain d ON d.id = t.domain_id',
+  scope: 'owned',
+  filters: { jobstatus: { eq: 'status' }, instancetype: { eq: 'instance_type' }, instanceid: { eq: 'instance_uuid' },
+    ownernode: { eq: 'owner_node' } },
+  keyword: ['cmd'],
+  map: (r) => compact<AsyncJob>({
+    jobid: r.uuid, accountid: r.a_uuid, account: r.a_name, userid: r.u_uuid, domainid: r.d_uuid,
+    domainpath: displayPath(r.d_path), cmd: r.cmd, jobstatus: r.status, jobprocstatus: r.process_status,
+    jobresultcode: r.result_code, jobresulttype: r.result_type, jobresult: parseJson(r.result),
+    jobinstancetype: r.instance_type, jobinstanceid: r.instance_uuid, created: formatDate(r.created),
+    completed: formatOptionalDate(r.completed),
+  }),
+};
+
+function record(r: JobRow, job: AsyncJob): JobRecord {
+  return compact<JobRecord>({ job, cmdinfo: parseJson(r.cmd_info), progress: parseJson(r.progress),
+    idempotencykey: r.idempotency_key, ownernode: r.owner_node, lastupdated: formatDate(r.last_updated) });
+}
+
+/** Async jobs: the API's handles and the orchestrator's durable progress. */
+export class JobRepository {
+  constructor(private readonly ctx: StoreContext) {}
+
+  create(scope: Scope, input: CreateJobInput): AsyncJob {
+    return this.ctx.tx(() => {
+      if (input.idempotencykey !== undefined) {
+        const existing = this.ctx.one<{ uuid: string }>('SELECT uuid FROM async_job WHERE idempotency_key = ?', input.idempotencykey);
+        if (existing !== undefined) return this.get(SYSTEM, existing.uuid);
+      }
+      const owner = scope === SYSTEM && input.accountid !== undefined ? accountOwner(this.ctx, input.accountid)
+        : ownerFor(this.ctx, scope, input.accountid, 'job');
+      const userId = scope === SYSTEM ? null : this.ctx.idOf('app_user', scope.userId) ?? null;
+      const uuid = this.ctx.uuid();
+      const now = this.ctx.now();
+      this.ctx.run(`INSERT INTO async_job (uuid, account_id, domain_id, user_id, cmd, cmd_info, instance_type,
+        instance_uuid, idempotency_key, owner_node, created, last_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      uuid, owner.accountId, owner.domainId, userId, input.cmd,
+      input.cmdinfo === undefined ? null : JSON.stringify(input.cmdinfo), input.instancetype ?? null,
+      input.instanceid ?? null, input.idempotencykey ?? null, input.ownernode ?? null, now, now);
+      return this.get(SYSTEM, uuid);
+    });
+  }
+
+  get(scope: Scope, uuid: string): AsyncJob {
+    return getOwned(this.ctx, SPEC, scope, 'job', uuid, '1').item;
+  }
+
+  list(scope: Scope, params: ListParams = {}): ListResult<AsyncJob> {
+    return listResources(this.ctx, SPEC, scope, params);
+  }
+
+  /** The job with its private fields (components only). */
+  record(uuid: string): JobRecord {
+    const { row, item } = getOwned(this.ctx, SPEC, SYSTEM, 'job', uuid, '1');
+    return record(row, item);
+  }
+
+  /** Pending jobs (optionally of one orchestrator node), oldest first: what a restarted orchestrator resumes. */
+  pending(ownernode?: string): JobRecord[] {
+    const { rows, items } = ownernode === undefined
+      ? fetchWhere(this.ctx, SPEC, 't.status = 0')
+      : fetchWhere(this.ctx, SPEC, 't.status = 0 AND t.owner_node = ?', ownernode);
+    return rows.map((r, i) => record(r, items[i]!));
+  }
+
+  /** Saves step progress of a pending job (ConflictError once the job has finished). */
+  saveProgress(uuid: string, progress: unknown, extra: { processstatus?: number; instancetype?: string;
+    instanceid?: string; ownernode?: string } = {}): JobRecord {
+    return this.ctx.tx(() => {
+      const res = this.ctx.run(`UPDATE async_job SET progress = ?, process_status = COALESCE(?, process_status),
+        instance_type = COALESCE(?, instance_type), instance_uuid = COALESCE(?, instance_uuid),
+        owner_node = COALESCE(?, owner_node), last_updated = ? WHERE uuid = ? AND status = ?`,
+      JSON.stringify(progress ?? null), extra.processstatus ?? null, extra.instancetype ?? null, extra.instanceid ?? null,
+      extra.ownernode ?? null, this.ctx.now(), uuid, JOB_PENDING);
+      if (res.changes === 0) {
+        this.get(SYSTEM, uuid);
+        throw new ConflictError(`job ${uuid} has already finished; its progress cannot change`);
+      }
+      return this.record(uuid);
+    });
+  }
+
+  /**
+   * Finishes a pending job (compare-and-set on status 0): succeeded, failed or cancelled with its
+   * result. Finishing it again is IllegalStateError, so a job never has two outcomes.
+   */
+  complete(uuid: string, input: CompleteJobInput): AsyncJob {
+    const event = STATUS_EVENT[input.status];
+    if (event === undefined) throw new InvalidParameterError(`job status must be 1, 2 or 3, got ${String(input.status)}`);
+    return this.ctx.tx(() => {
+      const id = this.ctx.requireId('async_job', uuid, 'job');
+      const now = this.ctx.now();
+      applyTransition(this.ctx, { machine: JOB_MACHINE, table: 'async_job', column: 'status', id, uuid, event,
+        set: { result_code: input.resultcode ?? (input.status === 1 ? 0 : 530),
+          result: input.result === undefined ? null : JSON.stringify(input.result), completed: now, last_updated: now } });
+      return this.get(SYSTEM, uuid);
+    });
+  }
+}
