@@ -37,6 +37,8 @@ export class PeerLink {
   epoch: string | undefined;
   conn: WsConnection | undefined;
   dialing: OutgoingHandshake | undefined;
+  /** Why the last dial failed (said when the peer is declared down). */
+  lastDialError: string | undefined;
   graceTimer: TimerHandle | undefined;
   retryTimer: TimerHandle | undefined;
   readonly backoff: Backoff;

@@ -279,6 +279,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     if (err !== undefined || outcome === undefined) {
       waiter?.reject(err ?? new PeerDownError(`dial to ${hs.url} failed`));
       if (expected !== undefined && this.running) {
+        expected.lastDialError = err?.message;
         this.opts.log.debug('dial failed', { peer: expected.id, url: hs.url, error: err?.message ?? '' });
         this.scheduleRetry(expected);
       }
@@ -316,6 +317,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     }
     link.cancelTimers();
     link.backoff.reset();
+    link.lastDialError = undefined;
     // A new incarnation while the old one counted as up: what was in flight to it is lost.
     const restarted = link.announced && link.epoch !== undefined && link.epoch !== conn.epoch;
     const wasLost = link.state === 'lost';
@@ -354,7 +356,8 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     link.graceTimer = this.opts.clock.setTimeout(() => {
       link.graceTimer = undefined;
       if (link.conn === undefined && link.state !== 'idle') {
-        this.down(link, `no connection within the grace period of ${this.opts.peerDownGraceMs} ms`);
+        const last = link.lastDialError === undefined ? '' : ` (last attempt: ${link.lastDialError})`;
+        this.down(link, `no connection within the grace period of ${this.opts.peerDownGraceMs} ms${last}`);
       }
     }, this.opts.peerDownGraceMs);
   }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { AuthError, ConfigError } from '../../../src/errors.js';
+import { AuthError, ConfigError, PeerDownError } from '../../../src/errors.js';
 import { WsTransport } from '../../../transports/ws/ws-transport.js';
 import {
   HANDSHAKE_VERSION, HandshakeRefusal, newNonce, NonceBook, parseHandshake, signHello, signWelcome, verifyHello, type Hello,
@@ -92,6 +92,8 @@ describe('ws transport: handshake', function () {
       intruder.learnAddress('server', s.t.address()!);
       intruder.send('server', tell('intruder', 'server'));
       await waitFor(() => intruderRec.undeliverable.length === 1, 5_000);
+      expect(intruderRec.undeliverable[0]!.err).to.be.instanceOf(PeerDownError);
+      expect(intruderRec.undeliverable[0]!.err.message).to.match(/refused this node's handshake: wrong cluster secret/);
       expect(s.rec.envelopes).to.deep.equal([]);
     });
 
