@@ -74,7 +74,7 @@ export class IncomingHandshake {
     } catch (err) {
       if (!(err instanceof HandshakeRefusal)) throw err;
       this.host.refused(this.remote, hello?.node, err.reason);
-      this.ws.close(CLOSE.AUTH_FAILED, err.reason.slice(0, 120));
+      this.closeSoon(CLOSE.AUTH_FAILED, err.reason);
       return;
     }
     const dup = this.host.decide(hello) === 'duplicate';
@@ -83,7 +83,7 @@ export class IncomingHandshake {
       nonce: this.nonce, cnonce: hello.cnonce, ts: o.clock.now(), dup,
     })));
     if (dup) {
-      this.ws.close(CLOSE.DUPLICATE, 'duplicate connection: the one dialed by the lower node id is kept');
+      this.closeSoon(CLOSE.DUPLICATE, 'duplicate connection: the one dialed by the lower node id is kept');
       return;
     }
     this.ws.off('error', this.onError);
@@ -93,9 +93,14 @@ export class IncomingHandshake {
   private readonly onTimeout = (): void => {
     if (!this.end()) return;
     this.host.timedOut(this.remote);
-    this.ws.close(CLOSE.HANDSHAKE_TIMEOUT, 'handshake timeout');
-    this.host.opts.clock.setTimeout(() => this.ws.terminate(), this.host.opts.closeTimeoutMs);
+    this.closeSoon(CLOSE.HANDSHAKE_TIMEOUT, 'handshake timeout');
   };
+
+  /** Closes with a code and reason; a peer that does not answer the close frame is cut after closeTimeoutMs. */
+  private closeSoon(code: number, reason: string): void {
+    this.ws.close(code, reason.slice(0, 120));
+    this.host.opts.clock.setTimeout(() => this.ws.terminate(), this.host.opts.closeTimeoutMs);
+  }
 
   private readonly onClose = (): void => {
     this.end();

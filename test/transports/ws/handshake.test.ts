@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { AuthError, ConfigError, PeerDownError } from '../../../src/errors.js';
 import { WsTransport } from '../../../transports/ws/ws-transport.js';
 import {
@@ -146,6 +146,17 @@ describe('ws transport: handshake', function () {
       expect(s.t.stats().authFailures).to.equal(1);
       expect(s.rec.ups).to.deep.equal(['late']);
       await late.close();
+    });
+
+    it('a connection that never completes the handshake is cut and counted; past maxPendingHandshakes new ones get 1013', async () => {
+      const s = await fx.transport('server', { handshakeTimeoutMs: 1_000, maxPendingHandshakes: 2 });
+      const sockets = [0, 1, 2].map(() => new WebSocket(s.t.address()!));
+      const closes = sockets.map((ws) => new Promise<number>((resolve) => { ws.on('error', () => undefined); ws.once('close', (code) => resolve(code)); }));
+      const codes = await Promise.all(closes);
+      expect(codes.filter((c) => c === 1013)).to.have.length(1);
+      expect(codes.filter((c) => c === 4004)).to.have.length(2);
+      expect(s.t.stats().handshakeTimeouts).to.equal(2);
+      expect(s.rec.ups).to.deep.equal([]);
     });
 
     it('the server proves the secret too: a welcome with a wrong MAC is refused by the dialer', async () => {
