@@ -84,6 +84,8 @@ export class RedisTransport implements Transport {
       await Promise.all(conns.map((c) => connectOrExplain(c, this.o)));
       this.handlers = handlers;
       this.state = 'running';
+      this.cmdReady = this.cmd!.status === 'ready';
+      this.watchConnections();
       this.sub!.on('messageBuffer', (channel: Buffer, message: Buffer) => this.receive(channel, message));
       await this.subscribe();
       this.lane = new StreamsLane({ o: this.o, names: this.names, sealer: this.sealer, cmd: this.cmd!, block: this.block!,
@@ -96,9 +98,7 @@ export class RedisTransport implements Transport {
       if (err instanceof CloudstackdError || !isAuthFailure(err)) throw err;
       throw new AuthError(`redis at ${redactUrl(this.o.url)} refused a command to user "${new URL(this.o.url).username || 'default'}": ${(err as Error).message} — check the user's ACL rules (see RedisTransportOptions)`, { cause: err });
     }
-    this.watchConnections();
     this.lane.start();
-    this.cmdReady = true;
     this.linkUp();
     this.heartbeat = this.o.clock.setInterval(() => this.tick(), this.o.heartbeatIntervalMs);
     this.log.info('redis transport started', { redis: redactUrl(this.o.url), cluster: this.o.clusterName });
@@ -350,6 +350,10 @@ export class RedisTransport implements Transport {
       this.handlers?.onPeerUp(f.sender);
       this.scheduleReply();
     } else if (((f.payload[0] ?? 0) & HELLO) !== 0) {
+      // A peer we thought up has just reconnected to Redis: what was in flight with it (our requests, its
+      // replies) may be lost, so its pending asks fail now, retryably, rather than at their deadlines.
+      this.handlers?.onPeerDown(f.sender, 'it reconnected to redis; messages in flight may be lost');
+      this.handlers?.onPeerUp(f.sender);
       this.scheduleReply();
     }
   }
@@ -367,7 +371,12 @@ export class RedisTransport implements Transport {
     const h = this.handlers!;
     for (const env of envs) {
       if (broadcast) env.toNode = this.nodeId;
-      h.onEnvelope(env);
+      try {
+        h.onEnvelope(env);
+      } catch (err) {
+        // A fault above the transport must not take the subscriber connection's event handler down.
+        this.log.error('envelope handler threw', { from: f.sender, type: env.type, error: (err as Error).message });
+      }
     }
   }
 }

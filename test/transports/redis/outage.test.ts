@@ -110,6 +110,32 @@ describe('redis transport: outages', function () {
     });
   }
 
+  it('fails asks pending on a peer that lost its own connection to Redis, instead of letting them time out', async () => {
+    const c = testCluster(server!.url);
+    const [a, b] = nodes = ['a', 'b'].map((id) => new Node({ nodeId: id, transport: c.transport(id), logger: silentLogger }));
+    // The handler answers exactly while b is cut off, so its reply is lost for sure.
+    b!.system.spawn('/echo', echoActor({ slowWith: () => waitFor(() => !rt(b!).isConnected(), 10_000, 'b cut off', 1) }));
+    for (const n of nodes) await n.start();
+    await allConnected(nodes.map(rt));
+    const ref = a!.system.ref({ node: 'b', path: '/echo' }, EchoProtocol);
+    const pending = ref.ask('slow', { ms: 1 }, { timeoutMs: 30_000 }).catch((e: unknown) => e);
+    await waitFor(() => b!.system.lookup('/echo')!.current !== undefined, 5_000, 'the ask to reach b');
+    // Only b's command connection drops (as if Redis closed it); a's connections stay up throughout.
+    const raw = new Redis(server!.url);
+    try {
+      const list = await raw.client('LIST') as string;
+      const id = /id=(\d+) .*name=cloudstackd:[^ ]*:b:cmd /.exec(list)?.[1];
+      expect(id).to.be.a('string');
+      await raw.client('KILL', 'ID', id!);
+    } finally {
+      raw.disconnect();
+    }
+    expect(await pending).to.be.instanceOf(PeerDownError);
+    expect(rt(a!).stats().redisDisconnects).to.equal(0);
+    await waitFor(() => rt(b!).isConnected() && a!.transport!.peers().includes('b') && b!.transport!.peers().includes('a'), 5_000, 'b back');
+    expect(await ref.ask('echo', { text: 'again' })).to.deep.equal({ text: 'again' });
+  });
+
   it('recovers a subscriber that Redis cut off for falling behind', async function () {
     const limited = await startRedis({ args: ['--client-output-buffer-limit', 'pubsub', '512kb', '256kb', '1'] });
     const c = testCluster(limited.url);
