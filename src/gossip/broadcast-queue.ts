@@ -55,24 +55,19 @@ export class BroadcastQueue {
     for (let t = 0; t < this.buckets.length && out.length < maxCount; t++) {
       const bucket = this.buckets[t];
       if (bucket === undefined || bucket.length === 0) continue;
-      let picked = false;
+      let picked = 0;
+      let removed = 0;
       for (let i = bucket.length - 1; i >= 0 && out.length < maxCount; i--) {
         const item = bucket[i]!;
-        if (item.removed || item.size > left) continue;
+        if (item.removed) { removed++; continue; }
+        if (item.size > left) continue;
         left -= item.size;
         out.push(item.update);
         item.transmits = t + 1;
-        picked = true;
+        promoted.push(item);
+        picked++;
       }
-      if (picked || bucket.some((i) => i.removed)) {
-        const keep: Item[] = [];
-        for (const item of bucket) {
-          if (item.removed) continue;
-          if (item.transmits === t) keep.push(item);
-          else promoted.push(item);
-        }
-        this.buckets[t] = keep;
-      }
+      if (picked > 0 || removed > 0) this.buckets[t] = bucket.filter((i) => !i.removed && i.transmits === t);
     }
     for (const item of promoted) {
       if (item.transmits >= limit) this.remove(item);

@@ -55,6 +55,8 @@ export interface GossipConfig {
   reconnectInterval: number;
   /** Most members tracked (and accepted in one push-pull); bounds the gossip state size. */
   maxMembers: number;
+  /** Budget in bytes (JSON-estimated) of one push-pull state; keep it under the transport's frame limit. */
+  maxStateBytes: number;
   /** Largest metadata (JSON-estimated bytes) a member may advertise; larger updates are dropped. */
   maxMetadataBytes: number;
   /** Longest node id, role, address, service name or version string accepted. */
@@ -145,6 +147,7 @@ export function defaultConfig(): GossipConfig {
     deadRetention: 10 * 60_000,
     reconnectInterval: 10_000,
     maxMembers: 10_000,
+    maxStateBytes: 768 * 1024,
     maxMetadataBytes: 4096,
     maxStringLength: 256,
     maxMetaEntries: 128,
@@ -169,7 +172,7 @@ export function testConfig(): GossipConfig {
 const POSITIVE: (keyof GossipConfig)[] = [
   'probeInterval', 'probeTimeout', 'suspicionMult', 'suspicionMaxTimeoutMult', 'awarenessMaxMultiplier',
   'stallThreshold', 'gossipInterval', 'gossipNodes', 'retransmitMult', 'maxPiggybackBytes', 'maxUpdatesPerMessage',
-  'maxBroadcastQueue', 'pushPullInterval', 'deadRetention', 'reconnectInterval', 'maxMembers', 'maxMetadataBytes', 'maxStringLength',
+  'maxBroadcastQueue', 'pushPullInterval', 'deadRetention', 'reconnectInterval', 'maxMembers', 'maxStateBytes', 'maxMetadataBytes', 'maxStringLength',
   'maxMetaEntries', 'maxPendingProbes', 'joinRetryInterval', 'joinTimeout',
 ];
 const NON_NEGATIVE: (keyof GossipConfig)[] = [
@@ -198,6 +201,7 @@ export function resolveConfig(overrides: Partial<GossipConfig> = {}, base: Gossi
   if (cfg.probeTimeout >= cfg.probeInterval) bad('probeTimeout', `(${cfg.probeTimeout} ms) must be shorter than probeInterval (${cfg.probeInterval} ms): indirect probes need the rest of the period`);
   if (cfg.suspicionMaxTimeoutMult < 1) bad('suspicionMaxTimeoutMult', 'must be ≥ 1');
   if (cfg.maxPiggybackBytes < 256) bad('maxPiggybackBytes', 'must be at least 256 bytes to carry one update');
+  if (cfg.maxStateBytes < cfg.maxMetadataBytes + 256) bad('maxStateBytes', `(${cfg.maxStateBytes}) must leave room for at least this node's own metadata (maxMetadataBytes ${cfg.maxMetadataBytes})`);
   if (cfg.maxMetadataBytes > cfg.maxPiggybackBytes) bad('maxMetadataBytes', `(${cfg.maxMetadataBytes}) must not exceed maxPiggybackBytes (${cfg.maxPiggybackBytes}), or an alive update could never be sent`);
   if (typeof cfg.verifyBeforeDead !== 'boolean') bad('verifyBeforeDead', 'must be a boolean');
   return cfg;

@@ -3,16 +3,17 @@ import { InvalidParameterError, LimitExceededError, StoppedError, TimeoutError }
 import type { Random } from '../random.js';
 import { Awareness } from './awareness.js';
 import { BroadcastQueue } from './broadcast-queue.js';
-import { pushPullInterval, resolveConfig, retransmitLimit, type GossipConfig } from './config.js';
+import { pushPullInterval, resolveConfig, type GossipConfig } from './config.js';
 import {
-  aliveOf, metaSize, normalizeMeta, toInfo, toSnapshot, updateSize, type MemberInfo, type MemberRecord,
+  aliveOf, metaSize, normalizeMeta, toInfo, toSnapshot, updateSize, type MemberInfo,
 } from './member-state.js';
 import { MemberTable, type MembershipEvent, type TableStats } from './member-table.js';
 import {
-  parseEnvelope, WIRE_VERSION, type Body, type GossipEnvelope, type MemberMeta, type MemberSnapshot,
+  parseEnvelope, type Body, type MemberMeta, type MemberSnapshot,
   type MemberStatus, type NodeId, type Update, type WireLimits,
 } from './messages.js';
 import { Prober, type ProberStats } from './prober.js';
+import { Sender, type SendFn, type TrafficCounters } from './sender.js';
 
 /**
  * The membership protocol core: SWIM with the Lifeguard refinements, as a pure state machine. It
@@ -21,14 +22,7 @@ import { Prober, type ProberStats } from './prober.js';
  * transport's control lane and, a thousand instances at a time, in the deterministic simulator.
  */
 
-/** Where a message goes: a member id (null for a seed known only by address) and its advertised addresses. */
-export interface PeerRef {
-  readonly node: NodeId | null;
-  /** May be empty when the member is not known yet: reply over the connection the request came on. */
-  readonly addresses: readonly string[];
-}
-
-export type SendFn = (to: PeerRef, envelope: GossipEnvelope) => void;
+export type { PeerRef, SendFn } from './sender.js';
 
 export interface MembershipOptions {
   /** This node: its id, its epoch (must grow across restarts; the runtime uses the start time in ms) and metadata. */
@@ -44,14 +38,7 @@ export interface MembershipOptions {
   onListenerError?: (err: unknown) => void;
 }
 
-export interface MembershipStats extends TableStats, ProberStats {
-  sent: number;
-  received: number;
-  sentByType: Record<string, number>;
-  droppedInvalid: number;
-  droppedForeignCluster: number;
-  droppedSpoofed: number;
-  sendErrors: number;
+export interface MembershipStats extends TableStats, ProberStats, TrafficCounters {
   awareness: number;
   broadcastQueue: number;
   broadcastsDropped: number;
@@ -60,16 +47,14 @@ export interface MembershipStats extends TableStats, ProberStats {
 
 export type MembershipListener = (event: MembershipEvent) => void;
 
-interface Counters {
-  sent: number; received: number; sentByType: Record<string, number>; droppedInvalid: number;
-  droppedForeignCluster: number; droppedSpoofed: number; sendErrors: number;
-}
+/** Estimated bytes of a member snapshot besides its id and metadata. */
+const SNAPSHOT_OVERHEAD = 64;
 
 export class Membership {
   readonly config: GossipConfig;
   private readonly clock: Clock;
   private readonly random: Random;
-  private readonly sendFn: SendFn;
+  private readonly sender: Sender;
   private readonly awareness: Awareness;
   private readonly queue: BroadcastQueue;
   private readonly table: MemberTable;
@@ -78,9 +63,6 @@ export class Membership {
   private readonly listeners = new Set<MembershipListener>();
   private readonly onListenerError: (err: unknown) => void;
   private readonly timers = new Set<TimerHandle>();
-  private readonly counters: Counters = {
-    sent: 0, received: 0, sentByType: {}, droppedInvalid: 0, droppedForeignCluster: 0, droppedSpoofed: 0, sendErrors: 0,
-  };
   private seeds: readonly string[] = [];
   private joinWaiters: { resolve: (n: number) => void; reject: (e: Error) => void }[] = [];
   private leaveWaiters: (() => void)[] = [];
@@ -93,7 +75,6 @@ export class Membership {
     const cfg = this.config;
     this.clock = o.clock;
     this.random = o.random;
-    this.sendFn = o.send;
     this.onListenerError = o.onListenerError ?? ((err) => queueMicrotask(() => { throw err; }));
     if (typeof o.self.id !== 'string' || o.self.id.length === 0 || o.self.id.length > cfg.maxStringLength) {
       throw new InvalidParameterError(`membership: node id must be a non-empty string of at most ${cfg.maxStringLength} characters`);
@@ -116,14 +97,15 @@ export class Membership {
         verify: (rec, done) => this.prober.verify(rec, done),
         refuted: (a, accuser) => this.urgent(a, accuser),
         declared: (d) => this.urgent(d, null),
-        remind: (a, accuser) => this.sendTo(accuser, { t: 'gossip' }, [a], undefined, false),
+        remind: (a, accuser) => this.sender.toMember(accuser, { t: 'gossip' }, [a], undefined, false),
         added: (id) => this.prober.added(id),
       },
     }, o.self.id, o.self.epoch, meta);
     this.prober = new Prober({
       cfg, clock: this.clock, random: this.random, awareness: this.awareness, table: this.table,
-      sendTo: (id, body, extra, addr) => this.sendTo(id, body, extra ?? [], addr),
+      sendTo: (id, body, extra, addr) => this.sender.toMember(id, body, extra ?? [], addr),
     });
+    this.sender = new Sender(cfg, this.queue, this.table, o.send);
     if (o.initialMembers !== undefined) this.table.bootstrap(o.initialMembers);
   }
 
@@ -188,7 +170,7 @@ export class Membership {
     if (this.stopped || this.table.leaving) return Promise.resolve();
     const left = this.table.markLeft();
     this.prober.stop();
-    for (const id of this.table.randomLive(this.config.gossipNodes * 2, null)) this.sendTo(id, { t: 'gossip' }, [left]);
+    for (const id of this.table.randomLive(this.config.gossipNodes * 2, null)) this.sender.toMember(id, { t: 'gossip' }, [left]);
     return new Promise((resolve) => {
       this.leaveWaiters.push(resolve);
       const t = this.clock.setTimeout(() => this.stop(), this.config.leaveDrainTime);
@@ -200,6 +182,7 @@ export class Membership {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.sender.stopped = true;
     this.prober.stopAll();
     this.table.stop();
     for (const t of this.timers) t.cancel();
@@ -213,11 +196,11 @@ export class Membership {
   handle(from: NodeId | null, raw: unknown): void {
     if (this.stopped) return;
     const parsed = parseEnvelope(raw, this.limits);
-    if (!parsed.ok) { this.counters.droppedInvalid++; return; }
+    if (!parsed.ok) { this.sender.counters.droppedInvalid++; return; }
     const env = parsed.envelope;
-    if (env.cluster !== this.config.cluster) { this.counters.droppedForeignCluster++; return; }
-    if ((from !== null && from !== env.from) || env.from === this.id) { this.counters.droppedSpoofed++; return; }
-    this.counters.received++;
+    if (env.cluster !== this.config.cluster) { this.sender.counters.droppedForeignCluster++; return; }
+    if ((from !== null && from !== env.from) || env.from === this.id) { this.sender.counters.droppedSpoofed++; return; }
+    this.sender.counters.received++;
     for (const u of env.updates) this.table.apply(u);
     this.dispatch(env.from, env.body);
   }
@@ -267,7 +250,7 @@ export class Membership {
     const members: Record<MemberStatus, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
     for (const r of this.table.all()) members[r.status]++;
     return {
-      ...this.counters, sentByType: { ...this.counters.sentByType }, ...this.table.stats, ...this.prober.stats,
+      ...this.sender.counters, sentByType: { ...this.sender.counters.sentByType }, ...this.table.stats, ...this.prober.stats,
       awareness: this.awareness.score, broadcastQueue: this.queue.length, broadcastsDropped: this.queue.droppedCount, members,
     };
   }
@@ -295,14 +278,14 @@ export class Membership {
     const self = this.table.self;
     if (target !== self.id || epoch > self.epoch) return;
     // A ping for this node's previous life: answer with the new epoch instead, which supersedes it at once.
-    if (epoch < self.epoch) { this.sendTo(from, { t: 'gossip' }, [aliveOf(self)], undefined, false); return; }
-    this.sendTo(from, { t: 'ack', seq });
+    if (epoch < self.epoch) { this.sender.toMember(from, { t: 'gossip' }, [aliveOf(self)], undefined, false); return; }
+    this.sender.toMember(from, { t: 'ack', seq });
   }
 
   private onPushPull(from: NodeId, join: boolean, reply: boolean, members: readonly MemberSnapshot[]): void {
     this.table.merge(members);
     if (!reply) {
-      this.sendTo(from, { t: 'push-pull', join, reply: true, members: this.snapshot() }, [], undefined, false);
+      this.sender.toMember(from, { t: 'push-pull', join, reply: true, members: this.snapshot() }, [], undefined, false);
       return;
     }
     if (this.joinWaiters.length > 0) {
@@ -312,15 +295,29 @@ export class Membership {
     }
   }
 
+  /**
+   * This node's view for a push-pull, within maxStateBytes: itself first, then the others from a
+   * random starting point, so that a view too large for one exchange is still covered over several.
+   */
   private snapshot(): MemberSnapshot[] {
-    const out: MemberSnapshot[] = [];
-    for (const r of this.table.all()) if (out.length < this.config.maxMembers) out.push(toSnapshot(r));
+    const self = this.table.self;
+    const out: MemberSnapshot[] = [toSnapshot(self)];
+    let budget = this.config.maxStateBytes - metaSize(self.meta);
+    const all = [...this.table.all()];
+    const start = this.random.int(all.length);
+    for (let i = 0; i < all.length && out.length < this.config.maxMembers; i++) {
+      const r = all[(start + i) % all.length]!;
+      if (r === self) continue;
+      budget -= SNAPSHOT_OVERHEAD + r.id.length + metaSize(r.meta);
+      if (budget < 0) break;
+      out.push(toSnapshot(r));
+    }
     return out;
   }
 
   private contactSeeds(): void {
     const body: Body = { t: 'push-pull', join: true, reply: false, members: this.snapshot() };
-    for (const addr of this.seeds) this.send({ node: null, addresses: [addr] }, body, [], false);
+    for (const addr of this.seeds) this.sender.send({ node: null, addresses: [addr] }, body, [], false);
   }
 
   private failJoin(err: Error): void {
@@ -343,47 +340,19 @@ export class Membership {
     }
     for (const id of picked) {
       if (this.queue.length === 0) return;
-      this.sendTo(id, { t: 'gossip' });
+      this.sender.toMember(id, { t: 'gossip' });
     }
   }
 
   private pushPullWith(id: NodeId | undefined): void {
-    if (id !== undefined) this.sendTo(id, { t: 'push-pull', join: false, reply: false, members: this.snapshot() }, [], undefined, false);
+    if (id !== undefined) this.sender.toMember(id, { t: 'push-pull', join: false, reply: false, members: this.snapshot() }, [], undefined, false);
   }
 
   /** Refutations and verdicts go to a few random members (and the accuser) directly, besides the broadcast queue. */
   private urgent(u: Update, accuser: NodeId | null): void {
     const targets = new Set(this.table.randomLive(this.config.urgentFanout, null));
     if (accuser !== null && accuser !== this.id) targets.add(accuser);
-    for (const id of targets) this.sendTo(id, { t: 'gossip' }, [u], undefined, false);
-  }
-
-  private sendTo(id: NodeId, body: Body, extra: readonly Update[] = [], addr?: readonly string[], piggyback = true): void {
-    const rec: MemberRecord | undefined = this.table.get(id);
-    const addresses = rec !== undefined && rec.meta.addresses.length > 0 ? rec.meta.addresses : (addr ?? []);
-    this.send({ node: id, addresses }, body, extra, piggyback);
-  }
-
-  private send(to: PeerRef, body: Body, extra: readonly Update[], piggyback: boolean): void {
-    if (this.stopped) return;
-    const cfg = this.config;
-    let updates: readonly Update[] = extra;
-    if (piggyback) {
-      let budget = cfg.maxPiggybackBytes;
-      for (const u of extra) budget -= updateSize(u);
-      const more = this.queue.take(budget, cfg.maxUpdatesPerMessage - extra.length, retransmitLimit(cfg, this.table.liveCount()));
-      if (more.length > 0) updates = extra.length === 0 ? more : [...extra, ...more];
-    }
-    if (body.t === 'gossip' && updates.length === 0) return;
-    const env: GossipEnvelope = { v: WIRE_VERSION, cluster: cfg.cluster, from: this.id, body, updates };
-    this.counters.sent++;
-    this.counters.sentByType[body.t] = (this.counters.sentByType[body.t] ?? 0) + 1;
-    try {
-      this.sendFn(to, env);
-    } catch {
-      // A transport that cannot reach the peer right now is just a lost message to SWIM.
-      this.counters.sendErrors++;
-    }
+    for (const id of targets) this.sender.toMember(id, { t: 'gossip' }, [u], undefined, false);
   }
 
   /** Runs `fn` every period() ms (re-read each time, so it can follow N or local health), first after `first` ms. */

@@ -106,8 +106,13 @@ function strList(x: unknown, lim: WireLimits, what: string): void {
   for (const s of x) str(s, lim, what);
 }
 
+/** Metadata objects already checked against a given limits object (metadata is never mutated). */
+const checkedMeta = new WeakMap<WireLimits, WeakSet<object>>();
+
 function checkMeta(x: unknown, lim: WireLimits): void {
   need(isObj(x), 'bad meta');
+  let seen = checkedMeta.get(lim);
+  if (seen?.has(x) === true) return;
   strList(x.roles, lim, 'role');
   strList(x.addresses, lim, 'address');
   need(Array.isArray(x.services) && x.services.length <= lim.maxMetaEntries, 'bad services');
@@ -120,6 +125,8 @@ function checkMeta(x: unknown, lim: WireLimits): void {
   const keys = Object.keys(x.load);
   need(keys.length <= lim.maxMetaEntries, 'too many load figures');
   for (const k of keys) need(isNum(x.load[k]), 'bad load figure');
+  if (seen === undefined) checkedMeta.set(lim, (seen = new WeakSet()));
+  seen.add(x);
 }
 
 function checkVersion(x: Obj, lim: WireLimits): void {

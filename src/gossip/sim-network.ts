@@ -6,8 +6,9 @@ import type { PeerRef } from './membership.js';
 
 /**
  * The simulator's network: every message is delayed (uniform in [delay.min, delay.max] ms, so
- * messages may be reordered), may be lost (a default probability, overridable per directed link),
- * and is dropped when a partition rule blocks its direction. All draws come from one seeded source.
+ * messages may be reordered), may be lost (a probability), both with defaults overridable per
+ * directed link, and is dropped when a partition rule blocks its direction. All draws come from one
+ * seeded source.
  */
 export interface SimNetworkOptions {
   /** One-way delay range in ms (default 1–5 ms, a LAN under load). */
@@ -44,6 +45,7 @@ export class SimNetwork<N extends Endpoint = Endpoint> {
   private delayMin: number;
   private delaySpan: number;
   private readonly linkLoss = new Map<string, number>();
+  private readonly linkDelay = new Map<string, { min: number; span: number }>();
   private blocks: Block[] = [];
 
   constructor(private readonly clock: SimulatedClock, private readonly rng: Random, o: SimNetworkOptions,
@@ -74,6 +76,13 @@ export class SimNetwork<N extends Endpoint = Endpoint> {
     this.delaySpan = max - min;
   }
 
+  /** Sets the delay range of the directed link from → to (null: back to the default). */
+  setLinkDelay(from: string, to: string, delay: { min: number; max: number } | null): void {
+    if (delay === null) { this.linkDelay.delete(`${from}>${to}`); return; }
+    if (!(delay.min >= 0 && delay.max >= delay.min)) throw new InvalidParameterError('delay needs 0 ≤ min ≤ max');
+    this.linkDelay.set(`${from}>${to}`, { min: delay.min, span: delay.max - delay.min });
+  }
+
   /** Blocks traffic from `a` to `b`, and from `b` to `a` unless oneWay. Returns the function that heals it. */
   partition(a: readonly string[], b: readonly string[], opts: { oneWay?: boolean } = {}): () => void {
     const sa = new Set(a);
@@ -96,9 +105,11 @@ export class SimNetwork<N extends Endpoint = Endpoint> {
     for (const b of this.blocks) {
       if (b.from.has(from) && b.to.has(dst.id)) { this.stats.blocked++; return; }
     }
-    const p = this.linkLoss.size > 0 ? (this.linkLoss.get(`${from}>${dst.id}`) ?? this.loss) : this.loss;
+    const key = this.linkLoss.size + this.linkDelay.size > 0 ? `${from}>${dst.id}` : '';
+    const p = this.linkLoss.get(key) ?? this.loss;
     if (p > 0 && this.rng.next() < p) { this.stats.lost++; return; }
-    const delay = this.delayMin + this.rng.next() * this.delaySpan;
+    const link = this.linkDelay.get(key);
+    const delay = link === undefined ? this.delayMin + this.rng.next() * this.delaySpan : link.min + this.rng.next() * link.span;
     this.clock.setTimeout(() => {
       if (this.hooks.deliver(dst, from, env)) this.stats.delivered++;
       else this.stats.undeliverable++;

@@ -73,6 +73,7 @@ export class ClusterSimulator {
   private readonly rng: Random;
   private readonly nodes: SimNode[] = [];
   private readonly byId = new Map<string, SimNode>();
+  private readonly byAddress = new Map<string, SimNode>();
   private readonly listeners = new Set<SimEventListener>();
 
   constructor(private readonly o: SimulatorOptions) {
@@ -242,16 +243,14 @@ export class ClusterSimulator {
     });
     proc.membership.onChange((ev) => this.observe(node.id, ev));
     node.proc = proc;
-    this.byAddressCache.set(node.address, node);
+    this.byAddress.set(node.address, node);
     return proc;
   }
-
-  private readonly byAddressCache = new Map<string, SimNode>();
 
   private resolve(to: PeerRef): SimNode | undefined {
     if (to.node !== null) return this.byId.get(to.node);
     for (const a of to.addresses) {
-      const n = this.byAddressCache.get(a);
+      const n = this.byAddress.get(a);
       if (n !== undefined) return n;
     }
     return undefined;

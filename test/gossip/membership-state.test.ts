@@ -152,6 +152,17 @@ describe('gossip/membership: state transitions', () => {
     expect(n.m.stats().droppedOversizedMeta).to.equal(1);
   });
 
+  it('keeps a push-pull state within maxStateBytes, itself always included', () => {
+    const peers = Array.from({ length: 40 }, (_, i) => `p${i}`);
+    const n = makeNode(peers, { maxStateBytes: 2048, maxMetadataBytes: 512 });
+    n.receive('p1', { t: 'push-pull', join: false, reply: false, members: [] });
+    const [reply] = n.sentTo('p1', 'push-pull');
+    const members = reply?.env.body.t === 'push-pull' ? reply.env.body.members : [];
+    expect(members[0]?.node).to.equal('a');
+    expect(members.length).to.be.greaterThan(5).and.lessThan(41);
+    expect(JSON.stringify(members).length).to.be.lessThan(2048);
+  });
+
   it('stays within maxMembers', () => {
     const n = makeNode(['b'], { maxMembers: 3 });
     n.receive('b', { t: 'gossip' }, [alive('c', 0), alive('d', 0)]);

@@ -98,6 +98,18 @@ describe('gossip/simulator: cluster scenarios', () => {
     for (const o of ids(sim, [victim])) expect(sim.node(o).membership.member(victim)?.epoch).to.equal(2);
   });
 
+  it('a broken link is bridged by indirect probes: nobody is suspected', () => {
+    const sim = new ClusterSimulator({ seed: 10 });
+    const nodes = sim.addCluster(8, { converged: true });
+    const log = record(sim);
+    const [a, b] = [nodes[0]!.id, nodes[1]!.id];
+    sim.network.setLinkLoss(a, b, 1);
+    sim.network.setLinkDelay(b, a, { min: 40, max: 60 });
+    sim.run(30_000);
+    expect(log.events.filter((l) => l.includes(' suspected '))).to.deep.equal([]);
+    expect(sim.node(a).membership.stats().indirectRequests).to.be.greaterThan(0);
+  });
+
   it('two clusters on one network never merge, even when one is given the other\'s seed', () => {
     const sim = new ClusterSimulator({ seed: 8 });
     const alpha = Array.from({ length: 4 }, () => sim.addNode({ cluster: 'alpha' }));
