@@ -1,0 +1,93 @@
+import { ask, defineProtocol } from '../../src/protocol.js';
+import { t } from '../../src/schema.js';
+import type { DataStore } from './store/index.js';
+
+/**
+ * The data service's protocol. The data actor is the only writer of persistent state; every other
+ * component reads and writes through these messages, over any transport.
+ *
+ * The store has well over a hundred typed operations. Rather than restating each one as a message
+ * (two declarations to keep in step), the protocol exposes an explicit allowlist of repository
+ * methods below, and the types of `DataApi` are derived from the store's own signatures: a wrong
+ * method name or argument does not compile, and the reply has the method's return type. At run time
+ * the actor accepts only allowlisted (repository, method) pairs with plain-data arguments, and runs
+ * each call as one transaction; `batch` runs several calls in one transaction.
+ */
+export const DATA_METHODS = {
+  accounts: ['create', 'findByName', 'get', 'list', 'roles', 'setState'],
+  capacity: ['list'],
+  config: ['get', 'list', 'number', 'set'],
+  domains: ['create', 'findByPath', 'get', 'list', 'root', 'rootUuid'],
+  events: ['create', 'get', 'list'],
+  hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'stale', 'transition', 'update'],
+  ipAddresses: ['createRange', 'get', 'getRange', 'list', 'listRanges'],
+  jobs: ['complete', 'create', 'get', 'list', 'pending', 'record', 'saveProgress'],
+  mocks: ['create', 'fire', 'get', 'list', 'remove'],
+  networks: ['create', 'get', 'list', 'transition', 'update'],
+  nics: ['add', 'get', 'list', 'remove'],
+  offerings: ['createDisk', 'createNetwork', 'createService', 'getDisk', 'getNetwork', 'getService', 'listDisk', 'listNetwork', 'listService'],
+  snapshots: ['create', 'get', 'list', 'transition'],
+  sshKeys: ['create', 'delete', 'get', 'list', 'publicKey', 'register'],
+  storage: ['createImageStore', 'createPool', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool'],
+  tags: ['attach', 'create', 'delete', 'list'],
+  templates: ['createOsType', 'get', 'getOsType', 'list', 'listIsos', 'listOsTypes', 'register', 'setZoneStatus'],
+  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'setPassword'],
+  vmOps: ['create', 'markExpunged', 'scale', 'transition', 'update'],
+  vms: ['get', 'list'],
+  volumes: ['attach', 'create', 'delete', 'detach', 'get', 'list', 'releaseForVm', 'setSize', 'transition'],
+  zones: ['create', 'createCluster', 'createPod', 'get', 'getCluster', 'getPod', 'list', 'listClusters', 'listPods', 'update', 'updateCluster', 'updatePod'],
+  allocation: ['hostsWithCapacity', 'poolsWithCapacity', 'releaseHost', 'releasePool', 'reserveHost', 'reservePool', 'reservedHostId', 'resizeHeld', 'resizeOnPool'],
+  addresses: ['allocatePublicIp', 'releasePublicIp', 'setStaticNat', 'reserveNicIp', 'releaseNicIp', 'addVnetRange', 'allocateVnet', 'releaseVnet'],
+} as const satisfies { [R in keyof DataStore]?: readonly (keyof DataStore[R] & string)[] };
+
+export type DataRepo = keyof typeof DATA_METHODS;
+export type DataMethod<R extends DataRepo> = (typeof DATA_METHODS)[R][number];
+type Member<R extends DataRepo, M extends string> = M extends keyof DataStore[R] ? DataStore[R][M] : never;
+type Fn<R extends DataRepo, M extends DataMethod<R>> = Member<R, M> extends (...args: infer A) => infer Ret ? (...args: A) => Promise<Ret> : never;
+
+/** The typed, promise-returning view of the data service that components program against. */
+export type DataApi = { [R in DataRepo]: { [M in DataMethod<R>]: Fn<R, M> } };
+
+const Call = t.object({
+  repo: t.string({ maxLength: 32 }),
+  method: t.string({ maxLength: 64 }),
+  args: t.array(t.unknown(), { maxItems: 16 }),
+});
+
+export const DataProtocol = defineProtocol('data', '1.0', {
+  /** One store operation, in one transaction. Reply: the operation's result. */
+  call: ask(Call, t.unknown()),
+  /** Several operations in one transaction, all or nothing. Reply: their results in order. */
+  batch: ask(t.object({ calls: t.array(Call, { maxItems: 256 }) }), t.array(t.unknown())),
+  /** Liveness and schema version. */
+  status: ask(t.object({}), t.object({ schemaVersion: t.number(), integrity: t.optional(t.string()) })),
+});
+
+export type DataCall = { repo: string; method: string; args: unknown[] };
+export const DATA_PATH = '/data';
+
+/**
+ * Builds a DataApi over an ask function (`(body) => ref.ask('call', body)`, or a context ask that
+ * carries the current deadline): `await data.vms.get(SYSTEM, id)`.
+ */
+export function dataClient(call: (body: DataCall) => Promise<unknown>): DataApi {
+  const api: Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>> = {};
+  for (const [repo, methods] of Object.entries(DATA_METHODS)) {
+    const r: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+    for (const method of methods) r[method] = (...args: unknown[]) => call({ repo, method, args: stripUndefinedTail(args) });
+    api[repo] = r;
+  }
+  return api as unknown as DataApi;
+}
+
+function stripUndefinedTail(args: unknown[]): unknown[] {
+  let n = args.length;
+  while (n > 0 && args[n - 1] === undefined) n--;
+  return n === args.length ? args : args.slice(0, n);
+}
+
+/** True when (repo, method) is exposed by the data protocol. */
+export function isDataMethod(repo: string, method: string): boolean {
+  const list = (DATA_METHODS as Record<string, readonly string[]>)[repo];
+  return list !== undefined && list.includes(method);
+}
