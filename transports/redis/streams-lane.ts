@@ -112,6 +112,26 @@ export class StreamsLane {
   }
 
   /**
+   * Deletes consumers left by earlier instances (every start is a new consumer) once they hold no pending
+   * entry and have been idle for 10 claim idle times; a consumer with pending entries is never deleted,
+   * since that would drop its entries from the group.
+   */
+  async pruneConsumers(): Promise<number> {
+    const { o, names } = this.d;
+    const rows = await this.d.cmd.xinfo('CONSUMERS', this.stream, names.group) as unknown[][];
+    let pruned = 0;
+    for (const row of rows) {
+      const f = new Map<string, unknown>();
+      for (let i = 0; i + 1 < row.length; i += 2) f.set(String(row[i]), row[i + 1]);
+      const name = String(f.get('name'));
+      if (name === this.d.consumer || Number(f.get('pending')) !== 0 || Number(f.get('idle')) < 10 * o.claimIdleMs) continue;
+      await this.d.cmd.xgroup('DELCONSUMER', this.stream, names.group, name);
+      pruned++;
+    }
+    return pruned;
+  }
+
+  /**
    * Hands entries to the node. Returns the ids to acknowledge: all of them, since an entry that fails its
    * MAC or does not decode will never get better and is dropped (and counted).
    */
@@ -165,6 +185,7 @@ export class StreamsLane {
         if (now >= this.nextClaimAt) {
           this.nextClaimAt = now + this.d.o.claimIntervalMs;
           await this.ack(this.deliver(await this.claimIdle()));
+          await this.pruneConsumers().catch(() => 0); // housekeeping only: a failure must not stall reading
         }
         if (!this.running) break;
         await this.ack(this.deliver(await this.readNew()));

@@ -99,6 +99,24 @@ describe('redis transport: durable lane (streams)', function () {
     expect(b.system.stats().duplicatesDropped).to.be.at.least(1);
   });
 
+  it('prunes consumers of earlier instances once idle with nothing pending, never one holding entries', async () => {
+    const names = clusterNames('cloudstackd', c.name);
+    const o = resolveRedisOptions({ nodeId: 'b', clusterName: c.name, clusterSecret: c.secret, url: server!.url, ...TEST_TIMERS, claimIdleMs: 30 });
+    const lane = new StreamsLane({ o, names, sealer: new FrameSealer(c.secret, c.name, 'b', randomBytes(8)), cmd: raw!, block: raw!,
+      consumer: 'b/current', stats: emptyRedisStats(), log: silentLogger, deliver: () => undefined });
+    await lane.ensureGroup();
+    const key = names.stream('b');
+    await raw!.xadd(key, '*', 'f', 'x');
+    await raw!.xadd(key, '*', 'f', 'y');
+    const [[, [[doneId]]]] = await raw!.xreadgroup('GROUP', names.group, 'b/old-done', 'COUNT', 1, 'STREAMS', key, '>') as [string, [string, string[]][]][];
+    await raw!.xack(key, names.group, doneId!);
+    await raw!.xreadgroup('GROUP', names.group, 'b/old-holding', 'COUNT', 1, 'STREAMS', key, '>');
+    await raw!.xreadgroup('GROUP', names.group, 'b/current', 'COUNT', 1, 'STREAMS', key, '0');
+    await waitFor(async () => (await lane.pruneConsumers()) === 1, 5_000, 'the idle, empty consumer pruned');
+    const left = (await raw!.xinfo('CONSUMERS', key, names.group) as unknown[][]).map((row) => String(row[1])).sort();
+    expect(left).to.deep.equal(['b/current', 'b/old-holding']);
+  });
+
   it('caps each stream with MAXLEN ~', async () => {
     const a = node('a', { streamMaxLen: 100 });
     await a.start();
