@@ -108,8 +108,8 @@ describe('redis transport: durable lane (streams)', function () {
     const key = names.stream('b');
     await raw!.xadd(key, '*', 'f', 'x');
     await raw!.xadd(key, '*', 'f', 'y');
-    const [[, [[doneId]]]] = await raw!.xreadgroup('GROUP', names.group, 'b/old-done', 'COUNT', 1, 'STREAMS', key, '>') as [string, [string, string[]][]][];
-    await raw!.xack(key, names.group, doneId!);
+    const read = await raw!.xreadgroup('GROUP', names.group, 'b/old-done', 'COUNT', 1, 'STREAMS', key, '>') as [string, [string, string[]][]][];
+    await raw!.xack(key, names.group, read[0]![1][0]![0]);
     await raw!.xreadgroup('GROUP', names.group, 'b/old-holding', 'COUNT', 1, 'STREAMS', key, '>');
     await raw!.xreadgroup('GROUP', names.group, 'b/current', 'COUNT', 1, 'STREAMS', key, '0');
     await waitFor(async () => (await lane.pruneConsumers()) === 1, 5_000, 'the idle, empty consumer pruned');
