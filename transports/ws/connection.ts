@@ -53,6 +53,8 @@ export class WsConnection {
   /** Socket buffer above the high-water mark; cleared when the frame that crossed it is written out. */
   pressured = false;
   closed = false;
+  /** After close(): whether frames still arriving are delivered (a replaced connection drains). */
+  private draining = false;
   private heard = true;
   private readonly pingTimer: TimerHandle;
   private readonly closedPromise: Promise<void>;
@@ -95,9 +97,13 @@ export class WsConnection {
     }
   }
 
-  /** Closes with an application code; the transport hears about it at once, not after the close handshake. */
-  close(code: number, reason: string): void {
+  /**
+   * Closes with an application code; the transport hears about it at once, not after the close
+   * handshake. With `drain`, frames the peer sent before it saw the close are still delivered.
+   */
+  close(code: number, reason: string, drain = false): void {
     if (this.closed) return;
+    this.draining = drain;
     this.finish(code, reason);
     this.ws.close(code, reason.slice(0, 120));
     // A peer that never answers the close frame is cut after closeTimeoutMs, not ws's 30 s.
@@ -123,7 +129,7 @@ export class WsConnection {
   }
 
   private readonly onMessage = (data: Buffer, isBinary: boolean): void => {
-    if (this.closed) return;
+    if (this.closed && !this.draining) return;
     this.heard = true;
     const c = this.ctx.counters;
     c.framesReceived++;
@@ -149,6 +155,7 @@ export class WsConnection {
   };
 
   private refuseFrame(problem: string): void {
+    this.draining = false;
     this.ctx.counters.decodeErrors++;
     this.ctx.log.warn('closing connection: malformed frame from peer', { peer: this.peerId, remote: this.remote, problem: problem.slice(0, 200) });
     this.close(CLOSE.MALFORMED_FRAME, 'malformed frame');
@@ -191,6 +198,7 @@ export class WsConnection {
   };
 
   private readonly onClose = (code: number, reason: Buffer): void => {
+    this.draining = false;
     if (this.closed) return;
     this.finish(code, reason.toString('utf8'));
   };

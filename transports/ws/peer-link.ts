@@ -6,7 +6,7 @@ import { Backoff } from './backoff.js';
 import type { WsConnection } from './connection.js';
 import type { OutgoingHandshake } from './handshake-client.js';
 import type { ResolvedWsOptions } from './options.js';
-import type { WsStats } from './stats.js';
+import type { ConnectionSummary, WsStats } from './stats.js';
 
 /**
  * - idle: no connection and none wanted (never used, or declared down);
@@ -37,6 +37,8 @@ export class PeerLink {
   epoch: string | undefined;
   conn: WsConnection | undefined;
   dialing: OutgoingHandshake | undefined;
+  /** The connection was lost in a way that may have lost messages in flight (not a replacement). */
+  lossMayDropMessages = false;
   /** Why the last dial failed (said when the peer is declared down). */
   lastDialError: string | undefined;
   graceTimer: TimerHandle | undefined;
@@ -65,6 +67,16 @@ export class PeerLink {
       return `the socket to node ${this.id} has ${this.conn.bufferedAmount} bytes waiting (backPressure.highWaterMarkBytes ${o.highWaterMarkBytes}); retry later`;
     }
     return undefined;
+  }
+
+  /** The connection in use, for diagnostics. */
+  summary(): ConnectionSummary | undefined {
+    const c = this.conn;
+    if (c === undefined) return undefined;
+    return {
+      peer: this.id, direction: c.outgoing ? 'out' : 'in', localPort: c.localPort, remotePort: c.remotePort,
+      bufferedAmount: c.bufferedAmount, heldBytes: this.heldBytes,
+    };
   }
 
   cancelTimers(): void {

@@ -2,7 +2,10 @@ import { emptyStats, type TransportStats } from '../../src/transport.js';
 
 /** The ws transport's counters: the common ones plus its own. */
 export interface WsStats extends TransportStats {
-  /** Connections re-established within the grace period (the peer was never declared down). */
+  /**
+   * Connections re-established within the grace period. The peer was not declared down for good, but
+   * is reported down then up so that asks in flight on the lost connection fail now.
+   */
   reconnects: number;
   /** Times a peer's socket buffer crossed the high-water mark. */
   backpressureEvents: number;

@@ -160,16 +160,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
 
   /** The connections in use, one per connected peer (for diagnostics and tests). */
   connections(): ConnectionSummary[] {
-    const out: ConnectionSummary[] = [];
-    for (const link of this.links.values()) {
-      const c = link.conn;
-      if (c === undefined) continue;
-      out.push({
-        peer: link.id, direction: c.outgoing ? 'out' : 'in', localPort: c.localPort, remotePort: c.remotePort,
-        bufferedAmount: c.bufferedAmount, heldBytes: link.heldBytes,
-      });
-    }
-    return out;
+    return [...this.links.values()].flatMap((link) => link.summary() ?? []);
   }
 
   /** The state of each known peer: idle, connecting, up or lost (for diagnostics and tests). */
@@ -313,7 +304,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     link.conn = conn;
     if (old !== undefined) {
       this.counters.duplicateConnections++;
-      old.close(CLOSE.REPLACED, 'replaced by a newer connection between the same nodes');
+      old.close(CLOSE.REPLACED, 'replaced by a newer connection between the same nodes', true);
     }
     link.cancelTimers();
     link.backoff.reset();
@@ -321,12 +312,18 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     // A new incarnation while the old one counted as up: what was in flight to it is lost.
     const restarted = link.announced && link.epoch !== undefined && link.epoch !== conn.epoch;
     const wasLost = link.state === 'lost';
+    const mayHaveLost = wasLost && link.lossMayDropMessages;
+    link.lossMayDropMessages = false;
     link.epoch = conn.epoch;
     link.state = 'up';
     if (wasLost) this.counters.reconnects++;
     if (restarted) {
       link.dropHeld(new PeerDownError(`node ${link.id} restarted`));
       if (link.announced) this.announceDown(link, 'peer restarted');
+    } else if (mayHaveLost && link.announced) {
+      // Back within the grace period, but what was in flight on the lost connection (requests or their
+      // replies) may be gone: down then up fails the asks pending on it now instead of at their deadline.
+      this.announceDown(link, 'connection lost and re-established; messages in flight may be lost');
     }
     link.writeHeld();
     if (!link.announced) {
@@ -347,6 +344,8 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     }
     this.opts.log.info('connection to peer lost; reconnecting within the grace period', { peer: link.id, code, reason, graceMs: this.opts.peerDownGraceMs });
     link.state = 'lost';
+    // A peer that replaced the connection sent everything on the old one before closing it.
+    link.lossMayDropMessages = code !== CLOSE.REPLACED && code !== CLOSE.DUPLICATE;
     this.armGrace(link);
     this.scheduleRetry(link);
   }

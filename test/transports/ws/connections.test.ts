@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PeerDownError } from '../../../src/errors.js';
+import { DeadLetterError, PeerDownError } from '../../../src/errors.js';
 import { Node } from '../../../src/node.js';
 import { silentLogger } from '../../../src/logger.js';
 import { WsTransport } from '../../../transports/ws/ws-transport.js';
@@ -77,7 +77,7 @@ describe('ws transport: connections', function () {
     expect((await raw.closed).code).to.equal(1006); // cut, not closed politely
   });
 
-  it('reconnects after the wire is cut, within the grace period, without a peer-down', async () => {
+  it('reconnects after the wire is cut, within the grace period; reports down then up (messages in flight may be lost)', async () => {
     const b = await fx.transport('b');
     const proxy = new TcpProxy(portOf(b.t.address()!));
     await proxy.start();
@@ -87,12 +87,37 @@ describe('ws transport: connections', function () {
     a.t.send('b', tell('a', 'b', { seq: 1 }));
     await waitFor(() => b.rec.envelopes.length === 1, 5_000);
     proxy.cut();
-    await waitFor(() => a.t.linkStates().b === 'up' && (a.t.stats().reconnects + b.t.stats().reconnects) > 0, 5_000, 'reconnect');
+    await waitFor(() => a.t.linkStates().b === 'up' && a.rec.ups.length === 2, 5_000, 'reconnect');
+    expect(a.t.stats().reconnects + b.t.stats().reconnects).to.be.greaterThan(0);
+    expect(a.rec.downs.map((d) => d.reason)).to.deep.equal(['connection lost and re-established; messages in flight may be lost']);
     a.t.send('b', tell('a', 'b', { seq: 2 }));
     await waitFor(() => b.rec.envelopes.length === 2, 5_000);
-    expect(a.rec.downs).to.deep.equal([]);
-    expect(a.rec.ups).to.deep.equal(['b']);
-    expect(b.rec.downs).to.deep.equal([]);
+  });
+
+  it('an ask in flight when the wire is cut fails with PeerDownError although the connection comes back', async () => {
+    const proxies = [new TcpProxy(0), new TcpProxy(0)];
+    for (const p of proxies) { await p.start(); fx.onCleanup(() => p.stop()); }
+    const [na, nb] = await Promise.all(['a', 'b'].map(async (id, i) => {
+      const transport = new WsTransport({
+        nodeId: id, clusterName: CLUSTER, clusterSecret: SECRET, logger: silentLogger, peerDownGraceMs: 10_000,
+        reconnect: { initialMs: 20, maxMs: 50 }, advertiseAddress: proxies[i]!.address,
+      });
+      const n = new Node({ nodeId: id, transport, logger: silentLogger });
+      fx.onCleanup(() => n.stop());
+      await n.start();
+      proxies[i]!.targetPort = transport.listeningPort()!;
+      return n;
+    }));
+    na!.transport!.learnAddress!('b', proxies[1]!.address);
+    nb!.system.spawn('/echo', echoActor({ slowWith: () => new Promise(() => {}) }));
+    const ref = na!.system.ref({ node: 'b', path: '/echo' }, EchoProtocol);
+    expect(await ref.ask('echo', { text: 'hi' })).to.deep.equal({ text: 'hi' });
+    const pending = ref.ask('slow', { ms: 1 }, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+    await waitFor(() => nb!.system.lookup('/echo')!.current !== undefined, 5_000);
+    for (const p of proxies) p.cut();
+    expect(await pending).to.be.instanceOf(PeerDownError);
+    expect(await na!.system.ref({ node: 'b', path: '/nobody' }, EchoProtocol).ask('echo', { text: 'x' }).catch((e: unknown) => e))
+      .to.be.instanceOf(DeadLetterError); // reachable again: the reply comes from b
   });
 
   it('a partition longer than the grace period fails pending asks with PeerDownError, not a timeout', async () => {
