@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../../helpers/paths.js';
 import { DataStore, SYSTEM, type Caller } from '../../../actors/data/store/index.js';
 import { seedLab, type SeedOptions, type SeedResult } from '../../../actors/data/store/seed.js';
 
@@ -41,8 +42,9 @@ const here = fileURLToPath(import.meta.url);
 export function spawnFixture(name: string, args: readonly string[]): ChildProcessWithoutNullStreams {
   const ext = extname(here);
   const script = join(here, '..', 'fixtures', `${name}${ext}`);
-  const loader = ext === '.ts' ? ['--import', import.meta.resolve('tsx')] : [];
-  return spawn(process.execPath, [...loader, script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // `--import tsx` resolves from the working directory, hence the project root as cwd.
+  const loader = ext === '.ts' ? ['--import', 'tsx'] : [];
+  return spawn(process.execPath, [...loader, script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: projectRoot() });
 }
 
 /** Calls `onLine` for each stdout line of a child process. */
