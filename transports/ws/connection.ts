@@ -150,7 +150,13 @@ export class WsConnection {
       const env = envelopes[i]!;
       // An authenticated peer speaks only for itself: no forged sender node ids.
       if (env.fromNode !== this.peerId) { c.misaddressed++; continue; }
-      this.ctx.deliver(env);
+      try {
+        this.ctx.deliver(env);
+      } catch (err) {
+        // A fault in the receiving runtime must not take the connection (or the process) down.
+        c.handlerErrors++;
+        this.ctx.log.error('envelope handler failed', { peer: this.peerId, type: env.type, error: (err as Error).message });
+      }
     }
   };
 

@@ -21,6 +21,8 @@ export interface WsStats extends TransportStats {
   duplicateConnections: number;
   /** Envelopes whose sender node id was not the authenticated peer's (dropped). */
   misaddressed: number;
+  /** Envelopes whose delivery to the runtime threw (logged; the connection stays up). */
+  handlerErrors: number;
   /** Dials whose handshake this node's peer refused (the peer counts it in its authFailures). */
   refusedByPeer: number;
   /** Handshakes completed, both directions. */
@@ -32,7 +34,7 @@ export interface WsStats extends TransportStats {
 export function emptyWsStats(): WsStats {
   return {
     ...emptyStats(), reconnects: 0, backpressureEvents: 0, backpressureRejects: 0, livenessTimeouts: 0,
-    handshakeTimeouts: 0, framesTooLarge: 0, duplicateConnections: 0, misaddressed: 0, refusedByPeer: 0,
+    handshakeTimeouts: 0, framesTooLarge: 0, duplicateConnections: 0, misaddressed: 0, handlerErrors: 0, refusedByPeer: 0,
     connectionsEstablished: 0, heldBytes: 0,
   };
 }

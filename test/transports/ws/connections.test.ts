@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { encodeFrame } from '../../../src/codec.js';
 import { DeadLetterError, PeerDownError } from '../../../src/errors.js';
 import { Node } from '../../../src/node.js';
 import { silentLogger } from '../../../src/logger.js';
@@ -64,6 +65,24 @@ describe('ws transport: connections', function () {
     await waitFor(() => s.rec.envelopes.length === 1, 5_000);
     s.t.send('o', tell('s', 'o'));
     await waitFor(() => o.rec.envelopes.length === 1, 5_000);
+  });
+
+  it('drops envelopes a peer sends in another node\'s name, and survives a runtime fault while delivering', async () => {
+    const s = await fx.transport('s');
+    let thrown = false;
+    const onEnvelope = s.rec.onEnvelope.bind(s.rec);
+    s.rec.onEnvelope = (env) => {
+      if (!thrown) { thrown = true; throw new Error('runtime fault'); }
+      onEnvelope(env);
+    };
+    const raw = await RawPeer.connect({ address: s.t.address()!, nodeId: 'rawpeer', cluster: CLUSTER, secret: SECRET });
+    fx.onCleanup(() => raw.close());
+    raw.send(encodeFrame([tell('rawpeer', 's', { n: 1 }), tell('impostor', 's', { n: 2 }), tell('rawpeer', 's', { n: 3 })]));
+    await waitFor(() => s.rec.envelopes.length === 1, 5_000);
+    expect(s.rec.envelopes.map((e) => (e.body as { n: number }).n)).to.deep.equal([3]);
+    expect(s.t.stats().misaddressed).to.equal(1);
+    expect(s.t.stats().handlerErrors).to.equal(1);
+    expect(s.t.peers()).to.deep.equal(['rawpeer']);
   });
 
   it('detects a silent peer within two ping intervals and declares it down after the grace period', async () => {
