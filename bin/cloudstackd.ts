@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createLogger } from '../src/logger.js';
 import { Node } from '../src/node.js';
-import { createTransport } from '../transports/create-transport.js';
+import { createTransport, joinSeeds } from '../transports/create-transport.js';
 import { parseCli, type CliConfig } from './cli-options.js';
 import { STARTERS, type Started } from './components.js';
 
@@ -31,6 +31,12 @@ async function main(): Promise<void> {
   });
   const node = new Node({ nodeId: config.nodeName, transport, logger: log, strict: config.strict });
   await node.start();
+  try {
+    await joinSeeds(transport, config.join.map((j) => (j.host.includes(':') ? `[${j.host}]:${j.port}` : `${j.host}:${j.port}`)), config.joinTimeoutMs);
+  } catch (err) {
+    await node.stop();
+    fatal(`cannot join the cluster: ${(err as Error).message}`);
+  }
   const started: Started[] = [];
   for (const role of config.roles) {
     const starter = STARTERS[role];
