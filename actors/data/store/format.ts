@@ -19,8 +19,11 @@ export function bool(v: number | null | undefined): boolean {
 
 /** Copies `obj` without its null and undefined fields (CloudStack omits null fields). */
 export function compact<T extends object>(obj: { [K in keyof T]: T[K] | null | undefined }): T {
+  // for-in without intermediate arrays: this runs for every row of every list page.
+  const src = obj as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) {
+  for (const k in src) {
+    const v = src[k];
     if (v !== null && v !== undefined) out[k] = v;
   }
   return out as T;

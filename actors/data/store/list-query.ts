@@ -126,7 +126,7 @@ export function listResources<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, O
   const where = whereSql(w);
   const count = (ctx.one<{ n: number }>(`SELECT count(*) AS n FROM ${spec.table} t${where}`, ...w.args))?.n ?? 0;
   if (count <= offset) return { count, items: [] };
-  const rows = ctx.all<Row>(`SELECT ${spec.columns} FROM ${spec.table} t ${spec.joins ?? ''}${where} ` +
+  const rows = ctx.rows<Row>(`SELECT ${spec.columns} FROM ${spec.table} t ${spec.joins ?? ''}${where} ` +
     `ORDER BY ${spec.order ?? 't.id'} LIMIT ? OFFSET ?`, ...w.args, limit, offset);
   return { count, items: mapRows(ctx, spec, rows) };
 }
@@ -140,7 +140,7 @@ function mapRows<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, Out>, rows: re
 /** Fetches rows of the spec's shape by an arbitrary condition on `t` (no scoping: callers check). */
 export function fetchWhere<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, Out>, condition: string,
   ...args: unknown[]): { rows: Row[]; items: Out[] } {
-  const rows = ctx.all<Row>(`SELECT ${spec.columns} FROM ${spec.table} t ${spec.joins ?? ''} WHERE ${condition} ` +
+  const rows = ctx.rows<Row>(`SELECT ${spec.columns} FROM ${spec.table} t ${spec.joins ?? ''} WHERE ${condition} ` +
     `ORDER BY ${spec.order ?? 't.id'}`, ...args);
   return { rows, items: mapRows(ctx, spec, rows) };
 }

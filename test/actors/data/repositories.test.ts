@@ -117,12 +117,15 @@ describe('data store: repositories', () => {
       const net = network();
       const tag = (n: number): number => {
         let calls = 0;
-        const real = t.store.ctx.sql.get.bind(t.store.ctx.sql);
-        t.store.ctx.sql.get = (sql: string) => { calls++; return real(sql); };
+        const cache = t.store.ctx.sql;
+        const [get, reader] = [cache.get.bind(cache), cache.reader.bind(cache)];
+        cache.get = (sql: string) => { calls++; return get(sql); };
+        cache.reader = (sql: string) => { calls++; return reader(sql); };
         try {
           expect(t.store.vms.list(t.admin, { pagesize: n }).items).to.have.length(n);
         } finally {
-          t.store.ctx.sql.get = real;
+          cache.get = get;
+          cache.reader = reader;
         }
         return calls;
       };

@@ -49,16 +49,17 @@ CREATE TABLE vm_instance (
   created INTEGER NOT NULL,
   removed INTEGER
 ) STRICT;
-CREATE INDEX vm_account ON vm_instance(account_id);
-CREATE INDEX vm_domain ON vm_instance(domain_id);
-CREATE INDEX vm_zone ON vm_instance(zone_id);
-CREATE INDEX vm_pod ON vm_instance(pod_id);
-CREATE INDEX vm_cluster ON vm_instance(cluster_id);
-CREATE INDEX vm_host ON vm_instance(host_id);
-CREATE INDEX vm_state ON vm_instance(state);
-CREATE INDEX vm_name ON vm_instance(name);
-CREATE INDEX vm_service_offering ON vm_instance(service_offering_id);
-CREATE INDEX vm_template ON vm_instance(template_id);
+-- Partial indexes over live VMs: lists always filter on removed IS NULL, so counts are index-only.
+CREATE INDEX vm_account ON vm_instance(account_id) WHERE removed IS NULL;
+CREATE INDEX vm_domain ON vm_instance(domain_id) WHERE removed IS NULL;
+CREATE INDEX vm_zone ON vm_instance(zone_id) WHERE removed IS NULL;
+CREATE INDEX vm_pod ON vm_instance(pod_id) WHERE removed IS NULL;
+CREATE INDEX vm_cluster ON vm_instance(cluster_id) WHERE removed IS NULL;
+CREATE INDEX vm_host ON vm_instance(host_id) WHERE removed IS NULL;
+CREATE INDEX vm_state ON vm_instance(state) WHERE removed IS NULL;
+CREATE INDEX vm_name ON vm_instance(name) WHERE removed IS NULL;
+CREATE INDEX vm_service_offering ON vm_instance(service_offering_id) WHERE removed IS NULL;
+CREATE INDEX vm_template ON vm_instance(template_id) WHERE removed IS NULL;
 
 -- A VM holds capacity on the host it runs on, and briefly on two hosts while it migrates.
 CREATE TABLE capacity_reservation (
@@ -97,12 +98,12 @@ CREATE TABLE volume (
   created INTEGER NOT NULL,
   removed INTEGER
 ) STRICT;
-CREATE INDEX volume_account ON volume(account_id);
-CREATE INDEX volume_domain ON volume(domain_id);
-CREATE INDEX volume_zone ON volume(zone_id);
+CREATE INDEX volume_account ON volume(account_id) WHERE removed IS NULL;
+CREATE INDEX volume_domain ON volume(domain_id) WHERE removed IS NULL;
+CREATE INDEX volume_zone ON volume(zone_id) WHERE removed IS NULL;
 CREATE INDEX volume_vm ON volume(vm_id);
 CREATE INDEX volume_pool ON volume(pool_id);
-CREATE INDEX volume_state ON volume(state);
+CREATE INDEX volume_state ON volume(state) WHERE removed IS NULL;
 CREATE UNIQUE INDEX volume_vm_device ON volume(vm_id, device_id) WHERE vm_id IS NOT NULL AND device_id IS NOT NULL AND removed IS NULL;
 
 CREATE TABLE snapshot (

@@ -1,6 +1,6 @@
 import type { StoreContext } from '../context.js';
 import { bool, compact, formatDate, parseJson } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
+import { idList, listResources, type ListParams, type ListSpec } from '../list-query.js';
 import type { ListResult } from '../pagination.js';
 import type { Scope } from '../scoping.js';
 import type { VmState } from '../state-machines.js';
@@ -94,8 +94,6 @@ export interface VmRow extends OwnedRow, OwnerColumns {
   do_uuid: string | null;
   do_name: string | null;
   os_uuid: string | null;
-  pip: string | null;
-  pip_uuid: string | null;
 }
 
 export const VM_SPEC_BASE = {
@@ -105,9 +103,7 @@ export const VM_SPEC_BASE = {
     u.uuid AS u_uuid, u.username AS u_name, z.uuid AS z_uuid, z.name AS z_name, p.uuid AS p_uuid, h.uuid AS h_uuid,
     h.name AS h_name, lh.uuid AS lh_uuid, tp.uuid AS tp_uuid, tp.name AS tp_name, tp.display_text AS tp_display,
     tp.password_enabled AS tp_password, iso.uuid AS iso_uuid, iso.name AS iso_name, so.uuid AS so_uuid,
-    so.name AS so_name, dof.uuid AS do_uuid, dof.name AS do_name, os.uuid AS os_uuid,
-    (SELECT address FROM ip_address WHERE vm_id = t.id AND static_nat = 1 LIMIT 1) AS pip,
-    (SELECT uuid FROM ip_address WHERE vm_id = t.id AND static_nat = 1 LIMIT 1) AS pip_uuid`,
+    so.name AS so_name, dof.uuid AS do_uuid, dof.name AS do_name, os.uuid AS os_uuid`,
   joins: `${OWNER_JOINS} LEFT JOIN app_user u ON u.id = t.user_id JOIN zone z ON z.id = t.zone_id
     LEFT JOIN pod p ON p.id = t.pod_id LEFT JOIN host h ON h.id = t.host_id LEFT JOIN host lh ON lh.id = t.last_host_id
     LEFT JOIN template tp ON tp.id = t.template_id LEFT JOIN template iso ON iso.id = t.iso_id
@@ -125,13 +121,28 @@ export function mapVm(r: VmRow): VirtualMachine {
     serviceofferingname: r.so_name, diskofferingid: r.do_uuid, diskofferingname: r.do_name, cpunumber: r.cpu_number,
     cpuspeed: r.cpu_speed, memory: r.memory, guestosid: r.os_uuid, ostypeid: r.os_uuid, rootdeviceid: 0,
     rootdevicetype: 'ROOT', hypervisor: r.hypervisor, instancename: r.instance_name, keypair: r.keypair,
-    isdynamicallyscalable: bool(r.is_dynamically_scalable), publicip: r.pip, publicipid: r.pip_uuid,
+    isdynamicallyscalable: bool(r.is_dynamically_scalable),
     details: parseJson<Record<string, string>>(r.details), securitygroup: [], affinitygroup: [], nic: [], tags: [],
   });
 }
 
 const ref = (table: 'zone' | 'pod' | 'cluster' | 'host' | 'template' | 'service_offering' | 'app_user', column: string) =>
   ({ ref: table, column }) as const;
+
+/** Static NAT addresses of a page of VMs (one query; most VMs have none). */
+function attachPublicIps(ctx: StoreContext, ids: readonly number[], items: VirtualMachine[]): void {
+  const rows = ctx.all<{ vm_id: number; address: string; uuid: string }>(`SELECT vm_id, address, uuid FROM ip_address
+    WHERE vm_id IN (SELECT value FROM json_each(?)) AND static_nat = 1 ORDER BY id`, idList(ids));
+  if (rows.length === 0) return;
+  const index = new Map(ids.map((id, i) => [id, i]));
+  for (const r of rows) {
+    const item = items[index.get(r.vm_id) ?? -1];
+    if (item !== undefined && item.publicip === undefined) {
+      item.publicip = r.address;
+      item.publicipid = r.uuid;
+    }
+  }
+}
 
 /** The read side of virtual machines: get and list with NICs and tags attached in batch. */
 export class VmRepository {
@@ -162,6 +173,7 @@ export class VmRepository {
         const byVm = nics.byVms(ids);
         rows.forEach((r, i) => { items[i]!.nic = byVm.get(r._id) ?? []; });
         tags.attach('UserVm', ids, items);
+        attachPublicIps(this.ctx, ids, items);
       },
     };
   }
