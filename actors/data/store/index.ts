@@ -14,6 +14,7 @@ import { JobRepository } from './repos/jobs.js';
 import { MockRepository } from './repos/mocks.js';
 import { NetworkRepository } from './repos/networks.js';
 import { NicRepository } from './repos/nics.js';
+import { OrchestrationRepository } from './repos/orchestration.js';
 import { OfferingRepository } from './repos/offerings.js';
 import { SnapshotRepository } from './repos/snapshots.js';
 import { SshKeyRepository } from './repos/ssh-keys.js';
@@ -60,6 +61,7 @@ export class DataStore {
   readonly jobs: JobRepository;
   readonly mocks: MockRepository;
   readonly capacity: CapacityRepository;
+  readonly orchestration: OrchestrationRepository;
 
   /** Opens the database (file under `dataDir`, or in memory), migrates it and bootstraps it. */
   static open(options: DataStoreOptions = {}): DataStore {
@@ -103,6 +105,7 @@ export class DataStore {
     this.jobs = new JobRepository(ctx);
     this.mocks = new MockRepository(ctx);
     this.capacity = new CapacityRepository(ctx, this.config);
+    this.orchestration = new OrchestrationRepository(ctx);
   }
 
   /** Runs several commands as one transaction (nested commands become savepoints). */
@@ -154,3 +157,4 @@ export type { ConfigValue } from './repos/config.js';
 export { CAPACITY_TYPE, type Capacity, type CapacityQuery } from './repos/capacity.js';
 export type { HostCandidate, HostQuery, HostReservation, PoolCandidate } from './allocation.js';
 export type { AllocatePublicIpInput } from './address-allocation.js';
+export type { TemplateOnPool, VmStartDetails } from './repos/orchestration.js';

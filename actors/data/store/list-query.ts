@@ -56,6 +56,11 @@ export interface ListSpec<Row, Out> {
   filters: Readonly<Record<string, FilterSpec>>;
   /** Columns of `t` matched by `keyword` (substring, case-insensitive for ASCII as SQL LIKE). */
   keyword?: readonly string[];
+  /**
+   * A trigram FTS5 table over the keyword columns (same column names, rowid = t.id). Keywords of 3+
+   * characters without LIKE wildcards are then looked up in it instead of scanning the table.
+   */
+  search?: string;
   /** ORDER BY of the page query. Default `t.id` (creation order, as CloudStack). */
   order?: string;
   map(row: Row): Out;
@@ -104,13 +109,24 @@ function buildWhere<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, Out>, scope
     if (v !== undefined) addCondition(w, filterCondition(ctx, fs, v));
   }
   if (p.keyword !== undefined && p.keyword !== '' && spec.keyword !== undefined && spec.keyword.length > 0) {
-    const pattern = likeContains(p.keyword);
-    addCondition(w, {
-      sql: '(' + spec.keyword.map((c) => `t.${c} LIKE ? ESCAPE '\\'`).join(' OR ') + ')',
-      args: spec.keyword.map(() => pattern),
-    });
+    addCondition(w, keywordCondition(spec.keyword, spec.search, p.keyword));
   }
   return w;
+}
+
+/** Shortest keyword the trigram index can answer (shorter ones have no trigram). */
+const MIN_INDEXED_KEYWORD = 3;
+
+function keywordCondition(columns: readonly string[], search: string | undefined, keyword: string): Condition {
+  // The FTS5 trigram index answers LIKE only without an ESCAPE clause, so keywords holding LIKE
+  // wildcards (or too short to have a trigram) take the scanning path with escaping.
+  if (search !== undefined && [...keyword].length >= MIN_INDEXED_KEYWORD && !/[%_\\]/.test(keyword)) {
+    const pattern = `%${keyword}%`;
+    return { sql: 't.id IN (' + columns.map((c) => `SELECT rowid FROM ${search} WHERE ${c} LIKE ?`).join(' UNION ') + ')',
+      args: columns.map(() => pattern) };
+  }
+  const pattern = likeContains(keyword);
+  return { sql: '(' + columns.map((c) => `t.${c} LIKE ? ESCAPE '\\'`).join(' OR ') + ')', args: columns.map(() => pattern) };
 }
 
 function whereSql(w: Where): string {

@@ -113,6 +113,26 @@ describe('data store: repositories', () => {
       expect(t.store.vms.list(t.admin, { pagesize: -1 }).count).to.equal(7);
     });
 
+    it('matches keywords as substrings of name or display name, through the index and without it', () => {
+      const net = network();
+      const a = vm('alpha-web', net);
+      const b = t.store.vmOps.create(t.admin, { zoneid: t.lab.zoneid, serviceofferingid: t.lab.serviceofferings.small,
+        templateid: t.lab.templateid, networkids: [net], name: 'beta', displayname: 'Shop_Frontend' }).id;
+      vm('gamma', net);
+      const kw = (k: string): string[] => t.store.vms.list(t.admin, { keyword: k }).items.map((x) => x.id);
+      expect(kw('web')).to.deep.equal([a]);
+      expect(kw('FRONT')).to.deep.equal([b]);
+      expect(kw('a')).to.have.length(3);
+      expect(kw('p_F')).to.deep.equal([b]);
+      expect(kw('p%F')).to.deep.equal([]);
+      t.store.vmOps.update(t.admin, a, { displayname: 'renamed-box' });
+      expect(kw('box')).to.deep.equal([a]);
+      expect(kw('alpha')).to.deep.equal([a]);
+      t.store.vmOps.update(t.admin, a, { name: 'delta' });
+      expect(kw('alpha')).to.deep.equal([]);
+      expect(t.store.volumes.list(t.admin, { keyword: 'ROOT-beta' }).count).to.equal(1);
+    });
+
     it('builds a page with a fixed number of statements, whatever its length (no N+1)', () => {
       const net = network();
       const tag = (n: number): number => {

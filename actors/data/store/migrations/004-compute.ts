@@ -62,6 +62,21 @@ CREATE INDEX vm_service_offering ON vm_instance(service_offering_id) WHERE remov
 CREATE INDEX vm_template ON vm_instance(template_id) WHERE removed IS NULL;
 
 -- A VM holds capacity on the host it runs on, and briefly on two hosts while it migrates.
+-- Keyword search (substring, as CloudStack's LIKE '%kw%') through a trigram index instead of scanning
+-- every VM: an external-content FTS5 table kept in step by triggers.
+CREATE VIRTUAL TABLE vm_search USING fts5(name, display_name, content = 'vm_instance', content_rowid = 'id',
+  tokenize = 'trigram', detail = 'none');
+CREATE TRIGGER vm_search_insert AFTER INSERT ON vm_instance BEGIN
+  INSERT INTO vm_search (rowid, name, display_name) VALUES (new.id, new.name, new.display_name);
+END;
+CREATE TRIGGER vm_search_delete AFTER DELETE ON vm_instance BEGIN
+  INSERT INTO vm_search (vm_search, rowid, name, display_name) VALUES ('delete', old.id, old.name, old.display_name);
+END;
+CREATE TRIGGER vm_search_update AFTER UPDATE OF name, display_name ON vm_instance BEGIN
+  INSERT INTO vm_search (vm_search, rowid, name, display_name) VALUES ('delete', old.id, old.name, old.display_name);
+  INSERT INTO vm_search (rowid, name, display_name) VALUES (new.id, new.name, new.display_name);
+END;
+
 CREATE TABLE capacity_reservation (
   vm_id INTEGER NOT NULL REFERENCES vm_instance(id),
   host_id INTEGER NOT NULL REFERENCES host(id),
@@ -104,6 +119,18 @@ CREATE INDEX volume_zone ON volume(zone_id) WHERE removed IS NULL;
 CREATE INDEX volume_vm ON volume(vm_id);
 CREATE INDEX volume_pool ON volume(pool_id);
 CREATE INDEX volume_state ON volume(state) WHERE removed IS NULL;
+CREATE VIRTUAL TABLE volume_search USING fts5(name, content = 'volume', content_rowid = 'id', tokenize = 'trigram',
+  detail = 'none');
+CREATE TRIGGER volume_search_insert AFTER INSERT ON volume BEGIN
+  INSERT INTO volume_search (rowid, name) VALUES (new.id, new.name);
+END;
+CREATE TRIGGER volume_search_delete AFTER DELETE ON volume BEGIN
+  INSERT INTO volume_search (volume_search, rowid, name) VALUES ('delete', old.id, old.name);
+END;
+CREATE TRIGGER volume_search_update AFTER UPDATE OF name ON volume BEGIN
+  INSERT INTO volume_search (volume_search, rowid, name) VALUES ('delete', old.id, old.name);
+  INSERT INTO volume_search (rowid, name) VALUES (new.id, new.name);
+END;
 CREATE UNIQUE INDEX volume_vm_device ON volume(vm_id, device_id) WHERE vm_id IS NOT NULL AND device_id IS NOT NULL AND removed IS NULL;
 
 CREATE TABLE snapshot (

@@ -167,6 +167,7 @@ export class VmRepository {
         } },
       },
       keyword: ['name', 'display_name'],
+      search: 'vm_search',
       map: mapVm,
       attach: (_ctx, rows, items) => {
         const ids = rows.map((r) => r._id);

@@ -123,6 +123,7 @@ export class VolumeRepository {
         } },
       },
       keyword: ['name'],
+      search: 'volume_search',
       map: (r) => compact<Volume>({
         id: r.uuid, name: r.name, zoneid: r.z_uuid, zonename: r.z_name, type: r.volume_type, deviceid: r.device_id,
         virtualmachineid: r.v_uuid, vmname: r.v_name, vmdisplayname: r.v_display ?? r.v_name, vmstate: r.v_state,
