@@ -15,6 +15,13 @@ interface Item {
   removed: boolean;
 }
 
+/** Keeps, in place and in order, the bucket's items still waiting at `t` transmissions. */
+function compact(bucket: Item[], t: number): void {
+  let w = 0;
+  for (const item of bucket) if (!item.removed && item.transmits === t) bucket[w++] = item;
+  bucket.length = w;
+}
+
 export class BroadcastQueue {
   private readonly byKey = new Map<string, Item>();
   /** buckets[t] holds the items sent t times, oldest first. */
@@ -55,19 +62,18 @@ export class BroadcastQueue {
     for (let t = 0; t < this.buckets.length && out.length < maxCount; t++) {
       const bucket = this.buckets[t];
       if (bucket === undefined || bucket.length === 0) continue;
-      let picked = 0;
-      let removed = 0;
-      for (let i = bucket.length - 1; i >= 0 && out.length < maxCount; i--) {
+      let touched = false;
+      for (let i = bucket.length - 1; i >= 0 && out.length < maxCount && left > 0; i--) {
         const item = bucket[i]!;
-        if (item.removed) { removed++; continue; }
+        if (item.removed) { touched = true; continue; }
         if (item.size > left) continue;
         left -= item.size;
         out.push(item.update);
         item.transmits = t + 1;
         promoted.push(item);
-        picked++;
+        touched = true;
       }
-      if (picked > 0 || removed > 0) this.buckets[t] = bucket.filter((i) => !i.removed && i.transmits === t);
+      if (touched) compact(bucket, t);
     }
     for (const item of promoted) {
       if (item.transmits >= limit) this.remove(item);

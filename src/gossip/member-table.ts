@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { Random } from '../random.js';
+import { shuffle, type Random } from '../random.js';
 import type { Awareness } from './awareness.js';
 import { suspicionTimeouts, type GossipConfig } from './config.js';
 import {
@@ -106,7 +106,12 @@ export class MemberTable {
     const out: NodeId[] = [];
     const n = this.live.length;
     if (k <= 0 || n === 0) return out;
-    for (let tries = 0; tries < 3 * n && tries < 3 * k + 16 && out.length < k; tries++) {
+    if (2 * k >= n) {
+      // Small cluster: a shuffle is exact, where sampling could miss the few members there are.
+      for (const id of shuffle([...this.live], this.ctx.random)) if (out.length < k && exclude?.has(id) !== true) out.push(id);
+      return out;
+    }
+    for (let tries = 0; tries < 3 * k + 16 && out.length < k; tries++) {
       const id = this.live[this.ctx.random.int(n)]!;
       if (out.includes(id) || exclude?.has(id)) continue;
       out.push(id);
