@@ -94,6 +94,17 @@ describe('data store: ownership scoping', function () {
     expect(ids(who.daD11!, { id: vmsOf.uD111![1]! })).to.deep.equal([vmsOf.uD111![1]!]);
   });
 
+  it('shows an offering restricted to a domain only inside that domain\'s subtree', () => {
+    const so = t.store.offerings.createService({ name: 'D1 only', cpunumber: 1, cpuspeed: 100, memory: 128, domainid: d.D1! });
+    const names = (c: Caller): string[] => t.store.offerings.listService(c, {}).items.map((o) => o.name);
+    expect(names(who.uD111!)).to.include('D1 only');
+    expect(names(who.daD1!)).to.include('D1 only');
+    expect(names(who.uD2!)).to.not.include('D1 only');
+    expect(t.store.offerings.getService(who.uD11!, so.id).domain).to.equal('D1');
+    expect(() => t.store.offerings.getService(who.uD2!, so.id)).to.throw(NotFoundError);
+    expect(names(who.root!)).to.include('D1 only');
+  });
+
   it('scopes the other owned lists the same way (volumes, events, accounts, domains)', () => {
     expect(t.store.volumes.list(who.uD2!, {}).count).to.equal(2);
     expect(t.store.volumes.list(who.daD1!, { listall: true }).count).to.equal(8);

@@ -1,4 +1,4 @@
-import { InvalidParameterError } from '../../../../src/errors.js';
+import { InvalidParameterError, NotFoundError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
 import { bool, compact, formatDate, parseJson } from '../format.js';
 import { listResources, type ListParams, type ListSpec } from '../list-query.js';
@@ -156,7 +156,7 @@ const num = (v: number | string | null | undefined): number | undefined => (v ==
 
 const SERVICE_SPEC: ListSpec<Row, ServiceOffering> = {
   table: 'service_offering',
-  columns: 't.*, d.uuid AS d_uuid, d.name AS d_name',
+  columns: 't.*, d.uuid AS d_uuid, d.name AS d_name, d.path AS d_path',
   joins: 'LEFT JOIN domain d ON d.id = t.domain_id',
   scope: (ctx, scope, p) => {
     const vis = paren(domainVisibility(ctx, scope));
@@ -181,7 +181,7 @@ const SERVICE_SPEC: ListSpec<Row, ServiceOffering> = {
 
 const DISK_SPEC: ListSpec<Row, DiskOffering> = {
   table: 'disk_offering',
-  columns: 't.*, d.uuid AS d_uuid, d.name AS d_name',
+  columns: 't.*, d.uuid AS d_uuid, d.name AS d_name, d.path AS d_path',
   joins: 'LEFT JOIN domain d ON d.id = t.domain_id',
   scope: (ctx, scope) => paren(domainVisibility(ctx, scope)),
   where: 't.removed IS NULL',
@@ -226,10 +226,20 @@ function positive(name: string, v: number | undefined): void {
 export class OfferingRepository {
   constructor(private readonly ctx: StoreContext) {}
 
+  /** A domain-restricted offering is visible in that domain's subtree (and to the root admin). */
+  private visible<T>(scope: Scope, found: { row: Row; item: T }, what: string, uuid: string): T {
+    const path = found.row.d_path;
+    if (path === null || path === undefined || scope === SYSTEM) return found.item;
+    const rc = resolveCaller(this.ctx, scope);
+    if (rc.role !== 'admin' && !rc.domainPath.startsWith(String(path))) {
+      throw new NotFoundError(`Unable to find ${what} with id ${uuid}`);
+    }
+    return found.item;
+  }
+
+  /** One service offering (system ones included); NotFoundError when missing or restricted to another domain. */
   getService(scope: Scope, uuid: string): ServiceOffering {
-    const got = listResources(this.ctx, SERVICE_SPEC, scope, { id: uuid, issystem: undefined });
-    const item = got.items[0] ?? listResources(this.ctx, SERVICE_SPEC, scope, { id: uuid, issystem: true }).items[0];
-    return item ?? getGlobal(this.ctx, SERVICE_SPEC, 'service offering', uuid, '0').item;
+    return this.visible(scope, getGlobal(this.ctx, SERVICE_SPEC, 'service offering', uuid), 'service offering', uuid);
   }
 
   listService(scope: Scope, params: ListParams = {}): ListResult<ServiceOffering> {
@@ -259,8 +269,7 @@ export class OfferingRepository {
   }
 
   getDisk(scope: Scope, uuid: string): DiskOffering {
-    return listResources(this.ctx, DISK_SPEC, scope, { id: uuid }).items[0]
-      ?? getGlobal(this.ctx, DISK_SPEC, 'disk offering', uuid, '0').item;
+    return this.visible(scope, getGlobal(this.ctx, DISK_SPEC, 'disk offering', uuid), 'disk offering', uuid);
   }
 
   listDisk(scope: Scope, params: ListParams = {}): ListResult<DiskOffering> {

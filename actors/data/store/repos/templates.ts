@@ -194,6 +194,16 @@ function spec(iso: boolean, tags: TagRepository): ListSpec<TemplateRow, Template
   };
 }
 
+const OS_SPEC: ListSpec<{ uuid: string; description: string; category: string; is_user_defined: number }, OsType> = {
+  table: 'os_type',
+  columns: 't.uuid, t.description, t.category, t.is_user_defined',
+  scope: 'none',
+  filters: { description: { eq: 'description' }, oscategoryname: { eq: 'category' } },
+  keyword: ['description'],
+  map: (r) => ({ id: r.uuid, description: r.description, oscategoryname: r.category,
+    isuserdefined: bool(r.is_user_defined) }),
+};
+
 /** `id`/`ids` name templates (rows here are zone entries) and `keyword` matches the template's names. */
 function templateParams(params: ListParams): ListParams {
   const { id, ids, keyword, ...rest } = params;
@@ -307,13 +317,5 @@ export class TemplateRepository {
   }
 }
 
-const OS_SPEC: ListSpec<{ uuid: string; description: string; category: string; is_user_defined: number }, OsType> = {
-  table: 'os_type',
-  columns: 't.uuid, t.description, t.category, t.is_user_defined',
-  scope: 'none',
-  filters: { description: { eq: 'description' }, oscategoryname: { eq: 'category' } },
-  keyword: ['description'],
-  map: (r) => ({ id: r.uuid, description: r.description, oscategoryname: r.category,
-    isuserdefined: bool(r.is_user_defined) }),
-};
+
 
