@@ -113,7 +113,10 @@ export class Allocator {
     });
   }
 
-  /** Release by internal keys (inside a transaction; used by VM state transitions). */
+  /**
+   * Release by internal keys (inside a transaction; used by VM state transitions).
+   * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
+   */
   releaseHostById(vmId: number, hostId?: number): number {
     const rows = this.ctx.all<{ host_id: number; cpu: number; memory: number }>(
       `SELECT host_id, cpu, memory FROM capacity_reservation WHERE vm_id = ?${hostId === undefined ? '' : ' AND host_id = ?'}`,
@@ -126,7 +129,10 @@ export class Allocator {
     return rows.length;
   }
 
-  /** Internal: the host a VM holds capacity on (the most recent), if any. */
+  /**
+   * Internal: the host a VM holds capacity on (the most recent), if any.
+   * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
+   */
   reservedHostId(vmId: number): number | undefined {
     return this.ctx.one<{ host_id: number }>(
       'SELECT host_id FROM capacity_reservation WHERE vm_id = ? ORDER BY created DESC, rowid DESC LIMIT 1', vmId)?.host_id;
@@ -135,6 +141,7 @@ export class Allocator {
   /**
    * Changes the size a VM holds on its hosts to its current sizing (after scaling), checking capacity
    * for any growth. Runs inside the scaling transaction.
+   * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
    */
   resizeHeld(vmId: number): void {
     const vm = this.ctx.one<VmSize & { uuid: string }>(
@@ -226,6 +233,7 @@ export class Allocator {
     });
   }
 
+  /** @internal Takes internal keys: for the store's own transactions only, never for the data protocol. */
   releasePoolById(volumeId: number): void {
     const vol = this.ctx.one<{ pool_id: number | null; size: number }>('SELECT pool_id, size FROM volume WHERE id = ?', volumeId);
     if (vol === undefined || vol.pool_id === null) return;
@@ -233,7 +241,10 @@ export class Allocator {
     this.ctx.run('UPDATE volume SET pool_id = NULL WHERE id = ?', volumeId);
   }
 
-  /** Changes a placed volume's size, checking the pool for growth (inside the resize transaction). */
+  /**
+   * Changes a placed volume's size, checking the pool for growth (inside the resize transaction).
+   * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
+   */
   resizeOnPool(volumeId: number, newSize: number): void {
     const vol = this.ctx.one<{ pool_id: number | null; size: number }>('SELECT pool_id, size FROM volume WHERE id = ?', volumeId);
     if (vol === undefined) throw new NotFoundError('volume vanished during resize');

@@ -142,6 +142,8 @@ export class AccountRepository {
 
   /** createAccount: the account and its first user, in one transaction. */
   create(scope: Scope, input: CreateAccountInput): Account {
+    // scrypt takes tens of milliseconds: hash before taking the write lock.
+    const hash = this.users.hash(input.password);
     return this.ctx.tx(() => {
       const role = this.pickRole(input);
       const domain = this.targetDomain(scope, input.domainid);
@@ -151,7 +153,7 @@ export class AccountRepository {
       const res = uniquely(`The account ${name} already exists in domain ${domain.uuid}`, () =>
         this.ctx.run(`INSERT INTO account (uuid, name, domain_id, role_id, network_domain, created)
           VALUES (?, ?, ?, ?, ?, ?)`, uuid, name, domain.id, role.id, input.networkdomain ?? null, this.ctx.now()));
-      this.users.insert(Number(res.lastInsertRowid), domain.id, { ...input, isdefault: false });
+      this.users.insert(Number(res.lastInsertRowid), domain.id, { ...input, isdefault: false }, hash);
       return this.get(SYSTEM, uuid);
     });
   }

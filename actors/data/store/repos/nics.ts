@@ -107,6 +107,7 @@ export class NicRepository {
   /**
    * Inserts a NIC (inside the caller's transaction) with a fresh locally administered MAC
    * (02:00:xx:xx:xx:xx). The address itself is reserved later through allocation.
+   * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
    */
   insert(vmId: number, networkId: number, deviceId: number, isDefault: boolean): { id: number; uuid: string } {
     const net = this.ctx.one<{ broadcast_uri: string | null; traffic_type: string }>(

@@ -70,7 +70,10 @@ const SPEC: ListSpec<TagRow, ResourceTag> = {
 export class TagRepository {
   constructor(private readonly ctx: StoreContext) {}
 
-  /** Fills `tags` of a page of objects (one query for the whole page). */
+  /**
+   * Fills `tags` of a page of objects (one query for the whole page).
+   * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
+   */
   attach(resourceType: string, ids: readonly number[], items: { tags: ResourceTag[] }[]): void {
     const rows = this.ctx.all<TagRow>(`SELECT ${COLUMNS} FROM resource_tag t ${JOINS} WHERE t.resource_type = ?
       AND t.resource_id IN (SELECT value FROM json_each(?)) ORDER BY t.id`, resourceType, idList(ids));

@@ -138,20 +138,30 @@ export class UserRepository {
     return rows.map((r, i) => ({ accountKey: r._aid, user: items[i]! }));
   }
 
-  /** Inserts a user row (inside the caller's transaction). */
-  insert(accountId: number, domainId: number, input: CreateUserInput & { isdefault?: boolean }): string {
+  /**
+   * Inserts a user row (inside the caller's transaction).
+   * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
+   */
+  insert(accountId: number, domainId: number, input: Omit<CreateUserInput, 'password'> & { isdefault?: boolean },
+    passwordHash: string): string {
     const uuid = this.ctx.uuid();
     uniquely(`The user ${input.username} already exists in this domain`, () =>
       this.ctx.run(`INSERT INTO app_user (uuid, account_id, domain_id, username, password_hash, firstname, lastname,
         email, timezone, is_default, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      uuid, accountId, domainId, input.username, hashPassword(input.password, this.ctx.randomBytes(16)),
+      uuid, accountId, domainId, input.username, passwordHash,
       input.firstname ?? null, input.lastname ?? null, input.email ?? null, input.timezone ?? null,
       input.isdefault === true ? 1 : 0, this.ctx.now()));
     return uuid;
   }
 
+  /** The stored form of a password. Slow by design (scrypt): call it before opening a transaction. */
+  hash(password: string): string {
+    return hashPassword(password, this.ctx.randomBytes(16));
+  }
+
   /** createUser in an existing account. */
   create(scope: Scope, accountUuid: string, input: CreateUserInput): User {
+    const hash = this.hash(input.password);
     return this.ctx.tx(() => {
       const a = this.ctx.one<{ id: number; domain_id: number }>(
         'SELECT id, domain_id FROM account WHERE uuid = ? AND removed IS NULL', accountUuid);
@@ -161,7 +171,7 @@ export class UserRepository {
       if (scope !== SYSTEM && resolveCaller(this.ctx, scope).role === 'user') {
         throw new PermissionDeniedError('a user cannot create users');
       }
-      return this.get(SYSTEM, this.insert(a.id, a.domain_id, input));
+      return this.get(SYSTEM, this.insert(a.id, a.domain_id, input, hash));
     });
   }
 
@@ -223,10 +233,10 @@ export class UserRepository {
 
   /** Sets a user's password (SYSTEM or a caller allowed to see the user). */
   setPassword(scope: Scope, userUuid: string, password: string): void {
+    const hash = this.hash(password);
     this.ctx.tx(() => {
       this.get(scope, userUuid);
-      this.ctx.run('UPDATE app_user SET password_hash = ? WHERE uuid = ?',
-        hashPassword(password, this.ctx.randomBytes(16)), userUuid);
+      this.ctx.run('UPDATE app_user SET password_hash = ? WHERE uuid = ?', hash, userUuid);
     });
   }
 

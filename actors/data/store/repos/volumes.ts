@@ -169,7 +169,10 @@ export class VolumeRepository {
     });
   }
 
-  /** Inserts a volume row (inside the caller's transaction). */
+  /**
+   * Inserts a volume row (inside the caller's transaction).
+   * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
+   */
   insert(v: { name: string; type: VolumeType; accountId: number; domainId: number; zoneId: number; size: number;
     diskOfferingId?: number | null; templateId?: number | null; snapshotId?: number | null; vmId?: number | null;
     deviceId?: number | null }): string {
@@ -282,6 +285,7 @@ export class VolumeRepository {
   /**
    * When a VM is expunged: its ROOT volumes are expunged (their bytes return to the pool) and its data
    * disks are detached, so no volume is left pointing at a removed VM. Inside the caller's transaction.
+   * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
    */
   releaseForVm(vmId: number): void {
     const vols = this.ctx.all<{ id: number; uuid: string; volume_type: string; state: string }>(
