@@ -2,15 +2,18 @@
  * Who is up, as seen through Redis. Pub/sub has no connections to watch, so peers announce themselves
  * with heartbeats on the broadcast channel; a peer is up from its first heartbeat until it says it is
  * leaving, falls silent for the peer timeout, or is found unsubscribed. A heartbeat from a new instance
- * of a known node id (the process restarted) counts as the old one going down and the new one coming up.
+ * of a known node id that started later (the process restarted) counts as the old one going down and
+ * the new one coming up; an older instance still talking (a process dying slowly) is ignored, so the two
+ * cannot make the peer flap.
  *
  * Peers that went down are remembered (bounded) so that sends to them fail at once with PeerDownError
  * instead of being published into the void.
  */
-export type HeardResult = 'new' | 'restarted' | 'known';
+export type HeardResult = 'new' | 'restarted' | 'known' | 'ignored';
 
 interface PeerState {
   instance: string;
+  startedAt: number;
   lastSeen: number;
 }
 
@@ -20,21 +23,27 @@ export class PeerTable {
 
   constructor(private readonly maxRemembered: number) {}
 
-  /** A heartbeat from `node` running as `instance`. */
-  heard(node: string, instance: string, now: number): HeardResult {
+  /**
+   * An authenticated frame from `node` running as `instance`. Heartbeats carry the instance's start time
+   * (`startedAt`); other frames do not, and cannot replace the known instance of an up peer.
+   */
+  heard(node: string, instance: string, now: number, startedAt?: number): HeardResult {
     const p = this.up.get(node);
-    this.down.delete(node);
-    if (p === undefined) { this.up.set(node, { instance, lastSeen: now }); return 'new'; }
-    p.lastSeen = now;
-    if (p.instance === instance) return 'known';
+    if (p === undefined) {
+      this.down.delete(node);
+      this.up.set(node, { instance, startedAt: startedAt ?? 0, lastSeen: now });
+      return 'new';
+    }
+    if (p.instance === instance) {
+      p.lastSeen = now;
+      if (startedAt !== undefined) p.startedAt = startedAt;
+      return 'known';
+    }
+    if (startedAt === undefined || startedAt < p.startedAt) return 'ignored';
     p.instance = instance;
+    p.startedAt = startedAt;
+    p.lastSeen = now;
     return 'restarted';
-  }
-
-  /** Any authenticated frame from an up peer's current instance is a sign of life. */
-  touch(node: string, instance: string, now: number): void {
-    const p = this.up.get(node);
-    if (p !== undefined && p.instance === instance) p.lastSeen = now;
   }
 
   /**

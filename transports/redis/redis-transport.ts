@@ -54,6 +54,8 @@ export class RedisTransport implements Transport {
   private heartbeat: TimerHandle | undefined;
   private replyScheduled = false;
   private probing = false;
+  /** When this instance started; a peer that sees two instances of one node id believes the later one. */
+  private readonly startedAt: number;
 
   constructor(options: RedisTransportOptions) {
     this.o = resolveRedisOptions(options);
@@ -67,6 +69,7 @@ export class RedisTransport implements Transport {
     this.peerTable = new PeerTable(this.o.maxTrackedSenders);
     this.seqs = new SequenceTracker(this.o.maxTrackedSenders);
     this.log = this.o.logger.child({ transport: 'redis', node: this.nodeId });
+    this.startedAt = this.o.clock.now();
     this.publisher = new TurnPublisher(() => this.cmd, this.o.earlyWriteBytes);
     this.broadcastBox = new Outbox((frame, n) => this.publishEnvelopes(undefined, this.names.broadcast, frame, n),
       (env, err) => this.undeliverable(env, err), this.o.limits, this.publisher.schedule);
@@ -110,9 +113,11 @@ export class RedisTransport implements Transport {
     this.heartbeat?.cancel();
     this.publisher.flush();
     if (this.linked) {
-      // Tell the others now rather than let them wait for the peer timeout; PING returns once every
-      // PUBLISH before it has been handled. Bounded, in case Redis hangs instead of failing.
-      const bye = this.publishControl(FrameKind.Leaving, 0).then(() => this.cmd!.ping()).catch(() => undefined);
+      // Tell the others now rather than let them wait for the peer timeout. The goodbye goes in the same
+      // pipeline after the last data frames, so its reply means all of them were handled. Bounded, in case
+      // Redis hangs instead of failing.
+      const bye = this.publishControl(FrameKind.Leaving, 0).catch(() => undefined);
+      this.publisher.flush();
       await Promise.race([bye, new Promise<void>((r) => this.o.clock.setTimeout(r, 1_000))]);
     }
     const laneStopped = this.lane?.stop();
@@ -273,10 +278,14 @@ export class RedisTransport implements Transport {
     this.handlers?.onUndeliverable(env, err);
   }
 
+  /** Heartbeats and goodbyes share the data frames' pipeline, so they keep their order with them. */
   private publishControl(kind: FrameKind, flags: number): Promise<number> {
     const ch = this.names.broadcast;
-    const sealed = this.sealer.seal(ch, kind, this.takeSeq(ch, 1), 1, Buffer.from([flags]), this.o.clock.now());
-    return this.cmd!.publish(ch, sealed);
+    const payload = Buffer.allocUnsafe(9);
+    payload[0] = flags;
+    payload.writeDoubleBE(this.startedAt, 1);
+    const sealed = this.sealer.seal(ch, kind, this.takeSeq(ch, 1), 1, payload, this.o.clock.now());
+    return new Promise((resolve, reject) => this.publisher.publish(ch, sealed, (r) => (r instanceof Error ? reject(r) : resolve(r))));
   }
 
   /** Periodic: announce ourselves, declare silent peers down, probe the ones going quiet. */
@@ -331,7 +340,7 @@ export class RedisTransport implements Transport {
     }
     if (f.kind === FrameKind.Heartbeat) this.onHeartbeat(f, now);
     else if (f.kind === FrameKind.Leaving) { this.peerDown(f.sender, 'left the cluster', f.instance); this.seqs.forget(f.instance); }
-    else this.deliver(f, channel === this.names.broadcast, now);
+    else { this.heard(f, now, false); this.deliver(f, channel === this.names.broadcast); }
   }
 
   private refuse(counter: 'macFailures' | 'staleFrames' | 'replayedFrames', msg: string, from: string): void {
@@ -342,24 +351,34 @@ export class RedisTransport implements Transport {
     if ((n & (n - 1)) === 0) this.log.warn(msg, { from, count: n });
   }
 
+  /** Heartbeat payload: flags (1 byte), then the instance's start time (f64, ms). */
   private onHeartbeat(f: OpenedFrame, now: number): void {
-    const seen = this.peerTable.heard(f.sender, f.instance, now);
-    if (seen === 'restarted') this.handlers?.onPeerDown(f.sender, 'restarted (a new instance announced itself)');
-    if (seen !== 'known') {
-      this.log.info('peer up', { peer: f.sender });
-      this.handlers?.onPeerUp(f.sender);
-      this.scheduleReply();
-    } else if (((f.payload[0] ?? 0) & HELLO) !== 0) {
+    const p = f.payload;
+    const startedAt = p.length >= 9 ? p.readDoubleBE(1) : 0;
+    this.heard(f, now, ((p[0] ?? 0) & HELLO) !== 0, startedAt);
+  }
+
+  /**
+   * Any authenticated frame is a sign of life, not only heartbeats: after an outage a peer may send us
+   * envelopes before its heartbeat reaches us, and replies to it must not be refused meanwhile.
+   */
+  private heard(f: OpenedFrame, now: number, hello: boolean, startedAt?: number): void {
+    const seen = this.peerTable.heard(f.sender, f.instance, now, startedAt);
+    if (seen === 'ignored') return;
+    if (seen === 'known') {
+      if (!hello) return;
       // A peer we thought up has just reconnected to Redis: what was in flight with it (our requests, its
       // replies) may be lost, so its pending asks fail now, retryably, rather than at their deadlines.
       this.handlers?.onPeerDown(f.sender, 'it reconnected to redis; messages in flight may be lost');
-      this.handlers?.onPeerUp(f.sender);
-      this.scheduleReply();
+    } else if (seen === 'restarted') {
+      this.handlers?.onPeerDown(f.sender, 'restarted (a new instance announced itself)');
     }
+    if (seen !== 'known') this.log.info('peer up', { peer: f.sender });
+    this.handlers?.onPeerUp(f.sender);
+    this.scheduleReply();
   }
 
-  private deliver(f: OpenedFrame, broadcast: boolean, now: number): void {
-    this.peerTable.touch(f.sender, f.instance, now);
+  private deliver(f: OpenedFrame, broadcast: boolean): void {
     let envs: Envelope[];
     try {
       envs = decodeFrame(f.payload, this.o.limits);

@@ -32,8 +32,7 @@ export async function startChildNode(env: { url: string; cluster: string; secret
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
-    child.kill('SIGCONT');
-    child.kill('SIGKILL');
+    child.kill('SIGKILL'); // also ends a stopped (SIGSTOP) process, without letting it run first
     await exited;
   };
   onCleanup(stop);

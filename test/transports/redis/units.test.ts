@@ -48,12 +48,14 @@ describe('redis transport units', () => {
   describe('PeerTable', () => {
     it('tracks up, restarted, silent and departed peers', () => {
       const t = new PeerTable(2);
-      expect(t.heard('a', 'i1', 0)).to.equal('new');
+      expect(t.heard('a', 'i1', 0, 10)).to.equal('new');
       expect(t.heard('a', 'i1', 100)).to.equal('known');
-      expect(t.heard('a', 'i2', 200)).to.equal('restarted');
+      expect(t.heard('a', 'i2', 150)).to.equal('ignored'); // an envelope frame cannot switch instances
+      expect(t.heard('a', 'i2', 200, 20)).to.equal('restarted');
+      expect(t.heard('a', 'i1', 250, 10)).to.equal('ignored'); // the older instance, still talking
       expect(t.markDown('a', 'left', 'i1')).to.equal(false); // an old incarnation cannot take the new one down
       t.heard('b', 'j', 0);
-      t.touch('a', 'i2', 900);
+      expect(t.heard('a', 'i2', 900)).to.equal('known');
       expect(t.silentFor(500, 1_000)).to.deep.equal(['b']);
       expect(t.markDown('b', 'silent')).to.equal(true);
       expect(t.markDown('never-seen', 'nothing subscribed')).to.equal(false);
