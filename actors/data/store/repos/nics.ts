@@ -1,4 +1,4 @@
-import { InvalidParameterError, NotFoundError } from '../../../../src/errors.js';
+import { InvalidParameterError } from '../../../../src/errors.js';
 import { isUniqueViolation, type StoreContext } from '../context.js';
 import { bool, compact } from '../format.js';
 import { fetchWhere, groupBy, idList, listResources, type ListParams, type ListSpec } from '../list-query.js';
@@ -152,14 +152,6 @@ export class NicRepository {
       this.ctx.run(`UPDATE nic SET removed = ?, ip_num = NULL, ip_address = NULL, state = 'Allocated'
         WHERE uuid = ?`, this.ctx.now(), nicUuid);
     });
-  }
-
-  /** Internal key and network of a NIC (for allocation). */
-  ref(uuid: string): { id: number; networkId: number; vmId: number } {
-    const r = this.ctx.one<{ id: number; network_id: number; vm_id: number }>(
-      'SELECT id, network_id, vm_id FROM nic WHERE uuid = ? AND removed IS NULL', uuid);
-    if (r === undefined) throw new NotFoundError(`Unable to find nic with id ${uuid}`);
-    return { id: r.id, networkId: r.network_id, vmId: r.vm_id };
   }
 
   private newMac(): string {

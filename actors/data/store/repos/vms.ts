@@ -186,23 +186,4 @@ export class VmRepository {
   list(scope: Scope, params: ListParams = {}): ListResult<VirtualMachine> {
     return listResources(this.ctx, this.spec, scope, params);
   }
-
-  /** Internal keys and sizing of a live VM (for the command side). */
-  ref(uuid: string): VmRef | undefined {
-    return this.ctx.one<VmRef>(`SELECT id, account_id, domain_id, zone_id, host_id, state, cpu_number, cpu_speed,
-      memory, name FROM vm_instance WHERE uuid = ? AND removed IS NULL`, uuid);
-  }
-}
-
-export interface VmRef {
-  id: number;
-  account_id: number;
-  domain_id: number;
-  zone_id: number;
-  host_id: number | null;
-  state: VmState;
-  cpu_number: number;
-  cpu_speed: number;
-  memory: number;
-  name: string;
 }
