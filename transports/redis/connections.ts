@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { AuthError, ResourceUnavailableError } from '../../src/errors.js';
+import { AuthError, CloudstackdError, ResourceUnavailableError } from '../../src/errors.js';
 import type { Random } from '../../src/random.js';
 import { redactUrl, type ResolvedRedisOptions } from './options.js';
 
@@ -80,4 +80,11 @@ export async function connectOrExplain(conn: Redis, o: ResolvedRedisOptions): Pr
     conn.off('error', onError);
     conn.off('ready', onReady);
   }
+}
+
+/** A command refused during start-up (SUBSCRIBE, XGROUP...) by the ACL becomes an AuthError that says so. */
+export function explainStartFailure(err: unknown, o: ResolvedRedisOptions): unknown {
+  if (err instanceof CloudstackdError || !isAuthFailure(err)) return err;
+  const user = new URL(o.url).username || 'default';
+  return new AuthError(`redis at ${redactUrl(o.url)} refused a command to user "${user}": ${(err as Error).message} — check the user's ACL rules (see RedisTransportOptions)`, { cause: err });
 }

@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
 import { decodeFrame } from '../../src/codec.js';
 import type { Envelope } from '../../src/envelope.js';
-import { AuthError, CloudstackdError, IllegalStateError, PeerDownError, StoppedError } from '../../src/errors.js';
+import { IllegalStateError, PeerDownError, StoppedError } from '../../src/errors.js';
 import type { TimerHandle } from '../../src/clock.js';
 import type { Logger } from '../../src/logger.js';
 import { Outbox } from '../../src/outbox.js';
 import type { Transport, TransportHandlers } from '../../src/transport.js';
 import { clusterNames, type ClusterNames } from './channels.js';
-import { connectOrExplain, createConnection, isAuthFailure } from './connections.js';
+import { connectOrExplain, createConnection, explainStartFailure } from './connections.js';
 import { FrameKind, FrameSealer, MAX_HEADER_BYTES, type OpenedFrame } from './mac.js';
 import { redactUrl, resolveRedisOptions, type RedisTransportOptions, type ResolvedRedisOptions } from './options.js';
 import { PeerTable, SequenceTracker } from './peer-table.js';
@@ -98,8 +98,7 @@ export class RedisTransport implements Transport {
       this.state = 'stopped';
       this.handlers = undefined;
       for (const c of conns) c.disconnect();
-      if (err instanceof CloudstackdError || !isAuthFailure(err)) throw err;
-      throw new AuthError(`redis at ${redactUrl(this.o.url)} refused a command to user "${new URL(this.o.url).username || 'default'}": ${(err as Error).message} — check the user's ACL rules (see RedisTransportOptions)`, { cause: err });
+      throw explainStartFailure(err, this.o);
     }
     this.lane.start();
     this.linkUp();
