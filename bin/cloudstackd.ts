@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '../src/logger.js';
 import { Node } from '../src/node.js';
 import { createTransport, joinSeeds } from '../transports/create-transport.js';
-import { parseCli, type CliConfig } from './cli-options.js';
+import { ROLE_SETS, parseCli, type CliConfig } from './cli-options.js';
 import { STARTERS, type Started } from './components.js';
+import { runLabCli } from './lab-cli.js';
 
 function readSecret(config: CliConfig): Buffer | undefined {
   if (config.clusterSecretFile === undefined) return undefined;
@@ -22,8 +23,18 @@ function fatal(message: string, code = 1): never {
   process.exit(code);
 }
 
+/** The default role on the in-process transport is the all-in-one lab. */
+function isLab(config: CliConfig): boolean {
+  const all = ROLE_SETS.all!;
+  return config.transport === 'inproc' && config.roles.length === all.length && all.every((r) => config.roles.includes(r));
+}
+
 async function main(): Promise<void> {
   const config = parseCli(process.argv);
+  if (isLab(config)) {
+    await runLabCli(config);
+    return;
+  }
   const log = createLogger(config.logLevel);
   const transport = await createTransport({
     kind: config.transport, nodeId: config.nodeName, clusterName: config.clusterName, clusterSecret: readSecret(config),

@@ -1,0 +1,32 @@
+/**
+ * Every command the API serves, in one list: the one command table (with listApis, login and logout,
+ * which the HTTP layer adds) is built from it. Commands of later components are added here as they land.
+ */
+import type { HandledCommand } from '../command-table.js';
+import { accountCommands } from './accounts.js';
+import type { CommandDeps } from './common.js';
+import { eventCommands } from './events.js';
+import { hostCommands } from './hosts.js';
+import { imageCommands } from './images.js';
+import { jobCommands } from './jobs.js';
+import { offeringCommands } from './offerings.js';
+import { sshKeyCommands } from './ssh-keys.js';
+import { storageCommands } from './storage.js';
+import { zoneCommands } from './zones.js';
+
+export type { CommandDeps } from './common.js';
+export { createJobRecord, jobResponse, type JobSubmission } from './jobs.js';
+
+export function createCommands(deps: CommandDeps): HandledCommand[] {
+  return [
+    ...jobCommands(deps),
+    ...accountCommands(deps),
+    ...zoneCommands(deps),
+    ...hostCommands(deps),
+    ...storageCommands(deps),
+    ...offeringCommands(deps),
+    ...imageCommands(deps),
+    ...sshKeyCommands(deps),
+    ...eventCommands(deps),
+  ];
+}
