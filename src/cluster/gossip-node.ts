@@ -1,0 +1,113 @@
+import type { Node } from '../node.js';
+import { CONTROL_LANE } from '../envelope.js';
+import { createMembership, type Membership } from '../gossip/membership.js';
+import type { GossipConfig } from '../gossip/config.js';
+import type { GossipEnvelope, ServiceInfo } from '../gossip/messages.js';
+import type { PeerRef } from '../gossip/sender.js';
+import { createServiceRegistry, type ServiceRegistry } from '../registry/index.js';
+import type { Random } from '../random.js';
+import { createRandom } from '../random.js';
+
+/** The system message type gossip travels under, on the control lane of the node's transport. */
+export const GOSSIP_MESSAGE = '$gossip';
+/** A seed "address" that names a node id directly (used where the transport discovers peers itself). */
+export const NODE_SEED_PREFIX = 'node:';
+
+export interface GossipNodeOptions {
+  roles: string[];
+  /** Overrides over the gossip defaults (src/gossip/config.ts); the cluster name is set from `cluster`. */
+  config?: Partial<GossipConfig>;
+  cluster: string;
+  random?: Random;
+  /** Process start time in ms: must grow across restarts so a restart supersedes the old incarnation. */
+  epoch?: number;
+}
+
+/**
+ * Runs the membership protocol of one node over that node's transport: gossip messages are system
+ * envelopes on the control lane (which data traffic cannot starve), a lost connection is early
+ * evidence for the failure detector, and peers a transport discovers on its own (Redis heartbeats on
+ * the broadcast channel) are joined without seeds. The registry built on it answers "who serves X".
+ */
+export class GossipNode {
+  readonly membership: Membership;
+  readonly registry: ServiceRegistry;
+  private readonly services = new Map<string, ServiceInfo>();
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly node: Node, private readonly options: GossipNodeOptions) {
+    const transport = node.transport;
+    const address = transport?.address();
+    this.membership = createMembership({
+      self: { id: node.id, epoch: options.epoch ?? node.system.clock.now(), meta: { roles: options.roles, addresses: address ? [address] : [], services: [], load: {} } },
+      config: { ...options.config, cluster: options.cluster },
+      clock: node.system.clock,
+      random: options.random ?? createRandom(),
+      send: (to, env) => this.send(to, env),
+    });
+    this.registry = createServiceRegistry(this.membership);
+    node.remoting.onSystem(GOSSIP_MESSAGE, (env) => this.membership.handle(env.fromNode, env.body));
+    this.unsubscribe.push(node.onPeer((id, up) => {
+      if (!up) this.membership.peerConnectionLost(id);
+      else if (this.membership.member(id) === undefined) void this.membership.join([NODE_SEED_PREFIX + id]).catch(() => undefined);
+    }));
+  }
+
+  /** Starts the protocol and contacts the seeds (ws addresses or `node:<id>`). */
+  async join(seeds: readonly string[]): Promise<number> {
+    this.membership.start();
+    // Peers the transport already knows are contacted too, but need not answer: they may belong to
+    // another cluster sharing the medium, and their messages are dropped by the cluster label.
+    for (const id of this.node.transport?.peers() ?? []) {
+      if (this.membership.member(id) === undefined) void this.membership.join([NODE_SEED_PREFIX + id]).catch(() => undefined);
+    }
+    return this.membership.join(seeds);
+  }
+
+  /** Advertises a service hosted on this node (name like "data" or "compute/host-7"). */
+  advertise(name: string, version: string): void {
+    this.services.set(name, { name, version });
+    this.membership.updateMetadata({ services: [...this.services.values()] });
+  }
+
+  withdraw(name: string): void {
+    if (this.services.delete(name)) this.membership.updateMetadata({ services: [...this.services.values()] });
+  }
+
+  async leave(): Promise<void> {
+    for (const u of this.unsubscribe.splice(0)) u();
+    await this.membership.leave();
+    this.registry.close();
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.membership.stop();
+    this.registry.close();
+  }
+
+  private send(to: PeerRef, env: GossipEnvelope): void {
+    const transport = this.node.transport;
+    if (transport === undefined) return;
+    if (to.node !== null) {
+      const address = to.addresses[0];
+      if (address !== undefined && !transport.peers().includes(to.node)) transport.learnAddress?.(to.node, address);
+      this.deliver(to.node, env);
+      return;
+    }
+    for (const address of to.addresses) {
+      if (address.startsWith(NODE_SEED_PREFIX)) { this.deliver(address.slice(NODE_SEED_PREFIX.length), env); continue; }
+      if (!transport.dial) continue;
+      transport.dial(address).then((id) => { try { this.deliver(id, env); } catch { /* counted by the detector */ } }, () => undefined);
+    }
+  }
+
+  private deliver(nodeId: string, env: GossipEnvelope): void {
+    if (nodeId === this.node.id) return;
+    // A send to an unreachable node throws: the failure detector, not this call, decides what that means.
+    this.node.system.sendEnvelope({
+      kind: 'sys', id: this.node.system.newMessageId(), toNode: nodeId, to: '', fromNode: this.node.id, from: '',
+      type: GOSSIP_MESSAGE, body: env, lane: CONTROL_LANE,
+    });
+  }
+}
