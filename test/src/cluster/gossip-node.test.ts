@@ -35,7 +35,7 @@ describe('gossip over a transport, and routing by service name', function () {
   });
 
   it('five nodes find each other and each other\'s services with no seeds configured', async () => {
-    const ms = [];
+    const ms: { node: Node; gossip: GossipNode }[] = [];
     for (let i = 0; i < 5; i++) ms.push(await start(`n${i}`));
     ms[3]!.node.system.spawn('/echo', echoActor());
     ms[3]!.gossip.advertise('echo', EchoProtocol.version);
