@@ -39,10 +39,10 @@ export interface RedisTransportOptions {
   maxDepth?: number;
   /**
    * Envelopes to one node are batched per event-loop turn, but a batch reaching this many envelopes is
-   * sent at once, so that the receiving process works on it while this one produces the rest. Default 128.
+   * sent at once, so that the receiving process works on it while this one produces the rest. Default 512.
    */
   maxBatchEnvelopes?: number;
-  /** Queued PUBLISH bytes that are written at once instead of at the end of the turn. Default 64 KiB. */
+  /** Queued PUBLISH bytes that are written at once instead of at the end of the turn. Default 32 KiB. */
   earlyWriteBytes?: number;
   /** How often this node announces itself on the broadcast channel, ms. Default 500. */
   heartbeatIntervalMs?: number;
@@ -110,8 +110,8 @@ export interface ResolvedRedisOptions {
 export const REDIS_DEFAULTS = {
   url: 'redis://127.0.0.1:6379',
   keyPrefix: 'cloudstackd',
-  maxBatchEnvelopes: 128,
-  earlyWriteBytes: 65_536,
+  maxBatchEnvelopes: 512,
+  earlyWriteBytes: 32_768,
   heartbeatIntervalMs: 500,
   peerTimeoutMs: 3_000,
   maxClockSkewMs: 30_000,
