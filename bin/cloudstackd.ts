@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '../src/logger.js';
 import { Node } from '../src/node.js';
 import { createTransport, joinSeeds } from '../transports/create-transport.js';
+import type { GossipNode } from '../src/cluster/gossip-node.js';
+import { startGossip } from './cluster.js';
 import { ROLE_SETS, parseCli, type CliConfig } from './cli-options.js';
 import { STARTERS, type Started } from './components.js';
 import { runLabCli } from './lab-cli.js';
@@ -42,8 +44,11 @@ async function main(): Promise<void> {
   });
   const node = new Node({ nodeId: config.nodeName, transport, logger: log, strict: config.strict });
   await node.start();
+  const seeds = config.join.map((j) => (j.host.includes(':') ? `[${j.host}]:${j.port}` : `${j.host}:${j.port}`));
+  let gossip: GossipNode | undefined;
   try {
-    await joinSeeds(transport, config.join.map((j) => (j.host.includes(':') ? `[${j.host}]:${j.port}` : `${j.host}:${j.port}`)), config.joinTimeoutMs);
+    await joinSeeds(transport, seeds, config.joinTimeoutMs);
+    if (transport.kind !== 'inproc') gossip = await startGossip(node, config, seeds, log);
   } catch (err) {
     await node.stop();
     fatal(`cannot join the cluster: ${(err as Error).message}`);
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
       log.warn('component not available in this version; skipped', { component: role });
       continue;
     }
-    started.push(await starter({ node, config, log }));
+    started.push(await starter({ node, config, log, gossip }));
   }
   log.info('node started', { id: node.id, roles: config.roles.join(','), transport: transport.kind, address: transport.address() ?? '' });
   process.stdout.write(`ready node=${node.id} transport=${transport.kind} address=${transport.address() ?? ''}\n`);
@@ -66,6 +71,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('stopping', { signal });
     for (const s of started.reverse()) await s.stop().catch((err: unknown) => log.warn('component stop failed', { component: s.name, error: String(err) }));
+    await gossip?.leave().catch(() => undefined);
     await node.stop();
     log.info('stopped');
     process.exitCode = 0;

@@ -2,7 +2,8 @@ import type { Node } from '../src/node.js';
 import type { Logger } from '../src/logger.js';
 import type { StaticLocator } from '../src/locator.js';
 import { echoActor } from '../actors/echo/echo-actor.js';
-import { ECHO_PATH } from '../actors/echo/protocol.js';
+import { ECHO_PATH, EchoProtocol } from '../actors/echo/protocol.js';
+import type { GossipNode } from '../src/cluster/gossip-node.js';
 import { startApi } from '../actors/api/api-actor.js';
 import { dataActor } from '../actors/data/data-actor.js';
 import { DATA_PATH, DataProtocol } from '../actors/data/protocol.js';
@@ -22,14 +23,17 @@ export interface ComponentEnv {
   node: Node;
   config: CliConfig;
   log: Logger;
+  /** Membership and registry on networked nodes: components advertise their services there. */
+  gossip?: GossipNode | undefined;
 }
 
 type Starter = (env: ComponentEnv) => Promise<Started>;
 
 /** How each component named by --role is started on a node. */
 export const STARTERS: Record<string, Starter> = {
-  echo: async ({ node }) => {
+  echo: async ({ node, gossip }) => {
     node.system.spawn(ECHO_PATH, echoActor());
+    gossip?.advertise(EchoProtocol.name, EchoProtocol.version);
     return { name: 'echo', stop: () => node.system.stop(ECHO_PATH) };
   },
 };
