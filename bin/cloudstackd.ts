@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   let gossip: GossipNode | undefined;
   try {
     await joinSeeds(transport, seeds, config.joinTimeoutMs);
-    if (transport.kind !== 'inproc') gossip = await startGossip(node, config, seeds, log);
+    if (transport.kind !== 'inproc') gossip = startGossip(node, config, seeds, log);
   } catch (err) {
     await node.stop();
     fatal(`cannot join the cluster: ${(err as Error).message}`);

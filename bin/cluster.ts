@@ -16,16 +16,13 @@ export function gossipProfile(profile: CliConfig['heartbeatProfile']): Partial<G
 }
 
 /** Starts membership for a networked node, joins the seeds and logs membership changes. */
-export async function startGossip(node: Node, config: CliConfig, seeds: string[], log: Logger): Promise<GossipNode> {
+export function startGossip(node: Node, config: CliConfig, seeds: string[], log: Logger): GossipNode {
   const gossip = new GossipNode(node, { roles: config.roles, cluster: config.clusterName, config: gossipProfile(config.heartbeatProfile) });
   gossip.membership.onChange((e) => {
     log.info('member', { event: e.type, member: e.member.id });
   });
-  try {
-    await gossip.join(seeds);
-  } catch (err) {
-    gossip.stop();
-    throw err;
-  }
+  // The seeds answered at the transport level already (joinSeeds); a seed that is slow to answer
+  // gossip is not fatal: membership keeps retrying in the background and says so.
+  gossip.join(seeds).catch((err: unknown) => log.warn('no gossip answer from the seeds yet; still retrying', { error: (err as Error).message }));
   return gossip;
 }
