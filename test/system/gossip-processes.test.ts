@@ -32,9 +32,9 @@ describe('system: gossip membership across cloudstackd processes (ws)', function
   let secretFile: string;
   const procs = new Map<string, Proc>();
 
-  function start(name: string, port: number, seed?: number): Proc {
+  function start(name: string, port: number, seed?: number, profile = 'test'): Proc {
     const args = ['--role=echo', '--transport', 'ws', '--listen', `127.0.0.1:${port}`, '--cluster-name', cluster,
-      '--cluster-secret-file', secretFile, '--node-name', name, '--log-level', 'info', '--heartbeat-profile', 'test',
+      '--cluster-secret-file', secretFile, '--node-name', name, '--log-level', 'info', '--heartbeat-profile', profile,
       ...(seed === undefined ? [] : ['--join', `127.0.0.1:${seed}`])];
     const child = spawn(process.execPath, [cliPath(), ...args], { cwd: projectRoot(), stdio: ['ignore', 'ignore', 'pipe'] });
     const p: Proc = { name, port, child, events: [] };
@@ -91,5 +91,29 @@ describe('system: gossip membership across cloudstackd processes (ws)', function
     await waitFor(() => others.every((p) => p.events.slice(before.get(p.name)).some((e) => /^(joined|restarted) g3$/.test(e))), 15_000, 'g3 a member again');
     const back = procs.get('g3')!;
     await waitFor(() => names.every((n) => n === 'g3' || seen(back, 'joined', n)), 15_000, 'restarted g3 sees the others');
+  });
+
+  it('a node whose process stalls for 2 s never gets healthy nodes declared dead (default timings)', async () => {
+    for (const p of procs.values()) p.child.kill('SIGKILL');
+    procs.clear();
+    const ports = await Promise.all([0, 1, 2, 3].map(() => freePort()));
+    const names = ports.map((_p, i) => `s${i}`);
+    start(names[0]!, ports[0]!, undefined, 'default');
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 1; i < 4; i++) start(names[i]!, ports[i]!, ports[0], 'default');
+    const all = [...procs.values()];
+    await waitFor(() => all.every((p) => names.every((n) => n === p.name || seen(p, 'joined', n))), 30_000, 'convergence');
+    const stalled = procs.get('s2')!;
+    // SIGSTOP freezes the whole process (event loop and any worker thread): the harshest stall.
+    stalled.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 2_000));
+    stalled.child.kill('SIGCONT');
+    await new Promise((r) => setTimeout(r, 5_000));
+    const healthy = names.filter((n) => n !== 's2');
+    for (const p of all) for (const n of healthy) expect(seen(p, 'failed', n), `${p.name} declared ${n} dead`).to.equal(false);
+    const suspectedBy = all.filter((p) => seen(p, 'suspected', 's2')).length;
+    const failedBy = all.filter((p) => seen(p, 'failed', 's2')).length;
+    process.stdout.write(`      (2 s stall of s2: suspected by ${suspectedBy}, declared dead by ${failedBy} of 3; healthy nodes declared dead: 0)\n`);
+    await waitFor(() => all.every((p) => p === stalled || p.events.filter((e) => e.endsWith(' s2')).pop() !== 'failed s2'), 15_000, 's2 alive again everywhere');
   });
 });
