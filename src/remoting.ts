@@ -108,8 +108,9 @@ export class Remoting {
   private sendReply(env: Envelope, ok: boolean, body: unknown): void {
     try {
       this.system.sendEnvelope({
-        kind: ok ? 'reply' : 'error', id: this.system.newMessageId(), toNode: env.fromNode, to: env.from,
-        fromNode: this.system.nodeId, from: env.to, type: env.type, body: body === undefined ? null : body, corr: env.id,
+        // A reply is found by `corr` alone: its own id and type would only add bytes to every answer.
+        kind: ok ? 'reply' : 'error', id: '', toNode: env.fromNode, to: env.from,
+        fromNode: this.system.nodeId, from: '', type: '', body: body === undefined ? null : body, corr: env.id,
       });
     } catch (err) {
       this.system.metrics.sendFailures++;
