@@ -14,7 +14,8 @@ import { InprocTransport } from '../transports/inproc/inproc-transport.js';
 import { DataStore } from '../actors/data/store/index.js';
 import { seedLab, type SeedResult } from '../actors/data/store/seed.js';
 import { ROLE_SETS } from './cli-options.js';
-import { LAB_COMPONENTS, type LabComponent, type LabStarted } from './components.js';
+import { type LabComponent, type LabStarted } from './components.js';
+import { fullLabComponents } from './lab-orchestration.js';
 
 export interface LabOptions {
   /** Address the HTTP API listens on. Default 127.0.0.1. */
@@ -35,7 +36,7 @@ export interface LabOptions {
   strict?: boolean;
   /** Node id of the lab's node. Default `lab`. */
   nodeName?: string;
-  /** The components to run, in start order. Default LAB_COMPONENTS (data, compute, api). */
+  /** The components to run, in start order. Default fullLabComponents() (data, compute, network, storage, orchestrator, api). */
   components?: readonly LabComponent[];
 }
 
@@ -90,7 +91,7 @@ async function stopAll(started: LabStarted[], node: Node, store: DataStore, log:
  */
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'warn');
-  const components = options.components ?? LAB_COMPONENTS;
+  const components = options.components ?? fullLabComponents();
   const store = DataStore.open(options.dataDir === undefined ? { memory: true } : { dataDir: options.dataDir });
   const nodeId = options.nodeName ?? 'lab';
   const node = new Node({ nodeId, transport: new InprocTransport({ nodeId, hub: new InprocHub() }), logger: log, strict: options.strict === true });

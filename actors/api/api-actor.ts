@@ -13,6 +13,7 @@ import type { ServiceLocator } from '../../src/locator.js';
 import type { Logger } from '../../src/logger.js';
 import { DataProtocol, dataClient, type DataApi } from '../data/protocol.js';
 import { createCommands } from './commands/index.js';
+import { locatedOrchestrator } from './commands/orchestration.js';
 import { createDataCredentials, type CredentialCacheOptions } from './credentials.js';
 import { API_PATH, createApiServer, type ApiServer, type ApiServerOptions } from './http-server.js';
 import { API_PATH_ACTOR, ApiProtocol } from './protocol.js';
@@ -84,6 +85,7 @@ export function apiActor(options: ApiComponentOptions, clock: Clock, log: Logger
     cloudStackVersion: s.cloudStackVersion ?? '4.20.0.0',
     maxPageSize: s.maxPageSize ?? 500,
     newUuid: options.newUuid ?? randomUUID,
+    orchestrator: locatedOrchestrator(options.locator),
   });
   const server = createApiServer({ clock, logger: log, ...s, host, port: options.port ?? 8080, commands, credentials });
   let settle!: (r: { port: number } | Error) => void;

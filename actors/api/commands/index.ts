@@ -10,6 +10,7 @@ import { hostCommands } from './hosts.js';
 import { imageCommands } from './images.js';
 import { jobCommands } from './jobs.js';
 import { offeringCommands } from './offerings.js';
+import { orchestrationCommands, type OrchestratorClient } from './orchestration.js';
 import { sshKeyCommands } from './ssh-keys.js';
 import { storageCommands } from './storage.js';
 import { zoneCommands } from './zones.js';
@@ -17,7 +18,8 @@ import { zoneCommands } from './zones.js';
 export type { CommandDeps } from './common.js';
 export { createJobRecord, jobResponse, type JobSubmission } from './jobs.js';
 
-export function createCommands(deps: CommandDeps): HandledCommand[] {
+/** With an orchestrator, the VM, volume, network and IP commands of the orchestration issue are served too. */
+export function createCommands(deps: CommandDeps & { readonly orchestrator?: OrchestratorClient }): HandledCommand[] {
   return [
     ...jobCommands(deps),
     ...accountCommands(deps),
@@ -28,5 +30,6 @@ export function createCommands(deps: CommandDeps): HandledCommand[] {
     ...imageCommands(deps),
     ...sshKeyCommands(deps),
     ...eventCommands(deps),
+    ...(deps.orchestrator === undefined ? [] : orchestrationCommands({ ...deps, orchestrator: deps.orchestrator })),
   ];
 }

@@ -1,0 +1,62 @@
+import { ask, defineProtocol } from '../../src/protocol.js';
+import { t } from '../../src/schema.js';
+import type { DataApi } from '../data/protocol.js';
+
+/**
+ * The network component's protocol (service `network`, actor at NETWORK_PATH). It implements guest
+ * networks on first use, hands out NIC addresses and public IPs, and shuts networks down.
+ *
+ * Every command that changes something carries an idempotency `key` and is idempotent by state as
+ * well: implementing an Implemented network, preparing a NIC that already has its address, releasing
+ * an address that is already free all answer success without acting again. The orchestrator sends its
+ * job steps at least once, so a repeated command must be harmless.
+ *
+ * Errors (src/errors.ts): NotFoundError for an unknown network, NIC or address; InsufficientCapacityError
+ * when no VLAN/VNI, guest address or public address is free; ResourceInUseError when a network still
+ * has NICs and is asked to go; IllegalStateError when an object is in a state the command cannot use.
+ */
+
+export const NETWORK_SERVICE = 'network';
+export const NETWORK_PATH = '/network';
+
+export type Network = Awaited<ReturnType<DataApi['networks']['get']>>;
+export type Nic = Awaited<ReturnType<DataApi['nics']['get']>>;
+export type PublicIpAddress = Awaited<ReturnType<DataApi['ipAddresses']['get']>>;
+
+const id = (): ReturnType<typeof t.string> => t.string({ minLength: 1, maxLength: 255 });
+
+/** The caller an operation is done for (the store's Caller: ownership checks use it). */
+export const ScopeSchema = t.union(
+  t.literal('system'),
+  t.object({
+    accountId: id(), userId: id(), domainId: id(), domainPath: t.string({ maxLength: 1024 }),
+    role: t.literal('admin', 'domainadmin', 'user'),
+  }),
+);
+
+export const NetworkProtocol = defineProtocol(NETWORK_SERVICE, '1.0', {
+  /**
+   * Allocated → Implementing → Implemented: a VLAN/VNI from the zone's pool and, for isolated networks,
+   * a source NAT public address. Implemented and Setup (shared) networks answer at once. A failure
+   * leaves the network Allocated with nothing held.
+   */
+  implementNetwork: ask(t.object({ key: id(), networkid: id() }), t.type<Network>()),
+  /** Reserves the NIC's guest address (the requested one, or the lowest free). */
+  prepareNic: ask(t.object({ key: id(), nicid: id(), ipaddress: t.optional(t.string({ maxLength: 64 })) }), t.type<Nic>()),
+  /** Returns the NIC's guest address to its network. */
+  releaseNic: ask(t.object({ key: id(), nicid: id() }), t.type<Nic>()),
+  /**
+   * Puts an allocated public address to use on its network (associateIpAddress' job): the network is
+   * implemented first when it is not yet.
+   */
+  applyPublicIp: ask(t.object({ key: id(), ipid: id() }), t.type<PublicIpAddress>()),
+  /** Releases a public address (disassociateIpAddress) for `scope`, which must be allowed to see it. */
+  releasePublicIp: ask(t.object({ key: id(), ipid: id(), scope: ScopeSchema }), t.type<PublicIpAddress>()),
+  /**
+   * deleteNetwork: refuses (ResourceInUseError) while NICs are on it, otherwise shuts it down (its
+   * VLAN/VNI and public addresses go back) and removes it. Deleting a deleted network succeeds.
+   */
+  deleteNetwork: ask(t.object({ key: id(), networkid: id(), scope: ScopeSchema }), t.object({ networkid: t.string() })),
+});
+
+export type NetworkProtocolType = typeof NetworkProtocol;

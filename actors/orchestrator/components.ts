@@ -1,0 +1,55 @@
+import type { Clock } from '../../src/clock.js';
+import type { ServiceLocator } from '../../src/locator.js';
+import type { Logger } from '../../src/logger.js';
+import type { AskKeys, ReplyOf, RequestOf } from '../../src/protocol.js';
+import type { Random } from '../../src/random.js';
+import { ComputeProtocol, type ComputeProtocolType } from '../compute/protocol.js';
+import { DataProtocol, dataClient, type DataApi } from '../data/protocol.js';
+import { NetworkProtocol, type NetworkProtocolType } from '../network/protocol.js';
+import { StorageProtocol, type StorageProtocolType } from '../storage/protocol.js';
+import type { OrchestratorConfig } from './config.js';
+
+/** A keyed command (every job step carries its idempotency key). */
+type Keyed<P, K extends AskKeys<P>> = RequestOf<P, K> extends { key: string } ? K : never;
+
+/**
+ * What a job step can reach: the data service, and the network, storage and compute components by
+ * message only (through their protocol.ts). Steps are sent as durable commands: the step's key is the
+ * message id, a remote receiver deduplicates resends of it, and the deadline is stepTimeoutMs.
+ */
+export interface Components {
+  readonly data: DataApi;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly log: Logger;
+  readonly config: OrchestratorConfig;
+  network<K extends AskKeys<NetworkProtocolType>>(type: Keyed<NetworkProtocolType, K>, body: RequestOf<NetworkProtocolType, K>): Promise<ReplyOf<NetworkProtocolType, K>>;
+  storage<K extends AskKeys<StorageProtocolType>>(type: Keyed<StorageProtocolType, K>, body: RequestOf<StorageProtocolType, K>): Promise<ReplyOf<StorageProtocolType, K>>;
+  /** A command to the compute agent of host `hostName` (NoInstanceError when no agent is known for it). */
+  compute<K extends AskKeys<ComputeProtocolType>>(hostName: string, type: K, body: RequestOf<ComputeProtocolType, K>, key?: string): Promise<ReplyOf<ComputeProtocolType, K>>;
+  /** Host names with a known compute agent. */
+  computeHosts(): string[];
+}
+
+export interface ComponentsOptions {
+  locator: ServiceLocator;
+  clock: Clock;
+  random: Random;
+  log: Logger;
+  config: OrchestratorConfig;
+}
+
+export function createComponents(o: ComponentsOptions): Components {
+  const { locator, config } = o;
+  const durable = (key: string | undefined) => (key === undefined
+    ? { timeoutMs: config.stepTimeoutMs }
+    : { timeoutMs: config.stepTimeoutMs, id: `step:${key}`, retry: { intervalMs: config.resendIntervalMs } });
+  const data = dataClient((body) => locator.ref(DataProtocol).ask('call', body, { timeoutMs: config.dataTimeoutMs }));
+  return {
+    data, clock: o.clock, random: o.random, log: o.log, config,
+    network: async (type, body) => locator.ref(NetworkProtocol).ask(type, body, durable((body as { key: string }).key)),
+    storage: async (type, body) => locator.ref(StorageProtocol).ask(type, body, durable((body as { key: string }).key)),
+    compute: async (hostName, type, body, key) => locator.ref(ComputeProtocol, hostName).ask(type, body, durable(key)),
+    computeHosts: () => locator.instances(ComputeProtocol.name),
+  };
+}

@@ -1,0 +1,73 @@
+import { ConfigError } from '../../src/errors.js';
+
+/**
+ * Every default of the orchestrator in one place, with its unit and why. Options given to
+ * `orchestratorActor` override these; `orchestratorTestConfig()` is the profile tests use.
+ * Cloud-wide settings an operator changes at run time (vm.allocation.algorithm, start.retry) are read
+ * from the data service's configuration instead, at most every `configRefreshMs`.
+ */
+export interface OrchestratorConfig {
+  /**
+   * Deadline of one job step sent to another component (start a VM on a host, create a volume,
+   * implement a network), ms. A step still running then fails with TimeoutError and the job fails
+   * cleanly. 60 s: a simulated start takes milliseconds, a real hypervisor seconds.
+   */
+  stepTimeoutMs: number;
+  /** Deadline of one data service call, ms. SQLite answers in microseconds; 15 s only covers a stall. */
+  dataTimeoutMs: number;
+  /** Interval at which a step sent to another node is resent (same id, deduplicated there), ms. */
+  resendIntervalMs: number;
+  /** Times a failed compensation is tried before the job gives up on it (and says so), and the pause between tries, ms. */
+  compensationAttempts: number;
+  compensationBackoffMs: number;
+  /** Hosts the planner asks the data service for per attempt (it reserves the first that still has room). */
+  hostCandidates: number;
+  /** Jobs running at once; more wait in order (a VM's jobs also wait for each other). */
+  maxConcurrentJobs: number;
+  /** Jobs waiting for a slot; one more is refused with ResourceUnavailableError (534) until some finish. */
+  maxQueuedJobs: number;
+  /**
+   * What a restarted orchestrator does with the jobs its previous incarnation left pending: resume them
+   * from their journal (true), or undo what they did and fail them with 530 "interrupted" (false).
+   */
+  resumeOnRestart: boolean;
+  /** How long cloud-wide settings (allocation algorithm, start retries) are cached, ms. */
+  configRefreshMs: number;
+}
+
+export const ORCHESTRATOR_DEFAULTS: Readonly<OrchestratorConfig> = Object.freeze({
+  stepTimeoutMs: 60_000,
+  dataTimeoutMs: 15_000,
+  resendIntervalMs: 2_000,
+  compensationAttempts: 5,
+  compensationBackoffMs: 200,
+  hostCandidates: 100,
+  maxConcurrentJobs: 1_000,
+  maxQueuedJobs: 100_000,
+  resumeOnRestart: true,
+  configRefreshMs: 5_000,
+});
+
+/** Short deadlines for tests: a step that hangs fails within about a second. */
+export function orchestratorTestConfig(): OrchestratorConfig {
+  return { ...ORCHESTRATOR_DEFAULTS, stepTimeoutMs: 1_500, dataTimeoutMs: 5_000, resendIntervalMs: 500,
+    compensationBackoffMs: 20, configRefreshMs: 0 };
+}
+
+/** Merges options over the defaults and refuses nonsense with a message naming the option. */
+export function resolveConfig(options: Partial<OrchestratorConfig> = {}): OrchestratorConfig {
+  const c = { ...ORCHESTRATOR_DEFAULTS, ...options };
+  const positive: (keyof OrchestratorConfig)[] = ['stepTimeoutMs', 'dataTimeoutMs', 'resendIntervalMs', 'compensationAttempts',
+    'hostCandidates', 'maxConcurrentJobs', 'maxQueuedJobs'];
+  for (const k of positive) {
+    const v = c[k];
+    if (typeof v !== 'number' || !(v > 0)) throw new ConfigError(`orchestrator option ${k} must be a positive number (got ${String(v)})`);
+  }
+  if (!(c.compensationBackoffMs >= 0) || !(c.configRefreshMs >= 0)) {
+    throw new ConfigError('orchestrator options compensationBackoffMs and configRefreshMs must be >= 0');
+  }
+  if (c.resendIntervalMs >= c.stepTimeoutMs) {
+    throw new ConfigError(`orchestrator option resendIntervalMs (${c.resendIntervalMs}) must be shorter than stepTimeoutMs (${c.stepTimeoutMs})`);
+  }
+  return c;
+}

@@ -1,0 +1,137 @@
+import { InvalidParameterError } from '../../../src/errors.js';
+import type { Components } from '../components.js';
+import { SYSTEM } from '../vm-state.js';
+import { vmVolumes } from '../vm-spec.js';
+import { SUCCESS, object, type Flow, type FlowEnv } from './flow.js';
+
+/** Volume, snapshot, network and public IP commands as jobs (their create phases ran in submit). */
+
+/** A volume's operations are serialised with its VM's when it is attached. */
+async function volumeLock(c: Components, volumeid: string): Promise<string> {
+  try {
+    return (await c.data.volumes.get(SYSTEM, volumeid)).virtualmachineid ?? volumeid;
+  } catch {
+    return volumeid;
+  }
+}
+
+/** Creates a data volume on its VM's primary pool once the VM's ROOT volume exists (first attach). */
+async function createOnVmPool(env: FlowEnv, volumeid: string, vmid: string): Promise<void> {
+  const { ctx, c } = env;
+  const vol = await c.data.volumes.get(SYSTEM, volumeid);
+  if (vol.state !== 'Allocated') return;
+  const root = (await vmVolumes(c.data, vmid)).find((v) => v.type === 'ROOT' && v.storageid !== undefined);
+  if (root === undefined) return; // the VM never started: its next start creates every volume
+  const pool = await c.data.storage.getPool(root.storageid!);
+  await ctx.step('attach.create', async (key) => {
+    const body: { key: string; volumeid: string; clusterid?: string } = { key, volumeid };
+    if (pool.scope === 'CLUSTER' && pool.clusterid !== undefined) body.clusterid = pool.clusterid;
+    await c.storage('prepareVolume', body);
+    return true;
+  });
+}
+
+async function attach(env: FlowEnv, caller: Parameters<Components['data']['volumes']['attach']>[0], volumeid: string, vmid: string,
+  deviceid: number | undefined): Promise<void> {
+  const { ctx, c } = env;
+  const vm = await c.data.vms.get(caller, vmid);
+  if (vm.state !== 'Running' && vm.state !== 'Stopped') {
+    throw new InvalidParameterError(`VM ${vm.name} is ${vm.state}: volumes attach to Running or Stopped VMs only`);
+  }
+  const vol = await c.data.volumes.get(caller, volumeid);
+  if (vol.virtualmachineid !== vmid) {
+    await ctx.step('attach.db', async () => { await c.data.volumes.attach(caller, volumeid, vmid, deviceid); return true; },
+      () => ({ op: 'detachVolume', args: { volumeid } }));
+  }
+  await createOnVmPool(env, volumeid, vmid);
+}
+
+export const createVolumeFlow: Flow<'createVolume'> = {
+  lock: async (req, c) => req.virtualmachineid ?? undefined,
+  async run(env, req) {
+    const volumeid = env.ctx.get<string>('created')!;
+    if (req.virtualmachineid !== undefined) await attach(env, req.caller, volumeid, req.virtualmachineid, undefined);
+    return object('volume', await env.c.data.volumes.get(SYSTEM, volumeid));
+  },
+};
+
+export const attachVolumeFlow: Flow<'attachVolume'> = {
+  lock: async (req) => req.vmid,
+  async run(env, req) {
+    await attach(env, req.caller, req.volumeid, req.vmid, req.deviceid);
+    return object('volume', await env.c.data.volumes.get(SYSTEM, req.volumeid));
+  },
+};
+
+export const detachVolumeFlow: Flow<'detachVolume'> = {
+  lock: (req, c) => volumeLock(c, req.volumeid),
+  async run(env, req) {
+    const { ctx, c } = env;
+    const vol = await c.data.volumes.get(req.caller, req.volumeid);
+    if (vol.virtualmachineid !== undefined) {
+      await ctx.step('detach.db', async () => { await c.data.volumes.detach(req.caller, req.volumeid); return true; });
+    }
+    return object('volume', await c.data.volumes.get(SYSTEM, req.volumeid));
+  },
+};
+
+export const resizeVolumeFlow: Flow<'resizeVolume'> = {
+  lock: (req, c) => volumeLock(c, req.volumeid),
+  async run(env, req) {
+    const { ctx, c } = env;
+    await ctx.step('resize', async (key) => {
+      await c.storage('resizeVolume', { key, volumeid: req.volumeid, size: req.size, shrinkok: req.shrinkok ?? false, scope: req.caller });
+      return true;
+    });
+    return object('volume', await c.data.volumes.get(SYSTEM, req.volumeid));
+  },
+};
+
+export const createSnapshotFlow: Flow<'createSnapshot'> = {
+  lock: (req, c) => volumeLock(c, req.volumeid),
+  async run(env) {
+    const { ctx, c } = env;
+    const snapshotid = ctx.get<string>('created')!;
+    await ctx.step('snapshot', async (key) => { await c.storage('createSnapshot', { key, snapshotid }); return true; });
+    return object('snapshot', await c.data.snapshots.get(SYSTEM, snapshotid));
+  },
+};
+
+export const deleteSnapshotFlow: Flow<'deleteSnapshot'> = {
+  lock: async (req) => req.snapshotid,
+  async run(env, req) {
+    await env.ctx.step('delete', async (key) => { await env.c.storage('deleteSnapshot', { key, snapshotid: req.snapshotid, scope: req.caller }); return true; });
+    return SUCCESS;
+  },
+};
+
+export const deleteNetworkFlow: Flow<'deleteNetwork'> = {
+  lock: async (req) => req.networkid,
+  async run(env, req) {
+    await env.ctx.step('delete', async (key) => { await env.c.network('deleteNetwork', { key, networkid: req.networkid, scope: req.caller }); return true; });
+    return SUCCESS;
+  },
+};
+
+export const associateIpFlow: Flow<'associateIp'> = {
+  lock: async () => undefined,
+  async run(env) {
+    const ipid = env.ctx.get<string>('created')!;
+    await env.ctx.step('apply', async (key) => { await env.c.network('applyPublicIp', { key, ipid }); return true; });
+    return object('ipaddress', await env.c.data.ipAddresses.get(SYSTEM, ipid));
+  },
+  /** The address was allocated in the create phase; a failed association gives it back. */
+  async failed(env) {
+    const ipid = env.ctx.get<string>('created');
+    if (ipid === undefined) return;
+    await env.ctx.step('release', async (key) => { await env.undo({ op: 'releasePublicIp', args: { ipid } }, key); return true; });
+  },
+};
+
+export const disassociateIpFlow: Flow<'disassociateIp'> = {
+  lock: async (req) => req.ipid,
+  async run(env, req) {
+    await env.ctx.step('release', async (key) => { await env.c.network('releasePublicIp', { key, ipid: req.ipid, scope: req.caller }); return true; });
+    return SUCCESS;
+  },
+};

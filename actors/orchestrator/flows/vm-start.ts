@@ -1,0 +1,115 @@
+import { CloudstackdError, InsufficientCapacityError } from '../../../src/errors.js';
+import { firstHostTag, type Placement, type PlanConstraints } from '../planner.js';
+import { SYSTEM, vmState, type VirtualMachine } from '../vm-state.js';
+import { buildSpec, vmVolumes, type Volume } from '../vm-spec.js';
+import type { FlowEnv } from './flow.js';
+
+/** Compute errors after which CloudStack tries the start on another host (the host refused or failed). */
+const HOST_FAILURES: ReadonlySet<string> = new Set(['RESOURCE_UNAVAILABLE', 'INTERNAL', 'ILLEGAL_STATE', 'PEER_DOWN', 'NO_INSTANCE',
+  'DEAD_LETTER', 'INSUFFICIENT_CAPACITY', 'STOPPED', 'HANDLER_FAILED', 'INTERRUPTED', 'MAILBOX_FULL', 'CONFLICT']);
+
+/** A start attempt failed on a host; the next attempt avoids it. (A timeout is not one: it aborts, as in CloudStack.) */
+class HostFailure extends Error {
+  constructor(readonly hostid: string, readonly error: unknown) {
+    super(error instanceof Error ? error.message : String(error));
+  }
+}
+
+export interface StartOptions {
+  /** Prefix of the step names (a job may start a VM more than once, e.g. restore). */
+  prefix: string;
+  /** An admin's choice of host. */
+  hostid?: string;
+}
+
+/**
+ * CloudStack's orchestrateStart: Stopped → Starting, then attempts (at most `start.retry`), each on a
+ * host the planner reserves capacity on: implement the VM's networks and reserve its NIC addresses,
+ * create its volumes on a pool the host reaches, and start it on the host's agent. A host failure
+ * rolls the attempt back (stop there, release addresses and capacity) and tries another host; a
+ * timeout or any other failure aborts, and the job's rollback puts the VM back to Stopped.
+ */
+export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Promise<VirtualMachine> {
+  const { ctx, c } = env;
+  const p = o.prefix;
+  const vm = await c.data.vms.get(SYSTEM, vmid);
+  if (vm.state === 'Running' && !ctx.has(`${p}.starting`)) return vm;
+  const begin = ctx.mark();
+  await ctx.step(`${p}.starting`, async () => { await vmState(c.data, vmid, 'StartRequested', { from: 'Stopped', to: 'Starting' }); return true; },
+    () => ({ op: 'vmState', args: { vmid, event: 'OperationFailed', to: 'Stopped' } }));
+  const [offering, volumes, settings] = await Promise.all([c.data.offerings.getService(SYSTEM, vm.serviceofferingid),
+    vmVolumes(c.data, vmid), env.planner.config()]);
+  const k: PlanConstraints & { avoid: string[] } = { avoid: [] };
+  const tag = firstHostTag(offering.hosttags);
+  if (tag !== undefined) k.hosttag = tag;
+  if (o.hostid !== undefined) k.hostid = o.hostid;
+  const clusterid = await volumesCluster(env, volumes);
+  if (clusterid !== undefined) k.clusterid = clusterid;
+  let last: unknown;
+  for (let n = 1; n <= settings.startAttempts; n++) {
+    const failedOn = ctx.get<string>(`${p}.a${n}.failed`);
+    if (failedOn !== undefined) { k.avoid.push(failedOn); continue; }
+    const mark = ctx.mark();
+    try {
+      const host = await attempt(env, vm, volumes, k, `${p}.a${n}`);
+      await ctx.step(`${p}.running`, async () => {
+        await vmState(c.data, vmid, 'OperationSucceeded', { from: 'Starting', to: 'Running', hostid: host.hostid });
+        return host.hostid;
+      });
+      await ctx.commit(begin);
+      return await c.data.vms.get(SYSTEM, vmid);
+    } catch (err) {
+      if (!(err instanceof HostFailure)) throw err;
+      last = err.error;
+      c.log.info('start attempt failed; trying another host', { vm: vmid, host: err.hostid, attempt: n, error: err.message });
+      await ctx.rollback(mark, env.undo);
+      await ctx.note(`${p}.a${n}.failed`, err.hostid);
+      k.avoid.push(err.hostid);
+    }
+  }
+  throw new InsufficientCapacityError(`Unable to start VM ${vm.name} (${vmid}): ${settings.startAttempts} attempt(s) on ` +
+    `different hosts failed; the last one: ${last instanceof Error ? last.message : String(last)}`, { cause: last });
+}
+
+async function attempt(env: FlowEnv, vm: VirtualMachine, volumes: Volume[], k: PlanConstraints, a: string): Promise<Placement> {
+  const { ctx, c } = env;
+  const host = await ctx.step(`${a}.host`, () => env.planner.reserveForStart(vm, k),
+    (h) => ({ op: 'releaseHost', args: { vmid: vm.id, hostid: h.hostid } }));
+  const implemented = new Set<string>();
+  for (const nic of vm.nic) {
+    if (!implemented.has(nic.networkid)) {
+      implemented.add(nic.networkid);
+      await ctx.step(`${a}.net.${nic.networkid}`, async (key) => { await c.network('implementNetwork', { key, networkid: nic.networkid }); return true; });
+    }
+    await ctx.step(`${a}.nic.${nic.id}`, async (key) => (await c.network('prepareNic', { key, nicid: nic.id })).ipaddress ?? null,
+      () => ({ op: 'releaseNic', args: { nicid: nic.id } }));
+  }
+  for (const v of volumes) {
+    await ctx.step(`${a}.vol.${v.id}`, async (key) => {
+      const body: { key: string; volumeid: string; clusterid?: string } = { key, volumeid: v.id };
+      if (host.clusterid !== undefined) body.clusterid = host.clusterid;
+      return (await c.storage('prepareVolume', body)).storageid ?? null;
+    });
+  }
+  try {
+    await ctx.guarded(`${a}.start`, { op: 'stopOnHost', args: { vmid: vm.id, hostname: host.hostname } }, async (key) => {
+      const spec = await buildSpec(c.data, vm.id);
+      await c.compute(host.hostname, 'startVm', { key, vm: spec }, key);
+      return host.hostname;
+    });
+  } catch (err) {
+    if (err instanceof CloudstackdError && HOST_FAILURES.has(err.code)) throw new HostFailure(host.hostid, err);
+    throw err;
+  }
+  return host;
+}
+
+/** The cluster whose pool already holds one of the VM's volumes, when that pool is cluster-scoped. */
+async function volumesCluster(env: FlowEnv, volumes: Volume[]): Promise<string | undefined> {
+  for (const v of volumes) {
+    if (v.storageid === undefined) continue;
+    const pool = await env.c.data.storage.getPool(v.storageid);
+    if (pool.scope === 'CLUSTER' && pool.clusterid !== undefined) return pool.clusterid;
+  }
+  return undefined;
+}

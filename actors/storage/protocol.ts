@@ -1,0 +1,60 @@
+import { ask, defineProtocol } from '../../src/protocol.js';
+import { t } from '../../src/schema.js';
+import type { DataApi } from '../data/protocol.js';
+
+/**
+ * The storage component's protocol (service `storage`, actor at STORAGE_PATH): volumes on primary
+ * storage pools (from templates or disk offerings), resize, re-image and snapshots.
+ *
+ * Every command that changes something carries an idempotency `key` and is idempotent by state: a
+ * volume already Ready is not created again, an expunged volume is not expunged again. A command that
+ * fails leaves the volume or snapshot in the state it started from, holding nothing new.
+ *
+ * Errors (src/errors.ts): NotFoundError; InsufficientCapacityError when no pool has room;
+ * ResourceUnavailableError when a volume sits on a pool the requested cluster cannot reach;
+ * ResourceInUseError when deleting a volume attached to a VM; IllegalStateError when a volume or
+ * snapshot is busy with another operation; InvalidParameterError for a shrink without `shrinkok`.
+ */
+
+export const STORAGE_SERVICE = 'storage';
+export const STORAGE_PATH = '/storage';
+
+export type Volume = Awaited<ReturnType<DataApi['volumes']['get']>>;
+export type Snapshot = Awaited<ReturnType<DataApi['snapshots']['get']>>;
+
+const id = (): ReturnType<typeof t.string> => t.string({ minLength: 1, maxLength: 255 });
+
+/** The caller an operation is done for ('system' for the orchestrator's own steps). */
+export const StorageScopeSchema = t.union(
+  t.literal('system'),
+  t.object({
+    accountId: id(), userId: id(), domainId: id(), domainPath: t.string({ maxLength: 1024 }),
+    role: t.literal('admin', 'domainadmin', 'user'),
+  }),
+);
+
+export const StorageProtocol = defineProtocol(STORAGE_SERVICE, '1.0', {
+  /**
+   * Creates an Allocated volume on a primary pool reachable from `clusterid` (a cluster-scoped pool of
+   * that cluster, or a zone-wide one): Allocated → Creating → Ready. A ROOT volume is cloned from its
+   * template's copy on the pool (the template is copied there the first time). A Ready volume is
+   * answered as it is, or refused with ResourceUnavailableError when its pool is out of reach.
+   */
+  prepareVolume: ask(t.object({ key: id(), volumeid: id(), clusterid: t.optional(id()) }), t.type<Volume>()),
+  /** Destroys and expunges a volume (its bytes go back to the pool). An expunged volume answers at once. */
+  destroyVolume: ask(t.object({ key: id(), volumeid: id() }), t.object({ volumeid: t.string() })),
+  /** deleteVolume for `scope`: refused with ResourceInUseError (536) while the volume is attached. */
+  deleteVolume: ask(t.object({ key: id(), volumeid: id(), scope: StorageScopeSchema }), t.object({ volumeid: t.string() })),
+  /** Changes a volume's size (bytes); shrinking needs `shrinkok`. Growth must fit its pool. */
+  resizeVolume: ask(t.object({
+    key: id(), volumeid: id(), size: t.number({ int: true, min: 1 }), shrinkok: t.optional(t.boolean()), scope: StorageScopeSchema,
+  }), t.type<Volume>()),
+  /** Clones a ROOT volume afresh from a template (restoreVirtualMachine); the volume keeps its id and pool. */
+  reimageVolume: ask(t.object({ key: id(), volumeid: id(), templateid: id() }), t.type<Volume>()),
+  /** Takes an Allocated snapshot through Creating and BackingUp to BackedUp; the volume is Snapshotting meanwhile. */
+  createSnapshot: ask(t.object({ key: id(), snapshotid: id() }), t.type<Snapshot>()),
+  /** Destroys a snapshot for `scope`. A deleted snapshot answers at once. */
+  deleteSnapshot: ask(t.object({ key: id(), snapshotid: id(), scope: StorageScopeSchema }), t.object({ snapshotid: t.string() })),
+});
+
+export type StorageProtocolType = typeof StorageProtocol;
