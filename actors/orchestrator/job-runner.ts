@@ -86,7 +86,7 @@ export class JobRunner {
         journal.failure = toWire(new InterruptedError(`job ${jobId} was interrupted: the orchestrator restarted before it finished, ` +
           'and what the job had done was undone'));
       }
-      await this.c.data.jobs.saveProgress(jobId, journal);
+      await this.c.data.orchestration.saveJournal(jobId, journal);
       this.counters.recovered++;
       this.c.log.info('recovering a job left by an earlier orchestrator', { job: jobId, op: (rec.cmdinfo as JobRequest).op,
         resume: journal.failure === undefined });
@@ -108,7 +108,7 @@ export class JobRunner {
   }
 
   private async runJob(jobId: string, req: StoredRequest, flow: Flow<JobRequest['op']>, journal: JournalData): Promise<void> {
-    const ctx = new JobContext(jobId, journal, (j) => this.c.data.jobs.saveProgress(jobId, j), () => this.alive);
+    const ctx = new JobContext(jobId, journal, (j) => this.c.data.orchestration.saveJournal(jobId, j), () => this.alive);
     const env: FlowEnv = { ctx, c: this.c, planner: this.planner, undo: this.undo };
     try {
       if (ctx.failure !== undefined) throw fromWire(ctx.failure);

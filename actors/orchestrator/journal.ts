@@ -10,7 +10,7 @@ export interface UndoAction {
 }
 
 /**
- * A job's durable progress, saved through the data service (jobs.saveProgress) after every step:
+ * A job's durable progress, saved through the data service (the job's progress column) after every step:
  * - `steps`: the result of each completed step, by name (a resumed job skips them);
  * - `order`: step names in completion order (so a partial rollback can forget what it undid);
  * - `undo`: compensations of completed steps, oldest first;

@@ -36,7 +36,7 @@ interface Settings {
  * The deployment planner's host allocator: candidates are Up + Enabled hosts (in enabled pods and
  * clusters) with room for the VM after over-provisioning, carrying the offering's host tag and not in
  * the avoid set, ordered by `vm.allocation.algorithm` (random — CloudStack's default —, firstfit, or
- * firstfitleastconsumed). The first candidate whose capacity can still be reserved (an atomic
+ * firstfitleastconsumed; random scans from a random host on). The first candidate whose capacity can still be reserved (an atomic
  * compare-and-add in the data service) wins: concurrent deploys never over-commit a host.
  */
 export class Planner {
@@ -97,19 +97,21 @@ export class Planner {
       return [p];
     }
     const { algorithm } = await this.config();
-    const q: Parameters<DataApi['allocation']['hostsWithCapacity']>[0] = {
+    const q: Parameters<DataApi['orchestration']['hostCandidates']>[0] = {
       zoneid: vm.zoneid, cpu: vm.cpunumber * vm.cpuspeed, memory: vm.memory * MIB, avoid: k.avoid,
-      order: algorithm === 'firstfitleastconsumed' ? 'leastconsumed' : 'firstfit', limit: this.c.config.hostCandidates,
+      order: algorithm === 'firstfitleastconsumed' ? 'leastconsumed' : algorithm, limit: this.c.config.hostCandidates,
     };
+    if (algorithm === 'random') q.pivot = this.c.random.next();
     if (k.clusterid !== undefined) q.clusterid = k.clusterid;
     if (k.hosttag !== undefined) q.hosttag = k.hosttag;
     if (vm.hypervisor !== undefined) q.hypervisor = vm.hypervisor;
-    const found = await this.c.data.allocation.hostsWithCapacity(q);
+    const found = await this.c.data.orchestration.hostCandidates(q);
     const list = found.map((h) => {
       const p: Placement = { hostid: h.hostid, hostname: h.name };
       if (h.clusterid !== undefined) p.clusterid = h.clusterid;
       return p;
     });
+    // The scan starts at a random host; shuffling the window spreads concurrent deploys over it.
     return algorithm === 'random' ? shuffle(list, this.c.random) : list;
   }
 }

@@ -1,13 +1,11 @@
 import type { VmSpec } from '../compute/protocol.js';
 import type { DataApi } from '../data/protocol.js';
-import { SYSTEM, type VirtualMachine } from './vm-state.js';
 
-export type Volume = Awaited<ReturnType<DataApi['volumes']['get']>>;
+export type Volume = Awaited<ReturnType<DataApi['orchestration']['vmVolumes']>>[number];
 
-/** The VM's live volumes (ROOT first, then by device id). */
-export async function vmVolumes(data: DataApi, vmid: string): Promise<Volume[]> {
-  const found = await data.volumes.list(SYSTEM, { virtualmachineid: vmid, pagesize: -1 });
-  return found.items.sort((a, b) => (a.type === 'ROOT' ? -1 : b.type === 'ROOT' ? 1 : (a.deviceid ?? 0) - (b.deviceid ?? 0)));
+/** The VM's live volumes (ROOT first, then by device id), with their pools' scope and cluster. */
+export function vmVolumes(data: DataApi, vmid: string): Promise<Volume[]> {
+  return data.orchestration.vmVolumes(vmid);
 }
 
 /**
@@ -15,32 +13,29 @@ export async function vmVolumes(data: DataApi, vmid: string): Promise<Volume[]> 
  * their reserved addresses, volumes with their pools, and the boot data (user data, password, key).
  */
 export async function buildSpec(data: DataApi, vmid: string): Promise<VmSpec> {
-  const [vm, volumes, details] = await Promise.all([data.vms.get(SYSTEM, vmid), vmVolumes(data, vmid), data.orchestration.vmDetails(vmid)]);
+  const s = await data.orchestration.startSpec(vmid);
   const spec: VmSpec = {
-    uuid: vm.id, name: vm.instancename, displayName: vm.displayname, cpuCores: vm.cpunumber, cpuSpeedMhz: vm.cpuspeed,
-    memoryMiB: vm.memory, haEnabled: vm.haenable,
-    nics: vm.nic.map((n) => nicSpec(n)),
-    volumes: volumes.filter((v) => v.type === 'ROOT' || v.type === 'DATADISK').map((v) => {
-      const s: VmSpec['volumes'][number] = { uuid: v.id, deviceId: v.deviceid ?? 0, type: v.type as 'ROOT' | 'DATADISK', sizeBytes: v.size };
-      if (v.storageid !== undefined) s.poolUuid = v.storageid;
-      if (v.path !== undefined) s.path = v.path;
-      return s;
+    uuid: s.uuid, name: s.instancename, displayName: s.displayname, cpuCores: s.cpunumber, cpuSpeedMhz: s.cpuspeed,
+    memoryMiB: s.memory, haEnabled: s.haenable,
+    nics: s.nics.map((n) => {
+      const o: VmSpec['nics'][number] = { deviceId: n.deviceid, mac: n.macaddress ?? '02:00:00:00:00:00', isDefault: n.isdefault,
+        networkUuid: n.networkid };
+      if (n.ipaddress !== undefined) o.ip = n.ipaddress;
+      if (n.netmask !== undefined) o.netmask = n.netmask;
+      if (n.gateway !== undefined) o.gateway = n.gateway;
+      if (n.broadcasturi !== undefined) o.broadcastUri = n.broadcasturi;
+      return o;
+    }),
+    volumes: s.volumes.filter((v) => v.type === 'ROOT' || v.type === 'DATADISK').map((v) => {
+      const o: VmSpec['volumes'][number] = { uuid: v.id, deviceId: v.deviceid ?? 0, type: v.type as 'ROOT' | 'DATADISK', sizeBytes: v.size };
+      if (v.storageid !== undefined) o.poolUuid = v.storageid;
+      if (v.path !== undefined) o.path = v.path;
+      return o;
     }),
   };
-  if (vm.templateid !== undefined) spec.templateUuid = vm.templateid;
-  if (details.userdata !== undefined) spec.userData = details.userdata;
-  if (details.password !== undefined && vm.passwordenabled) spec.password = details.password;
-  if (details.sshpublickey !== undefined) spec.sshPublicKey = details.sshpublickey;
+  if (s.templateid !== undefined) spec.templateUuid = s.templateid;
+  if (s.details.userdata !== undefined) spec.userData = s.details.userdata;
+  if (s.details.password !== undefined && s.passwordenabled) spec.password = s.details.password;
+  if (s.details.sshpublickey !== undefined) spec.sshPublicKey = s.details.sshpublickey;
   return spec;
-}
-
-function nicSpec(n: VirtualMachine['nic'][number]): VmSpec['nics'][number] {
-  const s: VmSpec['nics'][number] = { deviceId: Number(n.deviceid), mac: n.macaddress ?? '02:00:00:00:00:00', isDefault: n.isdefault,
-    networkUuid: n.networkid };
-  if (n.ipaddress !== undefined) s.ip = n.ipaddress;
-  if (n.netmask !== undefined) s.netmask = n.netmask;
-  if (n.gateway !== undefined) s.gateway = n.gateway;
-  if (n.broadcasturi !== undefined) s.broadcastUri = n.broadcasturi;
-  if (n.ip6address !== undefined) s.ip6 = n.ip6address;
-  return s;
 }

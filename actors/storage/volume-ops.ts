@@ -6,9 +6,14 @@ import type { Volume } from './protocol.js';
 
 type Scope = Parameters<DataApi['volumes']['get']>[0];
 const SYSTEM = 'system' as const;
+/** Template formats remembered (a few hundred templates in a big cloud; the cache restarts when full). */
+const MAX_CACHED_FORMATS = 10_000;
 
 /** Volume operations of the storage component over the data service (each idempotent by state). */
 export class VolumeOps {
+  /** Template formats (immutable once registered), so a ROOT volume costs no template read. */
+  private readonly formats = new Map<string, string>();
+
   constructor(private readonly data: DataApi, private readonly poolCandidates: number) {}
 
   /** Allocated → Creating → Ready on a pool reachable from `clusterid`; resumes a Creating volume. */
@@ -110,8 +115,13 @@ export class VolumeOps {
   /** Where the volume's data lives on its pool: a clone of the template's copy, or an empty disk. */
   private async materialise(vol: Volume): Promise<{ path: string; format: string }> {
     if (vol.templateid === undefined || vol.type !== 'ROOT') return { path: vol.id, format: 'QCOW2' };
-    const tpl = await this.data.templates.get(SYSTEM, vol.templateid);
+    let format = this.formats.get(vol.templateid);
+    if (format === undefined) {
+      format = (await this.data.templates.get(SYSTEM, vol.templateid)).format;
+      if (this.formats.size >= MAX_CACHED_FORMATS) this.formats.clear();
+      this.formats.set(vol.templateid, format);
+    }
     await this.data.orchestration.templateOnPool(vol.templateid, vol.storageid!);
-    return { path: vol.id, format: tpl.format };
+    return { path: vol.id, format };
   }
 }

@@ -105,7 +105,7 @@ export class DataStore {
     this.jobs = new JobRepository(ctx);
     this.mocks = new MockRepository(ctx);
     this.capacity = new CapacityRepository(ctx, this.config);
-    this.orchestration = new OrchestrationRepository(ctx);
+    this.orchestration = new OrchestrationRepository(ctx, this.config);
   }
 
   /** Runs several commands as one transaction (nested commands become savepoints). */
@@ -157,4 +157,4 @@ export type { ConfigValue } from './repos/config.js';
 export { CAPACITY_TYPE, type Capacity, type CapacityQuery } from './repos/capacity.js';
 export type { HostCandidate, HostQuery, HostReservation, PoolCandidate } from './allocation.js';
 export type { AllocatePublicIpInput } from './address-allocation.js';
-export type { TemplateOnPool, VmStartDetails } from './repos/orchestration.js';
+export type { HostPick, HostPickQuery, TemplateOnPool, VmStartDetails, VmStartSpec, VmVolume } from './repos/orchestration.js';

@@ -22,10 +22,9 @@ async function createOnVmPool(env: FlowEnv, volumeid: string, vmid: string): Pro
   if (vol.state !== 'Allocated') return;
   const root = (await vmVolumes(c.data, vmid)).find((v) => v.type === 'ROOT' && v.storageid !== undefined);
   if (root === undefined) return; // the VM never started: its next start creates every volume
-  const pool = await c.data.storage.getPool(root.storageid!);
   await ctx.step('attach.create', async (key) => {
     const body: { key: string; volumeid: string; clusterid?: string } = { key, volumeid };
-    if (pool.scope === 'CLUSTER' && pool.clusterid !== undefined) body.clusterid = pool.clusterid;
+    if (root.poolscope === 'CLUSTER' && root.poolclusterid !== undefined) body.clusterid = root.poolclusterid;
     await c.storage('prepareVolume', body);
     return true;
   });

@@ -43,7 +43,7 @@ export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Prom
   const tag = firstHostTag(offering.hosttags);
   if (tag !== undefined) k.hosttag = tag;
   if (o.hostid !== undefined) k.hostid = o.hostid;
-  const clusterid = await volumesCluster(env, volumes);
+  const clusterid = volumesCluster(volumes);
   if (clusterid !== undefined) k.clusterid = clusterid;
   let last: unknown;
   for (let n = 1; n <= settings.startAttempts; n++) {
@@ -105,11 +105,6 @@ async function attempt(env: FlowEnv, vm: VirtualMachine, volumes: Volume[], k: P
 }
 
 /** The cluster whose pool already holds one of the VM's volumes, when that pool is cluster-scoped. */
-async function volumesCluster(env: FlowEnv, volumes: Volume[]): Promise<string | undefined> {
-  for (const v of volumes) {
-    if (v.storageid === undefined) continue;
-    const pool = await env.c.data.storage.getPool(v.storageid);
-    if (pool.scope === 'CLUSTER' && pool.clusterid !== undefined) return pool.clusterid;
-  }
-  return undefined;
+function volumesCluster(volumes: Volume[]): string | undefined {
+  return volumes.find((v) => v.poolscope === 'CLUSTER' && v.poolclusterid !== undefined)?.poolclusterid;
 }
