@@ -81,6 +81,18 @@ describe('lifecycle: failure scenarios with configureSimulator', function () {
     await c.job('destroyVirtualMachine', { id: vm.id });
   });
 
+  it('keeps a VM Running when its stop fails on the host (the compensation puts it back)', async () => {
+    const vm = (await c.job('deployVirtualMachine', { ...params, name: 'unstoppable' })).jobresult['virtualmachine'] as Vm;
+    const mock = (await c.sync('configureSimulator', { name: 'StopCommand', value: 'result:fail', count: 1 }))['simulatormock'] as { id: string };
+    const err = await failure(c.job('stopVirtualMachine', { id: vm.id }));
+    expect(err.code).to.equal(534);
+    expect((await vmNamed(c, 'unstoppable'))).to.include({ state: 'Running', hostid: vm.hostid });
+    expect(await t.hostsRunning(vm.id)).to.deep.equal([vm.hostname]);
+    await c.sync('cleanupSimulatorMock', { id: mock.id });
+    await c.job('destroyVirtualMachine', { id: vm.id, expunge: true });
+    expect(await t.hostsRunning(vm.id)).to.deep.equal([]);
+  });
+
   it('resumes a deploy whose orchestrator was killed mid-job: the job ends succeeded and the VM runs once', async () => {
     const mock = (await c.sync('configureSimulator', { name: 'StartCommand', value: 'wait:700', count: 1 }))['simulatormock'] as { id: string };
     const { jobid, id } = await t.api.call<{ jobid: string; id: string }>('deployVirtualMachine', { ...params, name: 'resumed' });
