@@ -8,6 +8,7 @@ import { startGossip } from './cluster.js';
 import { ROLE_SETS, parseCli, type CliConfig } from './cli-options.js';
 import { STARTERS, type Started } from './components.js';
 import { runLabCli } from './lab-cli.js';
+import { assemblyFor, startAssembly } from './distributed.js';
 
 function readSecret(config: CliConfig): Buffer | undefined {
   if (config.clusterSecretFile === undefined) return undefined;
@@ -54,7 +55,17 @@ async function main(): Promise<void> {
     fatal(`cannot join the cluster: ${(err as Error).message}`);
   }
   const started: Started[] = [];
-  for (const role of config.roles) {
+  const assembly = assemblyFor(config.roles);
+  if (assembly !== undefined) {
+    try {
+      started.push(await startAssembly(assembly, { node, config, log, gossip }));
+    } catch (err) {
+      await gossip?.leave().catch(() => undefined);
+      await node.stop().catch(() => undefined);
+      fatal(`cannot start the ${assembly} role: ${(err as Error).message}`);
+    }
+  }
+  for (const role of assembly === undefined ? config.roles : []) {
     const starter = STARTERS[role];
     if (starter === undefined) {
       log.warn('component not available in this version; skipped', { component: role });

@@ -14,6 +14,7 @@ import type { Logger } from '../../src/logger.js';
 import { DataProtocol, dataClient, type DataApi } from '../data/protocol.js';
 import { createCommands } from './commands/index.js';
 import { locatedOrchestrator } from './commands/orchestration.js';
+import { locatedFabricAdmin } from './commands/fabric.js';
 import { createDataCredentials, type CredentialCacheOptions } from './credentials.js';
 import { API_PATH, createApiServer, type ApiServer, type ApiServerOptions } from './http-server.js';
 import { API_PATH_ACTOR, ApiProtocol } from './protocol.js';
@@ -86,6 +87,7 @@ export function apiActor(options: ApiComponentOptions, clock: Clock, log: Logger
     maxPageSize: s.maxPageSize ?? 500,
     newUuid: options.newUuid ?? randomUUID,
     orchestrator: locatedOrchestrator(options.locator),
+    fabric: locatedFabricAdmin(options.locator),
   });
   const server = createApiServer({ clock, logger: log, ...s, host, port: options.port ?? 8080, commands, credentials });
   let settle!: (r: { port: number } | Error) => void;

@@ -12,6 +12,7 @@ import { getList, getString } from '../params.js';
 import type { Params } from '../types.js';
 import { listOf, listParams, required, type CommandDeps } from './common.js';
 import { allocationState, hypervisorName } from './zones.js';
+import { addNodeHost, isNodeUrl, type FabricAdminClient } from './fabric.js';
 
 type CreateHostInput = Parameters<DataApi['hosts']['create']>[0];
 type Cluster = Awaited<ReturnType<DataApi['zones']['getCluster']>>;
@@ -85,10 +86,17 @@ async function clusterFor(deps: CommandDeps, params: Params, zoneid: string, pod
   return existing ?? deps.data.zones.createCluster({ zoneid, podid, clustername, hypervisor });
 }
 
-async function addHost(deps: CommandDeps, params: Params): Promise<Awaited<ReturnType<DataApi['hosts']['create']>>> {
+type HostDeps = CommandDeps & { readonly fabric?: FabricAdminClient };
+
+async function addHost(deps: HostDeps, params: Params): Promise<Awaited<ReturnType<DataApi['hosts']['create']>>> {
   const zoneid = required(params, 'zoneid');
   const podid = required(params, 'podid');
   const url = required(params, 'url');
+  if (isNodeUrl(url)) {
+    // A compute node (cloudstackd --role=compute) that has joined: the fabric admin admits it.
+    if (deps.fabric === undefined) throw new InvalidParameterError(`Unable to add host ${url}: this cloud has no fabric admin to admit compute nodes`);
+    return (await addNodeHost(deps.fabric, params)) as unknown as Awaited<ReturnType<DataApi['hosts']['create']>>;
+  }
   const hypervisor = hypervisorName(required(params, 'hypervisor'));
   if (hypervisor !== 'Simulator') {
     throw new InvalidParameterError(`Unable to add a ${hypervisor} host with addHost: only Simulator hosts are added this way; ` +
@@ -114,7 +122,7 @@ async function addHost(deps: CommandDeps, params: Params): Promise<Awaited<Retur
   return deps.data.hosts.create(input);
 }
 
-export function hostCommands(deps: CommandDeps): HandledCommand[] {
+export function hostCommands(deps: HostDeps): HandledCommand[] {
   return [
     defineCommand({
       name: 'addHost',

@@ -6,6 +6,7 @@ import type { HandledCommand } from '../command-table.js';
 import { accountCommands } from './accounts.js';
 import type { CommandDeps } from './common.js';
 import { eventCommands } from './events.js';
+import { fabricCommands, type FabricAdminClient } from './fabric.js';
 import { hostCommands } from './hosts.js';
 import { imageCommands } from './images.js';
 import { jobCommands } from './jobs.js';
@@ -18,8 +19,11 @@ import { zoneCommands } from './zones.js';
 export type { CommandDeps } from './common.js';
 export { createJobRecord, jobResponse, type JobSubmission } from './jobs.js';
 
-/** With an orchestrator, the VM, volume, network and IP commands of the orchestration issue are served too. */
-export function createCommands(deps: CommandDeps & { readonly orchestrator?: OrchestratorClient }): HandledCommand[] {
+/**
+ * With an orchestrator, the VM, volume, network and IP commands of the orchestration issue are served too;
+ * with a fabric admin, the host, pod and cluster administration commands (and addHost of compute nodes).
+ */
+export function createCommands(deps: CommandDeps & { readonly orchestrator?: OrchestratorClient; readonly fabric?: FabricAdminClient }): HandledCommand[] {
   return [
     ...jobCommands(deps),
     ...accountCommands(deps),
@@ -31,5 +35,6 @@ export function createCommands(deps: CommandDeps & { readonly orchestrator?: Orc
     ...sshKeyCommands(deps),
     ...eventCommands(deps),
     ...(deps.orchestrator === undefined ? [] : orchestrationCommands({ ...deps, orchestrator: deps.orchestrator })),
+    ...(deps.fabric === undefined ? [] : fabricCommands({ ...deps, fabric: deps.fabric })),
   ];
 }
