@@ -74,6 +74,11 @@ function vmJob(deps: OrchestrationDeps, name: string, description: string, op: '
 }
 
 export function vmCommands(deps: OrchestrationDeps): HandledCommand[] {
+  return [...vmLifecycleCommands(deps), ...vmChangeCommands(deps)];
+}
+
+/** Deploy, start, stop, reboot, destroy and recover. */
+function vmLifecycleCommands(deps: OrchestrationDeps): HandledCommand[] {
   const submit = deps.orchestrator.submit;
   return [
     defineCommand({
@@ -116,6 +121,13 @@ export function vmCommands(deps: OrchestrationDeps): HandledCommand[] {
       params: [VM_ID],
       handler: async ({ caller, params }) => objectOf(await deps.orchestrator.execute({ op: 'recoverVm', caller: scopeOf(caller), vmid: required(params, 'id') })),
     }),
+  ];
+}
+
+/** Commands that change a VM's size, disk, placement or password, and the VM list. */
+function vmChangeCommands(deps: OrchestrationDeps): HandledCommand[] {
+  const submit = deps.orchestrator.submit;
+  return [
     vmJob(deps, 'expungeVirtualMachine', 'Expunge a virtual machine. Once expunged, it cannot be recoverd.', 'expungeVm', 'admin'),
     defineCommand({
       name: 'scaleVirtualMachine', description: 'Scales the virtual machine to a new service offering.', isAsync: true, access: 'user',

@@ -14,6 +14,11 @@ import { asyncReply, getString, scopeOf, type OrchestrationDeps } from './orches
 const GIB = 1024 ** 3;
 
 export function volumeCommands(deps: OrchestrationDeps): HandledCommand[] {
+  return [...volumeAttachCommands(deps), ...volumeUpkeepCommands(deps)];
+}
+
+/** Create, attach and detach. */
+function volumeAttachCommands(deps: OrchestrationDeps): HandledCommand[] {
   const { orchestrator: o, data } = deps;
   return [
     defineCommand({
@@ -79,6 +84,13 @@ export function volumeCommands(deps: OrchestrationDeps): HandledCommand[] {
         return asyncReply(await o.submit({ op: 'detachVolume', caller: scopeOf(caller), volumeid }));
       },
     }),
+  ];
+}
+
+/** Delete, resize and list. */
+function volumeUpkeepCommands(deps: OrchestrationDeps): HandledCommand[] {
+  const { orchestrator: o, data } = deps;
+  return [
     defineCommand({
       name: 'deleteVolume', description: 'Deletes a detached disk volume.', isAsync: false, access: 'user',
       params: [{ name: 'id', type: 'uuid', required: true, description: 'The ID of the disk volume' }],
