@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { csclient, failure, type Client, type Response } from './csclient.js';
 import { startTestLab, type TestLab } from './lab-fixture.js';
 
-type Vm = { id: string; state: string; hostid?: string; templateid: string; serviceofferingid: string; nic: { ipaddress?: string }[] };
+type Vm = { id: string; state: string; account?: string; hostid?: string; templateid: string; serviceofferingid: string; nic: { ipaddress?: string }[] };
 
 describe('lifecycle: VMs, volumes, snapshots, networks and public IPs through csclient', function () {
   this.timeout(30_000);
@@ -175,6 +175,39 @@ describe('lifecycle: VMs, volumes, snapshots, networks and public IPs through cs
     expect(await c.sync('listIpForwardingRules', {})).to.deep.equal({});
     await c.job('disassociateIpAddress', { id: ip.id });
     expect(await c.sync('listPublicIpAddresses', { id: ip.id })).to.deep.equal({});
+  });
+
+  it('deploys onto a shared network with an IP range (no VLAN taken from the pool, addresses from the range)', async () => {
+    const shared = (await c.sync('createNetwork', { name: 'shared', displaytext: 'shared', zoneid: t.lab.seed.zoneid,
+      networkofferingid: t.lab.seed.sharedNetworkOfferingId, gateway: '192.168.100.1', netmask: '255.255.255.0',
+      startip: '192.168.100.50', endip: '192.168.100.60', vlan: '500', acltype: 'Domain' }))['network'] as { id: string; state: string };
+    expect(shared.state).to.equal('Setup');
+    const vm = vmOf(await deploy({ networkids: shared.id }));
+    expect(vm.nic[0]!.ipaddress).to.equal('192.168.100.50');
+    expect(((await c.sync('listNetworks', { id: shared.id }))['network'] as { vlan: string }[])[0]!.vlan).to.equal('500');
+    await c.job('destroyVirtualMachine', { id: vm.id, expunge: true });
+    await c.job('deleteNetwork', { id: shared.id });
+  });
+
+  it('lets a plain user run the lifecycle in its own account, and keeps admin-only commands from it', async () => {
+    const acct = await t.api.call<{ account: { user: { id: string }[] } }>('createAccount', { username: 'alice', password: 'secret-2',
+      email: 'alice@example.com', firstname: 'Alice', lastname: 'User', accounttype: 0 });
+    const keys = (await t.api.call<{ userkeys: { apikey: string; secretkey: string } }>('registerUserKeys', { id: acct.account.user[0]!.id })).userkeys;
+    const u = await csclient(t.lab.endpoint, { apiKey: keys.apikey, secretKey: keys.secretkey });
+    const net = (await u.sync('createNetwork', { name: 'mine', displaytext: 'mine', zoneid: t.lab.seed.zoneid,
+      networkofferingid: t.lab.seed.networkofferingid }))['network'] as { id: string; account: string };
+    expect(net.account).to.equal('alice');
+    const vm = vmOf(await u.job('deployVirtualMachine', { zoneid: t.lab.seed.zoneid, serviceofferingid: t.lab.seed.serviceofferings.small,
+      templateid: t.lab.seed.templateid, networkids: net.id }));
+    expect(vm).to.include({ state: 'Running', account: 'alice' });
+    expect((await failure(u.job('expungeVirtualMachine', { id: vm.id }))).code).to.equal(401);
+    expect((await failure(u.job('migrateVirtualMachine', { virtualmachineid: vm.id }))).code).to.equal(401);
+    // Without listall the admin lists only its own account's VMs (as CloudStack); with it, alice's too.
+    const name = (vm as Vm & { name: string }).name;
+    expect(await c.sync('listVirtualMachines', { name })).to.deep.equal({});
+    expect((await c.sync('listVirtualMachines', { name, listall: true }))['count']).to.equal(1);
+    await u.job('destroyVirtualMachine', { id: vm.id, expunge: true });
+    await u.job('deleteNetwork', { id: net.id });
   });
 
   it('refuses to delete a network with VMs (536), then deletes it and gives its VLAN and source NAT back', async () => {
