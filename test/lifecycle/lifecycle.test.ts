@@ -74,6 +74,19 @@ describe('lifecycle: VMs, volumes, snapshots, networks and public IPs through cs
     await c.job('destroyVirtualMachine', { id: vm.id, expunge: true });
   });
 
+  it('deploys with a data disk from a disk offering: ROOT and DATADISK both created on primary storage', async () => {
+    const vm = vmOf(await deploy({ diskofferingid: t.lab.seed.diskofferings[1] }));
+    const vols = (await c.sync('listVolumes', { virtualmachineid: vm.id }))['volume'] as { type: string; state: string; deviceid: number; size: number }[];
+    expect(vols.map((v) => [v.type, v.state, v.deviceid])).to.deep.equal([['ROOT', 'Ready', 0], ['DATADISK', 'Ready', 1]]);
+    expect(vols[1]!.size).to.equal(20 * 1024 ** 3);
+    await c.job('destroyVirtualMachine', { id: vm.id, expunge: true });
+    // Expunge detaches data disks and keeps them (only the ROOT disk goes with the VM).
+    const left = (await c.sync('listVolumes', { type: 'DATADISK' }))['volume'] as { id: string; virtualmachineid?: string }[];
+    expect(left).to.have.length(1);
+    expect(left[0]!.virtualmachineid).to.equal(undefined);
+    await c.sync('deleteVolume', { id: left[0]!.id });
+  });
+
   it('scales a stopped VM, refuses to scale a running one, and restores the ROOT disk from a template', async () => {
     const vm = vmOf(await deploy());
     const refused = await failure(c.job('scaleVirtualMachine', { id: vm.id, serviceofferingid: t.lab.seed.serviceofferings.medium }));
