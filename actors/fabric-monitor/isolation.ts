@@ -23,12 +23,16 @@ export interface IsolationOptions {
  * the management node, or a management node that died) keeps its VMs running. The price: a compute
  * node that is alone with the management node fences itself when the management node is down for
  * longer than isolationFenceMs.
+ *
+ * A process that was stalled (SIGSTOP, a paused VM) longer than isolationFenceMs fences at its first
+ * look after waking: its gossip view is stale, and it may have been declared dead meanwhile.
  */
 export class IsolationWatcher {
   private timer: TimerHandle | undefined;
   private armed = false;
   private since: number | undefined;
   private fenced = false;
+  private lastCheck: number | undefined;
 
   constructor(private readonly o: IsolationOptions) {}
 
@@ -44,6 +48,19 @@ export class IsolationWatcher {
   /** One look (the timer calls it; tests may too). */
   check(): void {
     const now = this.o.clock.now();
+    const last = this.lastCheck;
+    this.lastCheck = now;
+    if (last !== undefined && now - last > this.o.isolationFenceMs && !this.fenced) {
+      // This process was stalled (SIGSTOP, a paused VM, swap) for longer than the isolation delay: the
+      // others may have declared it dead and restarted its VMs, and its gossip view is stale. Fence first.
+      this.fenced = true;
+      this.o.log.warn('this process was stalled; fencing this node\'s hosts', { stalledMs: now - last });
+      this.o.fence(`stalled for ${now - last} ms: VMs may have been restarted elsewhere`).catch((err: unknown) => {
+        this.o.log.error('stall fence failed', { error: (err as Error).message });
+        this.fenced = false;
+      });
+      return;
+    }
     if (this.o.liveOthers() > 0) {
       // Only a node that has been part of a cluster can be cut off from it; seeing others re-arms it.
       this.armed = true;
