@@ -9,7 +9,6 @@ import { createLogger } from '../src/logger.js';
 import { signParams } from '../actors/api/signature.js';
 import type { CliConfig } from './cli-options.js';
 import { missingRoles, startLab, type Lab } from './lab.js';
-import { LAB_COMPONENTS } from './components.js';
 
 /** How long the ready probe waits for the API's answer, ms. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -50,7 +49,7 @@ export async function runLabCli(config: CliConfig): Promise<void> {
   } catch (err) {
     fatal((err as Error).message);
   }
-  const missing = missingRoles(LAB_COMPONENTS);
+  const missing = missingRoles(lab.components);
   if (missing.length > 0) log.info('components not in this build, not started', { components: missing.join(',') });
   say(lab.seeded ? `seeded a new lab in ${config.dataDir}: one Advanced zone with ${lab.seed.hostids.length} simulator hosts, admin user "admin"`
     : `reusing the lab in ${config.dataDir}`);

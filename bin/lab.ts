@@ -3,8 +3,8 @@
  * database (a file under the data directory, or in memory). `startLab()` is what tests embed;
  * `cloudstackd` with the default role runs the same thing (see lab-cli.ts).
  */
-import { chmodSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../src/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../src/logger.js';
 import { StaticLocator } from '../src/locator.js';
@@ -52,6 +52,8 @@ export interface Lab {
   readonly seed: Omit<SeedResult, 'apiKey' | 'secretKey'>;
   /** Absolute path of credentials.json, when the lab has a data directory. */
   readonly credentialsFile: string | undefined;
+  /** Names of the components running, in start order. */
+  readonly components: readonly string[];
   /** Stops the API (in-flight requests finish), the other components, then closes the database. */
   stop(): Promise<void>;
 }
@@ -72,9 +74,30 @@ export function writeCredentials(dataDir: string, c: { endpoint: string; apiKey:
   return file;
 }
 
-/** Roles of the all-in-one set that have no component in this build (reported, never faked). */
-export function missingRoles(components: readonly LabComponent[]): string[] {
-  return ROLE_SETS.all!.filter((r) => !components.some((c) => c.name === r));
+/**
+ * Creates the data directory (mode 0700) one level at a time and checks that it is a writable
+ * directory. Done here rather than with mkdirSync's `recursive`, which on Node 20 never returns for a
+ * path under a pseudo file system such as /proc.
+ */
+export function ensureDataDir(dataDir: string): void {
+  const dir = resolve(dataDir);
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  try {
+    for (const d of missing) mkdirSync(d, { mode: 0o700 });
+    if (!statSync(dir).isDirectory()) throw new Error('it is not a directory');
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new ConfigError(`cannot use the data directory ${dir}: ${(err as Error).message}; choose a writable directory with --data-dir`, { cause: err });
+  }
+}
+
+/** Roles of the all-in-one set that have no component running in the lab (reported, never faked). */
+export function missingRoles(running: readonly string[]): string[] {
+  return ROLE_SETS.all!.filter((r) => !running.includes(r));
 }
 
 async function stopAll(started: LabStarted[], node: Node, store: DataStore, log: Logger): Promise<void> {
@@ -92,6 +115,7 @@ async function stopAll(started: LabStarted[], node: Node, store: DataStore, log:
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'warn');
   const components = options.components ?? fullLabComponents();
+  if (options.dataDir !== undefined) ensureDataDir(options.dataDir);
   const store = DataStore.open(options.dataDir === undefined ? { memory: true } : { dataDir: options.dataDir });
   const nodeId = options.nodeName ?? 'lab';
   const node = new Node({ nodeId, transport: new InprocTransport({ nodeId, hub: new InprocHub() }), logger: log, strict: options.strict === true });
@@ -109,7 +133,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     const { apiKey, secretKey, ...record } = seed;
     let stopping: Promise<void> | undefined;
     return {
-      endpoint, apiKey, secretKey, seeded: seed.created, seed: record, credentialsFile,
+      endpoint, apiKey, secretKey, seeded: seed.created, seed: record, credentialsFile, components: started.map((s) => s.name),
       stop: () => (stopping ??= stopAll(started, node, store, log)),
     };
   } catch (err) {
