@@ -39,6 +39,13 @@ export function createContext<S>(cell: ActorCell<S>): ActorContext<S> {
       }
       return child.stop();
     },
+    detachReply: () => {
+      const msg = cell.current;
+      if (msg === undefined || msg.reply === undefined) return undefined;
+      const sink = msg.reply;
+      msg.reply = undefined;
+      return sink;
+    },
     watch: (target) => system.watch(cell as ActorCell, target),
     unwatch: (target) => system.unwatch(cell as ActorCell, target),
   };

@@ -81,6 +81,12 @@ export interface ActorContext<S> {
   spawn<P extends Protocol, C>(name: string, definition: ActorDefinition<P, C>, options?: SpawnOptions): ActorRef<P>;
   /** Stops this actor (default) or one of its children. */
   stop(target?: Address): Promise<void>;
+  /**
+   * Takes over the reply of the ask being handled: the handler's return value is then ignored and the
+   * actor moves on to its next message, answering later through the returned sink (exactly once).
+   * Lets an actor batch work across messages (e.g. one commit for many writes). Undefined for tells.
+   */
+  detachReply(): { resolve(value: unknown): void; reject(err: unknown): void } | undefined;
   /** Delivers `onTerminated` to this actor when the target stops or its node is lost. */
   watch(target: Address): void;
   unwatch(target: Address): void;

@@ -63,4 +63,18 @@ describe('data actor over a transport', () => {
     const status = await ref.ask('status', {});
     expect(status.schemaVersion).to.be.greaterThan(0);
   });
+
+  it('group commit: calls sent together share a commit, and one failing call undoes only itself', async () => {
+    const ref = nodes[1]!.system.ref({ node: 'data-node', path: DATA_PATH }, DataProtocol);
+    const data = dataClient((body) => ref.ask('call', body));
+    const before = store.events.list(SYSTEM, {}).count;
+    const results = await Promise.allSettled([
+      data.events.create(SYSTEM, { type: 'TEST.ONE', description: 'kept' }),
+      data.zones.get(SYSTEM, 'no-such-zone'),
+      data.events.create(SYSTEM, { type: 'TEST.TWO', description: 'kept too' }),
+    ]);
+    expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).to.be.instanceOf(NotFoundError);
+    expect(store.events.list(SYSTEM, {}).count).to.equal(before + 2);
+  });
 });
