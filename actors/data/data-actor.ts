@@ -11,7 +11,8 @@ export interface DataActorOptions {
    * Group commit: calls that arrive together run in one SQLite transaction (each in its own savepoint,
    * so one call's failure undoes only that call) and are answered after that single commit. With
    * synchronous=FULL a commit is an fsync; sharing it is what lets a busy cloud write fast without
-   * answering anyone before their change is durable. Most calls per commit; default 256. 1 disables it.
+   * answering anyone before their change is durable. Most calls per commit; default 256 for a file
+   * database, 1 (no grouping: answered at once) for an in-memory one, which has no fsync to share.
    */
   maxCallsPerCommit?: number;
 }
@@ -26,7 +27,7 @@ type Work = { run: () => unknown; reply: ReplySink; what: string };
  */
 export function dataActor(options: DataActorOptions): ActorDefinition<typeof DataProtocol, null> {
   const { store } = options;
-  const maxPerCommit = Math.max(1, options.maxCallsPerCommit ?? 256);
+  const maxPerCommit = Math.max(1, options.maxCallsPerCommit ?? (store.db.memory ? 1 : 256));
   let queue: Work[] = [];
   let scheduled = false;
   let log: Logger | undefined;
@@ -73,6 +74,7 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
 
   const enqueue = (w: Work): void => {
     queue.push(w);
+    if (maxPerCommit === 1) { commit(); return; }
     if (queue.length >= maxPerCommit) { commit(); return; }
     if (!scheduled) { scheduled = true; setImmediate(commit); }
   };

@@ -21,7 +21,7 @@ describe('data actor over a transport', () => {
       nodeId: id, transport: new InprocTransport({ nodeId: id, hub }), logger: silentLogger, strict: true,
     }));
     for (const n of nodes) await n.start();
-    nodes[0]!.system.spawn(DATA_PATH, dataActor({ store }));
+    nodes[0]!.system.spawn(DATA_PATH, dataActor({ store, maxCallsPerCommit: 256 }));
   });
 
   afterEach(async () => {
