@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import type { Lab } from '../../../../bin/lab.js';
+import { formPost, httpCall } from '../fixtures.js';
 import { LabClient, testLab, userAccount } from './lab-client.js';
 
 describe('api/commands: accounts, domains, users, keys', function () {
@@ -104,5 +105,26 @@ describe('api/commands: accounts, domains, users, keys', function () {
     const u = (await admin.ok('createUser', { account: a.name, username: `${a.name}-nokeys`, password: 'pw', email: 'e',
       firstname: 'F', lastname: 'L' }))['user'] as { id: string };
     expect(await admin.ok('getUserKeys', { id: u.id })).to.deep.equal({ userkeys: {} });
+  });
+
+  it('logs in with the seeded admin password (POST), serves the session, and logs out', async () => {
+    const port = admin.port;
+    const bad = await formPost(port, '/client/api', 'command=login&response=json&username=admin&password=wrong');
+    expect(bad.status).to.equal(531);
+    const viaGet = await httpCall(port, { path: '/client/api?command=login&response=json&username=admin&password=password' });
+    expect(viaGet.status).to.equal(405);
+    const ok = await formPost(port, '/client/api', 'command=login&response=json&username=admin&password=password&domain=%2F');
+    expect(ok.status).to.equal(200);
+    const login = JSON.parse(ok.body).loginresponse as Record<string, string>;
+    expect(login).to.include({ username: 'admin', userid: lab.seed.adminUserId, account: 'admin', type: '1' });
+    const cookie = (ok.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+    const key = encodeURIComponent(login['sessionkey']!);
+    const zones = await httpCall(port, { path: `/client/api?command=listZones&response=json&sessionkey=${key}`, headers: { cookie } });
+    expect(zones.status).to.equal(200);
+    expect(JSON.parse(zones.body).listzonesresponse.count).to.equal(1);
+    const out = await httpCall(port, { path: `/client/api?command=logout&response=json&sessionkey=${key}`, headers: { cookie } });
+    expect(out.status).to.equal(200);
+    const after = await httpCall(port, { path: `/client/api?command=listZones&response=json&sessionkey=${key}`, headers: { cookie } });
+    expect(after.status).to.equal(401);
   });
 });
