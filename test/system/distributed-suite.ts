@@ -175,6 +175,28 @@ export function describeDistributed(o: SuiteOptions): void {
       await settled();
     });
 
+    it('a compute process stalled (SIGSTOP) until its VMs were restarted elsewhere comes back without running them twice', async () => {
+      const list = await vms();
+      const haOn = (name: string) => list.filter((v) => v.hostname === name && v.state === 'Running' && v.haenable);
+      const victim = [...COMPUTES].sort((a, b) => haOn(b).length - haOn(a).length)[0]!;
+      const moved = haOn(victim);
+      const victimId = (await hostOf(victim)).id;
+      expect(moved.length).to.be.greaterThan(0);
+      await c.signal(victim, 'SIGSTOP');
+      await waitFor(async () => (await hostOf(victim)).state === 'Down', 30_000, `${victim} Down`, 50);
+      await waitFor(async () => {
+        const now = new Map((await vms()).map((v) => [v.id, v]));
+        return moved.every((v) => now.get(v.id)!.state === 'Running' && now.get(v.id)!.hostid !== victimId);
+      }, 60_000, 'its HA VMs running elsewhere', 50);
+      await c.signal(victim, 'SIGCONT');
+      await waitFor(async () => (await hostOf(victim)).state === 'Up', 30_000, `${victim} Up again`, 100);
+      // Several heartbeats of every host: a copy still running on the victim would show as a duplicate.
+      await sleep(2_000);
+      const now = new Map((await vms()).map((v) => [v.id, v]));
+      for (const v of moved) expect(now.get(v.id)!.state, `VM ${v.name} stays Running where HA put it`).to.equal('Running');
+      await settled();
+    });
+
     it('maintenance mode moves the running VMs of a host away', async () => {
       const list = await vms();
       const target = [...COMPUTES].sort((a, b) => list.filter((v) => v.hostname === b && v.state === 'Running').length
@@ -197,11 +219,19 @@ export function describeDistributed(o: SuiteOptions): void {
 
     it('a restarted management node (same data dir) picks the hosts up again and keeps serving', async () => {
       const running = (await vms()).filter((v) => v.state === 'Running').map((v) => v.id).sort();
+      // Jobs in flight when the management node dies are resumed by the next one (or failed as interrupted).
+      const inFlight = await Promise.all(Array.from({ length: 4 }, () => api().call<{ jobid: string; id: string }>('deployVirtualMachine', {
+        zoneid: ids.zoneid, templateid: ids.templateid, serviceofferingid: ids.small })));
       await c.signal('mgmt', 'SIGKILL');
       await c.startManagement('c1');
       await waitFor(allUp, 30_000, 'three hosts Up after the management restart', 100);
+      const ends = await Promise.all(inFlight.map((j) => api().waitJob(j.jobid)));
+      for (const e of ends) if (e.jobstatus !== 1) expect(e.jobresultcode, JSON.stringify(e.jobresult)).to.equal(530);
+      print(`jobs in flight across the management restart: ${ends.filter((e) => e.jobstatus === 1).length} resumed and succeeded, ` +
+        `${ends.filter((e) => e.jobstatus !== 1).length} failed as interrupted`);
       await sleep(1_000); // a few heartbeats: power states reconciled against the database
-      const after = (await vms()).filter((v) => v.state === 'Running').map((v) => v.id).sort();
+      const started = new Set(inFlight.filter((_j, i) => ends[i]!.jobstatus === 1).map((j) => j.id));
+      const after = (await vms()).filter((v) => v.state === 'Running' && !started.has(v.id)).map((v) => v.id).sort();
       expect(after).to.deep.equal(running);
       const r = await api().job('deployVirtualMachine', { zoneid: ids.zoneid, templateid: ids.templateid, serviceofferingid: ids.small });
       expect(r.jobstatus, JSON.stringify(r.jobresult)).to.equal(1);
