@@ -3,6 +3,8 @@ import { Node } from '../../../src/node.js';
 import { silentLogger } from '../../../src/logger.js';
 import { GossipNode } from '../../../src/cluster/gossip-node.js';
 import { RegistryLocator } from '../../../src/cluster/registry-locator.js';
+import { ServiceClient } from '../../../src/cluster/service-client.js';
+import { PeerDownError } from '../../../src/errors.js';
 import { testConfig } from '../../../src/gossip/config.js';
 import { IncompatibleProtocolError, NoInstanceError } from '../../../src/errors.js';
 import { defineProtocol } from '../../../src/protocol.js';
@@ -76,5 +78,59 @@ describe('gossip over a transport, and routing by service name', function () {
     await new Promise((r) => setTimeout(r, 500));
     expect(a.gossip.membership.members().map((m) => m.id)).to.not.include('p2');
     expect(b.gossip.membership.members().map((m) => m.id)).to.not.include('p1');
+  });
+
+  it('routes asks by service name over live instances, and fails idempotent asks over when an instance is lost', async () => {
+    const [a, b, c] = [await start('r0'), await start('r1'), await start('r2')];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    b.node.system.spawn('/echo', echoActor({ slowWith: () => gate }));
+    c.node.system.spawn('/echo', echoActor());
+    b.gossip.advertise('echo', '1.0');
+    c.gossip.advertise('echo', '1.0');
+    await waitFor(() => a.gossip.registry.lookup('echo').length === 2, 10_000, 'both instances seen');
+    const client = new ServiceClient(a.gossip.registry, a.node.system);
+    const served = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      await client.ask(EchoProtocol, 'work', { id: `w${i}` });
+    }
+    for (const n of [b, c]) {
+      const st = n.node.system.lookup('/echo')!.ctx.state as { workIds: string[] };
+      if (st.workIds.length > 0) served.add(n.node.id);
+    }
+    expect([...served].sort()).to.deep.equal(['r1', 'r2']); // round-robin used both
+
+    // Now every instance is slow; an ask's instance is lost while it waits there.
+    const d = await start('r3');
+    const gates = new Map<string, () => void>();
+    for (const n of [b, c, d]) {
+      await n.node.system.stop('/echo');
+      n.node.system.spawn('/echo', echoActor({ slowWith: () => new Promise<void>((r) => gates.set(n.node.id, r)) }));
+    }
+    d.gossip.advertise('echo', '1.0');
+    await waitFor(() => a.gossip.registry.lookup('echo').length === 3, 10_000, 'three instances seen');
+    const byId = new Map([b, c, d].map((n) => [n.node.id, n]));
+    const busyNode = async (): Promise<string> => {
+      let id: string | undefined;
+      await waitFor(() => (id = [...byId.keys()].find((k) => a.gossip.registry.inFlight(k) > 0 && gates.has(k))) !== undefined, 5_000, 'ask in flight');
+      return id!;
+    };
+    const plain = client.ask(EchoProtocol, 'slow', { ms: 1 }, { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    const x = await busyNode();
+    byId.get(x)!.gossip.stop();
+    await byId.get(x)!.node.stop();
+    byId.delete(x);
+    expect(await plain).to.be.instanceOf(PeerDownError); // not idempotent: never retried
+    gates.clear();
+    const idem = client.ask(EchoProtocol, 'slow', { ms: 1 }, { idempotent: true, timeoutMs: 10_000 });
+    const y = await busyNode();
+    byId.get(y)!.gossip.stop();
+    await byId.get(y)!.node.stop();
+    byId.delete(y);
+    const z = [...byId.keys()][0]!;
+    await waitFor(() => gates.has(z), 5_000, 'retried on the last instance');
+    gates.get(z)!();
+    expect(await idem).to.equal('done');
+    void release;
   });
 });
