@@ -13,6 +13,8 @@ import { FaultInjector } from '../../transports/fault/fault-injector.js';
 import { FaultTransport } from '../../transports/fault/fault-transport.js';
 import { EchoProtocol, echoActor, type EchoState } from '../fixtures/echo-protocol.js';
 import { waitFor } from '../helpers/wait.js';
+import { ask, defineProtocol } from '../../src/protocol.js';
+import { t } from '../../src/schema.js';
 
 export interface TransportCluster {
   transports: Transport[];
@@ -130,6 +132,27 @@ export function transportConformance(factory: TransportFactory): void {
       const fromB = b!.system.ref({ node: c!.id, path: '/echo' }, EchoProtocol);
       expect(await fromB.ask('echo', { text: 'b' })).to.deep.equal({ text: 'b' });
       void CodecError;
+    });
+
+    it('watches a remote actor: terminated when it stops, and when its node is lost', async () => {
+      const [a, b] = await setup(2);
+      b!.system.spawn('/echo', echoActor());
+      b!.system.spawn('/echo2', echoActor());
+      const seen: string[] = [];
+      const Watch = defineProtocol('watcher', '1.0', { watch: ask(t.object({ node: t.string(), path: t.string() }), t.string()) });
+      const watcher = a!.system.spawn('/watcher', {
+        protocol: Watch,
+        handlers: { watch: (target, ctx) => { ctx.watch(target); return 'ok'; } },
+        onTerminated: (target) => { seen.push(target.path); },
+      });
+      await watcher.ask('watch', { node: b!.id, path: '/echo' });
+      await watcher.ask('watch', { node: b!.id, path: '/echo2' });
+      await a!.system.ref({ node: b!.id, path: '/echo' }, EchoProtocol).ask('echo', { text: 'sync' });
+      await b!.system.stop('/echo');
+      await waitFor(() => seen.includes('/echo'), 10_000, 'terminated for a stopped remote actor');
+      expect(seen).to.deep.equal(['/echo']);
+      await b!.stop();
+      await waitFor(() => seen.includes('/echo2'), 20_000, 'terminated when the node is lost');
     });
 
     it('10,000 asks from 50 concurrent senders: none lost, none duplicated', async () => {
