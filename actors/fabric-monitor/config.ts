@@ -31,6 +31,13 @@ export interface FabricMonitorConfig {
    */
   powerStateGraceMs: number;
   /**
+   * The most often one host's reports are reconciled with the database, ms. A report whose running set
+   * did not change (and that has no VM in its grace period) is reconciled only every 5 intervals: the
+   * reconciliation reads the host's VMs, the heaviest work of a heartbeat (CloudStack 4.20 batched its
+   * power-state sync for the same reason).
+   */
+  powerSyncIntervalMs: number;
+  /**
    * How long a compute node that sees no other live member waits before it fences its own hosts
    * (the isolation response; used on compute nodes), ms.
    */
@@ -68,6 +75,7 @@ export const FABRIC_MONITOR_DEFAULTS: Readonly<FabricMonitorConfig> = Object.fre
   checkIntervalMs: 1_000,
   pingTimeoutMs: 5_000,
   powerStateGraceMs: 30_000,
+  powerSyncIntervalMs: 10_000,
   isolationFenceMs: 10_000,
   fenceWaitMs: 30_000,
   disconnectedWaitMs: 60_000,
@@ -87,6 +95,7 @@ export function fabricTestConfig(): FabricMonitorConfig {
     checkIntervalMs: 100,
     pingTimeoutMs: 600,
     powerStateGraceMs: 1_200,
+    powerSyncIntervalMs: 300,
     isolationFenceMs: 1_000,
     fenceWaitMs: 3_000,
     disconnectedWaitMs: 2_000,

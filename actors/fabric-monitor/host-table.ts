@@ -16,6 +16,8 @@ export interface Tracked {
   bootId: string | undefined;
   /** VMs the last heartbeat listed as running. */
   running: Set<string>;
+  /** When the reports were last reconciled with the database. */
+  syncedAt: number | undefined;
   /** VM → since when the database says Running here but the reports do not list it. */
   missing: Map<string, number>;
   /** VM → since when the host runs it but the database does not place it here. */
@@ -39,7 +41,7 @@ export interface Tracked {
 
 function track(h: HostRow, now: number): Tracked {
   return {
-    id: h.id, name: h.name, state: h.state, resourcestate: h.resourcestate, addedAt: now, lastHeartbeat: undefined, bootId: undefined,
+    id: h.id, name: h.name, state: h.state, resourcestate: h.resourcestate, addedAt: now, lastHeartbeat: undefined, bootId: undefined, syncedAt: undefined,
     running: new Set(), missing: new Map(), stray: new Map(), fenced: false, downAt: undefined, downBootId: undefined,
     disconnectedAt: undefined, investigatedAt: undefined, investigateNow: false, haScannedAt: undefined,
     haWaitReason: undefined, busy: false,

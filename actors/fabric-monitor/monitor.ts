@@ -98,14 +98,26 @@ export class FabricMonitor {
     t.busy = true;
     try {
       const wasDown = await this.life.onHeartbeat(t, report);
+      const changed = !sameSet(t.running, running);
       t.running = running;
-      if (t.state === 'Up') await reconcile(this.d, this.ha, t, running, wasDown);
+      if (t.state === 'Up' && (wasDown || this.syncDue(t, changed))) {
+        t.syncedAt = this.d.clock.now();
+        await reconcile(this.d, this.ha, t, running, wasDown);
+      }
     } catch (err) {
       this.d.log.warn('heartbeat handling failed; the next one retries', { host: t.name, error: (err as Error).message });
     } finally {
       t.busy = false;
     }
     this.next(t);
+  }
+
+  /** Reconcile at most every powerSyncIntervalMs; an unchanged report with nothing in its grace period only every 5. */
+  private syncDue(t: Tracked, changed: boolean): boolean {
+    if (t.syncedAt === undefined) return true;
+    const since = this.d.clock.now() - t.syncedAt;
+    const every = this.d.config.powerSyncIntervalMs;
+    return since >= every && (changed || t.missing.size > 0 || t.stray.size > 0 || since >= 5 * every);
   }
 
   /** Handles the heartbeat that arrived while `t` was busy, if any. */
@@ -164,4 +176,10 @@ export class FabricMonitor {
     await hostEvent(this.d, 'VM.DUPLICATE', 'ERROR', `VM ${vm} is reported running on hosts ${t.name} and ${other} at once`,
       { type: 'VirtualMachine', id: vm });
   }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }

@@ -63,8 +63,8 @@ export class ProcCluster {
   }
 
   /** Spawns a process and resolves once it printed its ready line. */
-  private async spawn(name: string, port: number, args: string[]): Promise<{ proc: Proc; out: string }> {
-    const child = spawn(process.execPath, [cliPath(), ...args], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+  private async spawn(name: string, port: number, args: string[], script = cliPath()): Promise<{ proc: Proc; out: string }> {
+    const child = spawn(process.execPath, [script, ...args], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-6_000); });
@@ -105,14 +105,17 @@ export class ProcCluster {
     return join(this.dataDir(), 'credentials.json');
   }
 
-  /** A compute node named `name` (same port when it is restarted). */
-  async startCompute(name: string): Promise<Proc> {
+  /**
+   * A compute node named `name` (same port when it is restarted). `script` runs another entry point
+   * with the same flags (the bench's many-agents process), followed by `extra` arguments.
+   */
+  async startCompute(name: string, o: { script?: string; extra?: string[] } = {}): Promise<Proc> {
     const old = this.procs.get(name);
     const port = old?.port ?? await freePort();
     const mgmt = this.procs.get('mgmt');
     const args = ['--role=compute', ...this.base(name, port), ...(this.o.computeArgs ?? [])];
     if (this.o.transport === 'ws' && mgmt !== undefined) args.push('--join', `127.0.0.1:${mgmt.port}`);
-    return (await this.spawn(name, port, args)).proc;
+    return (await this.spawn(name, port, [...args, ...(o.extra ?? [])], o.script)).proc;
   }
 
   /**
