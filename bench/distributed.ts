@@ -9,7 +9,9 @@
  * Heartbeat and failure-detection timings are the `test` profile (250 ms heartbeats) throughout, so
  * the heartbeat load is 40x the default profile's. Runnable alone: `node dist/bench/distributed.js`.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,7 +21,6 @@ import type { LabComponent } from '../bin/components.js';
 import { fabricTestConfig } from '../actors/fabric-monitor/config.js';
 import { CsApi } from '../test/helpers/cs-api.js';
 import { projectRoot } from '../test/helpers/paths.js';
-import { redisAvailable, startRedis } from '../test/helpers/redis-server.js';
 import { ProcCluster } from '../test/system/distributed-cluster.js';
 import { envInt, line, percentiles, progress, type Emit } from './lib.js';
 
@@ -182,6 +183,27 @@ async function scale(emit: Emit, oneAgentRssKiB: number): Promise<void> {
   }
 }
 
+/**
+ * A private redis-server on a free loopback port (the test helpers' launcher is not used: it installs
+ * mocha's global hooks), or undefined when none is installed.
+ */
+async function startRedisServer(): Promise<{ url: string; stop(): void } | undefined> {
+  const bin = process.env['REDIS_SERVER'] ?? spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+  if (!bin) return undefined;
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => { const a = srv.address() as { port: number }; srv.close(() => resolve(a.port)); });
+  });
+  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const pong = (): Promise<boolean> => new Promise((resolve) => {
+    const sock = new Socket();
+    const done = (ok: boolean): void => { sock.destroy(); resolve(ok); };
+    sock.setTimeout(300, () => done(false)).once('error', () => done(false)).once('data', (d) => done(d.toString().startsWith('+PONG')));
+    sock.connect(port, '127.0.0.1', () => sock.write('PING\r\n'));
+  });
+  await waitUntil(pong, 10_000, 'redis-server to answer PING', 50);
+  return { url: `redis://127.0.0.1:${port}`, stop: () => { child.kill('SIGKILL'); } };
+}
+
 export async function runDistributedBench(emit: Emit): Promise<void> {
   progress(`distributed: all-in-one lab, ${VMS} deploys by ${CONCURRENCY} clients, database in memory and in a file`);
   const memory = await allInOne(false);
@@ -190,16 +212,15 @@ export async function runDistributedBench(emit: Emit): Promise<void> {
   emit(line('distributed.all-in-one.file-db.deploy.vms-per-s', base.rate, 'VMs/s', 'the baseline of the distributed figures below (no published figure)', NaN));
   emit(line('distributed.all-in-one.file-db.deploy.job-latency.p50', base.p50, 'ms', 'the baseline of the distributed figures below', NaN));
   const oneAgent = await distributed(emit, 'ws', undefined, base);
-  const redis = redisAvailable();
-  if (redis.ok) {
-    const server = await startRedis();
+  const redis = await startRedisServer();
+  if (redis !== undefined) {
     try {
-      await distributed(emit, 'redis', server.url, base);
+      await distributed(emit, 'redis', redis.url, base);
     } finally {
-      await server.dispose();
+      redis.stop();
     }
   } else {
-    progress(`distributed: redis skipped (${redis.reason})`);
+    progress('distributed: redis-server not found (run .ci/install-redis.sh); the redis figures are skipped');
   }
   await scale(emit, oneAgent);
 }

@@ -2,17 +2,17 @@
  * A cloud of real `cloudstackd` processes for the distributed system tests and the bench: one
  * `--role=management` and N `--role=compute`, over ws (compute nodes join the management node's
  * address) or redis (every node finds the others through the server). Processes can be SIGKILLed,
- * SIGSTOPped and restarted under the same name, port and data directory.
+ * SIGSTOPped and restarted under the same name, port and data directory. Whoever creates one calls
+ * dispose() (a suite's `after` hook runs even when `before` failed), which kills every child.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CsApi } from '../helpers/cs-api.js';
-import { onCleanup } from '../helpers/global-hooks.js';
 import { cliPath, projectRoot } from '../helpers/paths.js';
-import { freePort } from '../helpers/redis-server.js';
 import { sleep } from '../helpers/wait.js';
 
 export interface Proc {
@@ -35,6 +35,15 @@ export interface ProcClusterOptions {
   computeArgs?: string[];
 }
 
+/** A loopback port free at the time of asking (kept here: the Redis helpers install mocha's global hooks, and the bench uses this file). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const a = srv.address() as { port: number }; srv.close(() => resolve(a.port)); });
+  });
+}
+
 /** Ready within this long, ms (a loaded 2-core machine starting five node processes). */
 const READY_TIMEOUT_MS = 30_000;
 
@@ -51,7 +60,6 @@ export class ProcCluster {
 
   constructor(readonly o: ProcClusterOptions) {
     writeFileSync(this.secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
-    onCleanup(() => this.dispose());
   }
 
   private base(name: string, port: number): string[] {

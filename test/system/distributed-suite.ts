@@ -9,10 +9,9 @@ import { existsSync } from 'node:fs';
 import { CsApiError, type CsApi } from '../helpers/cs-api.js';
 import { apiInvariantViolations } from '../helpers/invariants.js';
 import { cliPath } from '../helpers/paths.js';
-import { freePort } from '../helpers/redis-server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { csclient } from '../lifecycle/csclient.js';
-import { ProcCluster } from './distributed-cluster.js';
+import { ProcCluster, freePort } from './distributed-cluster.js';
 
 interface Vm { id: string; name: string; state: string; hostid?: string; hostname?: string; haenable: boolean }
 interface Host { id: string; name: string; state: string; resourcestate: string; cpunumber: number; memorytotal: number }
