@@ -15,7 +15,7 @@ import { DataStore } from '../actors/data/store/index.js';
 import { seedLab, type SeedResult } from '../actors/data/store/seed.js';
 import { ROLE_SETS } from './cli-options.js';
 import { type LabComponent, type LabStarted } from './components.js';
-import { fullLabComponents } from './lab-orchestration.js';
+import { fabricLabComponents } from './lab-fabric.js';
 
 export interface LabOptions {
   /** Address the HTTP API listens on. Default 127.0.0.1. */
@@ -36,7 +36,7 @@ export interface LabOptions {
   strict?: boolean;
   /** Node id of the lab's node. Default `lab`. */
   nodeName?: string;
-  /** The components to run, in start order. Default fullLabComponents() (data, compute, network, storage, orchestrator, api). */
+  /** The components to run, in start order. Default fabricLabComponents() (data, compute, network, storage, orchestrator, fabric-monitor, fabric-admin, api). */
   components?: readonly LabComponent[];
 }
 
@@ -114,7 +114,7 @@ async function stopAll(started: LabStarted[], node: Node, store: DataStore, log:
  */
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const log = options.logger ?? createLogger(options.logLevel ?? 'warn');
-  const components = options.components ?? fullLabComponents();
+  const components = options.components ?? fabricLabComponents();
   if (options.dataDir !== undefined) ensureDataDir(options.dataDir);
   const store = DataStore.open(options.dataDir === undefined ? { memory: true } : { dataDir: options.dataDir });
   const nodeId = options.nodeName ?? 'lab';
