@@ -65,9 +65,8 @@ export class ActorCell<S = unknown> implements Runnable {
     return { node: this.system.nodeId, path: this.path };
   }
 
-  get alive(): boolean {
-    return this.status !== 'stopping' && this.status !== 'stopped';
-  }
+  /** False from the moment stopping begins (a field, not a getter: it is read on every send). */
+  alive = true;
 
   get queued(): number {
     return this.queue.length;
@@ -255,6 +254,7 @@ export class ActorCell<S = unknown> implements Runnable {
 
   private async doStop(): Promise<void> {
     this.status = 'stopping';
+    this.alive = false;
     await Promise.all([...this.children.values()].map((c) => c.stop()));
     try {
       await this.definition.stopping?.(this.ctx);
