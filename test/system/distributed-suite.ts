@@ -19,7 +19,7 @@ interface Ids { zoneid: string; small: string; ha: string; templateid: string }
 
 const COMPUTES = ['c1', 'c2', 'c3'];
 /** SIGKILL-in-a-deploy rounds per transport: enough random kill points, bounded run time. */
-export const KILL_ROUNDS = 4;
+export const KILL_ROUNDS = Number(process.env.KILL_ROUNDS ?? 20);
 
 function print(line: string): void {
   process.stdout.write(`      (${line})\n`);
@@ -149,7 +149,7 @@ export function describeDistributed(o: SuiteOptions): void {
         // Starts on the victim take 500 ms (a simulator mock), so the kill lands while some are in flight there.
         const mock = await api().call<{ simulatormock: { id: string } }>('configureSimulator', { name: 'StartCommand', value: 'wait:500',
           hostid: (await hostOf(victim)).id });
-        const submitted = await Promise.all(Array.from({ length: 6 }, (_v, i) => api().call<{ jobid: string }>('deployVirtualMachine', {
+        const submitted = await Promise.all(Array.from({ length: 6 }, (_v, i) => api().call<{ jobid: string; id: string }>('deployVirtualMachine', {
           zoneid: ids.zoneid, templateid: ids.templateid, serviceofferingid: i % 2 === 0 ? ids.ha : ids.small })));
         await sleep(Math.floor(Math.random() * 400));
         const pending = await Promise.all(submitted.map((j) => api().call<{ jobstatus: number }>('queryAsyncJobResult', { jobid: j.jobid })));
@@ -165,6 +165,11 @@ export function describeDistributed(o: SuiteOptions): void {
         await api().call('cleanupSimulatorMock', { id: mock.simulatormock.id });
         await c.startCompute(victim);
         await waitFor(allUp, 30_000, 'three hosts Up again', 100);
+        // Give the capacity back, so that the later tests find the cloud as it was.
+        for (const s of submitted) {
+          const d = await api().call<{ jobid: string }>('destroyVirtualMachine', { id: s.id, expunge: true });
+          await api().waitJob(d.jobid);
+        }
       }
       print(`job outcomes over ${KILL_ROUNDS} rounds: ${JSON.stringify(outcomes)}`);
       await waitFor(async () => {
