@@ -53,23 +53,33 @@ function jobResult(outcome: JobOutcome, options: MapOptions): { code: number; re
 /** The job object in CloudStack's field order; undefined fields are left out when rendered. */
 export function asyncJobResponse(job: AsyncJobView, options: MapOptions): ResponseObject {
   const done = job.outcome === undefined ? undefined : jobResult(job.outcome, options);
-  const out: Record<string, ResponseValue> = {
-    accountid: job.accountid,
-    userid: job.userid,
-    cmd: job.cmd,
+  return jobObject({
+    ...job,
     jobstatus: JOB_STATUS[job.state],
     jobprocstatus: job.jobprocstatus ?? 0,
     jobresultcode: done?.code ?? 0,
     jobresulttype: done === undefined ? undefined : 'object',
     jobresult: done?.result,
-    jobinstancetype: job.jobinstancetype,
-    jobinstanceid: job.jobinstanceid,
-    account: job.account,
-    domainid: job.domainid,
-    domainpath: job.domainpath,
-    created: job.created,
-    completed: job.completed,
-    jobid: job.jobid,
+  });
+}
+
+/** The fields of a job object, whatever keeps the job. */
+export interface JobFields {
+  accountid?: string | undefined; userid?: string | undefined; cmd?: string | undefined;
+  jobstatus: number; jobprocstatus?: number | undefined; jobresultcode?: number | undefined;
+  jobresulttype?: string | undefined; jobresult?: ResponseValue | undefined;
+  jobinstancetype?: string | undefined; jobinstanceid?: string | undefined; account?: string | undefined;
+  domainid?: string | undefined; domainpath?: string | undefined; created?: ResponseValue | undefined;
+  completed?: ResponseValue | undefined; jobid: string;
+}
+
+/** A job object in CloudStack's field order (clients diffing responses see the same order); undefined fields are left out when rendered. */
+export function jobObject(f: JobFields): ResponseObject {
+  const out: Record<string, ResponseValue> = {
+    accountid: f.accountid, userid: f.userid, cmd: f.cmd, jobstatus: f.jobstatus, jobprocstatus: f.jobprocstatus,
+    jobresultcode: f.jobresultcode, jobresulttype: f.jobresulttype, jobresult: f.jobresult,
+    jobinstancetype: f.jobinstancetype, jobinstanceid: f.jobinstanceid, account: f.account, domainid: f.domainid,
+    domainpath: f.domainpath, created: f.created, completed: f.completed, jobid: f.jobid,
   };
   return out;
 }

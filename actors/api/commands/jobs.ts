@@ -5,6 +5,7 @@
  */
 import type { DataApi } from '../../data/protocol.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
+import { jobObject } from '../async-job.js';
 import type { AsyncResult, Caller, HandlerContext, ResponseObject, ResponseValue } from '../types.js';
 import { OWNER_LIST_PARAMS, listParams, required, type CommandDeps } from './common.js';
 
@@ -17,25 +18,11 @@ type StoredJob = Awaited<ReturnType<DataApi['jobs']['get']>>;
  */
 export function jobResponse(job: StoredJob): ResponseObject {
   const done = job.jobstatus !== 0;
-  const out: Record<string, ResponseValue> = {
-    accountid: job.accountid,
-    userid: job.userid,
-    cmd: job.cmd,
-    jobstatus: job.jobstatus,
-    jobprocstatus: job.jobprocstatus,
-    jobresultcode: job.jobresultcode,
+  return jobObject({
+    ...job,
     jobresulttype: done ? job.jobresulttype : undefined,
     jobresult: done ? (job.jobresult as ResponseValue) : undefined,
-    jobinstancetype: job.jobinstancetype,
-    jobinstanceid: job.jobinstanceid,
-    account: job.account,
-    domainid: job.domainid,
-    domainpath: job.domainpath,
-    created: job.created,
-    completed: job.completed,
-    jobid: job.jobid,
-  };
-  return out;
+  });
 }
 
 export interface JobSubmission {
