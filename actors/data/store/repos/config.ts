@@ -24,6 +24,9 @@ interface Default {
  * (existing values are kept); `set` changes them at run time.
  */
 export const CONFIG_DEFAULTS: Readonly<Record<string, Default>> = {
+  'max.account.user.vms': { value: '20', category: 'Account Defaults', description: 'User VMs an account (not root admin) may have; -1 = unlimited' },
+  'max.account.cpus': { value: '40', category: 'Account Defaults', description: 'CPU cores of VMs an account (not root admin) may have; -1 = unlimited' },
+  'max.account.memory': { value: '40960', category: 'Account Defaults', description: 'Memory (MiB) of VMs an account (not root admin) may have; -1 = unlimited' },
   'cpu.overprovisioning.factor': { value: '1', category: 'Advanced',
     description: 'CPU over-provisioning: allocatable MHz = cores × speed × factor' },
   'mem.overprovisioning.factor': { value: '1', category: 'Advanced',

@@ -1,4 +1,5 @@
 import { InvalidParameterError, NotFoundError } from '../../../../src/errors.js';
+import { checkVmLimits } from './account-limits.js';
 import type { StoreContext } from '../context.js';
 import { SYSTEM, assertVisible, resolveCaller, type Scope } from '../scoping.js';
 import type { NicRepository } from './nics.js';
@@ -125,6 +126,7 @@ export function createVmRows(ctx: StoreContext, scope: Scope, owner: Owner, inpu
   const tpl = template(ctx, scope, input, zoneId);
   const netIds = networks(ctx, scope, input, zoneId);
   const data = diskOffering(ctx, input);
+  checkVmLimits(ctx, owner.accountId, { cpu: so.cpu, memory: so.mem });
   if (input.keypair !== undefined && ctx.one('SELECT 1 FROM ssh_keypair WHERE account_id = ? AND name = ?',
     owner.accountId, input.keypair) === undefined) {
     throw new InvalidParameterError(`Unable to find key pair ${input.keypair} for the VM's account`);
