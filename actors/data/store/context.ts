@@ -170,6 +170,20 @@ export class StoreContext {
     return id;
   }
 
+  /** Internal key of an optional reference: null when absent, InvalidParameterError when unknown. */
+  optionalId(table: UuidTable, uuid: string | undefined, param: string): number | null {
+    return uuid === undefined ? null : this.requireId(table, uuid, param);
+  }
+
+  /** The zone, pod and cluster a resource is placed in (pod and cluster optional). */
+  placement(input: { zoneid: string; podid?: string | undefined; clusterid?: string | undefined }): { zoneId: number; podId: number | null; clusterId: number | null } {
+    return {
+      zoneId: this.requireId('zone', input.zoneid, 'zone'),
+      podId: this.optionalId('pod', input.podid, 'pod'),
+      clusterId: this.optionalId('cluster', input.clusterid, 'cluster'),
+    };
+  }
+
   /** Public id of an internal key (the key must exist). */
   uuidOf(table: UuidTable, id: number): string {
     const row = this.one<{ uuid: string }>(`SELECT uuid FROM ${table} WHERE id = ?`, id);

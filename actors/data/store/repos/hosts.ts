@@ -201,9 +201,7 @@ export class HostRepository {
       throw new InvalidParameterError('host cpunumber, cpuspeed and memory must be non-negative numbers');
     }
     return this.ctx.tx(() => {
-      const zoneId = this.ctx.requireId('zone', input.zoneid, 'zone');
-      const podId = input.podid === undefined ? null : this.ctx.requireId('pod', input.podid, 'pod');
-      const clusterId = input.clusterid === undefined ? null : this.ctx.requireId('cluster', input.clusterid, 'cluster');
+      const { zoneId, podId, clusterId } = this.ctx.placement(input);
       const uuid = this.ctx.uuid();
       this.ctx.run(`INSERT INTO host (uuid, name, type, zone_id, pod_id, cluster_id, state, resource_state, ip_address,
         url, hypervisor, hypervisor_version, version, cpu_cores, cpu_speed, cpu_sockets, memory, host_tags,

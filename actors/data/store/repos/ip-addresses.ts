@@ -170,8 +170,8 @@ export class IpAddressRepository {
     }
     return this.ctx.tx(() => {
       const zoneId = this.ctx.requireId('zone', input.zoneid, 'zone');
-      const podId = input.podid === undefined ? null : this.ctx.requireId('pod', input.podid, 'pod');
-      const networkId = input.networkid === undefined ? null : this.ctx.requireId('network', input.networkid, 'network');
+      const podId = this.ctx.optionalId('pod', input.podid, 'pod');
+      const networkId = this.ctx.optionalId('network', input.networkid, 'network');
       const owner = input.accountid === undefined ? undefined : accountOwner(this.ctx, input.accountid);
       const uuid = this.ctx.uuid();
       const now = this.ctx.now();

@@ -90,10 +90,10 @@ export class MockRepository {
     }
     return this.ctx.tx(() => {
       const ids = {
-        zone: input.zoneid === undefined ? null : this.ctx.requireId('zone', input.zoneid, 'zone'),
-        pod: input.podid === undefined ? null : this.ctx.requireId('pod', input.podid, 'pod'),
-        cluster: input.clusterid === undefined ? null : this.ctx.requireId('cluster', input.clusterid, 'cluster'),
-        host: input.hostid === undefined ? null : this.ctx.requireId('host', input.hostid, 'host'),
+        zone: this.ctx.optionalId('zone', input.zoneid, 'zone'),
+        pod: this.ctx.optionalId('pod', input.podid, 'pod'),
+        cluster: this.ctx.optionalId('cluster', input.clusterid, 'cluster'),
+        host: this.ctx.optionalId('host', input.hostid, 'host'),
       };
       const uuid = this.ctx.uuid();
       this.ctx.run(`INSERT INTO simulator_mock (uuid, name, value, count, zone_id, pod_id, cluster_id, host_id,

@@ -255,7 +255,7 @@ export class OfferingRepository {
     positive('cpuspeed', input.cpuspeed);
     return this.ctx.tx(() => {
       const uuid = this.ctx.uuid();
-      const domainId = input.domainid === undefined ? null : this.ctx.requireId('domain', input.domainid, 'domain');
+      const domainId = this.ctx.optionalId('domain', input.domainid, 'domain');
       this.ctx.run(`INSERT INTO service_offering (uuid, name, display_text, cpu_number, cpu_speed, memory, offer_ha,
         limit_cpu_use, is_volatile, storage_type, tags, host_tags, is_system, system_vm_type, is_customized, domain_id,
         network_rate, root_disk_size, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -281,7 +281,7 @@ export class OfferingRepository {
     if (!custom) positive('disksize', input.disksize);
     return this.ctx.tx(() => {
       const uuid = this.ctx.uuid();
-      const domainId = input.domainid === undefined ? null : this.ctx.requireId('domain', input.domainid, 'domain');
+      const domainId = this.ctx.optionalId('domain', input.domainid, 'domain');
       this.ctx.run(`INSERT INTO disk_offering (uuid, name, display_text, disk_size, is_customized, storage_type, tags,
         provisioning_type, min_iops, max_iops, domain_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       uuid, input.name, input.displaytext ?? input.name, (input.disksize ?? 0) * GIB, custom ? 1 : 0,

@@ -178,9 +178,7 @@ export class StorageRepository {
       throw new InvalidParameterError('a CLUSTER-scoped storage pool needs clusterid (and podid)');
     }
     return this.ctx.tx(() => {
-      const zoneId = this.ctx.requireId('zone', input.zoneid, 'zone');
-      const podId = input.podid === undefined ? null : this.ctx.requireId('pod', input.podid, 'pod');
-      const clusterId = input.clusterid === undefined ? null : this.ctx.requireId('cluster', input.clusterid, 'cluster');
+      const { zoneId, podId, clusterId } = this.ctx.placement(input);
       const uuid = this.ctx.uuid();
       this.ctx.run(`INSERT INTO storage_pool (uuid, name, zone_id, pod_id, cluster_id, scope, type, state, url,
         ip_address, path, hypervisor, capacity_bytes, tags, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -213,7 +211,7 @@ export class StorageRepository {
   createImageStore(input: CreateImageStoreInput): ImageStore {
     const u = parseStorageUrl(input.url);
     return this.ctx.tx(() => {
-      const zoneId = input.zoneid === undefined ? null : this.ctx.requireId('zone', input.zoneid, 'zone');
+      const zoneId = this.ctx.optionalId('zone', input.zoneid, 'zone');
       const uuid = this.ctx.uuid();
       this.ctx.run(`INSERT INTO image_store (uuid, name, zone_id, url, protocol, provider, scope, capacity_bytes,
         created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, uuid, input.name, zoneId, input.url, u.protocol ?? null,

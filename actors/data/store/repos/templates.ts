@@ -247,7 +247,7 @@ export class TemplateRepository {
       if (input.isfeatured === true && scope !== SYSTEM && resolveCaller(this.ctx, scope).role !== 'admin') {
         throw new PermissionDeniedError('only the root admin can register a featured template');
       }
-      const osId = input.ostypeid === undefined ? null : this.ctx.requireId('os_type', input.ostypeid, 'os type');
+      const osId = this.ctx.optionalId('os_type', input.ostypeid, 'os type');
       const zones = input.zoneids === undefined
         ? this.ctx.all<{ id: number }>('SELECT id FROM zone WHERE removed IS NULL ORDER BY id').map((z) => z.id)
         : input.zoneids.map((z) => this.ctx.requireId('zone', z, 'zone'));

@@ -159,7 +159,7 @@ export class VolumeRepository {
         offeringId = off.id;
         if (off.is_customized === 0) size = off.disk_size;
       }
-      const snapshotId = input.snapshotid === undefined ? null : this.ctx.requireId('snapshot', input.snapshotid, 'snapshot');
+      const snapshotId = this.ctx.optionalId('snapshot', input.snapshotid, 'snapshot');
       if (size <= 0 && snapshotId === null) throw new InvalidParameterError('a volume needs a disk offering or a size');
       const uuid = this.insert({ name: input.name, type: 'DATADISK', ...owner, zoneId, size, diskOfferingId: offeringId,
         snapshotId });

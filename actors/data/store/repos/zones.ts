@@ -233,7 +233,7 @@ export class ZoneRepository {
     }
     return this.ctx.tx(() => {
       const uuid = this.ctx.uuid();
-      const domainId = input.domainid === undefined ? null : this.ctx.requireId('domain', input.domainid, 'domain');
+      const domainId = this.ctx.optionalId('domain', input.domainid, 'domain');
       uniquely(`A zone with name ${input.name} already exists`, () => this.ctx.run(`INSERT INTO zone (uuid, name,
         description, dns1, dns2, internaldns1, internaldns2, ip6dns1, ip6dns2, guest_cidr, network_type,
         security_groups_enabled, allocation_state, local_storage_enabled, domain_id, zone_token, network_domain,
