@@ -5,7 +5,6 @@
  * completes or fails retryably before its deadline, and service resumes.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,19 +14,11 @@ import { silentLogger } from '../../src/logger.js';
 import { Node } from '../../src/node.js';
 import { RedisTransport } from '../../transports/redis/redis-transport.js';
 import { EchoProtocol } from '../fixtures/echo-protocol.js';
-import { onCleanup } from '../helpers/global-hooks.js';
-import { cliPath, projectRoot } from '../helpers/paths.js';
+import { CLI, startCli, type CliProcess } from '../helpers/cli-process.js';
 import { requireRedis, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  kill(signal: NodeJS.Signals): Promise<void>;
-}
-
-/** CLOUDSTACKD_CLI runs another build of the CLI (a .ts entry is run through tsx). */
-const CLI = process.env.CLOUDSTACKD_CLI ?? cliPath();
+type Proc = Pick<CliProcess, 'name' | 'child' | 'kill'>;
 
 describe('system: cloudstackd processes over redis', function () {
   this.timeout(120_000);
@@ -41,26 +32,7 @@ describe('system: cloudstackd processes over redis', function () {
   async function startProc(name: string): Promise<Proc> {
     const args = ['--role=echo', '--transport', 'redis', '--redis-url', server!.url, '--cluster-name', cluster,
       '--cluster-secret-file', secretFile, '--node-name', name];
-    const child = spawn(process.execPath, [...(/\.m?ts$/.test(CLI) ? ['--import', 'tsx'] : []), CLI, ...args],
-      { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4_000); });
-    const kill = async (signal: NodeJS.Signals): Promise<void> => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill(signal);
-      await exited;
-    };
-    onCleanup(() => kill('SIGKILL'));
-    const ready = new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (new RegExp(`^ready node=${name} transport=redis`, 'm').test(out)) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`cloudstackd ${name} exited (${code}) before ready: ${err}`)));
-    });
-    await Promise.race([ready, sleep(20_000).then(() => { throw new Error(`cloudstackd ${name} printed no ready line within 20 s: ${err}`); })]);
+    const { child, kill } = await startCli(name, args, new RegExp(`^ready node=${name} transport=redis`, 'm'));
     const p = { name, child, kill };
     procs.set(name, p);
     return p;

@@ -4,7 +4,6 @@
  * keep serving; start it again on the same port: reachable again.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,19 +13,10 @@ import { silentLogger } from '../../src/logger.js';
 import { Node } from '../../src/node.js';
 import { WsTransport } from '../../transports/ws/ws-transport.js';
 import { EchoProtocol } from '../fixtures/echo-protocol.js';
-import { onCleanup } from '../helpers/global-hooks.js';
-import { cliPath, projectRoot } from '../helpers/paths.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { CLI, startCli, type CliProcess } from '../helpers/cli-process.js';
+import { waitFor } from '../helpers/wait.js';
 
-interface Proc {
-  name: string;
-  address: string;
-  child: ChildProcess;
-  kill(signal: NodeJS.Signals): Promise<void>;
-}
-
-/** CLOUDSTACKD_CLI runs another build of the CLI (a .ts entry is run through tsx). */
-const CLI = process.env.CLOUDSTACKD_CLI ?? cliPath();
+type Proc = Pick<CliProcess, 'name' | 'child' | 'kill'> & { address: string };
 
 describe('system: cloudstackd processes over ws', function () {
   this.timeout(120_000);
@@ -40,27 +30,7 @@ describe('system: cloudstackd processes over ws', function () {
     const testerAddress = new URL(tester!.transport!.address()!);
     const args = ['--role=echo', '--transport', 'ws', '--listen', `127.0.0.1:${port}`, '--join', testerAddress.host,
       '--cluster-name', cluster, '--cluster-secret-file', secretFile, '--node-name', name, '--log-level', 'info'];
-    const child = spawn(process.execPath, [...(/\.m?ts$/.test(CLI) ? ['--import', 'tsx'] : []), CLI, ...args],
-      { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4_000); });
-    const kill = async (signal: NodeJS.Signals): Promise<void> => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill(signal);
-      await exited;
-    };
-    onCleanup(() => kill('SIGKILL'));
-    const ready = new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = new RegExp(`^ready node=${name} transport=ws address=(\\S+)$`, 'm').exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`cloudstackd ${name} exited (${code}) before ready: ${err}`)));
-    });
-    const address = await Promise.race([ready, sleep(20_000).then((): never => { throw new Error(`cloudstackd ${name} printed no ready line within 20 s: ${err}`); })]);
+    const { child, kill, ready: address } = await startCli(name, args, new RegExp(`^ready node=${name} transport=ws address=(\\S+)$`, 'm'));
     tester!.transport!.learnAddress!(name, address);
     const p = { name, address, child, kill };
     procs.set(name, p);
