@@ -48,12 +48,12 @@ function advancedZoneNetwork(ctx: StoreContext, scope: Scope, networks: NetworkR
   if (required.state !== 'Enabled') throw new InvalidParameterError(`Required network offering id=${required.uuid} is not in Enabled`);
   const isolated = ctx.all<{ id: number }>(`SELECT id FROM network WHERE account_id = ? AND zone_id = ? AND guest_type = 'Isolated'
     AND is_system = 0 AND removed IS NULL ORDER BY id LIMIT 2`, owner.accountId, zone.id);
+  if (isolated.length === 1) return isolated[0]!.id;
   const account = ctx.one<{ uuid: string; name: string }>('SELECT uuid, name FROM account WHERE id = ?', owner.accountId)!;
   if (isolated.length > 1) {
     throw new InvalidParameterError(`More than 1 default Isolated networks are found for Account ${accountText(account)}; ` +
       'please specify networkIds');
   }
-  if (isolated[0] !== undefined) return isolated[0].id;
   const name = `${account.name}-network`;
   const created = networks.create(scope, { name, displaytext: name, zoneid: zone.uuid, networkofferingid: required.uuid,
     accountid: account.uuid, acltype: 'Account' });
