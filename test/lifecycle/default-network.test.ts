@@ -58,7 +58,9 @@ describe('lifecycle: deploy without networkids (the default network)', function 
     expect(found).to.have.length(1);
     expect(found[0]).to.include({ id: t.lab.seed.networkofferingid, name: 'DefaultIsolatedNetworkOfferingWithSourceNatService',
       guestiptype: 'Isolated', availability: 'Required', state: 'Enabled' });
-    expect(found[0]!.service.map((s) => s.name)).to.include('SourceNat');
+    // CloudStack's DefaultIsolatedNetworkOfferingWithSourceNatService, service for service.
+    expect(found[0]!.service.map((s) => s.name).sort()).to.deep.equal(['Dhcp', 'Dns', 'Firewall', 'Gateway', 'Lb', 'PortForwarding',
+      'SourceNat', 'StaticNat', 'UserData', 'Vpn']);
   });
 
   it("creates a fresh account's network named after it, implements it, and deploys a second VM onto the same one", async () => {
