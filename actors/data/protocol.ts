@@ -28,7 +28,7 @@ export const DATA_METHODS = {
   mocks: ['create', 'fire', 'get', 'list', 'remove'],
   networks: ['create', 'get', 'list', 'transition', 'update'],
   nics: ['add', 'get', 'list', 'remove'],
-  offerings: ['createDisk', 'createNetwork', 'createService', 'getDisk', 'getNetwork', 'getService', 'listDisk', 'listNetwork', 'listService'],
+  offerings: ['createDisk', 'createNetwork', 'createService', 'getDisk', 'getNetwork', 'getService', 'listDisk', 'listNetwork', 'listService', 'updateNetwork'],
   snapshots: ['create', 'get', 'list', 'transition'],
   sshKeys: ['create', 'delete', 'get', 'list', 'publicKey', 'register'],
   storage: ['createImageStore', 'createPool', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool'],

@@ -104,7 +104,7 @@ export class DataStore {
     this.volumes = new VolumeRepository(ctx, this.events, this.allocation, this.tags);
     this.snapshots = new SnapshotRepository(ctx, this.events, this.tags);
     this.vms = new VmRepository(ctx, this.nics, this.tags);
-    this.vmOps = new VmCommands(ctx, this.vms, this.nics, this.volumes, this.events, this.allocation);
+    this.vmOps = new VmCommands(ctx, this.vms, this.nics, this.volumes, this.events, this.allocation, this.networks);
     this.sshKeys = new SshKeyRepository(ctx);
     this.leases = new LeaseRepository(ctx);
     this.sessions = new SessionRepository(ctx);

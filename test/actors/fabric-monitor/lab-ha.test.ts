@@ -17,7 +17,8 @@ import { CsApi, CsApiError, type Json } from '../../helpers/cs-api.js';
 import { pendingJobs, storeInvariantViolations } from '../../helpers/invariants.js';
 import { waitFor } from '../../helpers/wait.js';
 
-interface Vm { id: string; name: string; state: string; hostid?: string; hostname?: string; haenable: boolean }
+interface Vm { id: string; name: string; state: string; hostid?: string; hostname?: string; haenable: boolean;
+  nic: { networkname: string; ipaddress?: string }[] }
 interface Host { id: string; name: string; state: string; resourcestate: string; hosttags?: string }
 
 describe('fabric monitor and admin in the all-in-one lab', function () {
@@ -98,6 +99,10 @@ describe('fabric monitor and admin in the all-in-one lab', function () {
     for (const v of ha) {
       await waitFor(async () => { const x = await vm(v.id); return x.state === 'Running' && x.hostid !== target.id; }, 10_000, `HA VM ${v.name} running elsewhere`);
       expect(await runningOn(v.id)).to.have.length(1);
+      // Deployed without networkids: restarted on the account's default network, its address kept.
+      const nics = (await vm(v.id)).nic;
+      expect(nics.map((n) => [n.networkname, n.ipaddress])).to.deep.equal(v.nic.map((n) => ['admin-network', n.ipaddress]));
+      expect(nics[0]!.ipaddress).to.match(/^10\.1\.1\.\d+$/);
     }
     for (const v of plain) {
       await waitFor(async () => (await vm(v.id)).state === 'Stopped', 10_000, `VM ${v.name} stopped`);
