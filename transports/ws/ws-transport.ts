@@ -65,7 +65,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     this.listener = await listen(this.opts, (ws, ends) => this.onIncoming(ws, ends), (remote, reason) => this.refused(remote, undefined, `TLS: ${reason}`));
     this.handlers = handlers;
     this.running = true;
-    this.opts.log.info('ws transport listening', { node: this.nodeId, address: this.listener.address });
+    this.opts.log.debug('ws transport listening', { node: this.nodeId, address: this.listener.address });
   }
 
   async stop(): Promise<void> {
