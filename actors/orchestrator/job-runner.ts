@@ -9,7 +9,8 @@ import { JobAbandoned, JobContext, emptyJournal, loadJournal, type JournalData }
 import { Planner } from './planner.js';
 import { JobRequestSchema, type JobRequest, type OrchestratorStats, type SubmitReply, type SyncRequest } from './protocol.js';
 import { executeSync } from './sync-ops.js';
-import { KeyedSerializer, Semaphore } from './serializer.js';
+import { KeyedSerializer } from '../../src/keyed-serializer.js';
+import { Semaphore } from './serializer.js';
 import { createUndoExecutor } from './undo.js';
 
 /** A job as the runner keeps it: the request, with the id of what its create phase made. */
