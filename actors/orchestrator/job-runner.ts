@@ -5,7 +5,7 @@ import { createPhase } from './create-phase.js';
 import { FLOWS, type Flow, type FlowEnv, type JobOutcome } from './flows/index.js';
 import { JOB_COMMANDS, jobError } from './job-catalog.js';
 import { JobOwnership } from './job-ownership.js';
-import { JobAbandoned, JobContext, emptyJournal, loadJournal, type JournalData } from './journal.js';
+import { DataLost, JobAbandoned, JobContext, emptyJournal, loadJournal, type JournalData } from './journal.js';
 import { Planner } from './planner.js';
 import { JobRequestSchema, type JobRequest, type OrchestratorStats, type SubmitReply, type SyncRequest } from './protocol.js';
 import { executeSync } from './sync-ops.js';
@@ -188,6 +188,7 @@ export class JobRunner {
       await c.data.jobs.complete(jobId, { status: 1, resultcode: 0, result: render(outcome) });
       this.counters.succeeded++;
     } catch (err) {
+      if (err instanceof DataLost) { await this.ownership.giveUp(jobId); return; }
       if (err instanceof JobAbandoned || err instanceof FencedError || !alive()) return;
       await this.fail(env, flow, req, err);
     }
@@ -200,6 +201,7 @@ export class JobRunner {
       await env.ctx.rollback({ order: 0, undo: 0 }, env.undo);
       await flow.failed?.(env, req, err);
     } catch (cleanup) {
+      if (cleanup instanceof DataLost) { await this.ownership.giveUp(env.ctx.jobId); return; }
       if (cleanup instanceof JobAbandoned || cleanup instanceof FencedError) return;
       if (isRetryable(cleanup) && env.ctx.generation < this.c.config.maxResumes) {
         // A component is out of reach for now: leave the job pending (its failure is in the journal)
