@@ -46,7 +46,13 @@ export function networkActor(options: NetworkActorOptions): ActorDefinition<Netw
       return { call, data: dataClient(call), serial: new KeyedSerializer() };
     },
     handlers: {
-      implementNetwork: ({ networkid, fence }, ctx) => keyed(ctx, `net:${networkid}`, () => implement(dataFor(ctx, fence), networkid, ctx)),
+      // Every VM start asks for its network: an implemented one answers at once, without queueing.
+      implementNetwork: ({ networkid, fence }, ctx) => replyLater(ctx, async () => {
+        const data = dataFor(ctx, fence);
+        const net = await data.networks.get(SYSTEM, networkid);
+        if (net.state === 'Implemented' || net.state === 'Setup') return net;
+        return ctx.state.serial.run(`net:${networkid}`, () => implement(data, networkid, ctx));
+      }),
       prepareNic: ({ nicid, ipaddress, fence }, ctx) => keyed(ctx, `nic:${nicid}`, async () => {
         const data = dataFor(ctx, fence);
         for (let attempt = 0; ; attempt++) {
