@@ -74,6 +74,8 @@ export class ResourceAllocationError extends define('RESOURCE_ALLOCATION', false
 export class LimitExceededError extends define('LIMIT_EXCEEDED', false, 'LimitExceededError') {}
 export class UnsupportedError extends define('UNSUPPORTED', false, 'UnsupportedError') {}
 export class InterruptedError extends define('INTERRUPTED', false, 'InterruptedError') {}
+/** Conflicting network rules on one address or network (CloudStack's NetworkRuleConflictException, 537). */
+export class NetworkRuleConflictError extends define('NETWORK_RULE_CONFLICT', false, 'NetworkRuleConflictError') {}
 
 const ALL: (typeof CloudstackdError)[] = [
   InternalError, TimeoutError, DeadLetterError, MailboxFullError, ValidationError, UnknownMessageError,
@@ -81,7 +83,7 @@ const ALL: (typeof CloudstackdError)[] = [
   AuthError, ConfigError, NoInstanceError, IncompatibleProtocolError, HandlerError, NotFoundError,
   InvalidParameterError, PermissionDeniedError, IllegalStateError, ConflictError, InsufficientCapacityError,
   ResourceUnavailableError, ResourceInUseError, ResourceAllocationError, LimitExceededError, UnsupportedError,
-  InterruptedError,
+  InterruptedError, NetworkRuleConflictError,
 ];
 const byCode = new Map<string, typeof CloudstackdError>(ALL.map((c) => [c.code, c]));
 

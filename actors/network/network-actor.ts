@@ -2,6 +2,9 @@ import type { ActorContext, ActorDefinition } from '../../src/actor-types.js';
 import { ConflictError, IllegalStateError, NotFoundError, ResourceInUseError } from '../../src/errors.js';
 import type { ServiceLocator } from '../../src/locator.js';
 import { DataProtocol, dataClient, type DataApi } from '../data/protocol.js';
+import type { NetworkElement } from './element.js';
+import { applyTarget, clearAddress } from './rules.js';
+import { createSimulatorElement } from './simulator-element.js';
 import { NetworkProtocol, type Network, type NetworkProtocolType, type Nic, type PublicIpAddress } from './protocol.js';
 
 export interface NetworkActorOptions {
@@ -9,10 +12,13 @@ export interface NetworkActorOptions {
   locator: ServiceLocator;
   /** Times a guest address reservation is retried when a concurrent one took the same address. Default 5. */
   nicRetries?: number;
+  /** The network element rules are applied to. Default: the simulator's, which records what it is told. */
+  element?: (data: DataApi) => NetworkElement;
 }
 
 export interface NetworkState {
   data: DataApi;
+  element: NetworkElement;
 }
 
 type Ctx = ActorContext<NetworkState>;
@@ -28,7 +34,10 @@ export function networkActor(options: NetworkActorOptions): ActorDefinition<Netw
   const nicRetries = options.nicRetries ?? 5;
   return {
     protocol: NetworkProtocol,
-    init: (ctx) => ({ data: dataClient((body) => ctx.ask(options.locator.ref(DataProtocol), 'call', body)) }),
+    init: (ctx) => {
+      const data = dataClient((body) => ctx.ask(options.locator.ref(DataProtocol), 'call', body));
+      return { data, element: (options.element ?? createSimulatorElement)(data) };
+    },
     handlers: {
       implementNetwork: ({ networkid }, ctx) => implement(ctx.state.data, networkid, ctx),
       prepareNic: async ({ nicid, ipaddress }, ctx) => {
@@ -53,8 +62,11 @@ export function networkActor(options: NetworkActorOptions): ActorDefinition<Netw
         const data = ctx.state.data;
         const ip = await data.ipAddresses.get(scope, ipid);
         if (ip.state === 'Free') return ip;
+        await clearAddress(data, ctx.state.element, ipid);
         return data.addresses.releasePublicIp(scope, ipid);
       },
+      applyRules: async ({ target }, ctx) => ({ rules: await applyTarget(ctx.state.data, ctx.state.element, target) }),
+      elementState: ({ networkid }, ctx) => ctx.state.element.state(networkid),
       deleteNetwork: async ({ networkid, scope }, ctx) => {
         await destroy(ctx.state.data, networkid, scope);
         return { networkid };

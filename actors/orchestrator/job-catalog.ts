@@ -24,6 +24,23 @@ export const JOB_COMMANDS: { readonly [O in JobOp]: { readonly cmd: string; read
   deleteNetwork: { cmd: `${P}.user.network.DeleteNetworkCmd`, instancetype: 'Network' },
   associateIp: { cmd: `${P}.user.address.AssociateIPAddrCmd`, instancetype: 'IpAddress' },
   disassociateIp: { cmd: `${P}.user.address.DisassociateIPAddrCmd`, instancetype: 'IpAddress' },
+  createTags: { cmd: `${P}.user.tag.CreateTagsCmd`, instancetype: 'None' },
+  deleteTags: { cmd: `${P}.user.tag.DeleteTagsCmd`, instancetype: 'None' },
+  createFirewallRule: { cmd: `${P}.user.firewall.CreateFirewallRuleCmd`, instancetype: 'FirewallRule' },
+  createEgressFirewallRule: { cmd: `${P}.user.firewall.CreateEgressFirewallRuleCmd`, instancetype: 'FirewallRule' },
+  createPortForwardingRule: { cmd: `${P}.user.firewall.CreatePortForwardingRuleCmd`, instancetype: 'FirewallRule' },
+  createLoadBalancerRule: { cmd: `${P}.user.loadbalancer.CreateLoadBalancerRuleCmd`, instancetype: 'LoadBalancerRule' },
+  deleteFirewallRule: { cmd: `${P}.user.firewall.DeleteFirewallRuleCmd`, instancetype: 'FirewallRule' },
+  deleteEgressFirewallRule: { cmd: `${P}.user.firewall.DeleteEgressFirewallRuleCmd`, instancetype: 'FirewallRule' },
+  deletePortForwardingRule: { cmd: `${P}.user.firewall.DeletePortForwardingRuleCmd`, instancetype: 'FirewallRule' },
+  deleteLoadBalancerRule: { cmd: `${P}.user.loadbalancer.DeleteLoadBalancerRuleCmd`, instancetype: 'LoadBalancerRule' },
+  updateLoadBalancerRule: { cmd: `${P}.user.loadbalancer.UpdateLoadBalancerRuleCmd`, instancetype: 'LoadBalancerRule' },
+  assignToLoadBalancerRule: { cmd: `${P}.user.loadbalancer.AssignToLoadBalancerRuleCmd`, instancetype: 'LoadBalancerRule' },
+  removeFromLoadBalancerRule: { cmd: `${P}.user.loadbalancer.RemoveFromLoadBalancerRuleCmd`, instancetype: 'LoadBalancerRule' },
+  disableStaticNat: { cmd: `${P}.user.nat.DisableStaticNatCmd`, instancetype: 'IpAddress' },
+  createAffinityGroup: { cmd: `${P}.user.affinitygroup.CreateAffinityGroupCmd`, instancetype: 'AffinityGroup' },
+  deleteAffinityGroup: { cmd: `${P}.user.affinitygroup.DeleteAffinityGroupCmd`, instancetype: 'AffinityGroup' },
+  updateVmAffinityGroup: { cmd: `${P}.user.affinitygroup.UpdateVMAffinityGroupCmd`, instancetype: 'VirtualMachine' },
 };
 
 /**
