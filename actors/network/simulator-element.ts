@@ -27,7 +27,9 @@ export function createSimulatorElement(data: DataApi, maxNetworks = DEFAULT_MAX_
     name: 'simulator',
     async apply(set) {
       const fired = await data.mocks.fire(ELEMENT_COMMANDS[set.target.purpose], { zoneid: set.network.zoneid });
-      if (fired !== undefined && (fired.options['result'] === 'fail' || fired.options['result'] === 'fault')) {
+      // The data service answers "no mock" as null over the wire.
+      const result = fired?.options['result'];
+      if (result === 'fail' || result === 'fault') {
         throw new ResourceUnavailableError(`Simulated failure: ${ELEMENT_COMMANDS[set.target.purpose]} on network ${set.network.name}`);
       }
       let snap = networks.get(set.network.id);
