@@ -6,13 +6,15 @@ import type { JobRequest } from './protocol.js';
 type ClientOp = 'createTags' | 'deleteTags' | 'createFirewallRule' | 'createEgressFirewallRule' | 'createPortForwardingRule'
   | 'createLoadBalancerRule' | 'deleteFirewallRule' | 'deleteEgressFirewallRule' | 'deletePortForwardingRule'
   | 'deleteLoadBalancerRule' | 'updateLoadBalancerRule' | 'assignToLoadBalancerRule' | 'removeFromLoadBalancerRule'
-  | 'disableStaticNat' | 'createAffinityGroup' | 'deleteAffinityGroup' | 'updateVmAffinityGroup';
+  | 'disableStaticNat' | 'createAffinityGroup' | 'deleteAffinityGroup' | 'updateVmAffinityGroup' | 'deleteTemplate' | 'copyTemplate'
+  | 'createTemplate' | 'attachIso' | 'detachIso';
 export type ClientRequest = Extract<JobRequest, { op: ClientOp }>;
 
 const CLIENT_OPS: ReadonlySet<string> = new Set<ClientOp>(['createTags', 'deleteTags', 'createFirewallRule', 'createEgressFirewallRule',
   'createPortForwardingRule', 'createLoadBalancerRule', 'deleteFirewallRule', 'deleteEgressFirewallRule', 'deletePortForwardingRule',
   'deleteLoadBalancerRule', 'updateLoadBalancerRule', 'assignToLoadBalancerRule', 'removeFromLoadBalancerRule', 'disableStaticNat',
-  'createAffinityGroup', 'deleteAffinityGroup', 'updateVmAffinityGroup']);
+  'createAffinityGroup', 'deleteAffinityGroup', 'updateVmAffinityGroup', 'deleteTemplate', 'copyTemplate', 'createTemplate', 'attachIso',
+  'detachIso']);
 
 export function isClientRequest(req: JobRequest): req is ClientRequest {
   return CLIENT_OPS.has(req.op);
@@ -70,6 +72,26 @@ export async function clientCreatePhase(c: Components, req: ClientRequest): Prom
       return { instanceid: (await d.affinityGroups.get(req.caller, req.groupid)).id };
     case 'updateVmAffinityGroup':
       for (const g of req.groupids) await d.affinityGroups.get(req.caller, g);
+      return { instanceid: (await d.vms.get(req.caller, req.vmid)).id };
+    default:
+      return imageCreatePhase(c, req);
+  }
+}
+
+/** Templates and ISOs: createTemplate creates its (not yet ready) template now; the others check what they name. */
+async function imageCreatePhase(c: Components, req: Extract<ClientRequest, { op: 'deleteTemplate' | 'copyTemplate' | 'createTemplate' | 'attachIso' | 'detachIso' }>): Promise<Prepared> {
+  const d = c.data;
+  switch (req.op) {
+    case 'deleteTemplate':
+    case 'copyTemplate':
+      return { instanceid: (await d.templates.get(req.caller, req.templateid)).id };
+    case 'createTemplate': {
+      const { op: _op, caller, ...input } = req;
+      const id = await d.templateAdmin.createFrom(caller, input);
+      return { created: id, instanceid: id };
+    }
+    case 'attachIso':
+    case 'detachIso':
       return { instanceid: (await d.vms.get(req.caller, req.vmid)).id };
   }
 }

@@ -51,6 +51,16 @@ export const CLIENT_JOB_REQUESTS = [
     type: t.string({ maxLength: 64 }), description: str(4096), accountid: t.optional(id()) }),
   t.object({ op: t.literal('deleteAffinityGroup'), caller: caller(), groupid: id() }),
   t.object({ op: t.literal('updateVmAffinityGroup'), caller: caller(), vmid: id(), groupids: t.array(id(), { maxItems: 64 }) }),
+  t.object({ op: t.literal('deleteTemplate'), caller: caller(), templateid: id(), iso: t.boolean(), zoneid: t.optional(id()),
+    forced: t.optional(t.boolean()) }),
+  t.object({ op: t.literal('copyTemplate'), caller: caller(), templateid: id(), iso: t.boolean(), sourcezoneid: t.optional(id()),
+    destzoneids: t.array(id(), { maxItems: 64 }) }),
+  t.object({ op: t.literal('createTemplate'), caller: caller(), name: t.string({ minLength: 1, maxLength: 255 }), displaytext: str(4096),
+    ostypeid: t.optional(id()), volumeid: t.optional(id()), snapshotid: t.optional(id()), ispublic: t.optional(t.boolean()),
+    isfeatured: t.optional(t.boolean()), passwordenabled: t.optional(t.boolean()), sshkeyenabled: t.optional(t.boolean()),
+    isdynamicallyscalable: t.optional(t.boolean()) }),
+  t.object({ op: t.literal('attachIso'), caller: caller(), vmid: id(), isoid: id() }),
+  t.object({ op: t.literal('detachIso'), caller: caller(), vmid: id() }),
 ] as const;
 
 export const CLIENT_SYNC_REQUESTS = [

@@ -41,6 +41,11 @@ export const JOB_COMMANDS: { readonly [O in JobOp]: { readonly cmd: string; read
   createAffinityGroup: { cmd: `${P}.user.affinitygroup.CreateAffinityGroupCmd`, instancetype: 'AffinityGroup' },
   deleteAffinityGroup: { cmd: `${P}.user.affinitygroup.DeleteAffinityGroupCmd`, instancetype: 'AffinityGroup' },
   updateVmAffinityGroup: { cmd: `${P}.user.affinitygroup.UpdateVMAffinityGroupCmd`, instancetype: 'VirtualMachine' },
+  deleteTemplate: { cmd: `${P}.user.template.DeleteTemplateCmd`, instancetype: 'Template' },
+  copyTemplate: { cmd: `${P}.user.template.CopyTemplateCmd`, instancetype: 'Template' },
+  createTemplate: { cmd: `${P}.user.template.CreateTemplateCmd`, instancetype: 'Template' },
+  attachIso: { cmd: `${P}.user.iso.AttachIsoCmd`, instancetype: 'VirtualMachine' },
+  detachIso: { cmd: `${P}.user.iso.DetachIsoCmd`, instancetype: 'VirtualMachine' },
 };
 
 /**

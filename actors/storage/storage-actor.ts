@@ -4,17 +4,21 @@ import { DataProtocol, dataClient } from '../data/protocol.js';
 import { StorageProtocol, type StorageProtocolType } from './protocol.js';
 import { SnapshotOps } from './snapshot-ops.js';
 import { VolumeOps } from './volume-ops.js';
+import { DEFAULT_DOWNLOAD_OPTIONS, TemplateDownloader, type DownloadOptions } from './template-downloader.js';
 
 export interface StorageActorOptions {
   /** Finds the data service. */
   locator: ServiceLocator;
   /** Pools considered per volume placement (fullest last). Default 20. */
   poolCandidates?: number;
+  /** The template downloader's limits (see DownloadOptions); `false` runs no downloader. */
+  downloads?: Partial<DownloadOptions> | false;
 }
 
 export interface StorageState {
   volumes: VolumeOps;
   snapshots: SnapshotOps;
+  downloader: TemplateDownloader | undefined;
 }
 
 /**
@@ -28,8 +32,12 @@ export function storageActor(options: StorageActorOptions): ActorDefinition<Stor
     protocol: StorageProtocol,
     init: (ctx) => {
       const data = dataClient((body) => ctx.ask(options.locator.ref(DataProtocol), 'call', body));
-      return { volumes: new VolumeOps(data, poolCandidates), snapshots: new SnapshotOps(data) };
+      const downloader = options.downloads === false ? undefined
+        : new TemplateDownloader(data, ctx.clock, ctx.log, { ...DEFAULT_DOWNLOAD_OPTIONS, ...options.downloads });
+      return { volumes: new VolumeOps(data, poolCandidates), snapshots: new SnapshotOps(data), downloader };
     },
+    started: async (ctx) => { await ctx.state.downloader?.start(); },
+    stopping: (ctx) => { ctx.state.downloader?.stop(); },
     handlers: {
       prepareVolume: ({ volumeid, clusterid }, ctx) => ctx.state.volumes.prepare(volumeid, clusterid),
       destroyVolume: async ({ volumeid }, ctx) => {

@@ -13,6 +13,7 @@ import { portForwardingCommands } from './port-forwarding.js';
 import { snapshotPolicyCommands } from './snapshot-policies.js';
 import { staticNatCommands } from './static-nat.js';
 import { tagCommands } from './tags.js';
+import { templateAdminCommands } from './template-admin.js';
 import { userDataCommands } from './user-data.js';
 
 export function clientCommands(deps: OrchestrationDeps): HandledCommand[] {
@@ -26,5 +27,6 @@ export function clientCommands(deps: OrchestrationDeps): HandledCommand[] {
     ...portForwardingCommands(deps),
     ...loadBalancerCommands(deps),
     ...staticNatCommands(deps),
+    ...templateAdminCommands(deps),
   ];
 }

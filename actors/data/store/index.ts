@@ -33,6 +33,8 @@ import { RuleSetRepository } from './repos/rule-sets.js';
 import { SnapshotPolicyRepository } from './repos/snapshot-policies.js';
 import { UserDataRepository } from './repos/user-data.js';
 import { VmLinks } from './repos/vm-links.js';
+import { TemplateDownloadRepository } from './repos/template-downloads.js';
+import { TemplateAdminRepository } from './repos/template-admin.js';
 
 export interface DataStoreOptions extends OpenDatabaseOptions, StoreContextOptions {}
 
@@ -75,6 +77,8 @@ export class DataStore {
   readonly snapshotPolicies: SnapshotPolicyRepository;
   readonly networkRules: NetworkRuleRepository;
   readonly ruleSets: RuleSetRepository;
+  readonly templateDownloads: TemplateDownloadRepository;
+  readonly templateAdmin: TemplateAdminRepository;
 
   /** Opens the database (file under `dataDir`, or in memory), migrates it and bootstraps it. */
   static open(options: DataStoreOptions = {}): DataStore {
@@ -124,6 +128,8 @@ export class DataStore {
     this.snapshotPolicies = new SnapshotPolicyRepository(ctx);
     this.networkRules = new NetworkRuleRepository(ctx, this.tags);
     this.ruleSets = new RuleSetRepository(ctx, this.networkRules);
+    this.templateDownloads = new TemplateDownloadRepository(ctx);
+    this.templateAdmin = new TemplateAdminRepository(ctx, this.templates, this.tags);
     this.vmOps = new VmCommands(ctx, this.vms, this.nics, this.volumes, this.events, this.allocation,
       new VmLinks(ctx, this.instanceGroups, this.userData, this.affinityGroups, this.networkRules));
   }
@@ -180,6 +186,7 @@ export type { AffinityGroup, AffinityConstraints } from './repos/affinity-groups
 export type { SnapshotPolicy } from './repos/snapshot-policies.js';
 export type { NetworkRuleView, RuleInput, TrafficType } from './repos/network-rules.js';
 export type { ElementRule, RuleSet, RuleTarget } from './repos/rule-sets.js';
+export type { DownloadTask } from './repos/template-downloads.js';
 export { CAPACITY_TYPE, type Capacity, type CapacityQuery } from './repos/capacity.js';
 export type { HostCandidate, HostQuery, HostReservation, PoolCandidate } from './allocation.js';
 export type { AllocatePublicIpInput } from './address-allocation.js';

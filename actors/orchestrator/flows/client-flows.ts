@@ -1,5 +1,6 @@
 import { InvalidParameterError } from '../../../src/errors.js';
 import type { Components } from '../components.js';
+import { IMAGE_FLOWS } from './image-flows.js';
 import { SYSTEM } from '../vm-state.js';
 import { SUCCESS, object, type Flow, type FlowEnv, type JobOutcome, type RequestOf } from './flow.js';
 
@@ -183,4 +184,5 @@ export const CLIENT_FLOWS = {
   createAffinityGroup: createAffinityGroupFlow,
   deleteAffinityGroup: deleteAffinityGroupFlow,
   updateVmAffinityGroup: updateVmAffinityGroupFlow,
+  ...IMAGE_FLOWS,
 } as const;
