@@ -7,14 +7,14 @@ type ClientOp = 'createTags' | 'deleteTags' | 'createFirewallRule' | 'createEgre
   | 'createLoadBalancerRule' | 'deleteFirewallRule' | 'deleteEgressFirewallRule' | 'deletePortForwardingRule'
   | 'deleteLoadBalancerRule' | 'updateLoadBalancerRule' | 'assignToLoadBalancerRule' | 'removeFromLoadBalancerRule'
   | 'disableStaticNat' | 'createAffinityGroup' | 'deleteAffinityGroup' | 'updateVmAffinityGroup' | 'deleteTemplate' | 'copyTemplate'
-  | 'createTemplate' | 'attachIso' | 'detachIso';
+  | 'createTemplate' | 'attachIso' | 'detachIso' | 'createVmSnapshot' | 'revertToVmSnapshot' | 'deleteVmSnapshot';
 export type ClientRequest = Extract<JobRequest, { op: ClientOp }>;
 
 const CLIENT_OPS: ReadonlySet<string> = new Set<ClientOp>(['createTags', 'deleteTags', 'createFirewallRule', 'createEgressFirewallRule',
   'createPortForwardingRule', 'createLoadBalancerRule', 'deleteFirewallRule', 'deleteEgressFirewallRule', 'deletePortForwardingRule',
   'deleteLoadBalancerRule', 'updateLoadBalancerRule', 'assignToLoadBalancerRule', 'removeFromLoadBalancerRule', 'disableStaticNat',
   'createAffinityGroup', 'deleteAffinityGroup', 'updateVmAffinityGroup', 'deleteTemplate', 'copyTemplate', 'createTemplate', 'attachIso',
-  'detachIso']);
+  'detachIso', 'createVmSnapshot', 'revertToVmSnapshot', 'deleteVmSnapshot']);
 
 export function isClientRequest(req: JobRequest): req is ClientRequest {
   return CLIENT_OPS.has(req.op);
@@ -73,6 +73,17 @@ export async function clientCreatePhase(c: Components, req: ClientRequest): Prom
     case 'updateVmAffinityGroup':
       for (const g of req.groupids) await d.affinityGroups.get(req.caller, g);
       return { instanceid: (await d.vms.get(req.caller, req.vmid)).id };
+    case 'createVmSnapshot': {
+      const input: Parameters<typeof d.vmSnapshots.create>[1] = { virtualmachineid: req.vmid };
+      if (req.name !== undefined) input.name = req.name;
+      if (req.description !== undefined) input.description = req.description;
+      if (req.snapshotmemory !== undefined) input.snapshotmemory = req.snapshotmemory;
+      const snap = await d.vmSnapshots.create(req.caller, input);
+      return { created: snap.id, instanceid: snap.id };
+    }
+    case 'revertToVmSnapshot':
+    case 'deleteVmSnapshot':
+      return { instanceid: (await d.vmSnapshots.get(req.caller, req.snapshotid)).id };
     default:
       return imageCreatePhase(c, req);
   }

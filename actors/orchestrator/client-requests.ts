@@ -61,6 +61,10 @@ export const CLIENT_JOB_REQUESTS = [
     isdynamicallyscalable: t.optional(t.boolean()) }),
   t.object({ op: t.literal('attachIso'), caller: caller(), vmid: id(), isoid: id() }),
   t.object({ op: t.literal('detachIso'), caller: caller(), vmid: id() }),
+  t.object({ op: t.literal('createVmSnapshot'), caller: caller(), vmid: id(), name: str(), description: str(4096),
+    snapshotmemory: t.optional(t.boolean()) }),
+  t.object({ op: t.literal('revertToVmSnapshot'), caller: caller(), snapshotid: id() }),
+  t.object({ op: t.literal('deleteVmSnapshot'), caller: caller(), snapshotid: id() }),
 ] as const;
 
 export const CLIENT_SYNC_REQUESTS = [

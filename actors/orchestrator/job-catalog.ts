@@ -46,6 +46,9 @@ export const JOB_COMMANDS: { readonly [O in JobOp]: { readonly cmd: string; read
   createTemplate: { cmd: `${P}.user.template.CreateTemplateCmd`, instancetype: 'Template' },
   attachIso: { cmd: `${P}.user.iso.AttachIsoCmd`, instancetype: 'VirtualMachine' },
   detachIso: { cmd: `${P}.user.iso.DetachIsoCmd`, instancetype: 'VirtualMachine' },
+  createVmSnapshot: { cmd: `${P}.user.vmsnapshot.CreateVMSnapshotCmd`, instancetype: 'VmSnapshot' },
+  revertToVmSnapshot: { cmd: `${P}.user.vmsnapshot.RevertToVMSnapshotCmd`, instancetype: 'VmSnapshot' },
+  deleteVmSnapshot: { cmd: `${P}.user.vmsnapshot.DeleteVMSnapshotCmd`, instancetype: 'VmSnapshot' },
 };
 
 /**

@@ -15,6 +15,7 @@ import { staticNatCommands } from './static-nat.js';
 import { tagCommands } from './tags.js';
 import { templateAdminCommands } from './template-admin.js';
 import { userDataCommands } from './user-data.js';
+import { vmSnapshotCommands } from './vm-snapshots.js';
 
 export function clientCommands(deps: OrchestrationDeps): HandledCommand[] {
   return [
@@ -28,5 +29,6 @@ export function clientCommands(deps: OrchestrationDeps): HandledCommand[] {
     ...loadBalancerCommands(deps),
     ...staticNatCommands(deps),
     ...templateAdminCommands(deps),
+    ...vmSnapshotCommands(deps),
   ];
 }

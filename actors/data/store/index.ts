@@ -35,6 +35,7 @@ import { UserDataRepository } from './repos/user-data.js';
 import { VmLinks } from './repos/vm-links.js';
 import { TemplateDownloadRepository } from './repos/template-downloads.js';
 import { TemplateAdminRepository } from './repos/template-admin.js';
+import { VmSnapshotRepository } from './repos/vm-snapshots.js';
 
 export interface DataStoreOptions extends OpenDatabaseOptions, StoreContextOptions {}
 
@@ -79,6 +80,7 @@ export class DataStore {
   readonly ruleSets: RuleSetRepository;
   readonly templateDownloads: TemplateDownloadRepository;
   readonly templateAdmin: TemplateAdminRepository;
+  readonly vmSnapshots: VmSnapshotRepository;
 
   /** Opens the database (file under `dataDir`, or in memory), migrates it and bootstraps it. */
   static open(options: DataStoreOptions = {}): DataStore {
@@ -130,8 +132,9 @@ export class DataStore {
     this.ruleSets = new RuleSetRepository(ctx, this.networkRules);
     this.templateDownloads = new TemplateDownloadRepository(ctx);
     this.templateAdmin = new TemplateAdminRepository(ctx, this.templates, this.tags);
+    this.vmSnapshots = new VmSnapshotRepository(ctx, this.tags);
     this.vmOps = new VmCommands(ctx, this.vms, this.nics, this.volumes, this.events, this.allocation,
-      new VmLinks(ctx, this.instanceGroups, this.userData, this.affinityGroups, this.networkRules));
+      new VmLinks(ctx, this.instanceGroups, this.userData, this.affinityGroups, this.networkRules, this.vmSnapshots));
   }
 
   /** Runs several commands as one transaction (nested commands become savepoints). */

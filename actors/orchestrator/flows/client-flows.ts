@@ -1,6 +1,7 @@
 import { InvalidParameterError } from '../../../src/errors.js';
 import type { Components } from '../components.js';
 import { IMAGE_FLOWS } from './image-flows.js';
+import { VM_SNAPSHOT_FLOWS } from './vm-snapshot-flows.js';
 import { SYSTEM } from '../vm-state.js';
 import { SUCCESS, object, type Flow, type FlowEnv, type JobOutcome, type RequestOf } from './flow.js';
 
@@ -185,4 +186,5 @@ export const CLIENT_FLOWS = {
   deleteAffinityGroup: deleteAffinityGroupFlow,
   updateVmAffinityGroup: updateVmAffinityGroupFlow,
   ...IMAGE_FLOWS,
+  ...VM_SNAPSHOT_FLOWS,
 } as const;

@@ -3,7 +3,8 @@ import type { Migration } from '../migrations.js';
 /**
  * What the automation clients (Ansible's cloudstack modules, CloudMonkey, SDK users) manage beyond the
  * core: registered user data, instance groups, affinity groups, snapshot policies, and the network
- * rules on public addresses (firewall, egress firewall, port forwarding, static NAT, load balancing).
+ * rules on public addresses (firewall, egress firewall, port forwarding, static NAT, load balancing), and VM
+ * snapshots (a tree per VM: each snapshot's parent is the one that was current when it was taken).
  *
  * Network rules follow CloudStack's firewall_rules table: one row per rule whatever its purpose, with
  * CloudStack's rule states (Add while being applied to the network element, Active once applied,
@@ -113,5 +114,24 @@ CREATE TABLE lb_vm_map (
   PRIMARY KEY (rule_id, vm_id)
 ) STRICT;
 CREATE INDEX lb_vm_map_vm ON lb_vm_map(vm_id);
+
+CREATE TABLE vm_snapshot (
+  id INTEGER PRIMARY KEY,
+  uuid TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  display_name TEXT,
+  description TEXT,
+  vm_id INTEGER NOT NULL REFERENCES vm_instance(id),
+  account_id INTEGER NOT NULL REFERENCES account(id),
+  domain_id INTEGER NOT NULL REFERENCES domain(id),
+  type TEXT NOT NULL CHECK (type IN ('Disk', 'DiskAndMemory')),
+  state TEXT NOT NULL CHECK (state IN ('Allocated', 'Creating', 'Ready', 'Reverting', 'Expunging', 'Error')),
+  parent_id INTEGER REFERENCES vm_snapshot(id),
+  current INTEGER NOT NULL DEFAULT 0,
+  created INTEGER NOT NULL,
+  removed INTEGER
+) STRICT;
+CREATE INDEX vm_snapshot_vm ON vm_snapshot(vm_id) WHERE removed IS NULL;
+CREATE INDEX vm_snapshot_account ON vm_snapshot(account_id);
 `,
 };

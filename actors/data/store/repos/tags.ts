@@ -30,6 +30,7 @@ export const TAGGABLE: Readonly<Record<string, UuidTable>> = {
   PortForwardingRule: 'network_rule',
   LoadBalancer: 'network_rule',
   SnapshotPolicy: 'snapshot_policy',
+  VMSnapshot: 'vm_snapshot',
   Nic: 'nic',
   Zone: 'zone',
   ServiceOffering: 'service_offering',

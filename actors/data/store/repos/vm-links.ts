@@ -5,18 +5,19 @@ import type { AffinityGroupRepository } from './affinity-groups.js';
 import type { InstanceGroupRepository } from './instance-groups.js';
 import type { NetworkRuleRepository } from './network-rules.js';
 import type { UserDataRepository } from './user-data.js';
+import type { VmSnapshotRepository } from './vm-snapshots.js';
 import { checkUserData } from './user-data.js';
 import type { CreateVmInput } from './vm-create.js';
 
 /**
  * What a VM's creation, update and expunge do to the client resources, in the same transaction:
  * its instance group (created on first use), registered user data and affinity groups; on expunge
- * its port forwarding rules, load balancer memberships and affinity memberships go.
+ * its port forwarding rules, load balancer memberships, affinity memberships and VM snapshots go.
  */
 export class VmLinks {
   constructor(private readonly ctx: StoreContext, private readonly groups: InstanceGroupRepository,
     private readonly userData: UserDataRepository, private readonly affinity: AffinityGroupRepository,
-    private readonly rules: NetworkRuleRepository) {}
+    private readonly rules: NetworkRuleRepository, private readonly vmSnapshots: VmSnapshotRepository) {}
 
   onCreate(scope: Scope, vmUuid: string, input: CreateVmInput): void {
     const vmId = this.ctx.requireId('vm_instance', vmUuid, 'virtual machine');
@@ -38,6 +39,7 @@ export class VmLinks {
   onExpunge(vmId: number): void {
     this.rules.purgeVm(vmId);
     this.ctx.run('DELETE FROM affinity_group_vm WHERE vm_id = ?', vmId);
+    this.vmSnapshots.purgeVm(vmId);
   }
 
   private affinityIds(scope: Scope, vmUuid: string, input: CreateVmInput): string[] {

@@ -140,4 +140,31 @@ describe('api/commands: tags, user data, groups, snapshot policies', function ()
     await a.api.call('deleteSnapshotPolicies', { id: String(p['id']) });
     expect(await list(a.api, 'listSnapshotPolicies', 'snapshotpolicy', { volumeid: String(root['id']) })).to.have.length(1);
   });
+
+  it('takes VM snapshots as a tree, reverts a stopped VM to one, and deletes them', async () => {
+    const vm = await deploy(lab, a.api, a.networkId, 'snappy');
+    const id = String(vm['id']);
+    const s1 = (await ok(a.api, 'createVMSnapshot', { virtualmachineid: id, name: 'base', description: 'clean' }))['vmsnapshot'] as Json;
+    expect(s1).to.include({ name: 'base', state: 'Ready', type: 'Disk', current: true, virtualmachineid: id });
+    const s2 = (await ok(a.api, 'createVMSnapshot', { virtualmachineid: id, name: 'mem', snapshotmemory: true }))['vmsnapshot'] as Json;
+    expect(s2).to.include({ type: 'DiskAndMemory', current: true, parent: s1['id'], parentName: 'base' });
+    await fails(431, a.api, 'createVMSnapshot', { virtualmachineid: id, name: 'base' });
+    await fails(431, b.api, 'createVMSnapshot', { virtualmachineid: id });
+    const page = await a.api.call('listVMSnapshot', { virtualmachineid: id, page: 2, pagesize: 1 });
+    expect(page['count']).to.equal(2);
+    expect((page['vmSnapshot'] as Json[])[0]!['name']).to.equal('mem');
+    expect(await list(b.api, 'listVMSnapshot', 'vmSnapshot', { listall: true })).to.deep.equal([]);
+    // A disk-only snapshot reverts a stopped VM only.
+    await fails(431, a.api, 'revertToVMSnapshot', { vmsnapshotid: String(s1['id']) });
+    await ok(a.api, 'stopVirtualMachine', { id });
+    await fails(431, a.api, 'createVMSnapshot', { virtualmachineid: id, snapshotmemory: true });
+    const reverted = await ok(a.api, 'revertToVMSnapshot', { vmsnapshotid: String(s1['id']) });
+    expect(reverted['virtualmachine']).to.include({ id, state: 'Stopped' });
+    expect((await list(a.api, 'listVMSnapshot', 'vmSnapshot', { vmsnapshotid: String(s1['id']) }))[0]).to.include({ current: true });
+    await fails(431, b.api, 'deleteVMSnapshot', { vmsnapshotid: String(s1['id']) });
+    await ok(a.api, 'deleteVMSnapshot', { vmsnapshotid: String(s1['id']) });
+    const left = await list(a.api, 'listVMSnapshot', 'vmSnapshot', { virtualmachineid: id });
+    expect(left.map((x) => x['name'])).to.deep.equal(['mem']);
+    expect(left[0]!['parent']).to.equal(undefined);
+  });
 });
