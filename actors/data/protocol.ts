@@ -45,6 +45,7 @@ export const DATA_METHODS = {
   networkRules: ['create', 'discard', 'get', 'list', 'purgeIp', 'revoke', 'updateLb'],
   ruleSets: ['assignToLb', 'disableStaticNat', 'enableStaticNat', 'lbMembers', 'removeFromLb', 'ruleSet', 'settle', 'staticNatTarget', 'targetOf', 'undoMembers'],
   templateAdmin: ['abandonCopy', 'abandonCreate', 'attachIso', 'createFrom', 'detachIso', 'finishCopy', 'finishCreate', 'remove', 'startCopy', 'update'],
+  projects: ['accountOf', 'accounts', 'addAccount', 'create', 'delete', 'get', 'list', 'removeAccount', 'update'],
   vmSnapshots: ['create', 'get', 'list', 'remove', 'transition'],
   templateDownloads: ['claim', 'complete', 'fail', 'progress', 'requeueInProgress'],
   addresses: ['allocatePublicIp', 'releasePublicIp', 'setStaticNat', 'reserveNicIp', 'releaseNicIp', 'addVnetRange', 'allocateVnet', 'releaseVnet'],

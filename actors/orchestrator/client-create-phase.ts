@@ -7,14 +7,16 @@ type ClientOp = 'createTags' | 'deleteTags' | 'createFirewallRule' | 'createEgre
   | 'createLoadBalancerRule' | 'deleteFirewallRule' | 'deleteEgressFirewallRule' | 'deletePortForwardingRule'
   | 'deleteLoadBalancerRule' | 'updateLoadBalancerRule' | 'assignToLoadBalancerRule' | 'removeFromLoadBalancerRule'
   | 'disableStaticNat' | 'createAffinityGroup' | 'deleteAffinityGroup' | 'updateVmAffinityGroup' | 'deleteTemplate' | 'copyTemplate'
-  | 'createTemplate' | 'attachIso' | 'detachIso' | 'createVmSnapshot' | 'revertToVmSnapshot' | 'deleteVmSnapshot';
+  | 'createTemplate' | 'attachIso' | 'detachIso' | 'createVmSnapshot' | 'revertToVmSnapshot' | 'deleteVmSnapshot' | 'createProject'
+  | 'updateProject' | 'deleteProject' | 'addAccountToProject' | 'deleteAccountFromProject';
 export type ClientRequest = Extract<JobRequest, { op: ClientOp }>;
 
 const CLIENT_OPS: ReadonlySet<string> = new Set<ClientOp>(['createTags', 'deleteTags', 'createFirewallRule', 'createEgressFirewallRule',
   'createPortForwardingRule', 'createLoadBalancerRule', 'deleteFirewallRule', 'deleteEgressFirewallRule', 'deletePortForwardingRule',
   'deleteLoadBalancerRule', 'updateLoadBalancerRule', 'assignToLoadBalancerRule', 'removeFromLoadBalancerRule', 'disableStaticNat',
   'createAffinityGroup', 'deleteAffinityGroup', 'updateVmAffinityGroup', 'deleteTemplate', 'copyTemplate', 'createTemplate', 'attachIso',
-  'detachIso', 'createVmSnapshot', 'revertToVmSnapshot', 'deleteVmSnapshot']);
+  'detachIso', 'createVmSnapshot', 'revertToVmSnapshot', 'deleteVmSnapshot', 'createProject', 'updateProject', 'deleteProject',
+  'addAccountToProject', 'deleteAccountFromProject']);
 
 export function isClientRequest(req: JobRequest): req is ClientRequest {
   return CLIENT_OPS.has(req.op);
@@ -84,6 +86,18 @@ export async function clientCreatePhase(c: Components, req: ClientRequest): Prom
     case 'revertToVmSnapshot':
     case 'deleteVmSnapshot':
       return { instanceid: (await d.vmSnapshots.get(req.caller, req.snapshotid)).id };
+    case 'createProject': {
+      const input: Parameters<typeof d.projects.create>[1] = { name: req.name };
+      if (req.displaytext !== undefined) input.displaytext = req.displaytext;
+      if (req.accountid !== undefined) input.accountid = req.accountid;
+      const p = await d.projects.create(req.caller, input);
+      return { created: p.id, instanceid: p.id };
+    }
+    case 'updateProject':
+    case 'deleteProject':
+    case 'addAccountToProject':
+    case 'deleteAccountFromProject':
+      return { instanceid: (await d.projects.get(req.caller, req.projectid)).id };
     default:
       return imageCreatePhase(c, req);
   }

@@ -65,6 +65,14 @@ export const CLIENT_JOB_REQUESTS = [
     snapshotmemory: t.optional(t.boolean()) }),
   t.object({ op: t.literal('revertToVmSnapshot'), caller: caller(), snapshotid: id() }),
   t.object({ op: t.literal('deleteVmSnapshot'), caller: caller(), snapshotid: id() }),
+  t.object({ op: t.literal('createProject'), caller: caller(), name: t.string({ minLength: 1, maxLength: 255 }), displaytext: str(4096),
+    accountid: t.optional(id()) }),
+  t.object({ op: t.literal('updateProject'), caller: caller(), projectid: id(), displaytext: str(4096),
+    state: t.optional(t.literal('Active', 'Suspended')) }),
+  t.object({ op: t.literal('deleteProject'), caller: caller(), projectid: id() }),
+  t.object({ op: t.literal('addAccountToProject'), caller: caller(), projectid: id(), account: t.string({ minLength: 1, maxLength: 255 }),
+    role: t.optional(t.literal('Admin', 'Regular')) }),
+  t.object({ op: t.literal('deleteAccountFromProject'), caller: caller(), projectid: id(), account: t.string({ minLength: 1, maxLength: 255 }) }),
 ] as const;
 
 export const CLIENT_SYNC_REQUESTS = [

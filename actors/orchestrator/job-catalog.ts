@@ -49,6 +49,11 @@ export const JOB_COMMANDS: { readonly [O in JobOp]: { readonly cmd: string; read
   createVmSnapshot: { cmd: `${P}.user.vmsnapshot.CreateVMSnapshotCmd`, instancetype: 'VmSnapshot' },
   revertToVmSnapshot: { cmd: `${P}.user.vmsnapshot.RevertToVMSnapshotCmd`, instancetype: 'VmSnapshot' },
   deleteVmSnapshot: { cmd: `${P}.user.vmsnapshot.DeleteVMSnapshotCmd`, instancetype: 'VmSnapshot' },
+  createProject: { cmd: `${P}.user.project.CreateProjectCmd`, instancetype: 'Project' },
+  updateProject: { cmd: `${P}.user.project.UpdateProjectCmd`, instancetype: 'Project' },
+  deleteProject: { cmd: `${P}.user.project.DeleteProjectCmd`, instancetype: 'Project' },
+  addAccountToProject: { cmd: `${P}.user.account.AddAccountToProjectCmd`, instancetype: 'Project' },
+  deleteAccountFromProject: { cmd: `${P}.user.account.DeleteAccountFromProjectCmd`, instancetype: 'Project' },
 };
 
 /**

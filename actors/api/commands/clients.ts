@@ -10,6 +10,7 @@ import { instanceGroupCommands } from './instance-groups.js';
 import { loadBalancerCommands } from './load-balancer.js';
 import type { OrchestrationDeps } from './orchestration-common.js';
 import { portForwardingCommands } from './port-forwarding.js';
+import { projectCommands } from './projects.js';
 import { snapshotPolicyCommands } from './snapshot-policies.js';
 import { staticNatCommands } from './static-nat.js';
 import { tagCommands } from './tags.js';
@@ -30,5 +31,6 @@ export function clientCommands(deps: OrchestrationDeps): HandledCommand[] {
     ...staticNatCommands(deps),
     ...templateAdminCommands(deps),
     ...vmSnapshotCommands(deps),
+    ...projectCommands(deps),
   ];
 }

@@ -36,6 +36,7 @@ import { VmLinks } from './repos/vm-links.js';
 import { TemplateDownloadRepository } from './repos/template-downloads.js';
 import { TemplateAdminRepository } from './repos/template-admin.js';
 import { VmSnapshotRepository } from './repos/vm-snapshots.js';
+import { ProjectRepository } from './repos/projects.js';
 
 export interface DataStoreOptions extends OpenDatabaseOptions, StoreContextOptions {}
 
@@ -81,6 +82,7 @@ export class DataStore {
   readonly templateDownloads: TemplateDownloadRepository;
   readonly templateAdmin: TemplateAdminRepository;
   readonly vmSnapshots: VmSnapshotRepository;
+  readonly projects: ProjectRepository;
 
   /** Opens the database (file under `dataDir`, or in memory), migrates it and bootstraps it. */
   static open(options: DataStoreOptions = {}): DataStore {
@@ -133,6 +135,7 @@ export class DataStore {
     this.templateDownloads = new TemplateDownloadRepository(ctx);
     this.templateAdmin = new TemplateAdminRepository(ctx, this.templates, this.tags);
     this.vmSnapshots = new VmSnapshotRepository(ctx, this.tags);
+    this.projects = new ProjectRepository(ctx, this.tags);
     this.vmOps = new VmCommands(ctx, this.vms, this.nics, this.volumes, this.events, this.allocation,
       new VmLinks(ctx, this.instanceGroups, this.userData, this.affinityGroups, this.networkRules, this.vmSnapshots));
   }

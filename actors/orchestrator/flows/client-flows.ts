@@ -2,6 +2,7 @@ import { InvalidParameterError } from '../../../src/errors.js';
 import type { Components } from '../components.js';
 import { IMAGE_FLOWS } from './image-flows.js';
 import { VM_SNAPSHOT_FLOWS } from './vm-snapshot-flows.js';
+import { PROJECT_FLOWS } from './project-flows.js';
 import { SYSTEM } from '../vm-state.js';
 import { SUCCESS, object, type Flow, type FlowEnv, type JobOutcome, type RequestOf } from './flow.js';
 
@@ -187,4 +188,5 @@ export const CLIENT_FLOWS = {
   updateVmAffinityGroup: updateVmAffinityGroupFlow,
   ...IMAGE_FLOWS,
   ...VM_SNAPSHOT_FLOWS,
+  ...PROJECT_FLOWS,
 } as const;

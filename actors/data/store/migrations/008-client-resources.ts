@@ -133,5 +133,28 @@ CREATE TABLE vm_snapshot (
 ) STRICT;
 CREATE INDEX vm_snapshot_vm ON vm_snapshot(vm_id) WHERE removed IS NULL;
 CREATE INDEX vm_snapshot_account ON vm_snapshot(account_id);
+
+-- A project owns its resources through an account of its own (CloudStack's project account); members
+-- are accounts with a role in the project.
+CREATE TABLE project (
+  id INTEGER PRIMARY KEY,
+  uuid TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  display_text TEXT,
+  domain_id INTEGER NOT NULL REFERENCES domain(id),
+  account_id INTEGER NOT NULL UNIQUE REFERENCES account(id),
+  state TEXT NOT NULL DEFAULT 'Active' CHECK (state IN ('Active', 'Suspended', 'Disabled')),
+  created INTEGER NOT NULL,
+  removed INTEGER
+) STRICT;
+CREATE UNIQUE INDEX project_domain_name ON project(domain_id, name) WHERE removed IS NULL;
+CREATE TABLE project_account (
+  project_id INTEGER NOT NULL REFERENCES project(id),
+  account_id INTEGER NOT NULL REFERENCES account(id),
+  role TEXT NOT NULL CHECK (role IN ('Admin', 'Regular')),
+  created INTEGER NOT NULL,
+  PRIMARY KEY (project_id, account_id)
+) STRICT;
+CREATE INDEX project_account_account ON project_account(account_id);
 `,
 };

@@ -31,6 +31,7 @@ export const TAGGABLE: Readonly<Record<string, UuidTable>> = {
   LoadBalancer: 'network_rule',
   SnapshotPolicy: 'snapshot_policy',
   VMSnapshot: 'vm_snapshot',
+  Project: 'project',
   Nic: 'nic',
   Zone: 'zone',
   ServiceOffering: 'service_offering',

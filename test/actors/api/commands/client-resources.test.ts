@@ -167,4 +167,38 @@ describe('api/commands: tags, user data, groups, snapshot policies', function ()
     expect(left.map((x) => x['name'])).to.deep.equal(['mem']);
     expect(left[0]!['parent']).to.equal(undefined);
   });
+
+  it('gives a project its own resources, seen by its members only', async () => {
+    const project = (await ok(a.api, 'createProject', { name: 'blue', displaytext: 'Blue team' }))['project'] as Json;
+    expect(project).to.include({ name: 'blue', displaytext: 'Blue team', state: 'Active', account: a.name });
+    const pid = String(project['id']);
+    await fails(431, b.api, 'createNetwork', { name: 'x', displaytext: 'x', zoneid: lab.seed.zoneid, networkofferingid: lab.seed.networkofferingid, projectid: pid });
+    const net = (await a.api.call('createNetwork', { name: 'blue-net', displaytext: 'blue', zoneid: lab.seed.zoneid,
+      networkofferingid: lab.seed.networkofferingid, projectid: pid }))['network'] as Json;
+    const vm = await deploy(lab, a.api, String(net['id']), 'blue-vm', { projectid: pid });
+    // Project resources are listed with projectid, not among the member's own.
+    expect((await list(a.api, 'listVirtualMachines', 'virtualmachine', { projectid: pid })).map((v) => v['id'])).to.deep.equal([vm['id']]);
+    expect((await list(a.api, 'listVirtualMachines', 'virtualmachine')).map((v) => v['id'])).to.not.include(vm['id']);
+    expect(await list(b.api, 'listProjects', 'project')).to.deep.equal([]);
+    await fails(431, b.api, 'listVirtualMachines', { projectid: pid });
+    await fails(431, b.api, 'stopVirtualMachine', { id: String(vm['id']) });
+    await ok(a.api, 'addAccountToProject', { projectid: pid, account: b.name });
+    expect((await list(a.api, 'listProjectAccounts', 'projectaccount', { projectid: pid })).map((m) => `${String(m['account'])}:${String(m['role'])}`))
+      .to.deep.equal([`${a.name}:Admin`, `${b.name}:Regular`]);
+    expect((await list(b.api, 'listProjects', 'project')).map((p) => p['id'])).to.deep.equal([pid]);
+    expect((await list(b.api, 'listVirtualMachines', 'virtualmachine', { projectid: pid })).map((v) => v['id'])).to.deep.equal([vm['id']]);
+    await ok(b.api, 'stopVirtualMachine', { id: String(vm['id']) });
+    await fails(531, b.api, 'deleteProject', { id: pid });
+    await fails(536, a.api, 'deleteProject', { id: pid });
+    await ok(a.api, 'suspendProject', { id: pid });
+    await fails(531, a.api, 'deployVirtualMachine', { zoneid: lab.seed.zoneid, serviceofferingid: lab.seed.serviceofferings.small,
+      templateid: lab.seed.templateid, networkids: String(net['id']), projectid: pid });
+    await ok(a.api, 'activateProject', { id: pid });
+    await ok(a.api, 'deleteAccountFromProject', { projectid: pid, account: b.name });
+    await fails(431, b.api, 'listVirtualMachines', { projectid: pid });
+    await ok(a.api, 'destroyVirtualMachine', { id: String(vm['id']), expunge: true });
+    await ok(a.api, 'deleteNetwork', { id: String(net['id']) });
+    await ok(a.api, 'deleteProject', { id: pid });
+    expect(await list(a.api, 'listProjects', 'project')).to.deep.equal([]);
+  });
 });
