@@ -2,7 +2,8 @@
  * Ansible's ngine_io.cloudstack modules (Debian's `ansible` package, with python3-cs), unchanged,
  * against a lab this test starts: a playbook creates an instance group, an affinity group, an instance
  * with user data, tags and both groups, public addresses with port forwarding, firewall, static NAT and
- * a load balancer with a member, and a snapshot policy; then releases an address. Everything is
+ * a load balancer with a member, a snapshot policy, a VM snapshot, a project and an ISO registered from a
+ * URL the test serves; it also releases an address. Everything is
  * asserted through the API afterwards. Without ansible-playbook the test fails (CI installs it:
  * .ci/install-ansible.sh).
  */
@@ -15,13 +16,16 @@ import type { Lab } from '../../bin/lab.js';
 import { silentLogger } from '../../src/logger.js';
 import { startLab } from '../../bin/lab.js';
 import { CsApi, type Json } from '../helpers/cs-api.js';
+import { waitFor } from '../helpers/wait.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** Longest the playbook may run, ms (each module polls its jobs; the whole play takes a few seconds here). */
 const PLAYBOOK_TIMEOUT_MS = 240_000;
 
 const USER_DATA = '#cloud-config\nruncmd:\n  - echo hello\n';
 
-function playbook(lab: Lab, network: string, zone: string): string {
+function playbook(lab: Lab, network: string, zone: string, isoUrl: string): string {
   return `
 - hosts: localhost
   connection: local
@@ -74,6 +78,9 @@ function playbook(lab: Lab, network: string, zone: string): string {
       register: scratch
     - name: release an address (the module lists its tags first)
       ngine_io.cloudstack.cs_ip_address: { zone: ${JSON.stringify(zone)}, ip_address: "{{ scratch.ip_address }}", state: absent }
+    - ngine_io.cloudstack.cs_vmsnapshot: { zone: ${JSON.stringify(zone)}, vm: web1, name: before-change, description: first }
+    - ngine_io.cloudstack.cs_project: { name: ansible-prj, display_text: Ansible project }
+    - ngine_io.cloudstack.cs_iso: { zone: ${JSON.stringify(zone)}, name: tools, url: ${JSON.stringify(isoUrl)}, bootable: false }
 `;
 }
 
@@ -92,8 +99,16 @@ describe('clients: Ansible ngine_io.cloudstack playbook, unchanged', function ()
   let lab: Lab;
   let api: CsApi;
   let dir: string;
+  let server: Server;
+  let base: string;
 
   before(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/tools.iso') res.writeHead(200, { 'content-length': '4096' }).end(Buffer.alloc(4096, 1));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     lab = await startLab({ logger: silentLogger, hosts: 3 });
     api = new CsApi({ endpoint: lab.endpoint, apiKey: lab.apiKey, secretKey: lab.secretKey, pollMs: 5 });
     dir = mkdtempSync(join(tmpdir(), 'cloudstackd-ansible-'));
@@ -103,13 +118,14 @@ describe('clients: Ansible ngine_io.cloudstack playbook, unchanged', function ()
     api.close();
     await lab.stop();
     rmSync(dir, { recursive: true, force: true });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
   it('runs the playbook and leaves every resource it declared', async () => {
     const net = (await api.call('createNetwork', { name: 'ansible-net', displaytext: 'ansible', zoneid: lab.seed.zoneid,
       networkofferingid: lab.seed.networkofferingid }))['network'] as Json;
     const zone = ((await api.call('listZones', { id: lab.seed.zoneid }))['zone'] as Json[])[0]!;
-    writeFileSync(join(dir, 'play.yml'), playbook(lab, String(net['name']), String(zone['name'])));
+    writeFileSync(join(dir, 'play.yml'), playbook(lab, String(net['name']), String(zone['name']), `${base}/tools.iso`));
     const run = await runPlaybook(dir, lab, String(zone['name']));
     expect(run.code, run.out).to.equal(0);
 
@@ -147,5 +163,12 @@ describe('clients: Ansible ngine_io.cloudstack playbook, unchanged', function ()
     expect((await api.call('listInstanceGroups', { name: 'web-group' }))['count']).to.equal(1);
     // The scratch address was released: only the three kept addresses are allocated.
     expect(ips).to.have.length(3);
+    const snaps = (await api.call('listVMSnapshot', { virtualmachineid: String(web1['id']) }))['vmSnapshot'] as Json[];
+    expect(snaps.map((x) => `${String(x['name'])}:${String(x['state'])}`)).to.deep.equal(['before-change:Ready']);
+    expect(((await api.call('listProjects', { name: 'ansible-prj' }))['project'] as Json[])[0]).to.include({ displaytext: 'Ansible project', state: 'Active' });
+    const iso = ((await api.call('listIsos', { name: 'tools', isofilter: 'self' }))['iso'] as Json[])[0]!;
+    expect(iso).to.include({ format: 'ISO', bootable: false });
+    await waitFor(async () => ((await api.call('listIsos', { id: String(iso['id']), isofilter: 'self' }))['iso'] as Json[])[0]?.['isready'] === true,
+      20_000, 'the ISO to be downloaded');
   });
 });
