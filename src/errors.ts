@@ -76,6 +76,11 @@ export class UnsupportedError extends define('UNSUPPORTED', false, 'UnsupportedE
 export class InterruptedError extends define('INTERRUPTED', false, 'InterruptedError') {}
 /** Conflicting network rules on one address or network (CloudStack's NetworkRuleConflictException, 537). */
 export class NetworkRuleConflictError extends define('NETWORK_RULE_CONFLICT', false, 'NetworkRuleConflictError') {}
+/**
+ * A write or command from an owner whose lease (and so its fencing epoch) is no longer current: another
+ * instance has taken the work over. The stale owner must stop acting on it; retrying cannot help.
+ */
+export class FencedError extends define('FENCED', false, 'FencedError') {}
 
 const ALL: (typeof CloudstackdError)[] = [
   InternalError, TimeoutError, DeadLetterError, MailboxFullError, ValidationError, UnknownMessageError,
@@ -83,7 +88,7 @@ const ALL: (typeof CloudstackdError)[] = [
   AuthError, ConfigError, NoInstanceError, IncompatibleProtocolError, HandlerError, NotFoundError,
   InvalidParameterError, PermissionDeniedError, IllegalStateError, ConflictError, InsufficientCapacityError,
   ResourceUnavailableError, ResourceInUseError, ResourceAllocationError, LimitExceededError, UnsupportedError,
-  InterruptedError, NetworkRuleConflictError,
+  InterruptedError, FencedError, NetworkRuleConflictError,
 ];
 const byCode = new Map<string, typeof CloudstackdError>(ALL.map((c) => [c.code, c]));
 

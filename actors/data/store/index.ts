@@ -11,6 +11,8 @@ import { EventRepository } from './repos/events.js';
 import { HostRepository } from './repos/hosts.js';
 import { IpAddressRepository } from './repos/ip-addresses.js';
 import { JobRepository } from './repos/jobs.js';
+import { LeaseRepository } from './repos/leases.js';
+import { SessionRepository } from './repos/sessions.js';
 import { MockRepository } from './repos/mocks.js';
 import { NetworkRepository } from './repos/networks.js';
 import { NicRepository } from './repos/nics.js';
@@ -70,6 +72,8 @@ export class DataStore {
   readonly vmOps: VmCommands;
   readonly sshKeys: SshKeyRepository;
   readonly jobs: JobRepository;
+  readonly leases: LeaseRepository;
+  readonly sessions: SessionRepository;
   readonly mocks: MockRepository;
   readonly capacity: CapacityRepository;
   readonly orchestration: OrchestrationRepository;
@@ -123,7 +127,9 @@ export class DataStore {
     this.affinityGroups = new AffinityGroupRepository(ctx);
     this.vms = new VmRepository(ctx, this.nics, this.tags, this.affinityGroups);
     this.sshKeys = new SshKeyRepository(ctx);
-    this.jobs = new JobRepository(ctx);
+    this.leases = new LeaseRepository(ctx);
+    this.sessions = new SessionRepository(ctx);
+    this.jobs = new JobRepository(ctx, this.leases);
     this.mocks = new MockRepository(ctx);
     this.capacity = new CapacityRepository(ctx, this.config);
     this.orchestration = new OrchestrationRepository(ctx, this.config);
@@ -136,7 +142,7 @@ export class DataStore {
     this.templateAdmin = new TemplateAdminRepository(ctx, this.templates, this.tags);
     this.vmSnapshots = new VmSnapshotRepository(ctx, this.tags);
     this.projects = new ProjectRepository(ctx, this.tags);
-    this.vmOps = new VmCommands(ctx, this.vms, this.nics, this.volumes, this.events, this.allocation,
+    this.vmOps = new VmCommands(ctx, this.vms, this.nics, this.volumes, this.events, this.allocation, this.networks,
       new VmLinks(ctx, this.instanceGroups, this.userData, this.affinityGroups, this.networkRules, this.vmSnapshots));
   }
 

@@ -6,11 +6,8 @@ import { expect } from 'chai';
 import type { Lab } from '../../../../bin/lab.js';
 import { CsApi, CsApiError, type Json } from '../../../helpers/cs-api.js';
 import { LabClient, testLab, userAccount } from './lab-client.js';
-import type { LabComponent } from '../../../../bin/components.js';
-import { fabricLabComponents } from '../../../../bin/lab-fabric.js';
 import type { ElementSnapshot } from '../../../../actors/network/element.js';
-import { NetworkProtocol } from '../../../../actors/network/protocol.js';
-import type { ServiceLocator } from '../../../../src/locator.js';
+import { NETWORK_PATH, NetworkProtocol } from '../../../../actors/network/protocol.js';
 
 export interface Tenant {
   api: CsApi;
@@ -29,13 +26,12 @@ export interface ClientLab {
   elementState(networkid: string): Promise<ElementSnapshot>;
 }
 
-/** The default lab plus a probe component that keeps the node, to ask the network component. */
+/** The default lab; the network component is asked directly through the lab's node. */
 export async function startClientLab(): Promise<ClientLab> {
-  let locator: ServiceLocator | undefined;
-  const probe: LabComponent = { name: 'probe', async start(env) { locator = env.locator; return { name: 'probe', stop: async () => undefined }; } };
-  const lab = await testLab({ hosts: 3, components: [probe, ...fabricLabComponents()] });
+  const lab = await testLab({ hosts: 3 });
+  const { node } = lab.handles;
   return { lab, admin: new CsApi({ endpoint: lab.endpoint, apiKey: lab.apiKey, secretKey: lab.secretKey, pollMs: 5 }), client: new LabClient(lab),
-    elementState: (networkid) => locator!.ref(NetworkProtocol).ask('elementState', { networkid }) };
+    elementState: (networkid) => node.system.ref(NETWORK_PATH, NetworkProtocol).ask('elementState', { networkid }) };
 }
 
 /** A user account with its own network and one running VM. */

@@ -12,7 +12,7 @@ import type { Migration } from '../migrations.js';
  * row; a load balancer's members are rows of lb_vm_map.
  */
 export const clientResources: Migration = {
-  version: 8,
+  version: 9,
   name: 'client resources',
   sql: `
 CREATE TABLE user_data (
