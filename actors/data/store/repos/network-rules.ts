@@ -41,6 +41,13 @@ export interface RuleInput {
   openfirewall?: boolean;
 }
 
+/**
+ * Most live rules on one target (a public address, or a network's egress rules). The element is sent
+ * the whole set of a target on every change, and a virtual router's ruleset is rebuilt from it, so the
+ * set is kept to a size one apply handles quickly; no real deployment needs a thousand rules on one address.
+ */
+export const MAX_RULES_PER_TARGET = 1000;
+
 /** Load balancing algorithms of the virtual router element. */
 export const LB_ALGORITHMS = ['roundrobin', 'leastconn', 'source'] as const;
 
@@ -73,6 +80,7 @@ export class NetworkRuleRepository {
     return this.ctx.tx(() => {
       const traffic = input.traffictype ?? 'Ingress';
       const { target, owner } = this.resolveTarget(scope, input, traffic);
+      this.checkRoom(target, traffic);
       const id = this.insert(input, traffic, target, owner, null);
       this.checkConflicts(id, target, traffic);
       if (input.openfirewall === true && input.purpose !== 'Firewall') {
@@ -248,6 +256,16 @@ export class NetworkRuleRepository {
     return Number(r.lastInsertRowid);
   }
 
+  private checkRoom(target: Target, traffic: TrafficType): void {
+    const n = target.ipId === null
+      ? this.ctx.one<{ n: number }>("SELECT count(*) AS n FROM network_rule WHERE network_id = ? AND ip_address_id IS NULL AND traffic_type = ?",
+        target.networkId, traffic)!.n
+      : this.ctx.one<{ n: number }>('SELECT count(*) AS n FROM network_rule WHERE ip_address_id = ?', target.ipId)!.n;
+    if (n >= MAX_RULES_PER_TARGET) {
+      throw new InvalidParameterError(`the address (or network) already has ${n} rules, the most one target may hold (${MAX_RULES_PER_TARGET}); delete some first`);
+    }
+  }
+
   private networkCidr(networkId: number): string[] {
     const cidr = this.ctx.one<{ cidr: string | null }>('SELECT cidr FROM network WHERE id = ?', networkId)?.cidr;
     return cidr === null || cidr === undefined ? ['0.0.0.0/0'] : [cidr];
@@ -289,23 +307,45 @@ export class NetworkRuleRepository {
     if (dup !== undefined) throw new NetworkRuleConflictError(`A load balancer rule with name ${input.name} already exists in the network`);
   }
 
+  /**
+   * The rules that could conflict with the new one are fetched by SQL (another network, an ICMP rule
+   * against an ICMP rule, or overlapping ports: with static NAT kept on the address, nothing else can
+   * conflict), so the check costs the candidates, not every rule on the address.
+   */
   private checkConflicts(id: number, target: Target, traffic: TrafficType): void {
-    const shape = (r: { uuid: string; purpose: RulePurpose; protocol: string; network_id: number; start_port: number | null;
-      end_port: number | null; icmp_type: number | null; icmp_code: number | null; source_cidrs: string | null }): RuleShape => ({
-      id: r.uuid, purpose: r.purpose, protocol: r.protocol, networkId: r.network_id, startPort: r.start_port, endPort: r.end_port,
-      icmpType: r.icmp_type, icmpCode: r.icmp_code, cidrs: r.source_cidrs === null ? null : r.source_cidrs.split(','),
-    });
     const cols = 'uuid, purpose, protocol, network_id, start_port, end_port, icmp_type, icmp_code, source_cidrs, id';
-    const rows = target.ipId === null
-      ? this.ctx.all<Parameters<typeof shape>[0] & { id: number }>(`SELECT ${cols} FROM network_rule WHERE network_id = ?
-          AND purpose = 'Firewall' AND traffic_type = ? AND state <> 'Revoke'`, target.networkId, traffic)
-      : this.ctx.all<Parameters<typeof shape>[0] & { id: number }>(`SELECT ${cols} FROM network_rule WHERE ip_address_id = ?
-          AND state <> 'Revoke'`, target.ipId);
-    const mine = rows.find((r) => r.id === id);
+    const mine = this.ctx.one<ConflictRow>(`SELECT ${cols} FROM network_rule WHERE id = ?`, id);
     if (mine === undefined) throw new NotFoundError('the new rule vanished during its conflict check; retry');
+    const candidates = `AND id <> ? AND (network_id <> ? OR (protocol = 'icmp' AND ? = 'icmp')
+      OR (start_port IS NOT NULL AND start_port <= ? AND end_port >= ?))`;
+    const args = [id, mine.network_id, mine.protocol, mine.end_port ?? -1, mine.start_port ?? 65536];
+    const rows = target.ipId === null
+      ? this.ctx.rows<ConflictRow>(`SELECT ${cols} FROM network_rule WHERE network_id = ? AND purpose = 'Firewall' AND traffic_type = ?
+          AND state <> 'Revoke' ${candidates}`, target.networkId, traffic, ...args)
+      : this.ctx.rows<ConflictRow>(`SELECT ${cols} FROM network_rule WHERE ip_address_id = ? AND state <> 'Revoke' ${candidates}`,
+        target.ipId, ...args);
+    if (rows.length === 0) return;
     const where = target.ipId === null ? '' : this.ctx.one<{ address: string }>('SELECT address FROM ip_address WHERE id = ?', target.ipId)!.address;
-    detectRulesConflict(shape(mine), rows.filter((r) => r.id !== id).map(shape), where);
+    detectRulesConflict(shape(mine), rows.map(shape), where);
   }
+}
+
+interface ConflictRow {
+  id: number;
+  uuid: string;
+  purpose: RulePurpose;
+  protocol: string;
+  network_id: number;
+  start_port: number | null;
+  end_port: number | null;
+  icmp_type: number | null;
+  icmp_code: number | null;
+  source_cidrs: string | null;
+}
+
+function shape(r: ConflictRow): RuleShape {
+  return { id: r.uuid, purpose: r.purpose, protocol: r.protocol, networkId: r.network_id, startPort: r.start_port, endPort: r.end_port,
+    icmpType: r.icmp_type, icmpCode: r.icmp_code, cidrs: r.source_cidrs === null ? null : r.source_cidrs.split(',') };
 }
 
 export { SYSTEM };
