@@ -135,7 +135,7 @@ export class DataStore {
     this.orchestration = new OrchestrationRepository(ctx, this.config);
     this.userData = new UserDataRepository(ctx);
     this.instanceGroups = new InstanceGroupRepository(ctx);
-    this.snapshotPolicies = new SnapshotPolicyRepository(ctx);
+    this.snapshotPolicies = new SnapshotPolicyRepository(ctx, this.tags);
     this.networkRules = new NetworkRuleRepository(ctx, this.tags);
     this.ruleSets = new RuleSetRepository(ctx, this.networkRules);
     this.templateDownloads = new TemplateDownloadRepository(ctx);

@@ -5,7 +5,7 @@ import { listResources, type ListParams, type ListSpec } from '../list-query.js'
 import type { ListResult } from '../pagination.js';
 import { SYSTEM, assertVisible, type Scope } from '../scoping.js';
 import { getOwned, type OwnedRow } from './common.js';
-import type { ResourceTag } from './tags.js';
+import type { ResourceTag, TagRepository } from './tags.js';
 
 /** CloudStack's IntervalType, whose ordinal listSnapshotPolicies answers as `intervaltype`. */
 export const INTERVAL_TYPES = ['HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY'] as const;
@@ -45,7 +45,7 @@ interface Row extends OwnedRow {
   display: number;
 }
 
-const SPEC: ListSpec<Row, SnapshotPolicy> = {
+const BASE_SPEC: Omit<ListSpec<Row, SnapshotPolicy>, 'attach'> = {
   table: 'snapshot_policy',
   columns: 't.id AS _id, t.account_id AS _aid, t.domain_id AS _did, t.uuid, v.uuid AS v_uuid, t.schedule, t.interval_type, ' +
     't.max_snaps, t.timezone, t.display',
@@ -101,14 +101,18 @@ function checkTimezone(tz: string): void {
  * volume already has updates it, as CloudStack's createSnapshotPolicy does.
  */
 export class SnapshotPolicyRepository {
-  constructor(private readonly ctx: StoreContext) {}
+  private readonly spec: ListSpec<Row, SnapshotPolicy>;
+
+  constructor(private readonly ctx: StoreContext, tags: TagRepository) {
+    this.spec = { ...BASE_SPEC, attach: (_c, rows, items) => tags.attach('SnapshotPolicy', rows.map((r) => r._id), items) };
+  }
 
   get(scope: Scope, uuid: string): SnapshotPolicy {
-    return getOwned(this.ctx, SPEC, scope, 'snapshot policy', uuid, '1').item;
+    return getOwned(this.ctx, this.spec, scope, 'snapshot policy', uuid, '1').item;
   }
 
   list(scope: Scope, params: ListParams = {}): ListResult<SnapshotPolicy> {
-    return listResources(this.ctx, SPEC, scope, params);
+    return listResources(this.ctx, this.spec, scope, params);
   }
 
   create(scope: Scope, input: SnapshotPolicyInput): SnapshotPolicy {
@@ -141,7 +145,7 @@ export class SnapshotPolicyRepository {
   /** updateSnapshotPolicy: display flag (CloudStack's only updatable field besides custom id). */
   update(scope: Scope, uuid: string, patch: { fordisplay?: boolean }): SnapshotPolicy {
     return this.ctx.tx(() => {
-      const p = getOwned(this.ctx, SPEC, scope, 'snapshot policy', uuid, '1');
+      const p = getOwned(this.ctx, this.spec, scope, 'snapshot policy', uuid, '1');
       if (patch.fordisplay !== undefined) this.ctx.run('UPDATE snapshot_policy SET display = ? WHERE id = ?', patch.fordisplay ? 1 : 0, p.row._id);
       return this.get(SYSTEM, uuid);
     });
@@ -152,7 +156,7 @@ export class SnapshotPolicyRepository {
     if (uuids.length === 0) throw new InvalidParameterError('Either id or ids parameter must be specified');
     this.ctx.tx(() => {
       for (const uuid of uuids) {
-        const p = getOwned(this.ctx, SPEC, scope, 'snapshot policy', uuid, '1');
+        const p = getOwned(this.ctx, this.spec, scope, 'snapshot policy', uuid, '1');
         this.ctx.run('DELETE FROM snapshot_policy WHERE id = ?', p.row._id);
       }
     });

@@ -136,6 +136,9 @@ describe('api/commands: tags, user data, groups, snapshot policies', function ()
     const page = await a.api.call('listSnapshotPolicies', { volumeid: String(root['id']), page: 1, pagesize: 1 });
     expect(page['count']).to.equal(2);
     expect(await list(b.api, 'listSnapshotPolicies', 'snapshotpolicy', { listall: true })).to.deep.equal([]);
+    await ok(a.api, 'createTags', { resourcetype: 'snapshotpolicy', resourceids: String(p['id']), 'tags[0].key': 'tier', 'tags[0].value': 'gold' });
+    const tag = ((await list(a.api, 'listSnapshotPolicies', 'snapshotpolicy', { id: String(p['id']) }))[0]!['tags'] as Json[])[0];
+    expect(tag).to.include({ key: 'tier', value: 'gold', resourcetype: 'SnapshotPolicy', resourceid: p['id'], account: a.name });
     await fails(431, b.api, 'deleteSnapshotPolicies', { id: String(p['id']) });
     await a.api.call('deleteSnapshotPolicies', { id: String(p['id']) });
     expect(await list(a.api, 'listSnapshotPolicies', 'snapshotpolicy', { volumeid: String(root['id']) })).to.have.length(1);
