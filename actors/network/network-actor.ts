@@ -2,7 +2,7 @@ import type { ActorContext, ActorDefinition } from '../../src/actor-types.js';
 import { ConflictError, IllegalStateError, NotFoundError, ResourceInUseError } from '../../src/errors.js';
 import type { ServiceLocator } from '../../src/locator.js';
 import type { Fence } from '../../src/lease.js';
-import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall } from '../data/protocol.js';
+import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
 import type { NetworkElement } from './element.js';
 import { applyTarget, clearAddress } from './rules.js';
 import { createSimulatorElement } from './simulator-element.js';
@@ -37,7 +37,7 @@ export function networkActor(options: NetworkActorOptions): ActorDefinition<Netw
   return {
     protocol: NetworkProtocol,
     init: (ctx) => {
-      const call = (body: DataCall): Promise<unknown> => ctx.ask(options.locator.ref(DataProtocol), 'call', body);
+      const call = waitingDataCall((body: DataCall) => ctx.ask(options.locator.ref(DataProtocol), 'call', body), ctx.clock);
       const data = dataClient(call);
       return { call, data, element: (options.element ?? createSimulatorElement)(data) };
     },
