@@ -19,6 +19,7 @@ const SUITES: Suite[] = [
   { name: 'api', file: 'api.js', fn: 'runApiBench' },
   { name: 'deploy', file: 'deploy.js', fn: 'runDeployBench' },
   { name: 'default-network', file: 'default-network.js', fn: 'runDefaultNetworkBench' },
+  { name: 'network-rules', file: 'network-rules.js', fn: 'runNetworkRulesBench' },
   { name: 'distributed', file: 'distributed.js', fn: 'runDistributedBench' },
   { name: 'split', file: 'split.js', fn: 'runSplitBench' },
 ];

@@ -43,6 +43,16 @@ export const DATA_METHODS = {
   zones: ['create', 'createCluster', 'createPod', 'get', 'getCluster', 'getPod', 'list', 'listClusters', 'listPods', 'update', 'updateCluster', 'updatePod'],
   allocation: ['hostsWithCapacity', 'poolsWithCapacity', 'releaseHost', 'releasePool', 'reserveHost', 'reservePool', 'reservedHostId', 'resizeHeld', 'resizeOnPool'],
   orchestration: ['hostCandidates', 'reimageVolume', 'saveJournal', 'startSpec', 'templateCopies', 'templateOnPool', 'vmDetails', 'vmVolumes'],
+  userData: ['delete', 'forVm', 'get', 'list', 'register', 'setForVm'],
+  instanceGroups: ['create', 'delete', 'get', 'list', 'rename'],
+  affinityGroups: ['byName', 'constraints', 'create', 'delete', 'get', 'list', 'setForVm'],
+  snapshotPolicies: ['create', 'delete', 'get', 'list', 'update'],
+  networkRules: ['create', 'discard', 'get', 'list', 'purgeIp', 'revoke', 'updateLb'],
+  ruleSets: ['assignToLb', 'disableStaticNat', 'enableStaticNat', 'lbMembers', 'removeFromLb', 'ruleSet', 'settle', 'staticNatTarget', 'targetOf', 'undoMembers'],
+  templateAdmin: ['abandonCopy', 'abandonCreate', 'attachIso', 'createFrom', 'detachIso', 'finishCopy', 'finishCreate', 'remove', 'startCopy', 'update'],
+  projects: ['accountOf', 'accounts', 'addAccount', 'create', 'delete', 'get', 'list', 'removeAccount', 'update'],
+  vmSnapshots: ['create', 'get', 'list', 'remove', 'transition'],
+  templateDownloads: ['claim', 'complete', 'fail', 'progress', 'requeueInProgress'],
   addresses: ['allocatePublicIp', 'releasePublicIp', 'setStaticNat', 'reserveNicIp', 'releaseNicIp', 'addVnetRange', 'allocateVnet', 'releaseVnet'],
 } as const satisfies { [R in keyof DataStore]?: readonly (keyof DataStore[R] & string)[] };
 
