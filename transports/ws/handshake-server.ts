@@ -7,6 +7,7 @@ import {
 } from './handshake.js';
 import type { SocketEnds } from './listener.js';
 import type { ResolvedWsOptions } from './options.js';
+import type { PendingTicket } from './pending-guard.js';
 
 /** What the accepting side of a handshake needs from its transport. */
 export interface ServerHandshakeHost {
@@ -35,10 +36,12 @@ export class IncomingHandshake {
 
   private readonly remote: string;
 
-  constructor(private readonly ws: WebSocket, private readonly ends: SocketEnds, private readonly host: ServerHandshakeHost) {
+  /** `ticket.deadline` counts from the TCP accept: the upgrade has already used part of the time. */
+  constructor(private readonly ws: WebSocket, private readonly ends: SocketEnds, private readonly host: ServerHandshakeHost,
+    private readonly ticket: PendingTicket) {
     this.remote = ends.remote;
     const o = host.opts;
-    this.timer = o.clock.setTimeout(this.onTimeout, o.handshakeTimeoutMs);
+    this.timer = o.clock.setTimeout(this.onTimeout, ticket.deadline - o.clock.now());
     ws.on('message', this.onMessage);
     ws.on('close', this.onClose);
     ws.on('error', this.onError);
@@ -87,6 +90,7 @@ export class IncomingHandshake {
       return;
     }
     this.ws.off('error', this.onError);
+    this.ticket.authenticated();
     this.host.accepted(this.ws, hello, this.ends);
   };
 

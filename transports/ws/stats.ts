@@ -13,8 +13,12 @@ export interface WsStats extends TransportStats {
   backpressureRejects: number;
   /** Connections dropped because the peer stayed silent for two ping intervals. */
   livenessTimeouts: number;
-  /** Incoming connections that did not complete the handshake in time. */
+  /** Incoming connections that completed the WebSocket upgrade but not the cluster handshake in time. */
   handshakeTimeouts: number;
+  /** Incoming connections that did not complete the WebSocket upgrade (or TLS) within handshakeTimeoutMs. */
+  upgradeTimeouts: number;
+  /** Unauthenticated incoming connections closed to admit a newcomer (the pending table or its address was full). */
+  pendingShed: number;
   /** Incoming frames over maxFrameBytes (closed with 1009; also counted in decodeErrors). */
   framesTooLarge: number;
   /** Connections closed by the tie-break or replaced by a newer one from the same peer. */
@@ -34,7 +38,7 @@ export interface WsStats extends TransportStats {
 export function emptyWsStats(): WsStats {
   return {
     ...emptyStats(), reconnects: 0, backpressureEvents: 0, backpressureRejects: 0, livenessTimeouts: 0,
-    handshakeTimeouts: 0, framesTooLarge: 0, duplicateConnections: 0, misaddressed: 0, handlerErrors: 0, refusedByPeer: 0,
+    handshakeTimeouts: 0, upgradeTimeouts: 0, pendingShed: 0, framesTooLarge: 0, duplicateConnections: 0, misaddressed: 0, handlerErrors: 0, refusedByPeer: 0,
     connectionsEstablished: 0, heldBytes: 0,
   };
 }

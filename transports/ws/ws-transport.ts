@@ -3,6 +3,7 @@ import type { CodecLimits } from '../../src/codec.js';
 import type { Envelope } from '../../src/envelope.js';
 import { BackPressureError, PeerDownError, StoppedError } from '../../src/errors.js';
 import { randomId } from '../../src/ids.js';
+import { EventTally } from '../../src/net/event-tally.js';
 import type { Transport, TransportHandlers } from '../../src/transport.js';
 import { CLOSE } from './close-codes.js';
 import { WsConnection, type ConnectionContext } from './connection.js';
@@ -11,8 +12,12 @@ import { IncomingHandshake, type ServerHandshakeHost } from './handshake-server.
 import { NonceBook, type Hello } from './handshake.js';
 import { listen, normalizeAddress, type Listener, type SocketEnds } from './listener.js';
 import { resolveWsOptions, type ResolvedWsOptions, type WsTransportOptions } from './options.js';
+import type { PendingEvent, PendingTicket } from './pending-guard.js';
 import { PeerLink, type LinkHost } from './peer-link.js';
 import { emptyWsStats, type ConnectionSummary, type WsStats } from './stats.js';
+
+type IncomingEvent = PendingEvent | 'handshakeTimeouts';
+const INCOMING_EVENTS: readonly IncomingEvent[] = ['pendingShed', 'upgradeTimeouts', 'handshakeTimeouts'];
 
 interface DialWaiter {
   resolve(id: string): void;
@@ -40,6 +45,10 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
   private readonly incoming = new Set<IncomingHandshake>();
   private readonly outgoing = new Set<OutgoingHandshake>();
   private readonly ctx: ConnectionContext;
+  /** Timed-out and shed incoming connections, logged at most once per connectionLogIntervalMs. */
+  private readonly incomingTally: EventTally<IncomingEvent>;
+  /** Refused handshakes: the first of an interval is logged with its reason, the rest summed. */
+  private readonly refusalTally: EventTally<'authFailures'>;
   private handlers: TransportHandlers | undefined;
   private listener: Listener | undefined;
   private running = false;
@@ -57,12 +66,19 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
       connectionClosed: (conn, code, reason) => this.connectionClosed(conn, code, reason),
       connectionDrained: (conn) => { const l = this.links.get(conn.peerId); if (l?.conn === conn) l.writeHeld(); },
     };
+    const tally = { clock: o.clock, intervalMs: o.connectionLogIntervalMs };
+    this.incomingTally = new EventTally(INCOMING_EVENTS, { ...tally, report: (counts, last) => o.log.warn(
+      'incoming connections closed before authenticating (handshake timeout, or shed to admit newcomers)',
+      { ...counts, windowMs: last.windowMs, lastSource: last.source, handshakeTimeoutMs: o.handshakeTimeoutMs, maxPendingHandshakes: o.maxPendingHandshakes }) });
+    this.refusalTally = new EventTally(['authFailures'], { ...tally, report: (counts, last) => o.log.warn(
+      'refused a peer at the handshake', { ...last.detail, refusals: counts.authFailures, windowMs: last.windowMs }) });
   }
 
   async start(handlers: TransportHandlers): Promise<void> {
     if (this.running) throw new StoppedError(`ws transport of ${this.nodeId} is already started`);
     this.epoch = randomId(16);
-    this.listener = await listen(this.opts, (ws, ends) => this.onIncoming(ws, ends), (remote, reason) => this.refused(remote, undefined, `TLS: ${reason}`));
+    this.listener = await listen(this.opts, (ws, ends, ticket) => this.onIncoming(ws, ends, ticket),
+      (remote, reason) => this.refused(remote, undefined, `TLS: ${reason}`), (kind, source) => this.pendingEvent(kind, source));
     this.handlers = handlers;
     this.running = true;
     this.opts.log.info('ws transport listening', { node: this.nodeId, address: this.listener.address });
@@ -91,6 +107,8 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     await this.listener?.close();
     this.listener = undefined;
     this.handlers = undefined;
+    this.incomingTally.flush();
+    this.refusalTally.flush();
   }
 
   send(nodeId: string, env: Envelope): void {
@@ -204,7 +222,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
 
   refused(remote: string, claimedNode: string | undefined, reason: string): void {
     this.counters.authFailures++;
-    this.opts.log.warn('refused a peer at the handshake', { remote, peer: claimedNode ?? '?', reason });
+    this.refusalTally.add('authFailures', remote, { remote, peer: claimedNode ?? '?', reason });
   }
 
   refusedByPeer(url: string, peerId: string | undefined, reason: string): void {
@@ -214,7 +232,12 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
 
   timedOut(remote: string): void {
     this.counters.handshakeTimeouts++;
-    this.opts.log.warn('incoming connection did not complete the handshake in time', { remote, handshakeTimeoutMs: this.opts.handshakeTimeoutMs });
+    this.incomingTally.add('handshakeTimeouts', remote);
+  }
+
+  private pendingEvent(kind: PendingEvent, source: string): void {
+    this.counters[kind]++;
+    this.incomingTally.add(kind, source);
   }
 
   finished(hs: IncomingHandshake): void {
@@ -228,15 +251,10 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
 
   // ---- connections and peer states -----------------------------------------------------------------
 
-  private onIncoming(ws: WebSocket, ends: SocketEnds): void {
-    const remote = ends.remote;
+  /** The listener's pending table already bounds the handshakes in progress (see pending-guard.ts). */
+  private onIncoming(ws: WebSocket, ends: SocketEnds, ticket: PendingTicket): void {
     if (!this.running) { ws.terminate(); return; }
-    if (this.incoming.size >= this.opts.maxPendingHandshakes) {
-      this.opts.log.warn('too many handshakes in progress; refusing a connection', { remote, maxPendingHandshakes: this.opts.maxPendingHandshakes });
-      ws.close(CLOSE.TRY_AGAIN, 'too many handshakes in progress');
-      return;
-    }
-    this.incoming.add(new IncomingHandshake(ws, ends, this));
+    this.incoming.add(new IncomingHandshake(ws, ends, this, ticket));
   }
 
   private linkFor(id: string): PeerLink {
