@@ -12,6 +12,7 @@ import type { Logger } from '../../src/logger.js';
 import { addressKey } from '../../src/net/address-key.js';
 import { ConnectionTable, type Tier } from '../../src/net/connection-table.js';
 import { EventTally } from '../../src/net/event-tally.js';
+import { FreshMarks } from '../../src/net/fresh-marks.js';
 import type { ApiServerLimits } from './limits.js';
 
 type Phase = 'head' | 'body' | 'busy' | 'idle';
@@ -33,8 +34,12 @@ interface Tracked {
 
 /** What the guard counts (also returned by ApiServer.connectionStats()). */
 export interface ApiConnectionStats {
-  /** Connections open now (a gauge). */
+  /** Connections open now (a gauge), and of those: awaiting a request head, receiving a body, serving, idle. */
   open: number;
+  awaitingHead: number;
+  receivingBody: number;
+  serving: number;
+  idle: number;
   /** Connections admitted since the start. */
   accepted: number;
   /** Idle or incomplete connections closed to admit a newcomer. */
@@ -88,9 +93,10 @@ export function guardConnections(server: Server, o: GuardOptions): ConnectionGua
 
 class Guard {
   private readonly table: ConnectionTable<Tracked>;
+  private readonly fresh = new FreshMarks<Tracked>();
   private readonly bySocket = new Map<Socket, Tracked>();
   private readonly counters: ApiConnectionStats = {
-    open: 0, accepted: 0, evicted: 0, refused: 0, headTimeouts: 0, bodyTimeouts: 0, idleTimeouts: 0, acceptErrors: 0,
+    open: 0, awaitingHead: 0, receivingBody: 0, serving: 0, idle: 0, accepted: 0, evicted: 0, refused: 0, headTimeouts: 0, bodyTimeouts: 0, idleTimeouts: 0, acceptErrors: 0,
   };
   private lastAcceptError = '';
   private readonly tally: EventTally<Logged>;
@@ -98,7 +104,9 @@ class Guard {
 
   constructor(private readonly o: GuardOptions) {
     const l = o.limits;
-    this.table = new ConnectionTable({ maxConnections: l.maxConnections, maxPerAddress: l.maxConnectionsPerAddress });
+    this.table = new ConnectionTable<Tracked>({
+      maxConnections: l.maxConnections, maxPerAddress: l.maxConnectionsPerAddress, mayEvict: (t) => !this.fresh.isFresh(t),
+    });
     this.tally = new EventTally(LOGGED, {
       clock: o.clock, intervalMs: l.connectionLogIntervalMs,
       report: (counts, d) => o.logger.warn('API connections shed or timed out (slow or idle clients, or too many connections)', {
@@ -110,7 +118,9 @@ class Guard {
   }
 
   snapshot(): ApiConnectionStats {
-    return { ...this.counters, open: this.table.size };
+    const by: Record<Phase, number> = { head: 0, body: 0, busy: 0, idle: 0 };
+    for (const t of this.bySocket.values()) by[t.phase]++;
+    return { ...this.counters, open: this.table.size, awaitingHead: by.head, receivingBody: by.body, serving: by.busy, idle: by.idle };
   }
 
   accept(socket: Socket): void {
@@ -130,6 +140,7 @@ class Guard {
     const t: Tracked = { socket, source, phase: 'head', since: this.o.clock.now(), timer: undefined, inFlight: 0, receiving: undefined, bytesAtIdle: 0 };
     this.bySocket.set(socket, t);
     this.table.add(t, source, 'incomplete');
+    this.fresh.mark(t);
     this.counters.accepted++;
     this.arm(t, t.since + this.o.limits.headersTimeoutMs);
     socket.once('close', () => this.forget(t));

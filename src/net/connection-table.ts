@@ -20,7 +20,10 @@
  * `idle` ones (kept alive between requests): an idle connection has been served and will likely be
  * used again, while a request still trickling in after everything else arrived is the slow one.
  * Within a tier, the one that has waited longest in it goes first. `busy` connections (a request
- * being served) are never evicted.
+ * being served) are never evicted, nor is a connection the owner reports as not yet evictable (one
+ * just accepted, whose first bytes the server has not had the chance to read: see fresh-marks.ts) —
+ * otherwise a burst of newcomers, all accepted in one event-loop turn, could evict each other before
+ * any of them was read.
  */
 
 export type Tier = 'incomplete' | 'idle' | 'busy';
@@ -30,6 +33,11 @@ export interface TableLimits {
   readonly maxConnections: number;
   /** Most connections from one source (see address-key.ts); at most maxConnections. */
   readonly maxPerAddress: number;
+}
+
+export interface TableOptions<T> extends TableLimits {
+  /** False for a connection that may not be evicted yet although its tier allows it. Default: always true. */
+  readonly mayEvict?: (conn: T) => boolean;
 }
 
 export type Admission<T> =
@@ -52,7 +60,11 @@ export class ConnectionTable<T> {
   private readonly groups = new Map<string, Group<T>>();
   private readonly entries = new Map<T, Entry>();
 
-  constructor(private readonly limits: TableLimits) {}
+  private readonly mayEvict: (conn: T) => boolean;
+
+  constructor(private readonly limits: TableOptions<T>) {
+    this.mayEvict = limits.mayEvict ?? (() => true);
+  }
 
   get size(): number {
     return this.entries.size;
@@ -71,7 +83,7 @@ export class ConnectionTable<T> {
   admit(key: string): Admission<T> {
     const own = this.groups.get(key);
     if (own !== undefined && own.count >= this.limits.maxPerAddress) {
-      const victim = oldest(own);
+      const victim = this.oldest(own);
       return victim === undefined ? { admitted: false, reason: 'address-full' } : { admitted: true, evict: victim };
     }
     if (this.entries.size < this.limits.maxConnections) return { admitted: true, evict: undefined };
@@ -117,19 +129,27 @@ export class ConnectionTable<T> {
     return [...this.entries.keys()];
   }
 
+  /** The heaviest address's victim; a lighter address's only when the heavier ones have none. */
   private victimFromHeaviest(): T | undefined {
-    let best: Group<T> | undefined;
-    for (const g of this.groups.values()) {
-      if ((best === undefined || g.count > best.count) && (g.incomplete.size > 0 || g.idle.size > 0)) best = g;
+    let heaviest: Group<T> | undefined;
+    for (const g of this.groups.values()) if (heaviest === undefined || g.count > heaviest.count) heaviest = g;
+    const first = heaviest === undefined ? undefined : this.oldest(heaviest);
+    if (first !== undefined) return first;
+    // Rare: the heaviest address has nothing evictable now; try the others, heaviest first.
+    const candidates = [...this.groups.values()].filter((g) => g !== heaviest && (g.incomplete.size > 0 || g.idle.size > 0));
+    candidates.sort((a, b) => b.count - a.count);
+    for (const g of candidates) {
+      const victim = this.oldest(g);
+      if (victim !== undefined) return victim;
     }
-    return best === undefined ? undefined : oldest(best);
+    return undefined;
   }
-}
 
-function oldest<T>(g: Group<T>): T | undefined {
-  for (const c of g.incomplete) return c;
-  for (const c of g.idle) return c;
-  return undefined;
+  private oldest(g: Group<T>): T | undefined {
+    for (const c of g.incomplete) if (this.mayEvict(c)) return c;
+    for (const c of g.idle) if (this.mayEvict(c)) return c;
+    return undefined;
+  }
 }
 
 function place<T>(g: Group<T>, conn: T, tier: Tier): void {

@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../../src/clock.js';
 import { addressKey } from '../../src/net/address-key.js';
 import { ConnectionTable } from '../../src/net/connection-table.js';
+import { FreshMarks } from '../../src/net/fresh-marks.js';
 
 /** What the cluster handshake of one accepted connection needs from the guard. */
 export interface PendingTicket {
@@ -53,10 +54,13 @@ function connectionId(s: { remoteAddress?: string | undefined; remotePort?: numb
 
 export class PendingGuard {
   private readonly table: ConnectionTable<Pending>;
+  private readonly fresh = new FreshMarks<Pending>();
   private readonly byId = new Map<string, Pending>();
 
   constructor(private readonly o: PendingGuardOptions) {
-    this.table = new ConnectionTable({ maxConnections: o.maxPending, maxPerAddress: o.maxPendingPerAddress });
+    this.table = new ConnectionTable<Pending>({
+      maxConnections: o.maxPending, maxPerAddress: o.maxPendingPerAddress, mayEvict: (p) => !this.fresh.isFresh(p),
+    });
   }
 
   /** Guards every TCP connection the server accepts (for https, before its TLS handshake). */
@@ -95,8 +99,9 @@ export class PendingGuard {
     }
     const source = addressKey(socket.remoteAddress);
     const admission = this.table.admit(source);
-    // Every pending connection is evictable, so a full table always yields a victim.
+    // Refused only when every pending connection was accepted in this same burst (none read yet).
     if (!admission.admitted) {
+      this.o.onEvent('pendingShed', source);
       socket.destroy();
       return;
     }
@@ -110,6 +115,7 @@ export class PendingGuard {
     const p: Pending = { socket, source, id, deadline, timer: undefined };
     p.timer = this.o.clock.setTimeout(() => this.timedOut(p), this.o.handshakeTimeoutMs);
     this.table.add(p, source, 'incomplete');
+    this.fresh.mark(p);
     this.byId.set(id, p);
     socket.once('close', () => this.forget(p));
   }

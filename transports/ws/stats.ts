@@ -17,7 +17,7 @@ export interface WsStats extends TransportStats {
   handshakeTimeouts: number;
   /** Incoming connections that did not complete the WebSocket upgrade (or TLS) within handshakeTimeoutMs. */
   upgradeTimeouts: number;
-  /** Unauthenticated incoming connections closed to admit a newcomer (the pending table or its address was full). */
+  /** Unauthenticated incoming connections closed to admit a newcomer, or newcomers refused because every pending one was just accepted. */
   pendingShed: number;
   /** Incoming frames over maxFrameBytes (closed with 1009; also counted in decodeErrors). */
   framesTooLarge: number;
