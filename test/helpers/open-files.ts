@@ -46,3 +46,23 @@ export function ensureOpenFiles(needed: number, pid: number = process.pid): stri
   if (now === undefined || now.soft < needed) throw new Error(`prlimit did not raise the open-files limit of ${pid} to ${needed}`);
   return `open-files soft limit raised from ${limit.soft} to ${now.soft}`;
 }
+
+/**
+ * The kernel's count of connections dropped because a listening socket's accept queue was full
+ * (TcpExt ListenOverflows, for this network namespace; Linux only). Under a connection flood a
+ * dropped connection waits in SYN-ACK retransmits, for seconds, before the server ever sees it.
+ */
+export function listenOverflows(): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/netstat', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const rows = text.split('\n').filter((l) => l.startsWith('TcpExt:'));
+  if (rows.length < 2) return undefined;
+  const names = rows[0]!.split(/\s+/);
+  const values = rows[1]!.split(/\s+/);
+  const i = names.indexOf('ListenOverflows');
+  return i < 0 ? undefined : Number(values[i]);
+}

@@ -12,6 +12,8 @@ export interface Listener {
   address: string;
   /** The port actually bound (differs from the option when it was 0). */
   port: number;
+  /** Incoming connections not yet authenticated now. */
+  pending(): number;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,7 @@ export async function listen(o: ResolvedWsOptions, onConnection: OnConnection, o
   return {
     address,
     port: bound.port,
+    pending: () => guard.size,
     close: () => new Promise<void>((resolve) => {
       guard.closeAll();
       wss.close();

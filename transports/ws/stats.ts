@@ -33,13 +33,15 @@ export interface WsStats extends TransportStats {
   connectionsEstablished: number;
   /** Bytes of frames held for peers right now (a gauge, not a counter). */
   heldBytes: number;
+  /** Incoming connections accepted and not yet authenticated right now (a gauge). */
+  pendingHandshakes: number;
 }
 
 export function emptyWsStats(): WsStats {
   return {
     ...emptyStats(), reconnects: 0, backpressureEvents: 0, backpressureRejects: 0, livenessTimeouts: 0,
     handshakeTimeouts: 0, upgradeTimeouts: 0, pendingShed: 0, framesTooLarge: 0, duplicateConnections: 0, misaddressed: 0, handlerErrors: 0, refusedByPeer: 0,
-    connectionsEstablished: 0, heldBytes: 0,
+    connectionsEstablished: 0, heldBytes: 0, pendingHandshakes: 0,
   };
 }
 

@@ -173,7 +173,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
   }
 
   stats(): WsStats {
-    return { ...this.counters };
+    return { ...this.counters, pendingHandshakes: this.listener?.pending() ?? 0 };
   }
 
   /** The connections in use, one per connected peer (for diagnostics and tests). */
