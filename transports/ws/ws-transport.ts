@@ -3,21 +3,18 @@ import type { CodecLimits } from '../../src/codec.js';
 import type { Envelope } from '../../src/envelope.js';
 import { BackPressureError, PeerDownError, StoppedError } from '../../src/errors.js';
 import { randomId } from '../../src/ids.js';
-import { EventTally } from '../../src/net/event-tally.js';
 import type { Transport, TransportHandlers } from '../../src/transport.js';
 import { CLOSE } from './close-codes.js';
 import { WsConnection, type ConnectionContext } from './connection.js';
 import { OutgoingHandshake, type ClientHandshakeHost, type DialOutcome } from './handshake-client.js';
 import { IncomingHandshake, type ServerHandshakeHost } from './handshake-server.js';
+import { IncomingLog } from './incoming-log.js';
 import { NonceBook, type Hello } from './handshake.js';
 import { listen, normalizeAddress, type Listener, type SocketEnds } from './listener.js';
 import { resolveWsOptions, type ResolvedWsOptions, type WsTransportOptions } from './options.js';
 import type { PendingEvent, PendingTicket } from './pending-guard.js';
 import { PeerLink, type LinkHost } from './peer-link.js';
 import { emptyWsStats, type ConnectionSummary, type WsStats } from './stats.js';
-
-type IncomingEvent = PendingEvent | 'handshakeTimeouts';
-const INCOMING_EVENTS: readonly IncomingEvent[] = ['pendingShed', 'upgradeTimeouts', 'handshakeTimeouts'];
 
 interface DialWaiter {
   resolve(id: string): void;
@@ -45,10 +42,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
   private readonly incoming = new Set<IncomingHandshake>();
   private readonly outgoing = new Set<OutgoingHandshake>();
   private readonly ctx: ConnectionContext;
-  /** Timed-out and shed incoming connections, logged at most once per connectionLogIntervalMs. */
-  private readonly incomingTally: EventTally<IncomingEvent>;
-  /** Refused handshakes: the first of an interval is logged with its reason, the rest summed. */
-  private readonly refusalTally: EventTally<'authFailures'>;
+  private readonly incomingLog: IncomingLog;
   private handlers: TransportHandlers | undefined;
   private listener: Listener | undefined;
   private running = false;
@@ -66,12 +60,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
       connectionClosed: (conn, code, reason) => this.connectionClosed(conn, code, reason),
       connectionDrained: (conn) => { const l = this.links.get(conn.peerId); if (l?.conn === conn) l.writeHeld(); },
     };
-    const tally = { clock: o.clock, intervalMs: o.connectionLogIntervalMs };
-    this.incomingTally = new EventTally(INCOMING_EVENTS, { ...tally, report: (counts, last) => o.log.warn(
-      'incoming connections closed before authenticating (handshake timeout, or shed to admit newcomers)',
-      { ...counts, windowMs: last.windowMs, lastSource: last.source, handshakeTimeoutMs: o.handshakeTimeoutMs, maxPendingHandshakes: o.maxPendingHandshakes }) });
-    this.refusalTally = new EventTally(['authFailures'], { ...tally, report: (counts, last) => o.log.warn(
-      'refused a peer at the handshake', { ...last.detail, refusals: counts.authFailures, windowMs: last.windowMs }) });
+    this.incomingLog = new IncomingLog(o);
   }
 
   async start(handlers: TransportHandlers): Promise<void> {
@@ -107,8 +96,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     await this.listener?.close();
     this.listener = undefined;
     this.handlers = undefined;
-    this.incomingTally.flush();
-    this.refusalTally.flush();
+    this.incomingLog.flush();
   }
 
   send(nodeId: string, env: Envelope): void {
@@ -222,7 +210,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
 
   refused(remote: string, claimedNode: string | undefined, reason: string): void {
     this.counters.authFailures++;
-    this.refusalTally.add('authFailures', remote, { remote, peer: claimedNode ?? '?', reason });
+    this.incomingLog.refused(remote, claimedNode ?? '?', reason);
   }
 
   refusedByPeer(url: string, peerId: string | undefined, reason: string): void {
@@ -232,12 +220,12 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
 
   timedOut(remote: string): void {
     this.counters.handshakeTimeouts++;
-    this.incomingTally.add('handshakeTimeouts', remote);
+    this.incomingLog.closedEarly('handshakeTimeouts', remote);
   }
 
   private pendingEvent(kind: PendingEvent, source: string): void {
     this.counters[kind]++;
-    this.incomingTally.add(kind, source);
+    this.incomingLog.closedEarly(kind, source);
   }
 
   finished(hs: IncomingHandshake): void {

@@ -230,6 +230,14 @@ describe('api/connection-guard', function () {
     });
   });
 
+  describe('options', () => {
+    it('refuses a per-address cap above the table and a zero log interval, naming the option', () => {
+      const make = (limits: Partial<ApiServerLimits>) => () => createApiServer({ commands: [], credentials: fakeCredentials(), limits });
+      expect(make({ maxConnections: 10, maxConnectionsPerAddress: 11 })).to.throw(/maxConnectionsPerAddress must not exceed limits.maxConnections/);
+      expect(make({ connectionLogIntervalMs: 0 })).to.throw(/limits.connectionLogIntervalMs must be a positive integer/);
+    });
+  });
+
   describe('logging and closing', () => {
     it('logs shed and timed-out connections at most once per connectionLogIntervalMs', async () => {
       const lines: Record<string, unknown>[] = [];
