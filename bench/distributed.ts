@@ -16,8 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startLab } from '../bin/lab.js';
-import { fabricLabComponents } from '../bin/lab-fabric.js';
-import type { LabComponent } from '../bin/components.js';
 import { fabricTestConfig } from '../actors/fabric-monitor/config.js';
 import { CsApi } from '../test/helpers/cs-api.js';
 import { projectRoot } from '../test/helpers/paths.js';
@@ -78,17 +76,10 @@ const upCount = async (api: CsApi): Promise<number> => (await api.listAll<{ stat
  * with its database in a file as the management node's (`inFile`) or in memory.
  */
 async function allInOne(inFile: boolean): Promise<{ rate: number; p50: number; p99: number }> {
-  const probe: LabComponent = {
-    name: 'probe',
-    async start(env) {
-      env.store.config.set('mem.overprovisioning.factor', '32');
-      env.store.config.set('cpu.overprovisioning.factor', '32');
-      return { name: 'probe', stop: async () => undefined };
-    },
-  };
-  // The same fabric as the distributed cloud (heartbeats every 250 ms, power-state sync): only the process split differs.
+  // The same fabric as the distributed cloud (the test profile: heartbeats every 250 ms, power-state sync): only the process split differs.
   const dir = inFile ? mkdtempSync(join(tmpdir(), 'cloudstackd-dist-bench-')) : undefined;
-  const lab = await startLab({ hosts: 3, logLevel: 'error', components: [probe, ...fabricLabComponents({ fabric: fabricTestConfig() })],
+  const lab = await startLab({ hosts: 3, logLevel: 'error', profile: 'test',
+    settings: { 'mem.overprovisioning.factor': '32', 'cpu.overprovisioning.factor': '32' },
     ...(dir === undefined ? {} : { dataDir: dir }) });
   const api = new CsApi({ endpoint: lab.endpoint, apiKey: lab.apiKey, secretKey: lab.secretKey, maxSockets: CONCURRENCY, pollMs: POLL_MS, jobTimeoutMs: 120_000 });
   try {

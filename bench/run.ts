@@ -19,6 +19,7 @@ const SUITES: Suite[] = [
   { name: 'api', file: 'api.js', fn: 'runApiBench' },
   { name: 'api-slow', file: 'api-slow.js', fn: 'runApiSlowBench' },
   { name: 'deploy', file: 'deploy.js', fn: 'runDeployBench' },
+  { name: 'default-network', file: 'default-network.js', fn: 'runDefaultNetworkBench' },
   { name: 'distributed', file: 'distributed.js', fn: 'runDistributedBench' },
 ];
 

@@ -74,6 +74,11 @@ export class ResourceAllocationError extends define('RESOURCE_ALLOCATION', false
 export class LimitExceededError extends define('LIMIT_EXCEEDED', false, 'LimitExceededError') {}
 export class UnsupportedError extends define('UNSUPPORTED', false, 'UnsupportedError') {}
 export class InterruptedError extends define('INTERRUPTED', false, 'InterruptedError') {}
+/**
+ * A write or command from an owner whose lease (and so its fencing epoch) is no longer current: another
+ * instance has taken the work over. The stale owner must stop acting on it; retrying cannot help.
+ */
+export class FencedError extends define('FENCED', false, 'FencedError') {}
 
 const ALL: (typeof CloudstackdError)[] = [
   InternalError, TimeoutError, DeadLetterError, MailboxFullError, ValidationError, UnknownMessageError,
@@ -81,7 +86,7 @@ const ALL: (typeof CloudstackdError)[] = [
   AuthError, ConfigError, NoInstanceError, IncompatibleProtocolError, HandlerError, NotFoundError,
   InvalidParameterError, PermissionDeniedError, IllegalStateError, ConflictError, InsufficientCapacityError,
   ResourceUnavailableError, ResourceInUseError, ResourceAllocationError, LimitExceededError, UnsupportedError,
-  InterruptedError,
+  InterruptedError, FencedError,
 ];
 const byCode = new Map<string, typeof CloudstackdError>(ALL.map((c) => [c.code, c]));
 

@@ -15,8 +15,10 @@ import { DataProtocol, dataClient, type DataApi } from '../data/protocol.js';
 import { createCommands } from './commands/index.js';
 import { locatedOrchestrator } from './commands/orchestration.js';
 import { locatedFabricAdmin } from './commands/fabric.js';
+import type { ClusterView } from './commands/management-servers.js';
 import { createDataCredentials, type CredentialCacheOptions } from './credentials.js';
 import { API_PATH, createApiServer, type ApiServer, type ApiServerOptions } from './http-server.js';
+import { sharedSessions } from './shared-sessions.js';
 import { API_PATH_ACTOR, ApiProtocol } from './protocol.js';
 
 export interface ApiComponentOptions {
@@ -36,6 +38,8 @@ export interface ApiComponentOptions {
   readonly newUuid?: () => string;
   /** Actor path. Default /api. */
   readonly path?: string;
+  /** The cluster's live members (listManagementServers). Without it the command is not served. */
+  readonly cluster?: ClusterView;
 }
 
 export const DEFAULT_DATA_TIMEOUT_MS = 10_000;
@@ -88,8 +92,10 @@ export function apiActor(options: ApiComponentOptions, clock: Clock, log: Logger
     newUuid: options.newUuid ?? randomUUID,
     orchestrator: locatedOrchestrator(options.locator),
     fabric: locatedFabricAdmin(options.locator),
+    ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
   });
-  const server = createApiServer({ clock, logger: log, ...s, host, port: options.port ?? 8080, commands, credentials });
+  const server = createApiServer({ clock, logger: log, ...s, host, port: options.port ?? 8080, commands, credentials,
+    sharedSessions: s.sharedSessions ?? sharedSessions(data, s.sessions) });
   let settle!: (r: { port: number } | Error) => void;
   const listening = new Promise<{ port: number } | Error>((resolve) => { settle = resolve; });
   let port = -1;

@@ -4,6 +4,7 @@ import { CloudstackdError, ConfigError, InternalError, TimeoutError, Unsupported
 import { createRandom, type Random } from '../../src/random.js';
 import { CommandCache } from './command-cache.js';
 import { COMPUTE_DEFAULTS } from './config.js';
+import { EpochGuard } from './epoch-guard.js';
 import { Heartbeat, type HeartbeatOptions, type HeartbeatStats } from './heartbeat.js';
 import type { DriverOperation, HostPlacement, HypervisorDriver } from './hypervisor-driver.js';
 import {
@@ -31,6 +32,8 @@ export interface ComputeAgentOptions {
   maxRememberedCommands?: number;
   /** Source of the bootId. Default: OS-seeded. */
   random?: Random;
+  /** VMs whose highest command epoch is remembered (fencing). Default COMPUTE_DEFAULTS (10,000). */
+  maxFencedVms?: number;
 }
 
 export interface ComputeAgentState {
@@ -75,6 +78,7 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
     return report;
   };
   let heartbeat: Heartbeat | undefined;
+  const epochs = new EpochGuard(options.maxFencedVms ?? COMPUTE_DEFAULTS.maxFencedVms, options.host.name);
 
   type Ctx = ActorContext<ComputeAgentState>;
   const host = (): string => identity.hostName;
@@ -99,21 +103,27 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
     },
     stopping: () => { heartbeat?.stop(); },
     handlers: {
-      startVm: ({ key, vm }, ctx) => keyed(ctx, key, `startVm ${vm.uuid}`, async (op) => {
+      startVm: ({ key, epoch, vm }, ctx) => keyed(ctx, key, `startVm ${vm.uuid}`, async (op) => {
+        epochs.check(vm.uuid, epoch);
         const r = await driver.start(vm, op);
         return { hostName: host(), vmUuid: vm.uuid, power: 'PowerOn' as const, alreadyRunning: r.alreadyRunning };
       }),
-      stopVm: ({ key, vmUuid, forced }, ctx) => keyed(ctx, key, `stopVm ${vmUuid}`, async (op) => {
+      stopVm: ({ key, epoch, vmUuid, forced }, ctx) => keyed(ctx, key, `stopVm ${vmUuid}`, async (op) => {
+        epochs.check(vmUuid, epoch);
         const r = await driver.stop(vmUuid, forced ?? false, op);
         return { hostName: host(), vmUuid, power: 'PowerOff' as const, wasRunning: r.wasRunning };
       }),
-      rebootVm: ({ key, vmUuid }, ctx) => keyed(ctx, key, `rebootVm ${vmUuid}`, async (op) => {
+      rebootVm: ({ key, epoch, vmUuid }, ctx) => keyed(ctx, key, `rebootVm ${vmUuid}`, async (op) => {
+        epochs.check(vmUuid, epoch);
         await driver.reboot(vmUuid, op);
         return { hostName: host(), vmUuid, power: 'PowerOn' as const };
       }),
       migrateVm: (body, ctx) => {
         const vmUuid = body.phase === 'prepare' ? body.vm.uuid : body.vmUuid;
-        return keyed(ctx, body.key, `migrateVm ${body.phase} ${vmUuid}`, (op) => migrate(driver, body, op, host()));
+        return keyed(ctx, body.key, `migrateVm ${body.phase} ${vmUuid}`, (op) => {
+          epochs.check(vmUuid, body.epoch);
+          return migrate(driver, body, op, host());
+        });
       },
       queryPowerStates: ({ vmUuids }, ctx) => act(ctx, 'queryPowerStates', async () => {
         const states = await driver.queryPowerStates(vmUuids);
@@ -127,6 +137,7 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
         return {
           ...identity, hypervisor: driver.hypervisor, hypervisorVersion: driver.version,
           cpuCores: d.cpuCores, cpuSpeedMhz: d.cpuSpeedMhz, memoryMiB: d.memoryMiB, allocated: d.allocated, health, bootId,
+          fencedCommands: epochs.refused,
         };
       }),
       fence: ({ reason }, ctx) => act(ctx, 'fence', async () => {
@@ -151,6 +162,8 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
         if (uuid !== undefined) next.hostUuid = uuid;
         identity = next;
         driver.setPlacement?.(toPlacement(identity));
+        // Report at once under the admitted identity, so a newly admitted host is Up within a moment.
+        heartbeat?.beat();
         return { ...identity };
       },
       ping: (_b, ctx) => act(ctx, 'ping', async () => {

@@ -1,5 +1,6 @@
 import { ask, defineProtocol } from '../../src/protocol.js';
 import { t } from '../../src/schema.js';
+import { FenceSchema, type Fence, type LeaseStore } from '../../src/lease.js';
 import type { DataStore } from './store/index.js';
 
 /**
@@ -21,17 +22,19 @@ export const DATA_METHODS = {
   events: ['create', 'get', 'list'],
   hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'stale', 'transition', 'update'],
   ipAddresses: ['createRange', 'get', 'getRange', 'list', 'listRanges'],
-  jobs: ['complete', 'create', 'get', 'list', 'pending', 'record', 'saveProgress'],
+  jobs: ['complete', 'create', 'createOwned', 'get', 'list', 'orphans', 'pending', 'record', 'saveProgress', 'turn'],
+  leases: ['claim', 'get', 'list', 'release', 'renew'],
+  sessions: ['create', 'delete', 'deleteForUser', 'sweep', 'touch'],
   mocks: ['create', 'fire', 'get', 'list', 'remove'],
   networks: ['create', 'get', 'list', 'transition', 'update'],
   nics: ['add', 'get', 'list', 'remove'],
-  offerings: ['createDisk', 'createNetwork', 'createService', 'getDisk', 'getNetwork', 'getService', 'listDisk', 'listNetwork', 'listService'],
+  offerings: ['createDisk', 'createNetwork', 'createService', 'getDisk', 'getNetwork', 'getService', 'listDisk', 'listNetwork', 'listService', 'updateNetwork'],
   snapshots: ['create', 'get', 'list', 'transition'],
   sshKeys: ['create', 'delete', 'get', 'list', 'publicKey', 'register'],
   storage: ['createImageStore', 'createPool', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool'],
   tags: ['attach', 'create', 'delete', 'list'],
   templates: ['createOsType', 'get', 'getOsType', 'list', 'listIsos', 'listOsTypes', 'register', 'setZoneStatus'],
-  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'setPassword'],
+  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'rootAdminCaller', 'setPassword'],
   vmOps: ['create', 'markExpunged', 'scale', 'transition', 'update'],
   vms: ['get', 'list'],
   volumes: ['attach', 'create', 'delete', 'detach', 'get', 'list', 'releaseForVm', 'setSize', 'transition'],
@@ -53,18 +56,27 @@ const Call = t.object({
   repo: t.string({ maxLength: 32 }),
   method: t.string({ maxLength: 64 }),
   args: t.array(t.unknown(), { maxItems: 16 }),
+  /** Made under a lease: refused (FencedError) unless the writer still holds it at that epoch. */
+  fence: t.optional(FenceSchema),
 });
 
 export const DataProtocol = defineProtocol('data', '1.0', {
   /** One store operation, in one transaction. Reply: the operation's result. */
   call: ask(Call, t.unknown()),
   /** Several operations in one transaction, all or nothing. Reply: their results in order. */
-  batch: ask(t.object({ calls: t.array(Call, { maxItems: 256 }) }), t.array(t.unknown())),
+  batch: ask(t.object({ calls: t.array(Call, { maxItems: 256 }), fence: t.optional(FenceSchema) }), t.array(t.unknown())),
   /** Liveness and schema version. */
-  status: ask(t.object({}), t.object({ schemaVersion: t.number(), integrity: t.optional(t.string()) })),
+  status: ask(t.object({}), t.object({ schemaVersion: t.number(), integrity: t.optional(t.string()),
+    /** Writes refused because their lease had moved on (a stale owner), since this instance started. */
+    fencedWrites: t.optional(t.number()) })),
 });
 
-export type DataCall = { repo: string; method: string; args: unknown[] };
+/** The lease that makes one orchestrator a job's owner (job rows and leases are matched by this name). */
+export function jobLeaseName(jobUuid: string): string {
+  return `job:${jobUuid}`;
+}
+
+export type DataCall = { repo: string; method: string; args: unknown[]; fence?: Fence };
 export const DATA_PATH = '/data';
 
 /**
@@ -79,6 +91,20 @@ export function dataClient(call: (body: DataCall) => Promise<unknown>): DataApi 
     api[repo] = r;
   }
   return api as unknown as DataApi;
+}
+
+/** The data service's lease operations, as a lease holder (LeaseKeeper) uses them. */
+export function leaseStoreOf(data: DataApi): LeaseStore {
+  return {
+    claim: (name, owner, ttlMs, o) => data.leases.claim(name, owner, ttlMs, o),
+    renew: (owner, held, ttlMs) => data.leases.renew(owner, held, ttlMs),
+    release: (name, owner, epoch) => data.leases.release(name, owner, epoch),
+  };
+}
+
+/** The same data service with every call made under `fence` (writes of a lease holder). */
+export function fencedDataClient(call: (body: DataCall) => Promise<unknown>, fence: Fence): DataApi {
+  return dataClient((body) => call({ ...body, fence }));
 }
 
 function stripUndefinedTail(args: unknown[]): unknown[] {

@@ -1,7 +1,8 @@
 import type { ActorContext, ActorDefinition } from '../../src/actor-types.js';
 import { ConflictError, IllegalStateError, NotFoundError, ResourceInUseError } from '../../src/errors.js';
 import type { ServiceLocator } from '../../src/locator.js';
-import { DataProtocol, dataClient, type DataApi } from '../data/protocol.js';
+import type { Fence } from '../../src/lease.js';
+import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall } from '../data/protocol.js';
 import { NetworkProtocol, type Network, type NetworkProtocolType, type Nic, type PublicIpAddress } from './protocol.js';
 
 export interface NetworkActorOptions {
@@ -13,6 +14,7 @@ export interface NetworkActorOptions {
 
 export interface NetworkState {
   data: DataApi;
+  call: (body: DataCall) => Promise<unknown>;
 }
 
 type Ctx = ActorContext<NetworkState>;
@@ -28,39 +30,48 @@ export function networkActor(options: NetworkActorOptions): ActorDefinition<Netw
   const nicRetries = options.nicRetries ?? 5;
   return {
     protocol: NetworkProtocol,
-    init: (ctx) => ({ data: dataClient((body) => ctx.ask(options.locator.ref(DataProtocol), 'call', body)) }),
+    init: (ctx) => {
+      const call = (body: DataCall): Promise<unknown> => ctx.ask(options.locator.ref(DataProtocol), 'call', body);
+      return { call, data: dataClient(call) };
+    },
     handlers: {
-      implementNetwork: ({ networkid }, ctx) => implement(ctx.state.data, networkid, ctx),
-      prepareNic: async ({ nicid, ipaddress }, ctx) => {
+      implementNetwork: ({ networkid, fence }, ctx) => implement(dataFor(ctx, fence), networkid, ctx),
+      prepareNic: async ({ nicid, ipaddress, fence }, ctx) => {
+        const data = dataFor(ctx, fence);
         for (let attempt = 0; ; attempt++) {
           try {
-            return await ctx.state.data.addresses.reserveNicIp(nicid, ipaddress);
+            return await data.addresses.reserveNicIp(nicid, ipaddress);
           } catch (err) {
             // Another component took the same address between our read and our write: pick again.
             if (!(err instanceof ConflictError) || attempt >= nicRetries) throw err;
           }
         }
       },
-      releaseNic: async ({ nicid }, ctx): Promise<Nic> => ctx.state.data.addresses.releaseNicIp(nicid),
-      applyPublicIp: async ({ ipid }, ctx) => {
-        const data = ctx.state.data;
+      releaseNic: async ({ nicid, fence }, ctx): Promise<Nic> => dataFor(ctx, fence).addresses.releaseNicIp(nicid),
+      applyPublicIp: async ({ ipid, fence }, ctx) => {
+        const data = dataFor(ctx, fence);
         const ip = await data.ipAddresses.get(SYSTEM, ipid);
         if (ip.state !== 'Allocated') throw new IllegalStateError(`public ip ${ip.ipaddress} is ${ip.state}, not Allocated`);
         if (ip.associatednetworkid !== undefined) await implement(data, ip.associatednetworkid, ctx);
         return data.ipAddresses.get(SYSTEM, ipid);
       },
-      releasePublicIp: async ({ ipid, scope }, ctx): Promise<PublicIpAddress> => {
-        const data = ctx.state.data;
+      releasePublicIp: async ({ ipid, scope, fence }, ctx): Promise<PublicIpAddress> => {
+        const data = dataFor(ctx, fence);
         const ip = await data.ipAddresses.get(scope, ipid);
         if (ip.state === 'Free') return ip;
         return data.addresses.releasePublicIp(scope, ipid);
       },
-      deleteNetwork: async ({ networkid, scope }, ctx) => {
-        await destroy(ctx.state.data, networkid, scope);
+      deleteNetwork: async ({ networkid, scope, fence }, ctx) => {
+        await destroy(dataFor(ctx, fence), networkid, scope);
         return { networkid };
       },
     },
   };
+}
+
+/** The data service for one command: a job's command writes under the job's lease (refused once it moved on). */
+function dataFor(ctx: Ctx, fence: Fence | undefined): DataApi {
+  return fence === undefined ? ctx.state.data : fencedDataClient(ctx.state.call, fence);
 }
 
 /** Allocated → Implementing → Implemented, resuming an implementation a crash left half done. */

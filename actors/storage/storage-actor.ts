@@ -1,6 +1,8 @@
 import type { ActorDefinition } from '../../src/actor-types.js';
 import type { ServiceLocator } from '../../src/locator.js';
-import { DataProtocol, dataClient } from '../data/protocol.js';
+import type { ActorContext } from '../../src/actor-types.js';
+import type { Fence } from '../../src/lease.js';
+import { DataProtocol, dataClient, fencedDataClient, type DataCall } from '../data/protocol.js';
 import { StorageProtocol, type StorageProtocolType } from './protocol.js';
 import { SnapshotOps } from './snapshot-ops.js';
 import { VolumeOps } from './volume-ops.js';
@@ -15,6 +17,14 @@ export interface StorageActorOptions {
 export interface StorageState {
   volumes: VolumeOps;
   snapshots: SnapshotOps;
+  call: (body: DataCall) => Promise<unknown>;
+}
+
+/** The operations for one command: a job's command writes under the job's lease (refused once it moved on). */
+function opsFor(ctx: ActorContext<StorageState>, fence: Fence | undefined, poolCandidates: number): { volumes: VolumeOps; snapshots: SnapshotOps } {
+  if (fence === undefined) return ctx.state;
+  const data = fencedDataClient(ctx.state.call, fence);
+  return { volumes: new VolumeOps(data, poolCandidates), snapshots: new SnapshotOps(data) };
 }
 
 /**
@@ -27,26 +37,28 @@ export function storageActor(options: StorageActorOptions): ActorDefinition<Stor
   return {
     protocol: StorageProtocol,
     init: (ctx) => {
-      const data = dataClient((body) => ctx.ask(options.locator.ref(DataProtocol), 'call', body));
-      return { volumes: new VolumeOps(data, poolCandidates), snapshots: new SnapshotOps(data) };
+      const call = (body: DataCall): Promise<unknown> => ctx.ask(options.locator.ref(DataProtocol), 'call', body);
+      const data = dataClient(call);
+      return { call, volumes: new VolumeOps(data, poolCandidates), snapshots: new SnapshotOps(data) };
     },
     handlers: {
-      prepareVolume: ({ volumeid, clusterid }, ctx) => ctx.state.volumes.prepare(volumeid, clusterid),
-      destroyVolume: async ({ volumeid }, ctx) => {
-        await ctx.state.volumes.destroy(volumeid);
+      prepareVolume: ({ volumeid, clusterid, fence }, ctx) => opsFor(ctx, fence, poolCandidates).volumes.prepare(volumeid, clusterid),
+      destroyVolume: async ({ volumeid, fence }, ctx) => {
+        await opsFor(ctx, fence, poolCandidates).volumes.destroy(volumeid);
         return { volumeid };
       },
-      deleteVolume: async ({ volumeid, scope }, ctx) => {
-        const data = dataClient((body) => ctx.ask(options.locator.ref(DataProtocol), 'call', body));
+      deleteVolume: async ({ volumeid, scope, fence }, ctx) => {
+        const data = fence === undefined ? dataClient(ctx.state.call) : fencedDataClient(ctx.state.call, fence);
         // The data service refuses an attached volume with ResourceInUseError (536) and frees the pool.
         await data.volumes.delete(scope, volumeid);
         return { volumeid };
       },
-      resizeVolume: ({ volumeid, size, shrinkok, scope }, ctx) => ctx.state.volumes.resize(scope, volumeid, size, shrinkok ?? false),
-      reimageVolume: ({ volumeid, templateid }, ctx) => ctx.state.volumes.reimage(volumeid, templateid),
-      createSnapshot: ({ snapshotid }, ctx) => ctx.state.snapshots.create(snapshotid),
-      deleteSnapshot: async ({ snapshotid, scope }, ctx) => {
-        await ctx.state.snapshots.delete(scope, snapshotid);
+      resizeVolume: ({ volumeid, size, shrinkok, scope, fence }, ctx) =>
+        opsFor(ctx, fence, poolCandidates).volumes.resize(scope, volumeid, size, shrinkok ?? false),
+      reimageVolume: ({ volumeid, templateid, fence }, ctx) => opsFor(ctx, fence, poolCandidates).volumes.reimage(volumeid, templateid),
+      createSnapshot: ({ snapshotid, fence }, ctx) => opsFor(ctx, fence, poolCandidates).snapshots.create(snapshotid),
+      deleteSnapshot: async ({ snapshotid, scope, fence }, ctx) => {
+        await opsFor(ctx, fence, poolCandidates).snapshots.delete(scope, snapshotid);
         return { snapshotid };
       },
     },

@@ -27,9 +27,12 @@ export const DEFAULT_SUBMIT_TIMEOUT_MS = 20_000;
 
 /** The orchestrator as the commands see it: each call asks whichever instance the locator names now. */
 export function locatedOrchestrator(locator: ServiceLocator, timeoutMs = DEFAULT_SUBMIT_TIMEOUT_MS): OrchestratorClient {
+  // Submissions are spread over every orchestrator instance (not kept on this node's own), so that
+  // orchestrators share the load whether or not one runs beside this API.
+  const ref = () => locator.ref(OrchestratorProtocol, undefined, { spread: true });
   return {
-    submit: (req) => locator.ref(OrchestratorProtocol).ask('submit', req, { timeoutMs }),
-    execute: (req) => locator.ref(OrchestratorProtocol).ask('execute', req, { timeoutMs }),
+    submit: (req) => ref().ask('submit', req, { timeoutMs }),
+    execute: (req) => ref().ask('execute', req, { timeoutMs }),
   };
 }
 
