@@ -20,6 +20,7 @@ type Phase = 'head' | 'body' | 'busy' | 'idle';
 interface Tracked {
   readonly socket: Socket;
   readonly source: string;
+  readonly acceptedAt: number;
   phase: Phase;
   /** When the phase's clock started: head and idle — the accept or the end of the last response; body — its request's start. */
   since: number;
@@ -50,7 +51,7 @@ export interface ApiConnectionStats {
   headTimeouts: number;
   /** Connections closed (408) because a request took longer than requestTimeoutMs to arrive. */
   bodyTimeouts: number;
-  /** Kept-alive connections closed after keepAliveTimeoutMs without a new request (normal, not logged). */
+  /** Kept-alive connections closed after keepAliveTimeoutMs (plus the grace) without a new request (normal, not logged). */
   idleTimeouts: number;
   /** Connections the kernel had queued that could not be accepted (e.g. EMFILE: the open-files limit). */
   acceptErrors: number;
@@ -110,7 +111,7 @@ class Guard {
     this.tally = new EventTally(LOGGED, {
       clock: o.clock, intervalMs: l.connectionLogIntervalMs,
       report: (counts, d) => o.logger.warn('API connections shed or timed out (slow or idle clients, or too many connections)', {
-        ...counts, windowMs: d.windowMs, lastSource: d.source, open: this.table.size,
+        ...counts, windowMs: d.windowMs, lastSource: d.source, longestLifeMs: d.longestLifeMs ?? null, open: this.table.size,
         maxConnections: l.maxConnections, maxConnectionsPerAddress: l.maxConnectionsPerAddress,
         ...(counts.acceptErrors > 0 ? { acceptError: this.lastAcceptError, hint: 'raise the open-files limit (ulimit -n) above maxConnections' } : {}),
       }),
@@ -137,7 +138,8 @@ class Guard {
       return;
     }
     if (admission.evict !== undefined) this.shut(admission.evict, 'evicted');
-    const t: Tracked = { socket, source, phase: 'head', since: this.o.clock.now(), timer: undefined, inFlight: 0, receiving: undefined, bytesAtIdle: 0 };
+    const now = this.o.clock.now();
+    const t: Tracked = { socket, source, acceptedAt: now, phase: 'head', since: now, timer: undefined, inFlight: 0, receiving: undefined, bytesAtIdle: 0 };
     this.bySocket.set(socket, t);
     this.table.add(t, source, 'incomplete');
     this.fresh.mark(t);
@@ -194,7 +196,7 @@ class Guard {
     }
     this.enter(t, 'idle', this.o.clock.now());
     t.bytesAtIdle = t.socket.bytesRead;
-    this.arm(t, t.since + this.o.limits.keepAliveTimeoutMs);
+    this.arm(t, t.since + this.o.limits.keepAliveTimeoutMs + this.o.limits.keepAliveGraceMs);
   }
 
   private onDeadline(t: Tracked): void {
@@ -202,8 +204,8 @@ class Guard {
     const l = this.o.limits;
     if (t.phase === 'head') this.shut(t, 'headTimeouts');
     else if (t.phase === 'body') this.shut(t, 'bodyTimeouts');
-    else if (t.phase === 'idle' && t.socket.bytesRead > t.bytesAtIdle && l.headersTimeoutMs > l.keepAliveTimeoutMs) {
-      // The next request began within keepAliveTimeoutMs: its head has until headersTimeoutMs from the last response.
+    else if (t.phase === 'idle' && t.socket.bytesRead > t.bytesAtIdle && l.headersTimeoutMs > l.keepAliveTimeoutMs + l.keepAliveGraceMs) {
+      // The next request began in time: its head has until headersTimeoutMs from the last response.
       this.enter(t, 'head', t.since);
       this.arm(t, t.since + l.headersTimeoutMs);
     } else if (t.phase === 'idle') {
@@ -231,7 +233,7 @@ class Guard {
   /** Closes a connection for a reason that is counted (and logged, rate-limited). */
   private shut(t: Tracked, why: Logged | 'idleTimeouts'): void {
     if (why === 'idleTimeouts') this.counters.idleTimeouts++;
-    else this.count(why, t.source);
+    else this.count(why, t.source, this.o.clock.now() - t.acceptedAt);
     // Say why when nothing of a response has been sent on the connection yet.
     const unanswered = t.phase === 'head' || (t.phase === 'body' && t.receiving !== undefined && !t.receiving.res.headersSent && t.inFlight === 1);
     if (unanswered && t.socket.writable) t.socket.write(why === 'evicted' ? BUSY_RESPONSE : TIMEOUT_RESPONSE);
@@ -249,8 +251,8 @@ class Guard {
     this.bySocket.delete(t.socket);
   }
 
-  private count(kind: Logged, source: string): void {
+  private count(kind: Logged, source: string, lifeMs?: number): void {
     this.counters[kind]++;
-    this.tally.add(kind, source);
+    this.tally.add(kind, source, {}, lifeMs);
   }
 }

@@ -8,7 +8,7 @@
  *  - a new connection must deliver a whole request head within headersTimeoutMs of being accepted;
  *  - a request must be received whole (head and body) within requestTimeoutMs of its start;
  *  - after a response, a kept-alive connection must begin its next request within keepAliveTimeoutMs
- *    and complete its head within headersTimeoutMs of that response (the start of a request on a
+ *    (plus keepAliveGraceMs) and complete its head within headersTimeoutMs of that response (the start of a request on a
  *    kept-alive connection counts from the end of the previous response, so that the time a client
  *    spent idle is not given back to it);
  *  - a connection serving a request has no deadline here: the data service calls have their own.
@@ -48,6 +48,12 @@ export interface ApiServerLimits {
    */
   readonly keepAliveTimeoutMs: number;
   /**
+   * How much longer than the advertised keepAliveTimeoutMs an idle connection is actually kept, ms, so
+   * that a client reusing it just before the advertised time is not cut mid-request (Node's own server
+   * waits the same extra second). Default 1,000.
+   */
+  readonly keepAliveGraceMs: number;
+  /**
    * Most simultaneous connections. A newcomer beyond it evicts the oldest idle or incomplete
    * connection of the heaviest source address (see above); it is refused with 503 only when every
    * connection is serving a request. Keep it well under the process's open-files limit
@@ -80,6 +86,7 @@ export const DEFAULT_LIMITS: ApiServerLimits = {
   requestTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
+  keepAliveGraceMs: 1_000,
   maxConnections: 1_024,
   maxConnectionsPerAddress: 512,
   connectionLogIntervalMs: 10_000,
@@ -89,7 +96,7 @@ export const DEFAULT_LIMITS: ApiServerLimits = {
 
 export function validateLimits(l: ApiServerLimits): ApiServerLimits {
   for (const [name, value] of Object.entries(l) as [keyof ApiServerLimits, number][]) {
-    const allowZero = name === 'maxDrainBytes';
+    const allowZero = name === 'maxDrainBytes' || name === 'keepAliveGraceMs';
     if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
       throw new ConfigError(`limits.${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(value)}`);
     }

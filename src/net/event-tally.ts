@@ -12,9 +12,18 @@ export interface TallyOptions<K extends string> {
   readonly intervalMs: number;
   /**
    * Writes one line: the counts since the previous line (kinds with 0 included), over `windowMs`, with
-   * the source and details of the last event counted.
+   * the source and details of the last event counted and the longest life among those events that
+   * gave one (undefined when none did).
    */
-  readonly report: (counts: Record<K, number>, last: { windowMs: number; source: string; detail: Record<string, unknown> }) => void;
+  readonly report: (counts: Record<K, number>, last: WindowSummary) => void;
+}
+
+export interface WindowSummary {
+  readonly windowMs: number;
+  readonly source: string;
+  readonly detail: Record<string, unknown>;
+  /** The longest `lifeMs` given to add() in the window. */
+  readonly longestLifeMs: number | undefined;
 }
 
 export class EventTally<K extends string> {
@@ -22,6 +31,7 @@ export class EventTally<K extends string> {
   private pending = 0;
   private lastSource = '';
   private lastDetail: Record<string, unknown> = {};
+  private longestLifeMs: number | undefined;
   private lastLineAt: number | undefined;
   private windowStart: number;
   private timer: TimerHandle | undefined;
@@ -31,9 +41,13 @@ export class EventTally<K extends string> {
     this.windowStart = o.clock.now();
   }
 
-  /** Counts one event of `kind` from `source` (an address, for the log line), with details for the line. */
-  add(kind: K, source: string, detail: Record<string, unknown> = {}): void {
+  /**
+   * Counts one event of `kind` from `source` (an address, for the log line), with details for the
+   * line and, for a closed connection, how long it had lived (ms).
+   */
+  add(kind: K, source: string, detail: Record<string, unknown> = {}, lifeMs?: number): void {
     this.counts[kind]++;
+    if (lifeMs !== undefined && (this.longestLifeMs === undefined || lifeMs > this.longestLifeMs)) this.longestLifeMs = lifeMs;
     this.pending++;
     this.lastSource = source;
     this.lastDetail = detail;
@@ -60,7 +74,9 @@ export class EventTally<K extends string> {
     this.lastLineAt = now;
     const windowMs = now - this.windowStart;
     this.windowStart = now;
-    this.o.report(counts, { windowMs, source: this.lastSource, detail: this.lastDetail });
+    const longestLifeMs = this.longestLifeMs;
+    this.longestLifeMs = undefined;
+    this.o.report(counts, { windowMs, source: this.lastSource, detail: this.lastDetail, longestLifeMs });
   }
 
   private zero(): Record<K, number> {

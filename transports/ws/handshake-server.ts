@@ -20,7 +20,8 @@ export interface ServerHandshakeHost {
   accepted(ws: WebSocket, hello: Hello, ends: SocketEnds): void;
   /** The handshake was refused: count it and say why in the log. */
   refused(remote: string, claimedNode: string | undefined, reason: string): void;
-  timedOut(remote: string): void;
+  /** `lifeMs`: time since the TCP accept. */
+  timedOut(remote: string, lifeMs: number): void;
   /** The handshake ended one way or another (frees its slot). */
   finished(handle: IncomingHandshake): void;
 }
@@ -96,7 +97,8 @@ export class IncomingHandshake {
 
   private readonly onTimeout = (): void => {
     if (!this.end()) return;
-    this.host.timedOut(this.remote);
+    const o = this.host.opts;
+    this.host.timedOut(this.remote, o.clock.now() - (this.ticket.deadline - o.handshakeTimeoutMs));
     this.closeSoon(CLOSE.HANDSHAKE_TIMEOUT, 'handshake timeout');
   };
 

@@ -19,13 +19,15 @@ export class IncomingLog {
     const tally = { clock: o.clock, intervalMs: o.connectionLogIntervalMs };
     this.closed = new EventTally(INCOMING_EVENTS, { ...tally, report: (counts, last) => o.log.warn(
       'incoming connections closed before authenticating (handshake timeout, or shed to admit newcomers)',
-      { ...counts, windowMs: last.windowMs, lastSource: last.source, handshakeTimeoutMs: o.handshakeTimeoutMs, maxPendingHandshakes: o.maxPendingHandshakes }) });
+      { ...counts, windowMs: last.windowMs, lastSource: last.source, longestLifeMs: last.longestLifeMs ?? null,
+        handshakeTimeoutMs: o.handshakeTimeoutMs, maxPendingHandshakes: o.maxPendingHandshakes }) });
     this.refusals = new EventTally(['authFailures'], { ...tally, report: (counts, last) => o.log.warn(
       'refused a peer at the handshake', { ...last.detail, refusals: counts.authFailures, windowMs: last.windowMs }) });
   }
 
-  closedEarly(kind: IncomingEvent, source: string): void {
-    this.closed.add(kind, source);
+  /** A connection closed before authenticating, `lifeMs` after its accept (none for a refused newcomer). */
+  closedEarly(kind: IncomingEvent, source: string, lifeMs?: number): void {
+    this.closed.add(kind, source, {}, lifeMs);
   }
 
   refused(remote: string, peer: string, reason: string): void {

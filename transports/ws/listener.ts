@@ -26,7 +26,7 @@ export interface SocketEnds {
 
 export type OnConnection = (ws: WebSocket, ends: SocketEnds, ticket: PendingTicket) => void;
 export type OnTlsRefusal = (remote: string, reason: string) => void;
-export type OnPendingEvent = (kind: PendingEvent, source: string) => void;
+export type OnPendingEvent = (kind: PendingEvent, source: string, lifeMs?: number) => void;
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;

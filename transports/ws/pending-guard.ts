@@ -33,8 +33,8 @@ export interface PendingGuardOptions {
   /** Plain ws:// (an HTTP 408 can be written before closing); false for wss://, where raw bytes would be garbage. */
   readonly plainHttp: boolean;
   readonly clock: Clock;
-  /** Counts (and logs, rate-limited) a connection closed by the guard. */
-  readonly onEvent: (kind: PendingEvent, source: string) => void;
+  /** Counts (and logs, rate-limited) a connection closed by the guard, with how long it had lived (ms; none for a refused newcomer). */
+  readonly onEvent: (kind: PendingEvent, source: string, lifeMs?: number) => void;
 }
 
 interface Pending {
@@ -107,7 +107,7 @@ export class PendingGuard {
     }
     if (admission.evict !== undefined) {
       const victim = admission.evict;
-      this.o.onEvent('pendingShed', victim.source);
+      this.o.onEvent('pendingShed', victim.source, this.o.clock.now() - (victim.deadline - this.o.handshakeTimeoutMs));
       this.forget(victim);
       victim.socket.destroy();
     }
@@ -123,7 +123,7 @@ export class PendingGuard {
   private timedOut(p: Pending): void {
     p.timer = undefined;
     if (!this.table.has(p)) return;
-    this.o.onEvent('upgradeTimeouts', p.source);
+    this.o.onEvent('upgradeTimeouts', p.source, this.o.clock.now() - (p.deadline - this.o.handshakeTimeoutMs));
     this.forget(p);
     if (this.o.plainHttp && p.socket.writable) p.socket.write(TIMEOUT_RESPONSE);
     p.socket.destroy();

@@ -67,7 +67,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     if (this.running) throw new StoppedError(`ws transport of ${this.nodeId} is already started`);
     this.epoch = randomId(16);
     this.listener = await listen(this.opts, (ws, ends, ticket) => this.onIncoming(ws, ends, ticket),
-      (remote, reason) => this.refused(remote, undefined, `TLS: ${reason}`), (kind, source) => this.pendingEvent(kind, source));
+      (remote, reason) => this.refused(remote, undefined, `TLS: ${reason}`), (kind, source, lifeMs) => this.pendingEvent(kind, source, lifeMs));
     this.handlers = handlers;
     this.running = true;
     this.opts.log.info('ws transport listening', { node: this.nodeId, address: this.listener.address });
@@ -218,14 +218,14 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     this.opts.log.error('a peer refused this node\'s handshake (check cluster name and secret)', { url, peer: peerId ?? '?', reason });
   }
 
-  timedOut(remote: string): void {
+  timedOut(remote: string, lifeMs: number): void {
     this.counters.handshakeTimeouts++;
-    this.incomingLog.closedEarly('handshakeTimeouts', remote);
+    this.incomingLog.closedEarly('handshakeTimeouts', remote, lifeMs);
   }
 
-  private pendingEvent(kind: PendingEvent, source: string): void {
+  private pendingEvent(kind: PendingEvent, source: string, lifeMs?: number): void {
     this.counters[kind]++;
-    this.incomingLog.closedEarly(kind, source);
+    this.incomingLog.closedEarly(kind, source, lifeMs);
   }
 
   finished(hs: IncomingHandshake): void {

@@ -18,6 +18,7 @@ const NOW = Date.UTC(2030, 0, 1, 0, 0, 0);
 const HEADERS_MS = 1_000;
 const REQUEST_MS = 3_000;
 const KEEP_ALIVE_MS = 500;
+const GRACE_MS = 200;
 
 /** A client socket driven byte by byte. */
 class Raw {
@@ -70,7 +71,7 @@ describe('api/connection-guard', function () {
     });
     server = createApiServer({
       port: 0, commands: [...fakeCommands(), slowCommand], credentials: fakeCredentials(), clock, logger,
-      limits: { headersTimeoutMs: HEADERS_MS, requestTimeoutMs: REQUEST_MS, keepAliveTimeoutMs: KEEP_ALIVE_MS, ...limits },
+      limits: { headersTimeoutMs: HEADERS_MS, requestTimeoutMs: REQUEST_MS, keepAliveTimeoutMs: KEEP_ALIVE_MS, keepAliveGraceMs: GRACE_MS, ...limits },
     });
     port = (await server.listen()).port;
   }
@@ -134,15 +135,15 @@ describe('api/connection-guard', function () {
       expect(server.connectionStats()).to.include({ bodyTimeouts: 1, headTimeouts: 0, open: 0 });
     });
 
-    it('closes a kept-alive connection keepAliveTimeoutMs after its last response; each request restarts the wait', async () => {
+    it('closes a kept-alive connection keepAliveTimeoutMs (+ grace) after its last response; each request restarts the wait', async () => {
       await start();
       const r = await open();
       r.write(signedGet());
       await waitFor(() => r.statuses().length === 1 && server.connectionStats().idle === 1, 2_000, 'the first answer');
-      await advance(KEEP_ALIVE_MS - 1);
+      await advance(KEEP_ALIVE_MS + GRACE_MS - 1);
       r.write(signedGet());
       await waitFor(() => r.statuses().length === 2 && server.connectionStats().idle === 1, 2_000, 'the second answer');
-      await advance(KEEP_ALIVE_MS - 1);
+      await advance(KEEP_ALIVE_MS + GRACE_MS - 1);
       expect(r.closed).to.equal(false);
       await advance(1);
       await r.done;
@@ -158,9 +159,9 @@ describe('api/connection-guard', function () {
       await advance(100);
       r.write('GET /client/api?command=listZones HTTP/1.1\r\n');
       await sleep(50); // the bytes reach the server
-      await advance(KEEP_ALIVE_MS - 100);
+      await advance(KEEP_ALIVE_MS + GRACE_MS - 100);
       expect(server.connectionStats()).to.include({ awaitingHead: 1, idle: 0 });
-      await advance(HEADERS_MS - KEEP_ALIVE_MS - 1);
+      await advance(HEADERS_MS - KEEP_ALIVE_MS - GRACE_MS - 1);
       expect(r.closed).to.equal(false);
       await advance(1);
       await r.done;
@@ -246,14 +247,14 @@ describe('api/connection-guard', function () {
       await advance(HEADERS_MS);
       await first.done;
       expect(lines).to.have.length(1);
-      expect(lines[0]).to.include({ headTimeouts: 1, evicted: 0 });
+      expect(lines[0]).to.include({ headTimeouts: 1, evicted: 0, longestLifeMs: HEADERS_MS });
       for (let i = 0; i < 3; i++) await open();
       await advance(HEADERS_MS);
       expect(server.connectionStats().headTimeouts).to.equal(4);
       expect(lines).to.have.length(1);
       await advance(10_000 - HEADERS_MS);
       expect(lines).to.have.length(2);
-      expect(lines[1]).to.include({ headTimeouts: 3, windowMs: 10_000 });
+      expect(lines[1]).to.include({ headTimeouts: 3, windowMs: 10_000, longestLifeMs: HEADERS_MS });
     });
 
     it('close() closes idle and incomplete connections at once and lets a request in service finish', async () => {

@@ -1,11 +1,12 @@
 /**
- * Issue 17 against `startLab()` on its default limits (headersTimeoutMs 10 s, keepAliveTimeoutMs 5 s,
- * maxConnections 1,024, maxConnectionsPerAddress 512), with real sockets: a head trickling in one byte
- * a second is cut at headersTimeoutMs; and 2,000 slow-head plus 500 idle keep-alive clients from one
- * address — the signed client's own address — that reopen whatever is closed two seconds later, run in another process
- * for 30 s while a signed listZones goes out every 100 ms: at least 99 % are answered, and no slow
- * client lives longer than its timeout plus a small margin.
- *
+ * Issue 17 against `startLab()` on its default limits (headersTimeoutMs 10 s, keepAliveTimeoutMs 5 s
+ * + 1 s grace, maxConnections 1,024, maxConnectionsPerAddress 512), with real sockets: a head
+ * trickling in one byte a second is cut at headersTimeoutMs; and 2,000 slow-head plus 500 idle
+ * keep-alive clients from one address — the signed client's own — that reopen whatever is closed two
+ * seconds later, run in another process for 30 s while a signed listZones goes out every 100 ms: at
+ * least 99 % are answered, no slow head lives longer than its timeout plus a small margin from its
+ * accept (the server's log lines say how long the longest lived), and no idle client longer than the
+ * keep-alive time after its answer. *
  * Open files: the attacking process gets its soft limit raised to what its 2,500 sockets need (see
  * open-files.ts); this process, which holds the server's side (at most maxConnections plus the
  * connections being closed), is checked for 1,024 + 1,000 and raised the same way if needed.
@@ -22,8 +23,17 @@ import { ensureOpenFiles, listenOverflows } from '../../helpers/open-files.js';
 import { startSlowClients, type GroupReport } from '../../helpers/slow-clients.js';
 import { sleep } from '../../helpers/wait.js';
 
-/** Slack on every deadline: the timers of the server and of the attacking process, on a shared 2-core machine under a connection flood, run late. */
-const MARGIN_MS = 1_500;
+/**
+ * Slack on a deadline as the server sees it (from its accept to its close): its timers run late on a
+ * shared 2-core machine under a connection flood.
+ */
+const SERVER_MARGIN_MS = 1_000;
+/**
+ * Slack on a deadline as a client sees it: the server's lateness plus the attacking process's own.
+ * Only connections that have been answered are measured this way; a connection's life before the
+ * server accepted it (in the kernel's queue) is not the server's to bound.
+ */
+const CLIENT_MARGIN_MS = 1_500;
 const ATTACK_MS = 30_000;
 const CALL_EVERY_MS = 100;
 /**
@@ -94,7 +104,7 @@ describe('api: slow and idle clients against startLab()', function () {
     process.stdout.write(`      (closed after ${lifetime} ms, ${i} bytes sent)\n`);
     expect(reply).to.match(/^HTTP\/1\.1 408/);
     expect(lifetime).to.be.at.least(DEFAULT_LIMITS.headersTimeoutMs - 50);
-    expect(lifetime).to.be.at.most(DEFAULT_LIMITS.headersTimeoutMs + MARGIN_MS);
+    expect(lifetime).to.be.at.most(DEFAULT_LIMITS.headersTimeoutMs + CLIENT_MARGIN_MS);
   });
 
   it('2,000 slow-head and 500 idle keep-alive clients from one address: ≥ 99 % of signed listZones every 100 ms for 30 s are answered', async () => {
@@ -122,17 +132,20 @@ describe('api: slow and idle clients against startLab()', function () {
     process.stdout.write(`      (answered ${answered}/${calls.length} in ${Date.now() - t0} ms; kernel accept-queue overflows: ${overflows})\n      (${describeGroup(heads)})\n      (${describeGroup(idle)})\n`);
 
     expect(answered / calls.length).to.be.at.least(0.99);
-    // Every slow client was closed by its deadline (or sooner, shed for a newcomer), none lived longer.
-    expect(heads.closedByServer).to.be.at.least(2_000);
-    expect(heads.lifetimeMax).to.be.at.most(DEFAULT_LIMITS.headersTimeoutMs + MARGIN_MS);
-    expect(heads.openAgeMax).to.be.at.most(DEFAULT_LIMITS.headersTimeoutMs + MARGIN_MS);
-    expect(idle.closedByServer).to.be.at.least(500);
-    expect(idle.lifetimeMax).to.be.at.most(DEFAULT_LIMITS.keepAliveTimeoutMs + MARGIN_MS);
-    expect(idle.openAgeMax).to.be.at.most(DEFAULT_LIMITS.keepAliveTimeoutMs + MARGIN_MS);
     // Counted, and logged in a few summary lines rather than a line per client.
     const lines = warnings.filter((w) => w.msg.startsWith('API connections shed or timed out'));
     const sum = (k: string): number => lines.reduce((n, l) => n + Number(l.fields[k] ?? 0), 0);
     expect(sum('evicted') + sum('headTimeouts')).to.be.greaterThan(2_000);
     expect(lines.length).to.be.at.most(Math.ceil(ATTACK_MS / DEFAULT_LIMITS.connectionLogIntervalMs) + 3);
+    // Every slow head the server accepted was closed by headersTimeoutMs (or sooner, shed for a newcomer).
+    const longest = Math.max(...lines.map((l) => Number(l.fields['longestLifeMs'] ?? 0)));
+    process.stdout.write(`      (longest life of a shed or timed-out connection, as the server saw it: ${longest} ms)\n`);
+    expect(heads.closedByServer).to.be.at.least(2_000);
+    expect(longest).to.be.at.most(DEFAULT_LIMITS.headersTimeoutMs + SERVER_MARGIN_MS);
+    // Every idle client was closed keepAliveTimeoutMs (+ grace) after its answer.
+    const idleLimit = DEFAULT_LIMITS.keepAliveTimeoutMs + DEFAULT_LIMITS.keepAliveGraceMs + CLIENT_MARGIN_MS;
+    expect(idle.closedByServer).to.be.at.least(500);
+    expect(idle.lifetimeMax).to.be.at.most(idleLimit);
+    expect(idle.openAgeMax).to.be.at.most(idleLimit);
   });
 });

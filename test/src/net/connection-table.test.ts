@@ -124,20 +124,21 @@ describe('src/net: connection admission', () => {
   describe('EventTally', () => {
     it('logs the first event at once, sums the rest into one line per interval, and flushes on demand', () => {
       const clock = new SimulatedClock(0);
-      const lines: { counts: Record<string, number>; windowMs: number; source: string; detail: Record<string, unknown> }[] = [];
+      const lines: { counts: Record<string, number>; windowMs: number; source: string; detail: Record<string, unknown>; longestLifeMs: number | undefined }[] = [];
       const tally = new EventTally(['shed', 'timeout'] as const, { clock, intervalMs: 1_000, report: (counts, last) => lines.push({ counts, ...last }) });
       tally.add('shed', '10.0.0.1');
       expect(lines).to.have.length(1);
       expect(lines[0]!.counts).to.deep.equal({ shed: 1, timeout: 0 });
       clock.advance(100);
-      tally.add('timeout', '10.0.0.2');
-      tally.add('timeout', '10.0.0.3', { why: 'slow' });
+      tally.add('timeout', '10.0.0.2', {}, 700);
+      tally.add('timeout', '10.0.0.3', { why: 'slow' }, 500);
       expect(lines).to.have.length(1);
       clock.advance(899);
       expect(lines).to.have.length(1);
       clock.advance(1);
       expect(lines).to.have.length(2);
-      expect(lines[1]).to.deep.equal({ counts: { shed: 0, timeout: 2 }, windowMs: 1_000, source: '10.0.0.3', detail: { why: 'slow' } });
+      expect(lines[1]).to.deep.equal({ counts: { shed: 0, timeout: 2 }, windowMs: 1_000, source: '10.0.0.3', detail: { why: 'slow' }, longestLifeMs: 700 });
+      expect(lines[0]!.longestLifeMs).to.equal(undefined);
       clock.advance(5_000);
       expect(lines).to.have.length(2);
       tally.add('shed', '10.0.0.4');

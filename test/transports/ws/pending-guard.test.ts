@@ -135,7 +135,7 @@ describe('ws transport: connections that never authenticate', function () {
     expect(lines()).to.have.length(1);
     clock.advance(10_000);
     expect(lines()).to.have.length(2);
-    expect(lines()[1]!.fields).to.include({ upgradeTimeouts: 4, pendingShed: 0, handshakeTimeouts: 0 });
+    expect(lines()[1]!.fields).to.include({ upgradeTimeouts: 4, pendingShed: 0, handshakeTimeouts: 0, longestLifeMs: TIMEOUT_MS });
     expect(lines()[1]!.level).to.equal('warn');
   });
 });

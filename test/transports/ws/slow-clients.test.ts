@@ -5,7 +5,8 @@
  * complete the upgrade and never the cluster handshake, all from one address (127.0.0.2, another
  * "host"), reopening whatever is closed two seconds later. Meanwhile a `--role=compute` node joins from
  * 127.0.0.1: it must be admitted (listHosts shows it Up), and no attacking connection may live longer
- * than handshakeTimeoutMs plus a small margin.
+ * than handshakeTimeoutMs plus a small margin from its accept (the node's log says how long the
+ * longest lived).
  */
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
@@ -17,8 +18,14 @@ import { startSlowClients, type GroupReport } from '../../helpers/slow-clients.j
 import { sleep, waitFor } from '../../helpers/wait.js';
 
 const HANDSHAKE_TIMEOUT_MS = 5_000;
-/** Slack on the deadline: timers of two processes on a shared 2-core machine under a connection flood. */
-const MARGIN_MS = 1_500;
+/** Slack on the deadline as the management node sees it (accept to close): its timers run late under the flood. */
+const SERVER_MARGIN_MS = 1_000;
+/**
+ * Slack as a client sees it, for connections the node has answered (the 101): the node's lateness
+ * plus the attacking process's. (A connection's time in the kernel's accept queue, before the node
+ * ever saw it, is not the node's to bound, so unanswered connections are judged by the node's log.)
+ */
+const CLIENT_MARGIN_MS = 1_500;
 /** The attackers reopen what is closed after this long (see the API test: faster saturates this machine's accepts). */
 const REOPEN_AFTER_MS = 2_000;
 /** How long the attack runs after the compute node is up (so that timeouts, not only sheds, happen). */
@@ -63,15 +70,18 @@ describe('ws transport: slow and silent connections on a management node\'s clus
     const overflows = overflowsBefore === undefined ? '?' : String(listenOverflows()! - overflowsBefore);
     process.stdout.write(`      (c1 Up ${joinedMs} ms after it was started under attack; kernel accept-queue overflows: ${overflows})\n      (${describe(half)})\n      (${describe(silent)})\n`);
 
-    for (const g of [half, silent]) {
-      expect(g.closedByServer, g.kind).to.be.at.least(g.kind === 'ws-silent' ? 500 : 2_000);
-      expect(g.lifetimeMax, g.kind).to.be.at.most(HANDSHAKE_TIMEOUT_MS + MARGIN_MS);
-      expect(g.openAgeMax, g.kind).to.be.at.most(HANDSHAKE_TIMEOUT_MS + MARGIN_MS);
-    }
+    expect(half.closedByServer).to.be.at.least(2_000);
+    expect(silent.closedByServer).to.be.at.least(500);
     expect(silent.statuses['101'] ?? 0).to.be.greaterThan(0);
-    // The management node summed what it shed and timed out into a few warn lines.
+    expect(silent.lifetimeMax).to.be.at.most(HANDSHAKE_TIMEOUT_MS + CLIENT_MARGIN_MS);
+    expect(silent.openAgeMax).to.be.at.most(HANDSHAKE_TIMEOUT_MS + CLIENT_MARGIN_MS);
+    // The management node summed what it shed and timed out into a few warn lines, with the longest
+    // life (accept to close) of the connections each line counts.
     const lines = mgmt.tail().split('\n').filter((l) => l.includes('incoming connections closed before authenticating'));
     expect(lines.length).to.be.greaterThan(0);
     expect(lines.length).to.be.at.most(Math.ceil((Date.now() - t0) / 10_000) + 3);
+    const longest = Math.max(...lines.map((l) => Number(/longestLifeMs=(\d+)/.exec(l)?.[1] ?? NaN)));
+    process.stdout.write(`      (longest life of a shed or timed-out connection, as the node saw it: ${longest} ms)\n`);
+    expect(longest).to.be.at.most(HANDSHAKE_TIMEOUT_MS + SERVER_MARGIN_MS);
   });
 });
