@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ActorSystem } from '../../src/actor-system.js';
 import type { ActorDefinition, ActorRef } from '../../src/actor-types.js';
-import type { Clock } from '../../src/clock.js';
+import { createRealClock, type Clock } from '../../src/clock.js';
 import type { ServiceLocator } from '../../src/locator.js';
 import type { Logger } from '../../src/logger.js';
-import { DataProtocol, dataClient, type DataApi } from '../data/protocol.js';
+import { DataProtocol, dataClient, type DataApi, waitingDataCall } from '../data/protocol.js';
 import { createCommands } from './commands/index.js';
 import { locatedOrchestrator } from './commands/orchestration.js';
 import { locatedFabricAdmin } from './commands/fabric.js';
@@ -63,8 +63,8 @@ export function endpointFor(host: string, port: number): string {
 }
 
 /** The data service as the commands see it: each call asks whichever instance the locator names now. */
-export function locatedDataApi(locator: ServiceLocator, timeoutMs: number): DataApi {
-  return dataClient((body) => locator.ref(DataProtocol).ask('call', body, { timeoutMs }));
+export function locatedDataApi(locator: ServiceLocator, timeoutMs: number, clock: Clock = createRealClock()): DataApi {
+  return dataClient(waitingDataCall((body) => locator.ref(DataProtocol).ask('call', body, { timeoutMs }), clock));
 }
 
 /** The API actor and the server it owns, before it is spawned. */
@@ -81,7 +81,7 @@ export interface ApiActorParts {
  */
 export function apiActor(options: ApiComponentOptions, clock: Clock, log: Logger): ApiActorParts {
   const host = options.host ?? '127.0.0.1';
-  const data = locatedDataApi(options.locator, options.dataTimeoutMs ?? DEFAULT_DATA_TIMEOUT_MS);
+  const data = locatedDataApi(options.locator, options.dataTimeoutMs ?? DEFAULT_DATA_TIMEOUT_MS, clock);
   const s = options.server ?? {};
   const credentials = createDataCredentials(data, s.clock ?? clock, options.credentialCache);
   const commands = createCommands({

@@ -1,6 +1,7 @@
 import type { ActorContext, ActorDefinition } from '../../src/actor-types.js';
 import type { Clock } from '../../src/clock.js';
 import { CloudstackdError, ConfigError, InternalError, TimeoutError, UnsupportedError } from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
 import { createRandom, type Random } from '../../src/random.js';
 import { CommandCache } from './command-cache.js';
 import { COMPUTE_DEFAULTS } from './config.js';
@@ -78,7 +79,10 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
     return report;
   };
   let heartbeat: Heartbeat | undefined;
-  const epochs = new EpochGuard(options.maxFencedVms ?? COMPUTE_DEFAULTS.maxFencedVms, options.host.name);
+  let agentLog: Logger | undefined;
+  const epochs = new EpochGuard(options.maxFencedVms ?? COMPUTE_DEFAULTS.maxFencedVms, options.host.name, (vm, epoch, highest) => {
+    agentLog?.warn('refused a command from a stale job owner', { vm, epoch, highest });
+  });
 
   type Ctx = ActorContext<ComputeAgentState>;
   const host = (): string => identity.hostName;
@@ -96,6 +100,7 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
     init: () => ({ commands: new CommandCache(maxKeys) }),
     started: (ctx) => {
       clock = ctx.clock;
+      agentLog = ctx.log;
       if (options.heartbeat !== undefined) {
         heartbeat ??= new Heartbeat(ctx.clock, options.heartbeat, produce);
         heartbeat.start(ctx.log);

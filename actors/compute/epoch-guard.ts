@@ -12,13 +12,15 @@ export class EpochGuard {
   /** Commands refused because a newer owner had already been seen. */
   refused = 0;
 
-  constructor(private readonly maxVms: number, private readonly hostName: string) {}
+  constructor(private readonly maxVms: number, private readonly hostName: string,
+    private readonly onRefused: (vmUuid: string, epoch: number, highest: number) => void = () => undefined) {}
 
   check(vmUuid: string, epoch: number | undefined): void {
     if (epoch === undefined) return;
     const highest = this.seen.get(vmUuid);
     if (highest !== undefined && epoch < highest) {
       this.refused++;
+      this.onRefused(vmUuid, epoch, highest);
       throw new FencedError(`host ${this.hostName} refused a command for VM ${vmUuid} at epoch ${epoch}: epoch ${highest} was already seen, ` +
         'so another orchestrator owns the VM\'s job now', { details: { vmUuid, epoch, highest } });
     }

@@ -47,6 +47,8 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
       store.leases.checkFence(f);
     } catch (err) {
       stats.fencedWrites++;
+      // Rare and telling (a stale owner woke up): every one is logged.
+      log?.warn('refused a write from a stale lease holder', { lease: f.lease, owner: f.owner, epoch: f.epoch });
       throw err;
     }
   };

@@ -1,4 +1,6 @@
+import type { Clock } from '../../src/clock.js';
 import { ask, defineProtocol } from '../../src/protocol.js';
+import { withServiceWait } from '../../src/service-wait.js';
 import { t } from '../../src/schema.js';
 import { FenceSchema, type Fence, type LeaseStore } from '../../src/lease.js';
 import type { DataStore } from './store/index.js';
@@ -43,6 +45,37 @@ export const DATA_METHODS = {
   orchestration: ['hostCandidates', 'reimageVolume', 'saveJournal', 'startSpec', 'templateCopies', 'templateOnPool', 'vmDetails', 'vmVolumes'],
   addresses: ['allocatePublicIp', 'releasePublicIp', 'setStaticNat', 'reserveNicIp', 'releaseNicIp', 'addVnetRange', 'allocateVnet', 'releaseVnet'],
 } as const satisfies { [R in keyof DataStore]?: readonly (keyof DataStore[R] & string)[] };
+
+/**
+ * The operations that only read: safe to send again when the data instance was lost after a call was
+ * sent (its outcome unknown). Writes are repeated only when they were never sent.
+ */
+const DATA_READS: ReadonlySet<string> = new Set([
+  'accounts.findByName', 'accounts.get', 'accounts.list', 'accounts.roles', 'capacity.list', 'config.get', 'config.list', 'config.number',
+  'domains.findByPath', 'domains.get', 'domains.list', 'domains.root', 'domains.rootUuid', 'events.get', 'events.list', 'hosts.get',
+  'hosts.list', 'hosts.stale', 'ipAddresses.get', 'ipAddresses.getRange', 'ipAddresses.list', 'ipAddresses.listRanges', 'jobs.get',
+  'jobs.list', 'jobs.orphans', 'jobs.pending', 'jobs.record', 'jobs.turn', 'leases.get', 'leases.list', 'mocks.get', 'mocks.list',
+  'networks.get', 'networks.list', 'nics.get', 'nics.list', 'offerings.getDisk', 'offerings.getNetwork', 'offerings.getService',
+  'offerings.listDisk', 'offerings.listNetwork', 'offerings.listService', 'snapshots.get', 'snapshots.list', 'sshKeys.get', 'sshKeys.list',
+  'sshKeys.publicKey', 'storage.getImageStore', 'storage.getPool', 'storage.listImageStores', 'storage.listPools', 'tags.list',
+  'templates.get', 'templates.getOsType', 'templates.list', 'templates.listIsos', 'templates.listOsTypes', 'users.authenticateApiKey',
+  'users.callerFor', 'users.get', 'users.getKeys', 'users.list', 'users.login', 'users.rootAdminCaller', 'vms.get', 'vms.list',
+  'volumes.get', 'volumes.list', 'zones.get', 'zones.getCluster', 'zones.getPod', 'zones.list', 'zones.listClusters', 'zones.listPods',
+  'allocation.hostsWithCapacity', 'allocation.poolsWithCapacity', 'allocation.reservedHostId', 'orchestration.hostCandidates',
+  'orchestration.startSpec', 'orchestration.templateCopies', 'orchestration.templateOnPool', 'orchestration.vmDetails',
+  'orchestration.vmVolumes',
+]);
+
+/** True when the call only reads (see DATA_READS). */
+export function isDataRead(body: { repo: string; method: string }): boolean {
+  return DATA_READS.has(`${body.repo}.${body.method}`);
+}
+
+/**
+ * How long a component waits for the data service to come back (a data process restarting) before a
+ * call fails, ms. 30 s: a restart takes a second or two; a longer outage is a real failure to report.
+ */
+export const DATA_WAIT_MS = 30_000;
 
 export type DataRepo = keyof typeof DATA_METHODS;
 export type DataMethod<R extends DataRepo> = (typeof DATA_METHODS)[R][number];
@@ -91,6 +124,14 @@ export function dataClient(call: (body: DataCall) => Promise<unknown>): DataApi 
     api[repo] = r;
   }
   return api as unknown as DataApi;
+}
+
+/**
+ * A data call made with `ask` (one attempt) that waits out a data service restart for up to `waitMs`:
+ * a call never sent is tried again, a read whose instance was lost too (see withServiceWait).
+ */
+export function waitingDataCall(ask: (body: DataCall) => Promise<unknown>, clock: Clock, waitMs = DATA_WAIT_MS): (body: DataCall) => Promise<unknown> {
+  return (body) => withServiceWait(() => ask(body), isDataRead(body), { clock, waitMs });
 }
 
 /** The data service's lease operations, as a lease holder (LeaseKeeper) uses them. */

@@ -8,7 +8,7 @@ import type { ComponentDescriptor } from '../../src/component.js';
 import type { ActorRef } from '../../src/actor-types.js';
 import { LEASE_DEFAULTS, LEASE_TEST_TIMINGS, type LeaseTimings } from '../../src/lease.js';
 import { runLeasedSingleton } from '../../src/leased-singleton.js';
-import { DataProtocol, dataClient, leaseStoreOf } from '../data/protocol.js';
+import { DataProtocol, dataClient, leaseStoreOf, waitingDataCall } from '../data/protocol.js';
 import { FABRIC_MONITOR_DEFAULTS, fabricTestConfig, type FabricMonitorConfig } from './config.js';
 import type { MonitorDeps } from './deps.js';
 import { startFabricMonitor } from './monitor-actor.js';
@@ -48,7 +48,7 @@ export const fabricMonitorComponent: ComponentDescriptor<FabricMonitorComponentO
   async start({ system, services, options, profile, clock, log }) {
     const config = { ...fabricProfile(profile), ...options.config };
     const timings = { ...(profile === 'test' ? LEASE_TEST_TIMINGS : LEASE_DEFAULTS), ...options.lease };
-    const data = dataClient((body) => services.locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS }));
+    const data = dataClient(waitingDataCall((body) => services.locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS }), clock));
     const signals = signalsOf(services);
     let ref: ActorRef<FabricMonitorProtocolType> | undefined;
     const singleton = runLeasedSingleton({

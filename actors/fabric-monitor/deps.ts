@@ -5,7 +5,7 @@ import type { ServiceLocator } from '../../src/locator.js';
 import type { AskKeys, ReplyOf, RequestOf } from '../../src/protocol.js';
 import { ComputeProtocol, type ComputeProtocolType } from '../compute/protocol.js';
 import type { Fence } from '../../src/lease.js';
-import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall } from '../data/protocol.js';
+import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
 import { OrchestratorProtocol, type JobRequest, type OrchestratorCaller, type SubmitReply } from '../orchestrator/protocol.js';
 import type { FabricMonitorConfig } from './config.js';
 import type { FabricSignals } from './investigation.js';
@@ -51,7 +51,7 @@ export interface LocatedDepsOptions {
 /** The deps over a ServiceLocator: each call asks whichever instance the locator names now. */
 export function locatedDeps(o: LocatedDepsOptions): MonitorDeps {
   const { locator } = o;
-  const call = (body: DataCall): Promise<unknown> => locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS });
+  const call = waitingDataCall((body: DataCall) => locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS }), o.clock);
   return {
     data: o.fence === undefined ? dataClient(call) : fencedDataClient(call, o.fence),
     clock: o.clock, log: o.log, config: o.config, signals: o.signals, haCaller: o.haCaller, stats: emptyStats(),

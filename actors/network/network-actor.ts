@@ -2,7 +2,7 @@ import type { ActorContext, ActorDefinition } from '../../src/actor-types.js';
 import { ConflictError, IllegalStateError, NotFoundError, ResourceInUseError } from '../../src/errors.js';
 import type { ServiceLocator } from '../../src/locator.js';
 import type { Fence } from '../../src/lease.js';
-import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall } from '../data/protocol.js';
+import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
 import { NetworkProtocol, type Network, type NetworkProtocolType, type Nic, type PublicIpAddress } from './protocol.js';
 
 export interface NetworkActorOptions {
@@ -31,7 +31,7 @@ export function networkActor(options: NetworkActorOptions): ActorDefinition<Netw
   return {
     protocol: NetworkProtocol,
     init: (ctx) => {
-      const call = (body: DataCall): Promise<unknown> => ctx.ask(options.locator.ref(DataProtocol), 'call', body);
+      const call = waitingDataCall((body: DataCall) => ctx.ask(options.locator.ref(DataProtocol), 'call', body), ctx.clock);
       return { call, data: dataClient(call) };
     },
     handlers: {

@@ -5,7 +5,7 @@ import type { AskKeys, ReplyOf, RequestOf } from '../../src/protocol.js';
 import type { Random } from '../../src/random.js';
 import { ComputeProtocol, type ComputeProtocolType } from '../compute/protocol.js';
 import type { Fence } from '../../src/lease.js';
-import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall } from '../data/protocol.js';
+import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
 import { NetworkProtocol, type NetworkProtocolType } from '../network/protocol.js';
 import { StorageProtocol, type StorageProtocolType } from '../storage/protocol.js';
 import type { OrchestratorConfig } from './config.js';
@@ -50,7 +50,7 @@ export function createComponents(o: ComponentsOptions): Components {
   const durable = (key: string | undefined) => (key === undefined
     ? { timeoutMs: config.stepTimeoutMs }
     : { timeoutMs: config.stepTimeoutMs, id: `step:${key}`, retry: { intervalMs: config.resendIntervalMs } });
-  const call = (body: DataCall): Promise<unknown> => locator.ref(DataProtocol).ask('call', body, { timeoutMs: config.dataTimeoutMs });
+  const call = waitingDataCall((body: DataCall) => locator.ref(DataProtocol).ask('call', body, { timeoutMs: config.dataTimeoutMs }), o.clock);
   const build = (fence: Fence | undefined): Components => ({
     data: fence === undefined ? dataClient(call) : fencedDataClient(call, fence),
     clock: o.clock, random: o.random, log: o.log, config,

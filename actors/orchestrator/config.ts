@@ -48,6 +48,12 @@ export interface OrchestratorConfig {
    * jobLease.ttlMs + this. 1 s: one indexed query per second per instance.
    */
   takeoverScanMs: number;
+  /**
+   * A failed job whose compensations cannot reach a component (the data service restarting, say) is
+   * left pending and resumed later instead of being completed with resources still held — at most this
+   * many times (journal generations), so one that can never be undone still ends. 20.
+   */
+  maxResumes: number;
   /** Most orphaned jobs taken over per scan (the rest wait for the next one), so one scan stays short. */
   takeoverBatch: number;
   /**
@@ -71,6 +77,7 @@ export const ORCHESTRATOR_DEFAULTS: Readonly<OrchestratorConfig> = Object.freeze
   jobLease: LEASE_DEFAULTS,
   takeoverScanMs: 1_000,
   takeoverBatch: 100,
+  maxResumes: 20,
   turnPollMs: 100,
 });
 
@@ -84,7 +91,7 @@ export function orchestratorTestConfig(): OrchestratorConfig {
 export function resolveConfig(options: Partial<OrchestratorConfig> = {}): OrchestratorConfig {
   const c = { ...ORCHESTRATOR_DEFAULTS, ...options };
   const positive: (keyof OrchestratorConfig)[] = ['stepTimeoutMs', 'dataTimeoutMs', 'resendIntervalMs', 'compensationAttempts',
-    'hostCandidates', 'maxConcurrentJobs', 'maxQueuedJobs', 'takeoverScanMs', 'takeoverBatch', 'turnPollMs'];
+    'hostCandidates', 'maxConcurrentJobs', 'maxQueuedJobs', 'takeoverScanMs', 'takeoverBatch', 'turnPollMs', 'maxResumes'];
   for (const k of positive) {
     const v = c[k];
     if (typeof v !== 'number' || !(v > 0)) throw new ConfigError(`orchestrator option ${k} must be a positive number (got ${String(v)})`);

@@ -1,4 +1,4 @@
-import { FencedError, InterruptedError, ResourceUnavailableError, fromWire, toWire } from '../../src/errors.js';
+import { FencedError, InterruptedError, ResourceUnavailableError, fromWire, isRetryable, toWire } from '../../src/errors.js';
 import { validate } from '../../src/schema.js';
 import type { Components } from './components.js';
 import { createPhase } from './create-phase.js';
@@ -120,6 +120,18 @@ export class JobRunner {
   private async resume(rec: PendingRecord): Promise<boolean> {
     const jobId = rec.job.jobid;
     if (this.running.has(jobId) || !(await this.ownership.claim(jobId))) return false;
+    try {
+      await this.resumeClaimed(rec);
+      return true;
+    } catch (err) {
+      // Claimed but not launched (the data service went away meanwhile): give it back for the next scan.
+      await this.ownership.giveUp(jobId);
+      throw err;
+    }
+  }
+
+  private async resumeClaimed(rec: PendingRecord): Promise<void> {
+    const jobId = rec.job.jobid;
     const fence = this.ownership.fence(jobId)!;
     const data = this.c.fenced(fence).data;
     const problem = validate(JobRequestSchema, rec.cmdinfo);
@@ -128,7 +140,7 @@ export class JobRunner {
       await data.jobs.complete(jobId, { status: 2, resultcode: 530, result: { errorcode: 530,
         errortext: `job ${jobId} was interrupted by an orchestrator restart and its request could not be read back (${problem})` } });
       this.ownership.finished(jobId, rec.synckey);
-      return true;
+      return;
     }
     const journal = loadJournal(rec.progress);
     journal.gen++;
@@ -141,7 +153,6 @@ export class JobRunner {
     this.c.log.info('resuming a job left by another orchestrator incarnation', { job: jobId, op: (rec.cmdinfo as JobRequest).op,
       previousOwner: rec.ownernode ?? '', resume: journal.failure === undefined });
     this.launch(jobId, rec.cmdinfo as StoredRequest, journal, rec.synckey);
-    return true;
   }
 
   private launch(jobId: string, req: StoredRequest, journal: JournalData, syncKey: string | undefined): void {
@@ -189,6 +200,14 @@ export class JobRunner {
       await flow.failed?.(env, req, err);
     } catch (cleanup) {
       if (cleanup instanceof JobAbandoned || cleanup instanceof FencedError) return;
+      if (isRetryable(cleanup) && env.ctx.generation < this.c.config.maxResumes) {
+        // A component is out of reach for now: leave the job pending (its failure is in the journal)
+        // and let whoever takes it over next carry on undoing, rather than end it holding resources.
+        this.c.log.warn('a failed job could not undo its steps yet; it stays pending and is resumed', { job: env.ctx.jobId,
+          error: String(cleanup) });
+        await this.ownership.giveUp(env.ctx.jobId);
+        return;
+      }
       this.c.log.error('a failed job could not undo everything it did', { job: env.ctx.jobId, error: String(cleanup) });
       result.errorcode = 530;
       result.errortext = `${result.errortext}; undoing the job's steps then failed too (${(cleanup as Error).message}), so some ` +

@@ -2,7 +2,7 @@ import type { ActorDefinition } from '../../src/actor-types.js';
 import type { ServiceLocator } from '../../src/locator.js';
 import type { ActorContext } from '../../src/actor-types.js';
 import type { Fence } from '../../src/lease.js';
-import { DataProtocol, dataClient, fencedDataClient, type DataCall } from '../data/protocol.js';
+import { DataProtocol, dataClient, fencedDataClient, type DataCall, waitingDataCall } from '../data/protocol.js';
 import { StorageProtocol, type StorageProtocolType } from './protocol.js';
 import { SnapshotOps } from './snapshot-ops.js';
 import { VolumeOps } from './volume-ops.js';
@@ -37,7 +37,7 @@ export function storageActor(options: StorageActorOptions): ActorDefinition<Stor
   return {
     protocol: StorageProtocol,
     init: (ctx) => {
-      const call = (body: DataCall): Promise<unknown> => ctx.ask(options.locator.ref(DataProtocol), 'call', body);
+      const call = waitingDataCall((body: DataCall) => ctx.ask(options.locator.ref(DataProtocol), 'call', body), ctx.clock);
       const data = dataClient(call);
       return { call, volumes: new VolumeOps(data, poolCandidates), snapshots: new SnapshotOps(data) };
     },

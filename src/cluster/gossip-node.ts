@@ -46,6 +46,14 @@ export class GossipNode {
       send: (to, env) => this.send(to, env),
     });
     this.registry = createServiceRegistry(this.membership);
+    // Every member gossip finds is made reachable on the data lane too: a service the registry names
+    // must be askable even when no connection to its node was ever made (ws learns addresses, not peers).
+    this.unsubscribe.push(this.membership.onChange((e) => {
+      const address = e.member.meta.addresses[0];
+      if (e.member.id === node.id || address === undefined || transport?.learnAddress === undefined) return;
+      if (e.member.status !== 'alive' && e.member.status !== 'suspect') return;
+      try { transport.learnAddress(e.member.id, address); } catch { /* an address this transport cannot use */ }
+    }));
     node.remoting.onSystem(GOSSIP_MESSAGE, (env) => this.membership.handle(env.fromNode, env.body));
     this.unsubscribe.push(node.onPeer((id, up) => {
       if (!up) this.membership.peerConnectionLost(id);

@@ -124,7 +124,7 @@ export class LeaseRepository {
   checkFence(f: Fence): void {
     const cur = this.get(f.lease);
     if (cur === undefined || cur.owner !== f.owner || cur.epoch !== f.epoch) {
-      const now = cur === undefined ? 'nobody holds it now' : `it is held by ${cur.owner} at epoch ${cur.epoch}`;
+      const now = cur === undefined || cur.owner === '' ? 'nobody holds it now' : `it is held by ${cur.owner} at epoch ${cur.epoch}`;
       throw new FencedError(`refused a write under lease ${f.lease} by ${f.owner} at epoch ${f.epoch}: ${now}; ` +
         'the writer must stop working on it', { details: { lease: f.lease, epoch: f.epoch } });
     }
