@@ -31,7 +31,7 @@ const POLL_MS = 10;
 
 interface Ids { zoneid: string; small: string; ha: string; templateid: string }
 
-async function idsOf(api: CsApi): Promise<Ids> {
+export async function idsOf(api: CsApi): Promise<Ids> {
   const offerings = await api.listAll<{ id: string; name: string }>('listServiceOfferings', 'serviceoffering');
   return {
     zoneid: (await api.listAll<{ id: string }>('listZones', 'zone'))[0]!.id,
@@ -42,7 +42,7 @@ async function idsOf(api: CsApi): Promise<Ids> {
 }
 
 /** VMS deploys by CONCURRENCY clients; VMs/s over the run and job latency (submit → finished job seen by a poll). */
-async function deployLoad(api: CsApi): Promise<{ rate: number; p50: number; p99: number; failed: number }> {
+export async function deployLoad(api: CsApi): Promise<{ rate: number; p50: number; p99: number; failed: number }> {
   const ids = await idsOf(api);
   const latencies: number[] = [];
   let failed = 0;
@@ -60,7 +60,7 @@ async function deployLoad(api: CsApi): Promise<{ rate: number; p50: number; p99:
   return { rate: latencies.length / seconds, ...percentiles(latencies), failed };
 }
 
-async function waitUntil(cond: () => Promise<boolean>, timeoutMs: number, what: string, pollMs = 25): Promise<void> {
+export async function waitUntil(cond: () => Promise<boolean>, timeoutMs: number, what: string, pollMs = 25): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -75,7 +75,7 @@ const upCount = async (api: CsApi): Promise<number> => (await api.listAll<{ stat
  * The all-in-one lab (3 hosts, over-provisioned so the load fits, as the distributed cloud's 3 hosts),
  * with its database in a file as the management node's (`inFile`) or in memory.
  */
-async function allInOne(inFile: boolean): Promise<{ rate: number; p50: number; p99: number }> {
+export async function allInOne(inFile: boolean): Promise<{ rate: number; p50: number; p99: number }> {
   // The same fabric as the distributed cloud (the test profile: heartbeats every 250 ms, power-state sync): only the process split differs.
   const dir = inFile ? mkdtempSync(join(tmpdir(), 'cloudstackd-dist-bench-')) : undefined;
   const lab = await startLab({ hosts: 3, logLevel: 'error', profile: 'test',
@@ -91,12 +91,12 @@ async function allInOne(inFile: boolean): Promise<{ rate: number; p50: number; p
   }
 }
 
-function rssKiB(pid: number): number {
+export function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m === null ? NaN : Number(m[1]);
 }
 
-function cpuTicks(pid: number): number {
+export function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 per second on Linux)
 }

@@ -21,6 +21,7 @@ const SUITES: Suite[] = [
   { name: 'deploy', file: 'deploy.js', fn: 'runDeployBench' },
   { name: 'default-network', file: 'default-network.js', fn: 'runDefaultNetworkBench' },
   { name: 'distributed', file: 'distributed.js', fn: 'runDistributedBench' },
+  { name: 'split', file: 'split.js', fn: 'runSplitBench' },
 ];
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));

@@ -1,7 +1,7 @@
 /**
  * Riding out a service that is briefly gone (its process restarting, its node rejoining): a call is
  * tried again, with backoff, for up to a named time instead of failing at once. Only what cannot do
- * harm is repeated: a call that was never sent (no live instance: NoInstanceError) always, and one
+ * harm is repeated: a call that was never handled (no live instance, never sent, no actor there) always, and one
  * whose outcome is unknown (the instance was lost after it was sent) only when repeating it is safe
  * (a read, or an idempotent write).
  */
@@ -18,8 +18,9 @@ export interface ServiceWaitOptions {
   maxPauseMs?: number;
 }
 
-const UNSENT = (err: unknown): boolean => err instanceof NoInstanceError || err instanceof NotSentError;
-const LOST = (err: unknown): boolean => err instanceof PeerDownError || err instanceof StoppedError || err instanceof DeadLetterError;
+/** Nothing was done: no instance, never sent, or no actor there to take it (a dead letter is never handled). */
+const UNSENT = (err: unknown): boolean => err instanceof NoInstanceError || err instanceof NotSentError || err instanceof DeadLetterError;
+const LOST = (err: unknown): boolean => err instanceof PeerDownError || err instanceof StoppedError;
 
 export async function withServiceWait<T>(attempt: () => Promise<T>, safeToRepeat: boolean, o: ServiceWaitOptions): Promise<T> {
   const until = o.clock.now() + o.waitMs;

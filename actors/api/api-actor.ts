@@ -90,7 +90,7 @@ export function apiActor(options: ApiComponentOptions, clock: Clock, log: Logger
     cloudStackVersion: s.cloudStackVersion ?? '4.20.0.0',
     maxPageSize: s.maxPageSize ?? 500,
     newUuid: options.newUuid ?? randomUUID,
-    orchestrator: locatedOrchestrator(options.locator),
+    orchestrator: locatedOrchestrator(options.locator, clock),
     fabric: locatedFabricAdmin(options.locator),
     ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
   });

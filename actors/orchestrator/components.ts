@@ -4,7 +4,9 @@ import type { Logger } from '../../src/logger.js';
 import type { AskKeys, ReplyOf, RequestOf } from '../../src/protocol.js';
 import type { Random } from '../../src/random.js';
 import { ComputeProtocol, type ComputeProtocolType } from '../compute/protocol.js';
+import { PeerDownError, TimeoutError } from '../../src/errors.js';
 import type { Fence } from '../../src/lease.js';
+import { DataLost } from './journal.js';
 import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
 import { NetworkProtocol, type NetworkProtocolType } from '../network/protocol.js';
 import { StorageProtocol, type StorageProtocolType } from '../storage/protocol.js';
@@ -51,8 +53,16 @@ export function createComponents(o: ComponentsOptions): Components {
     ? { timeoutMs: config.stepTimeoutMs }
     : { timeoutMs: config.stepTimeoutMs, id: `step:${key}`, retry: { intervalMs: config.resendIntervalMs } });
   const call = waitingDataCall((body: DataCall) => locator.ref(DataProtocol).ask('call', body, { timeoutMs: config.dataTimeoutMs }), o.clock);
+  // A data call lost half-way (outcome unknown) interrupts the job instead of failing it.
+  const lossAware = (body: DataCall): Promise<unknown> => call(body).catch((err: unknown) => {
+    if (err instanceof PeerDownError || err instanceof TimeoutError) {
+      throw new DataLost(`the data service was lost during ${body.repo}.${body.method} (${(err as Error).message}); the job is resumed ` +
+        'from its journal once it is back', { cause: err });
+    }
+    throw err;
+  });
   const build = (fence: Fence | undefined): Components => ({
-    data: fence === undefined ? dataClient(call) : fencedDataClient(call, fence),
+    data: fence === undefined ? dataClient(lossAware) : fencedDataClient(lossAware, fence),
     clock: o.clock, random: o.random, log: o.log, config,
     network: async (type, body) => locator.ref(NetworkProtocol).ask(type, withFence(body, fence), durable((body as { key: string }).key)),
     storage: async (type, body) => locator.ref(StorageProtocol).ask(type, withFence(body, fence), durable((body as { key: string }).key)),

@@ -54,6 +54,11 @@ export interface OrchestratorConfig {
    * many times (journal generations), so one that can never be undone still ends. 20.
    */
   maxResumes: number;
+  /**
+   * Jobs write and command under their lease's fence (true). False only to measure what fencing costs
+   * (npm run bench): without it a stalled orchestrator's late writes are no longer refused.
+   */
+  fenceWrites: boolean;
   /** Most orphaned jobs taken over per scan (the rest wait for the next one), so one scan stays short. */
   takeoverBatch: number;
   /**
@@ -78,6 +83,7 @@ export const ORCHESTRATOR_DEFAULTS: Readonly<OrchestratorConfig> = Object.freeze
   takeoverScanMs: 1_000,
   takeoverBatch: 100,
   maxResumes: 20,
+  fenceWrites: true,
   turnPollMs: 100,
 });
 

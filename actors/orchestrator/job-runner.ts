@@ -5,11 +5,12 @@ import { createPhase } from './create-phase.js';
 import { FLOWS, type Flow, type FlowEnv, type JobOutcome } from './flows/index.js';
 import { JOB_COMMANDS, jobError } from './job-catalog.js';
 import { JobOwnership } from './job-ownership.js';
-import { JobAbandoned, JobContext, emptyJournal, loadJournal, type JournalData } from './journal.js';
+import { DataLost, JobAbandoned, JobContext, emptyJournal, loadJournal, type JournalData } from './journal.js';
 import { Planner } from './planner.js';
 import { JobRequestSchema, type JobRequest, type OrchestratorStats, type SubmitReply, type SyncRequest } from './protocol.js';
 import { executeSync } from './sync-ops.js';
-import { KeyedSerializer, Semaphore } from './serializer.js';
+import { KeyedSerializer } from '../../src/keyed-serializer.js';
+import { Semaphore } from './serializer.js';
 import { createUndoExecutor } from './undo.js';
 
 /** A job as the runner keeps it: the request, with the id of what its create phase made. */
@@ -175,7 +176,7 @@ export class JobRunner {
   private async runJob(jobId: string, req: StoredRequest, flow: Flow<JobRequest['op']>, journal: JournalData): Promise<void> {
     const fence = this.ownership.fence(jobId);
     if (fence === undefined) return; // lost while waiting for a slot: the new owner runs it
-    const c = this.c.fenced(fence);
+    const c = this.c.config.fenceWrites ? this.c.fenced(fence) : this.c;
     const alive = (): boolean => this.alive && this.ownership.holds(jobId);
     const ctx = new JobContext(jobId, journal, (j) => c.data.orchestration.saveJournal(jobId, j), alive);
     const env: FlowEnv = { ctx, c, planner: this.planner.for(c), undo: createUndoExecutor(c) };
@@ -187,6 +188,7 @@ export class JobRunner {
       await c.data.jobs.complete(jobId, { status: 1, resultcode: 0, result: render(outcome) });
       this.counters.succeeded++;
     } catch (err) {
+      if (err instanceof DataLost) { await this.ownership.giveUp(jobId); return; }
       if (err instanceof JobAbandoned || err instanceof FencedError || !alive()) return;
       await this.fail(env, flow, req, err);
     }
@@ -199,6 +201,7 @@ export class JobRunner {
       await env.ctx.rollback({ order: 0, undo: 0 }, env.undo);
       await flow.failed?.(env, req, err);
     } catch (cleanup) {
+      if (cleanup instanceof DataLost) { await this.ownership.giveUp(env.ctx.jobId); return; }
       if (cleanup instanceof JobAbandoned || cleanup instanceof FencedError) return;
       if (isRetryable(cleanup) && env.ctx.generation < this.c.config.maxResumes) {
         // A component is out of reach for now: leave the job pending (its failure is in the journal)

@@ -2,6 +2,7 @@ import type { ActorDefinition } from '../../src/actor-types.js';
 import type { ServiceLocator } from '../../src/locator.js';
 import type { Logger } from '../../src/logger.js';
 import { createRandom, type Random } from '../../src/random.js';
+import { replyLater } from '../../src/reply-later.js';
 import { createComponents } from './components.js';
 import { resolveConfig, type OrchestratorConfig } from './config.js';
 import { JobRunner } from './job-runner.js';
@@ -46,8 +47,9 @@ export function orchestratorActor(options: OrchestratorActorOptions): ActorDefin
     restarted: async (ctx) => { await recoverAtStart(ctx.state.runner, ctx.log); },
     stopping: (ctx) => { ctx.state.runner.stop(); },
     handlers: {
-      submit: (req, ctx) => ctx.state.runner.submit(req),
-      execute: (req, ctx) => ctx.state.runner.execute(req),
+      // Submissions wait on the data service (several round trips each): many are in progress at once.
+      submit: (req, ctx) => replyLater(ctx, () => ctx.state.runner.submit(req)),
+      execute: (req, ctx) => replyLater(ctx, () => ctx.state.runner.execute(req)),
       stats: (_b, ctx) => ctx.state.runner.stats(),
     },
   };

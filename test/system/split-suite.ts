@@ -244,7 +244,7 @@ export function describeSplit(o: SplitSuiteOptions): void {
       await load;
       const done = await Promise.all(acknowledged.map((j) => api('api2').waitJob(j)));
       print(`${acknowledged.length} deploys acknowledged across the restart (${errors.length} calls failed: ${[...new Set(errors)].slice(0, 2).join(' | ')}); ` +
-        `${done.filter((r) => r.jobstatus === 1).length} succeeded`);
+        `${done.filter((r) => r.jobstatus === 1).length} succeeded; failed: ${failures(done)}`);
       const known = new Set(query<{ uuid: string }>('SELECT uuid FROM async_job').map((r) => r.uuid));
       expect(acknowledged.filter((j) => !known.has(j)), 'acknowledged jobs missing after the restart').to.deep.equal([]);
       expect(done.every((r) => r.jobstatus !== 0)).to.equal(true);

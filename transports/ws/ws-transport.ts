@@ -70,7 +70,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
       (remote, reason) => this.refused(remote, undefined, `TLS: ${reason}`), (kind, source, lifeMs) => this.pendingEvent(kind, source, lifeMs));
     this.handlers = handlers;
     this.running = true;
-    this.opts.log.info('ws transport listening', { node: this.nodeId, address: this.listener.address });
+    this.opts.log.debug('ws transport listening', { node: this.nodeId, address: this.listener.address });
   }
 
   async stop(): Promise<void> {
