@@ -17,6 +17,7 @@ const SUITES: Suite[] = [
   { name: 'gossip', file: 'gossip.js', fn: 'runGossipBench' },
   { name: 'data', file: 'data.js', fn: 'runDataBench' },
   { name: 'api', file: 'api.js', fn: 'runApiBench' },
+  { name: 'api-slow', file: 'api-slow.js', fn: 'runApiSlowBench' },
   { name: 'deploy', file: 'deploy.js', fn: 'runDeployBench' },
   { name: 'default-network', file: 'default-network.js', fn: 'runDefaultNetworkBench' },
   { name: 'network-rules', file: 'network-rules.js', fn: 'runNetworkRulesBench' },
