@@ -9,11 +9,10 @@ import { createLogger } from '../src/logger.js';
 import { signParams } from '../actors/api/signature.js';
 import type { CliConfig } from './cli-options.js';
 import { startLab, type Lab } from './lab.js';
+import { runUntilSignal } from './until-signal.js';
 
 /** How long the ready probe waits for the API's answer, ms. */
 const PROBE_TIMEOUT_MS = 10_000;
-/** After a clean stop, how long to wait for stray handles before exiting anyway, ms. */
-const EXIT_GRACE_MS = 2_000;
 
 /** One signed listZones with the admin's keys; resolves with the HTTP status. */
 export function probe(endpoint: string, apiKey: string, secretKey: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<number> {
@@ -62,19 +61,5 @@ export async function runLabCli(config: CliConfig): Promise<void> {
   }
   say(`ready endpoint=${lab.endpoint}`);
 
-  // Real timers are unref()'d, so keep the process alive until a signal arrives.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping', { signal });
-    clearInterval(keepAlive);
-    await lab.stop();
-    log.info('stopped');
-    process.exitCode = 0;
-    setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  runUntilSignal(log, () => lab.stop());
 }

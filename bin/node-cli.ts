@@ -17,6 +17,7 @@ import type { CliConfig } from './cli-options.js';
 import { startClusterMembership, type ClusterMembership } from './cluster.js';
 import { ensureDataDir, writeCredentials } from './lab.js';
 import { optionsFromCli } from './node-options.js';
+import { runUntilSignal } from './until-signal.js';
 
 /** How often a node still waiting for services it needs says which, ms. */
 const WAITING_REPORT_MS = 5_000;
@@ -93,22 +94,11 @@ export async function runNodeCli(config: CliConfig): Promise<void> {
   }
   announce(config, assembly);
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping', { signal });
-    clearInterval(keepAlive);
+  const stopping = runUntilSignal(log, async () => {
     await assembly.stop();
     await cluster.gossip.leave().catch(() => undefined);
     await node.stop();
-    log.info('stopped');
-    process.exitCode = 0;
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  // Real timers are unref()'d, so keep the process alive until a signal arrives.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
+  });
 
   const missing = assembly.missingServices();
   if (missing.length > 0) say(`waiting for services: ${missing.join(', ')}`);
@@ -116,10 +106,10 @@ export async function runNodeCli(config: CliConfig): Promise<void> {
     await waitForServices(cluster.services, missing, { timeoutMs: WAIT_FOR_SERVICES_MS, pollMs: 50, reportEveryMs: WAITING_REPORT_MS,
       waiting: (m) => say(`waiting for services: ${m.join(', ')}`) });
   } catch (err) {
-    if (!stopping) fatal((err as Error).message, 1);
+    if (!stopping()) fatal((err as Error).message, 1);
     return;
   }
-  if (stopping) return;
+  if (stopping()) return;
   const transport = node.transport!;
   log.info('node started', { id: node.id, roles: assembly.names.join(','), transport: transport.kind, address: transport.address() ?? '' });
   say(`components: ${assembly.names.join(',')}`);
