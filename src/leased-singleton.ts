@@ -43,7 +43,8 @@ export function runLeasedSingleton(o: LeasedSingletonOptions): LeasedSingleton {
     const s = stopActive;
     stopActive = undefined;
     if (s === undefined) return;
-    o.log.warn('no longer the acting instance', { lease: o.lease, why });
+    if (why === 'stopping') o.log.debug('no longer the acting instance', { lease: o.lease, why });
+    else o.log.warn('no longer the acting instance', { lease: o.lease, why });
     await s().catch((err: unknown) => o.log.error('stopping the active work failed', { lease: o.lease, error: String(err) }));
   };
   keeper.onLost((_name, reason) => { void deactivate(reason === 'taken' ? 'another instance took the lease' : 'the lease could not be renewed in time'); });
