@@ -37,7 +37,10 @@ start() {
   PIDS+=($!)
 }
 wait_ready() {
-  until grep -q '^ready' "$WORK/$1.log"; do sleep 0.2; grep -q '^cloudstackd:' "$WORK/$1.log" && { cat "$WORK/$1.log"; exit 1; }; done
+  until grep -q '^ready' "$WORK/$1.log"; do
+    sleep 0.2
+    if grep -q '^cloudstackd:' "$WORK/$1.log"; then cat "$WORK/$1.log"; exit 1; fi
+  done
 }
 
 start data data --data-dir "$WORK/db"
