@@ -14,6 +14,11 @@ export interface LeasedSingletonOptions {
   lease: string;
   /** This instance's owner id (node id and incarnation). */
   owner: string;
+  /**
+   * Owner ids starting with this are this node's earlier incarnations (known dead: this process
+   * replaced them), whose lease is taken at once instead of after it runs out. E.g. `<node id>/`.
+   */
+  supersede?: string;
   store: LeaseStore;
   timings: LeaseTimings;
   clock: Clock;
@@ -53,7 +58,7 @@ export function runLeasedSingleton(o: LeasedSingletonOptions): LeasedSingleton {
     if (busy || stopped || stopActive !== undefined) return;
     busy = true;
     try {
-      const held = await keeper.claim(o.lease);
+      const held = await keeper.claim(o.lease, o.supersede === undefined ? undefined : { supersede: o.supersede });
       if (held === undefined || stopped) return;
       const fence = keeper.fence(o.lease)!;
       const stop = await o.activate(fence);

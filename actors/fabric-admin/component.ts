@@ -35,7 +35,7 @@ export const fabricAdminComponent: ComponentDescriptor<FabricAdminComponentOptio
     const data = dataClient(waitingDataCall((body) => services.locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS }), clock));
     const discovery = discoveryOf(services, transport);
     const singleton = runLeasedSingleton({
-      lease: 'fabric-admin', owner: `${system.nodeId}/${clock.now()}`, store: leaseStoreOf(data), timings, clock, log,
+      lease: 'fabric-admin', owner: `${system.nodeId}/${clock.now()}`, supersede: `${system.nodeId}/`, store: leaseStoreOf(data), timings, clock, log,
       activate: async (fence) => {
         const s = startFabricAdmin(system, { ...options.admin, locator: services.locator, discovery, fence, clock });
         services.publish(FabricAdminProtocol);

@@ -52,7 +52,7 @@ export const fabricMonitorComponent: ComponentDescriptor<FabricMonitorComponentO
     const signals = signalsOf(services);
     let ref: ActorRef<FabricMonitorProtocolType> | undefined;
     const singleton = runLeasedSingleton({
-      lease: 'fabric-monitor', owner: `${system.nodeId}/${clock.now()}`, store: leaseStoreOf(data), timings, clock, log,
+      lease: 'fabric-monitor', owner: `${system.nodeId}/${clock.now()}`, supersede: `${system.nodeId}/`, store: leaseStoreOf(data), timings, clock, log,
       activate: async (fence) => {
         const s = startFabricMonitor(system, { locator: services.locator, config, signals, fence,
           haCaller: () => data.users.rootAdminCaller(), ...(options.deps === undefined ? {} : { deps: options.deps }) });
