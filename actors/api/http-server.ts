@@ -89,7 +89,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   server.maxConnections = limits.maxConnections;
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   let closing = false;
-  installHandlers(server, { dispatcher, limits, cloudStackVersion, nextRequestId: createIdGenerator(), isClosing: () => closing });
+  installHandlers(server, { dispatcher, limits, cloudStackVersion, nextRequestId: createIdGenerator(), isClosing: () => closing,
+    ...(options.logger === undefined ? {} : { logger: options.logger }) });
   return createLifecycle(server, clock, limits, options, table, () => { closing = true; });
 }
 

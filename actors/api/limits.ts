@@ -28,6 +28,11 @@ export interface ApiServerLimits {
   readonly maxRequestsPerSocket: number;
   /** How long close() waits for in-flight requests before cutting connections, ms. Default 10 s. */
   readonly closeTimeoutMs: number;
+  /**
+   * A streamed answer (pagesize=-1) whose client reads nothing for this long is cut, ms, so that a
+   * stalled reader does not hold a data read open forever. Default 60 s.
+   */
+  readonly streamStallTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: ApiServerLimits = {
@@ -41,6 +46,7 @@ export const DEFAULT_LIMITS: ApiServerLimits = {
   maxConnections: 1_024,
   maxRequestsPerSocket: 1_000,
   closeTimeoutMs: 10_000,
+  streamStallTimeoutMs: 60_000,
 };
 
 export function validateLimits(l: ApiServerLimits): ApiServerLimits {

@@ -1,6 +1,8 @@
+import { LimitExceededError } from '../../src/errors.js';
 import { ask, defineProtocol } from '../../src/protocol.js';
 import { t } from '../../src/schema.js';
 import type { DataStore } from './store/index.js';
+import type { ScanChunk, ScanCursor, ScanWindow } from './store/pagination.js';
 
 /**
  * The data service's protocol. The data actor is the only writer of persistent state; every other
@@ -14,28 +16,28 @@ import type { DataStore } from './store/index.js';
  * each call as one transaction; `batch` runs several calls in one transaction.
  */
 export const DATA_METHODS = {
-  accounts: ['create', 'findByName', 'get', 'list', 'roles', 'setState'],
+  accounts: ['create', 'findByName', 'get', 'list', 'roles', 'setState', 'scan'],
   capacity: ['list'],
-  config: ['get', 'list', 'number', 'set'],
-  domains: ['create', 'findByPath', 'get', 'list', 'root', 'rootUuid'],
-  events: ['create', 'get', 'list'],
-  hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'stale', 'transition', 'update'],
-  ipAddresses: ['createRange', 'get', 'getRange', 'list', 'listRanges'],
-  jobs: ['complete', 'create', 'get', 'list', 'pending', 'record', 'saveProgress'],
-  mocks: ['create', 'fire', 'get', 'list', 'remove'],
-  networks: ['create', 'get', 'list', 'transition', 'update'],
-  nics: ['add', 'get', 'list', 'remove'],
-  offerings: ['createDisk', 'createNetwork', 'createService', 'getDisk', 'getNetwork', 'getService', 'listDisk', 'listNetwork', 'listService'],
-  snapshots: ['create', 'get', 'list', 'transition'],
-  sshKeys: ['create', 'delete', 'get', 'list', 'publicKey', 'register'],
-  storage: ['createImageStore', 'createPool', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool'],
-  tags: ['attach', 'create', 'delete', 'list'],
-  templates: ['createOsType', 'get', 'getOsType', 'list', 'listIsos', 'listOsTypes', 'register', 'setZoneStatus'],
-  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'setPassword'],
+  config: ['get', 'list', 'number', 'set', 'scan'],
+  domains: ['create', 'findByPath', 'get', 'list', 'root', 'rootUuid', 'scan'],
+  events: ['create', 'get', 'list', 'scan'],
+  hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'stale', 'transition', 'update', 'scan'],
+  ipAddresses: ['createRange', 'get', 'getRange', 'list', 'listRanges', 'scan', 'scanRanges'],
+  jobs: ['complete', 'create', 'get', 'list', 'pending', 'record', 'saveProgress', 'scan'],
+  mocks: ['create', 'fire', 'get', 'list', 'remove', 'scan'],
+  networks: ['create', 'get', 'list', 'transition', 'update', 'scan'],
+  nics: ['add', 'get', 'list', 'remove', 'scan'],
+  offerings: ['createDisk', 'createNetwork', 'createService', 'getDisk', 'getNetwork', 'getService', 'listDisk', 'listNetwork', 'listService', 'scanDisk', 'scanNetwork', 'scanService'],
+  snapshots: ['create', 'get', 'list', 'transition', 'scan'],
+  sshKeys: ['create', 'delete', 'get', 'list', 'publicKey', 'register', 'scan'],
+  storage: ['createImageStore', 'createPool', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool', 'scanImageStores', 'scanPools'],
+  tags: ['attach', 'create', 'delete', 'list', 'scan'],
+  templates: ['createOsType', 'get', 'getOsType', 'list', 'listIsos', 'listOsTypes', 'register', 'setZoneStatus', 'scan', 'scanIsos', 'scanOsTypes'],
+  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'setPassword', 'scan'],
   vmOps: ['create', 'markExpunged', 'scale', 'transition', 'update'],
-  vms: ['get', 'list'],
-  volumes: ['attach', 'create', 'delete', 'detach', 'get', 'list', 'releaseForVm', 'setSize', 'transition'],
-  zones: ['create', 'createCluster', 'createPod', 'get', 'getCluster', 'getPod', 'list', 'listClusters', 'listPods', 'update', 'updateCluster', 'updatePod'],
+  vms: ['get', 'list', 'scan'],
+  volumes: ['attach', 'create', 'delete', 'detach', 'get', 'list', 'releaseForVm', 'setSize', 'transition', 'scan'],
+  zones: ['create', 'createCluster', 'createPod', 'get', 'getCluster', 'getPod', 'list', 'listClusters', 'listPods', 'update', 'updateCluster', 'updatePod', 'scan', 'scanClusters', 'scanPods'],
   allocation: ['hostsWithCapacity', 'poolsWithCapacity', 'releaseHost', 'releasePool', 'reserveHost', 'reservePool', 'reservedHostId', 'resizeHeld', 'resizeOnPool'],
   orchestration: ['hostCandidates', 'reimageVolume', 'saveJournal', 'startSpec', 'templateCopies', 'templateOnPool', 'vmDetails', 'vmVolumes'],
   addresses: ['allocatePublicIp', 'releasePublicIp', 'setStaticNat', 'reserveNicIp', 'releaseNicIp', 'addVnetRange', 'allocateVnet', 'releaseVnet'],
@@ -46,8 +48,32 @@ export type DataMethod<R extends DataRepo> = (typeof DATA_METHODS)[R][number];
 type Member<R extends DataRepo, M extends string> = M extends keyof DataStore[R] ? DataStore[R][M] : never;
 type Fn<R extends DataRepo, M extends DataMethod<R>> = Member<R, M> extends (...args: infer A) => infer Ret ? (...args: A) => Promise<Ret> : never;
 
-/** The typed, promise-returning view of the data service that components program against. */
-export type DataApi = { [R in DataRepo]: { [M in DataMethod<R>]: Fn<R, M> } };
+/** `scan(scope, params, window)` or `scan(params, window)` → the same arguments without the window, all rows. */
+type AllOf<F> = F extends (first: infer A, ...rest: infer Rest) => ScanChunk<infer T>
+  ? Rest extends [infer P, ...unknown[]] ? (scope: A, params: P) => Promise<T[]> : (params: A) => Promise<T[]>
+  : never;
+type AllMethods<R extends DataRepo> = {
+  [M in DataMethod<R> as M extends `scan${infer X}` ? `all${X}` : never]: AllOf<Member<R, M>>
+};
+
+/**
+ * The typed, promise-returning view of the data service that components program against. Besides
+ * the store's operations, each `scanX` has an `allX` here: every match, read chunk by chunk (one page
+ * is `listX`; the two are different operations so that one can never be taken for the other).
+ */
+export type DataApi = { [R in DataRepo]: { [M in DataMethod<R>]: Fn<R, M> } & AllMethods<R> };
+
+/**
+ * Most rows one `all*` read gathers before it fails (LimitExceededError) rather than grow without
+ * bound: every row is held in the caller's memory. The largest legitimate read is the fabric
+ * monitor's host table (at most maxHosts, 100,000 by default); anything bigger must stream with scan.
+ */
+export const DEFAULT_MAX_ALL_ROWS = 200_000;
+
+export interface DataClientOptions {
+  /** See DEFAULT_MAX_ALL_ROWS. */
+  maxAllRows?: number;
+}
 
 const Call = t.object({
   repo: t.string({ maxLength: 32 }),
@@ -71,14 +97,37 @@ export const DATA_PATH = '/data';
  * Builds a DataApi over an ask function (`(body) => ref.ask('call', body)`, or a context ask that
  * carries the current deadline): `await data.vms.get(SYSTEM, id)`.
  */
-export function dataClient(call: (body: DataCall) => Promise<unknown>): DataApi {
+export function dataClient(call: (body: DataCall) => Promise<unknown>, options: DataClientOptions = {}): DataApi {
+  const maxRows = options.maxAllRows ?? DEFAULT_MAX_ALL_ROWS;
   const api: Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>> = {};
   for (const [repo, methods] of Object.entries(DATA_METHODS)) {
     const r: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
-    for (const method of methods) r[method] = (...args: unknown[]) => call({ repo, method, args: stripUndefinedTail(args) });
+    for (const method of methods) {
+      r[method] = (...args: unknown[]) => call({ repo, method, args: stripUndefinedTail(args) });
+      if (method.startsWith('scan')) {
+        const scan = (args: unknown[], window: ScanWindow) => call({ repo, method, args: [...args, window] }) as Promise<ScanChunk<unknown>>;
+        r[`all${method.slice(4)}`] = (...args: unknown[]) => readAll(`${repo}.${method}`, (after) => scan(args, after === undefined ? {} : { after }), maxRows);
+      }
+    }
     api[repo] = r;
   }
   return api as unknown as DataApi;
+}
+
+/** Follows a scan to its end; more than `maxRows` rows is an error naming the read. */
+export async function readAll<T>(what: string, chunk: (after: ScanCursor | undefined) => Promise<ScanChunk<T>>, maxRows: number): Promise<T[]> {
+  const out: T[] = [];
+  let after: ScanCursor | undefined;
+  for (;;) {
+    const c = await chunk(after);
+    if (out.length + c.items.length > maxRows) {
+      throw new LimitExceededError(`${what}: more than ${maxRows} rows match, more than one read may hold in memory (maxAllRows); ` +
+        'narrow the filter or process the rows chunk by chunk with scan');
+    }
+    out.push(...c.items);
+    if (c.next === null) return out;
+    after = c.next;
+  }
 }
 
 function stripUndefinedTail(args: unknown[]): unknown[] {

@@ -139,7 +139,8 @@ export class FabricMonitor {
 
   private async refresh(): Promise<void> {
     this.refreshedAt = this.d.clock.now();
-    const rows = (await this.d.data.hosts.list({ type: 'Routing', pagesize: -1 })).items;
+    // Every routing host, read chunk by chunk; bounded by maxHosts in the table (and maxAllRows).
+    const rows = await this.d.data.hosts.all({ type: 'Routing' });
     this.table.sync(rows, this.d.clock.now());
   }
 

@@ -1,8 +1,8 @@
 import { InvalidParameterError, NotFoundError, PermissionDeniedError } from '../../../../src/errors.js';
 import { uniquely, type StoreContext } from '../context.js';
 import { compact, formatDate, displayDomainPath } from '../format.js';
-import { groupBy, listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { groupBy, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, ownershipCondition, resolveCaller, type Scope } from '../scoping.js';
 import { getGlobal } from './common.js';
 import type { UserRepository, User } from './users.js';
@@ -125,6 +125,11 @@ export class AccountRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<Account> {
     return listResources(this.ctx, this.spec, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<Account> {
+    return scanResources(this.ctx, this.spec, scope, params, window);
   }
 
   /** The account named `name` in a domain, for SYSTEM use (login, seeding). */

@@ -1,8 +1,8 @@
 import { InvalidParameterError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
 import { bool, compact, formatDate, formatOptionalDate } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM } from '../scoping.js';
 import {
   HOST_MACHINE, RESOURCE_STATE_MACHINE, applyTransition, type HostState, type ResourceState,
@@ -193,6 +193,11 @@ export class HostRepository {
 
   list(params: ListParams = {}): ListResult<Host> {
     return listResources(this.ctx, SPEC, SYSTEM, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(params: ListParams, window: ScanWindow = {}): ScanChunk<Host> {
+    return scanResources(this.ctx, SPEC, SYSTEM, params, window);
   }
 
   /** addHost (one row; the API wraps it in a one-element list). */

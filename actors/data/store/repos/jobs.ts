@@ -1,8 +1,8 @@
 import { ConflictError, InvalidParameterError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
 import { compact, formatDate, formatOptionalDate, parseJson } from '../format.js';
-import { fetchWhere, listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { fetchWhere, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, type Scope } from '../scoping.js';
 import { JOB_MACHINE, JOB_PENDING, applyTransition } from '../state-machines.js';
 import { accountOwner, getOwned, ownerFor } from './common.js';
@@ -147,6 +147,11 @@ export class JobRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<AsyncJob> {
     return listResources(this.ctx, SPEC, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<AsyncJob> {
+    return scanResources(this.ctx, SPEC, scope, params, window);
   }
 
   /** The job with its private fields (components only). */

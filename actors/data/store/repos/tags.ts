@@ -1,8 +1,8 @@
 import { InvalidParameterError } from '../../../../src/errors.js';
 import type { StoreContext, UuidTable } from '../context.js';
 import { compact } from '../format.js';
-import { groupBy, idList, listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { groupBy, idList, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { assertVisible, type Scope } from '../scoping.js';
 
 /** A `tags[]` entry / listTags' `tag` object. */
@@ -87,6 +87,11 @@ export class TagRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<ResourceTag> {
     return listResources(this.ctx, SPEC, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<ResourceTag> {
+    return scanResources(this.ctx, SPEC, scope, params, window);
   }
 
   /** createTags: each tag on each resource; the resources must be visible to the caller. */

@@ -1,7 +1,7 @@
 import type { StoreContext } from '../context.js';
 import { bool, compact, formatDate, parseJson } from '../format.js';
-import { idList, listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { idList, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import type { Scope } from '../scoping.js';
 import type { VmState } from '../state-machines.js';
 import { OWNER_COLUMNS, OWNER_JOINS, getOwned, ownerFields, type OwnedRow, type OwnerColumns } from './common.js';
@@ -185,5 +185,10 @@ export class VmRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<VirtualMachine> {
     return listResources(this.ctx, this.spec, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<VirtualMachine> {
+    return scanResources(this.ctx, this.spec, scope, params, window);
   }
 }

@@ -1,8 +1,8 @@
 import { InvalidParameterError, ResourceInUseError } from '../../../../src/errors.js';
 import { isUniqueViolation, type StoreContext } from '../context.js';
 import { compact, formatDate, formatOptionalDate } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, assertVisible, resolveCaller, type Scope } from '../scoping.js';
 import { VOLUME_MACHINE, applyTransition, type VolumeState } from '../state-machines.js';
 import type { Allocator } from '../allocation.js';
@@ -143,6 +143,11 @@ export class VolumeRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<Volume> {
     return listResources(this.ctx, this.spec, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<Volume> {
+    return scanResources(this.ctx, this.spec, scope, params, window);
   }
 
   /** createVolume: a DATADISK that stays Allocated (no pool) until it is first attached. */
