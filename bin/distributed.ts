@@ -139,7 +139,8 @@ export interface ComputeRoleOptions {
 }
 
 /**
- * `--role=compute`: the compute agent of this host, advertised as `compute/<host>`; heartbeats go to
+ * `--role=compute`: the compute agent of this host, advertised as `compute/<host>` (a keyed service: the
+ * metadata holds one entry however many hosts the node runs); heartbeats go to
  * whichever node serves the fabric monitor; a node that finds itself alone fences its hosts.
  */
 export async function startCompute(env: ComponentEnv, o: ComputeRoleOptions = {}): Promise<Started> {
@@ -152,7 +153,8 @@ export async function startCompute(env: ComponentEnv, o: ComputeRoleOptions = {}
     heartbeat: { intervalMs: fabric.heartbeatIntervalMs, send: (r) => { locator.ref(FabricMonitorProtocol).tell('heartbeat', r); } },
   });
   offer(gossip, ComputeDirectoryProtocol.name, ComputeDirectoryProtocol.version);
-  for (const h of hosts) offer(gossip, `${ComputeProtocol.name}/${h.name}`, ComputeProtocol.version);
+  // One metadata entry for every host of this node (issue 18): the hosts are read from the node itself.
+  gossip.advertiseKeys(ComputeProtocol.name, ComputeProtocol.version, hosts.map((h) => h.name));
   const isolation = new IsolationWatcher({
     clock: node.system.clock, log, isolationFenceMs: fabric.isolationFenceMs, checkIntervalMs: Math.max(50, fabric.checkIntervalMs),
     liveOthers: () => gossip.membership.members({ includeSelf: false, status: ['alive'] }).length,
@@ -164,7 +166,7 @@ export async function startCompute(env: ComponentEnv, o: ComputeRoleOptions = {}
     name: 'compute',
     stop: async () => {
       isolation.stop();
-      for (const h of hosts) gossip.withdraw(`${ComputeProtocol.name}/${h.name}`);
+      gossip.withdrawKeys(ComputeProtocol.name);
       await agents.stop();
     },
   };

@@ -2,7 +2,8 @@
  * The gossip membership as the fabric components see it: which compute agents exist (discovery, for
  * the fabric admin) and what the membership says about the node of each host (verdicts, for the
  * fabric monitor's investigations). Host → node is learned from the registry's `compute/<host>`
- * services and remembered after the node is gone, so a dead node's hosts get its verdict.
+ * services and remembered after the node is gone, so a dead node's hosts get its verdict. Compute
+ * nodes advertise their hosts as a keyed service (src/registry/keyed.ts), which is followed here.
  */
 import type { GossipNode } from '../src/cluster/index.js';
 import type { MemberStatus } from '../src/gossip/index.js';
@@ -21,6 +22,7 @@ function hostNodes(gossip: GossipNode): Map<string, string> {
   let map = maps.get(gossip);
   if (map !== undefined) return map;
   const m = new Map<string, string>();
+  gossip.registry.followKeys('compute');
   for (const name of gossip.registry.services()) {
     if (!name.startsWith(PREFIX)) continue;
     const inst = gossip.registry.lookup(name)[0];

@@ -5,6 +5,8 @@ import type { GossipConfig } from '../gossip/config.js';
 import type { GossipEnvelope, ServiceInfo } from '../gossip/messages.js';
 import type { PeerRef } from '../gossip/sender.js';
 import { createServiceRegistry, type ServiceRegistry } from '../registry/index.js';
+import type { KeyPage } from '../registry/keyed.js';
+import { KEYED_SERVICES_PATH, KeyTable, KeyedServicesProtocol, keyedServicesActor } from './keyed-services.js';
 import type { Random } from '../random.js';
 import { createRandom } from '../random.js';
 
@@ -21,6 +23,10 @@ export interface GossipNodeOptions {
   random?: Random;
   /** Process start time in ms: must grow across restarts so a restart supersedes the old incarnation. */
   epoch?: number;
+  /** Deadline of one request for another node's keys of a keyed service, ms. Default 5,000. */
+  keyFetchTimeoutMs?: number;
+  /** Pause before such a request that failed is made again, ms. Default 1,000. */
+  keyFetchRetryMs?: number;
 }
 
 /**
@@ -33,6 +39,8 @@ export class GossipNode {
   readonly membership: Membership;
   readonly registry: ServiceRegistry;
   private readonly services = new Map<string, ServiceInfo>();
+  private readonly keys = new KeyTable();
+  private keysServed = false;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(private readonly node: Node, private readonly options: GossipNodeOptions) {
@@ -45,7 +53,10 @@ export class GossipNode {
       random: options.random ?? createRandom(),
       send: (to, env) => this.send(to, env),
     });
-    this.registry = createServiceRegistry(this.membership);
+    this.registry = createServiceRegistry(this.membership, {
+      keyed: { fetch: (n, service, after) => this.fetchKeys(n, service, after), clock: node.system.clock, retryMs: options.keyFetchRetryMs ?? 1_000 },
+      onWarning: (message) => node.system.log.warn(`registry: ${message}`),
+    });
     node.remoting.onSystem(GOSSIP_MESSAGE, (env) => this.membership.handle(env.fromNode, env.body));
     this.unsubscribe.push(node.onPeer((id, up) => {
       if (!up) this.membership.peerConnectionLost(id);
@@ -74,6 +85,26 @@ export class GossipNode {
     if (this.services.delete(name)) this.membership.updateMetadata({ services: [...this.services.values()] });
   }
 
+  /**
+   * Advertises instances `service/<key>` for every key (a compute node's hosts) in one metadata entry
+   * of constant size: other nodes read the keys from this node when they follow the service
+   * (registry.followKeys). Calling it again replaces the keys.
+   */
+  advertiseKeys(service: string, version: string, keys: Iterable<string>): void {
+    if (!this.keysServed) {
+      this.node.system.spawn(KEYED_SERVICES_PATH, keyedServicesActor(this.keys));
+      this.keysServed = true;
+    }
+    const rev = this.keys.set(service, keys);
+    this.services.set(service, { name: service, version, keys: rev });
+    this.membership.updateMetadata({ services: [...this.services.values()] });
+  }
+
+  withdrawKeys(service: string): void {
+    this.keys.delete(service);
+    this.withdraw(service);
+  }
+
   async leave(): Promise<void> {
     for (const u of this.unsubscribe.splice(0)) u();
     await this.membership.leave();
@@ -84,6 +115,17 @@ export class GossipNode {
     for (const u of this.unsubscribe.splice(0)) u();
     this.membership.stop();
     this.registry.close();
+  }
+
+  /** One page of `node`'s keys of `service` (its address is handed to the transport first, as for gossip). */
+  private fetchKeys(node: string, service: string, after: string | undefined): Promise<KeyPage> {
+    const transport = this.node.transport;
+    const address = this.membership.member(node)?.meta.addresses[0];
+    if (transport !== undefined && address !== undefined && !transport.peers().includes(node)) {
+      try { transport.learnAddress?.(node, address); } catch { /* an address this transport cannot use: the ask fails and is retried */ }
+    }
+    const ref = this.node.system.ref({ node, path: KEYED_SERVICES_PATH }, KeyedServicesProtocol);
+    return ref.ask('keys', after === undefined ? { service } : { service, after }, { timeoutMs: this.options.keyFetchTimeoutMs ?? 5_000 });
   }
 
   private send(to: PeerRef, env: GossipEnvelope): void {
