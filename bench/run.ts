@@ -18,6 +18,7 @@ const SUITES: Suite[] = [
   { name: 'data', file: 'data.js', fn: 'runDataBench' },
   { name: 'api', file: 'api.js', fn: 'runApiBench' },
   { name: 'deploy', file: 'deploy.js', fn: 'runDeployBench' },
+  { name: 'list-all', file: 'list-all.js', fn: 'runListAllBench' },
   { name: 'distributed', file: 'distributed.js', fn: 'runDistributedBench' },
 ];
 
