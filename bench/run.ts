@@ -20,6 +20,7 @@ const SUITES: Suite[] = [
   { name: 'deploy', file: 'deploy.js', fn: 'runDeployBench' },
   { name: 'list-all', file: 'list-all.js', fn: 'runListAllBench' },
   { name: 'distributed', file: 'distributed.js', fn: 'runDistributedBench' },
+  { name: 'scale', file: 'scale.js', fn: 'runScaleBench' },
 ];
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
