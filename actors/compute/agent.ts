@@ -149,8 +149,11 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
         };
         const uuid = body.hostUuid ?? identity.hostUuid;
         if (uuid !== undefined) next.hostUuid = uuid;
+        const admitted = next.hostUuid !== undefined && next.hostUuid !== identity.hostUuid;
         identity = next;
         driver.setPlacement?.(toPlacement(identity));
+        // Just admitted: report now under the new uuid, so the host is Up without waiting a whole interval.
+        if (admitted) heartbeat?.beat();
         return { ...identity };
       },
       ping: (_b, ctx) => act(ctx, 'ping', async () => {

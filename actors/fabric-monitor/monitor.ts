@@ -21,6 +21,8 @@ export class FabricMonitor {
   private readonly life: HostLifecycle;
   private readonly duplicates = new DuplicateDetector();
   private readonly pending = new Map<string, HeartbeatReport>();
+  /** Heartbeats of hosts not in the table yet, by host uuid, looked up together at the next check. */
+  private readonly unknown = new Map<string, HeartbeatReport>();
   private timer: TimerHandle | undefined;
   private unsubscribe: (() => void) | undefined;
   private startedAt = 0;
@@ -68,10 +70,14 @@ export class FabricMonitor {
   heartbeat(report: HeartbeatReport): void {
     if (this.stopped) return;
     this.d.stats.heartbeats++;
+    this.apply(report);
+  }
+
+  private apply(report: HeartbeatReport): void {
     const t = (report.hostUuid === undefined ? undefined : this.table.get(report.hostUuid)) ?? this.table.named(report.hostName);
     if (t === undefined) {
       this.d.stats.unknownHeartbeats++;
-      void this.learn(report);
+      this.learn(report);
       return;
     }
     t.lastHeartbeat = this.d.clock.now();
@@ -128,13 +134,30 @@ export class FabricMonitor {
     void this.handle(t, report, new Set(Object.keys(report.powerStates).filter((k) => report.powerStates[k] === 'PowerOn')));
   }
 
-  /** A heartbeat from a host not in the table: it may have been admitted since the last refresh. */
-  private async learn(report: HeartbeatReport): Promise<void> {
+  /**
+   * A heartbeat from a host not in the table: it may have been admitted since the last refresh. Its
+   * uuid (given to the agent at admission) is looked up at the next check, with the others that
+   * arrived meanwhile: one read of those hosts, not of the whole table (5,000 hosts being admitted
+   * would otherwise reread every host every second). A report without a uuid is from a host not
+   * admitted yet; its next heartbeat after admission carries one.
+   */
+  private learn(report: HeartbeatReport): void {
+    if (report.hostUuid === undefined || this.unknown.size >= this.d.config.maxHosts) return;
+    this.unknown.set(report.hostUuid, report);
+  }
+
+  private async lookUpUnknown(): Promise<void> {
+    if (this.unknown.size === 0) return;
+    const reports = [...this.unknown.values()];
+    this.unknown.clear();
+    // Bounded by the table's room (maxHosts); read chunk by chunk.
+    const rows = await this.d.data.hosts.all({ type: 'Routing', ids: reports.map((r) => r.hostUuid!) });
     const now = this.d.clock.now();
-    if (now - this.refreshedAt < this.d.config.checkIntervalMs) return;
-    await this.refresh().catch((err: unknown) => this.d.log.warn('could not read the hosts', { error: (err as Error).message }));
-    const t = (report.hostUuid === undefined ? undefined : this.table.get(report.hostUuid)) ?? this.table.named(report.hostName);
-    if (t !== undefined && !t.busy) this.heartbeat(report);
+    for (const r of rows) this.table.upsert(r, now);
+    for (const report of reports) {
+      const t = this.table.get(report.hostUuid!);
+      if (t !== undefined && !t.busy) this.apply(report);
+    }
   }
 
   private async refresh(): Promise<void> {
@@ -151,6 +174,7 @@ export class FabricMonitor {
     try {
       const now = this.d.clock.now();
       if (now - this.refreshedAt >= this.d.config.heartbeatIntervalMs) await this.refresh();
+      await this.lookUpUnknown();
       const graceEnd = this.startedAt + Math.max(this.d.config.startupGraceMs, this.d.config.heartbeatTimeoutMs);
       await Promise.all(this.table.all().filter((t) => !t.busy).map(async (t) => {
         t.busy = true;
