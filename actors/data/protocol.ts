@@ -21,7 +21,7 @@ export const DATA_METHODS = {
   config: ['get', 'list', 'number', 'set', 'scan'],
   domains: ['create', 'findByPath', 'get', 'list', 'root', 'rootUuid', 'scan'],
   events: ['create', 'get', 'list', 'scan'],
-  hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'stale', 'transition', 'update', 'scan'],
+  hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'transition', 'update', 'scan'],
   ipAddresses: ['createRange', 'get', 'getRange', 'list', 'listRanges', 'scan', 'scanRanges'],
   jobs: ['complete', 'create', 'get', 'list', 'pending', 'record', 'saveProgress', 'scan'],
   mocks: ['create', 'fire', 'get', 'list', 'remove', 'scan'],

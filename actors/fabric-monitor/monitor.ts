@@ -57,13 +57,16 @@ export class FabricMonitor {
     this.unsubscribe?.();
   }
 
-  hosts(): TrackedHost[] {
-    return this.table.all().map((t) => {
+  /** One page of the tracked hosts in id order (see the protocol's `hosts`). */
+  hosts(after: string | undefined, limit: number): { hosts: TrackedHost[]; next?: string } {
+    const sorted = this.table.all().filter((t) => after === undefined || t.id > after).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const page = sorted.slice(0, limit).map((t) => {
       const h: TrackedHost = { id: t.id, name: t.name, state: t.state, runningVms: t.running.size, fenced: t.fenced };
       if (t.lastHeartbeat !== undefined) h.lastHeartbeat = t.lastHeartbeat;
       if (t.bootId !== undefined) h.bootId = t.bootId;
       return h;
     });
+    return sorted.length > limit ? { hosts: page, next: page[page.length - 1]!.id } : { hosts: page };
   }
 
   /** A heartbeat: recorded at once (so the silence check sees it), handled in the background. */

@@ -71,28 +71,36 @@ export class JobRunner {
    * generation of step keys), or — with resumeOnRestart off — rolled back and failed as interrupted.
    */
   async recover(): Promise<number> {
-    const pending = await this.c.data.jobs.pending(this.nodeId);
-    for (const rec of pending) {
-      const jobId = rec.job.jobid;
-      const problem = validate(JobRequestSchema, rec.cmdinfo);
-      if (problem !== undefined) {
-        await this.c.data.jobs.complete(jobId, { status: 2, resultcode: 530, result: { errorcode: 530,
-          errortext: `job ${jobId} was interrupted by an orchestrator restart and its request could not be read back (${problem})` } });
-        continue;
-      }
-      const journal = loadJournal(rec.progress);
-      journal.gen++;
-      if (!this.c.config.resumeOnRestart && journal.failure === undefined) {
-        journal.failure = toWire(new InterruptedError(`job ${jobId} was interrupted: the orchestrator restarted before it finished, ` +
-          'and what the job had done was undone'));
-      }
-      await this.c.data.orchestration.saveJournal(jobId, journal);
-      this.counters.recovered++;
-      this.c.log.info('recovering a job left by an earlier orchestrator', { job: jobId, op: (rec.cmdinfo as JobRequest).op,
-        resume: journal.failure === undefined });
-      this.launch(jobId, rec.cmdinfo as StoredRequest, journal);
+    let count = 0;
+    // Chunk by chunk: a node may have left many (up to maxQueuedJobs); each chunk is one data reply.
+    for (let after: number | null = 0; after !== null;) {
+      const chunk = await this.c.data.jobs.pending(this.nodeId, after);
+      after = chunk.next;
+      count += chunk.items.length;
+      for (const rec of chunk.items) await this.recoverOne(rec);
     }
-    return pending.length;
+    return count;
+  }
+
+  private async recoverOne(rec: Awaited<ReturnType<Components['data']['jobs']['pending']>>['items'][number]): Promise<void> {
+    const jobId = rec.job.jobid;
+    const problem = validate(JobRequestSchema, rec.cmdinfo);
+    if (problem !== undefined) {
+      await this.c.data.jobs.complete(jobId, { status: 2, resultcode: 530, result: { errorcode: 530,
+        errortext: `job ${jobId} was interrupted by an orchestrator restart and its request could not be read back (${problem})` } });
+      return;
+    }
+    const journal = loadJournal(rec.progress);
+    journal.gen++;
+    if (!this.c.config.resumeOnRestart && journal.failure === undefined) {
+      journal.failure = toWire(new InterruptedError(`job ${jobId} was interrupted: the orchestrator restarted before it finished, ` +
+        'and what the job had done was undone'));
+    }
+    await this.c.data.orchestration.saveJournal(jobId, journal);
+    this.counters.recovered++;
+    this.c.log.info('recovering a job left by an earlier orchestrator', { job: jobId, op: (rec.cmdinfo as JobRequest).op,
+      resume: journal.failure === undefined });
+    this.launch(jobId, rec.cmdinfo as StoredRequest, journal);
   }
 
   private launch(jobId: string, req: StoredRequest, journal: JournalData): void {

@@ -215,6 +215,19 @@ export function fetchWhere<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, Out>
   return { rows, items: mapRows(ctx, spec, rows) };
 }
 
+/**
+ * Up to `limit` rows matching `condition` after internal key `after`, in key order (`t.id`): a chunk
+ * of a read that must not be held whole. `next` is the key to continue after, null at the end.
+ */
+export function fetchAfter<Row extends { _id: number }, Out>(ctx: StoreContext, spec: ListSpec<Row, Out>, condition: string,
+  after: number, limit: number, ...args: unknown[]): { rows: Row[]; items: Out[]; next: number | null } {
+  const rows = ctx.rows<Row>(`SELECT ${spec.columns} FROM ${spec.table} t ${spec.joins ?? ''} WHERE ${condition} AND t.id > ? ` +
+    `ORDER BY t.id LIMIT ${literalLimit(limit + 1)}`, ...args, after);
+  const more = rows.length > limit;
+  if (more) rows.length = limit;
+  return { rows, items: mapRows(ctx, spec, rows), next: more ? rows[rows.length - 1]!._id : null };
+}
+
 /** The first mapped object matching `condition`, with its raw row. */
 export function fetchOne<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, Out>, condition: string,
   ...args: unknown[]): { row: Row; item: Out } | undefined {

@@ -140,6 +140,7 @@ export class AccountRepository {
   }
 
   roles(): Role[] {
+    // Bounded: the four built-in roles (roles are not created through the API).
     return this.ctx.all<{ uuid: string; name: string; type: RoleType; description: string | null }>(
       'SELECT uuid, name, type, description FROM role ORDER BY id')
       .map((r) => compact<Role>({ id: r.uuid, name: r.name, type: r.type, description: r.description }));

@@ -284,13 +284,4 @@ export class HostRepository {
     const res = this.ctx.run('UPDATE host SET last_pinged = ? WHERE uuid = ? AND removed IS NULL', this.ctx.now(), uuid);
     if (res.changes === 0) this.get(uuid);
   }
-
-  /** Hosts whose last ping is older than `olderThanMs` ago (or that never pinged), among the given states. */
-  stale(olderThanMs: number, states: readonly HostState[] = ['Up', 'Connecting']): Host[] {
-    const cutoff = this.ctx.now() - olderThanMs;
-    const ids = this.ctx.all<{ uuid: string }>(`SELECT uuid FROM host WHERE removed IS NULL AND state IN
-      (SELECT value FROM json_each(?)) AND (last_pinged IS NULL OR last_pinged < ?) ORDER BY id`,
-    JSON.stringify(states), cutoff);
-    return ids.map((r) => this.get(r.uuid));
-  }
 }

@@ -87,6 +87,7 @@ export class NicRepository {
 
   /** The live NICs of many VMs in one query, keyed by the VM's internal key. */
   byVms(vmIds: readonly number[]): Map<number, Nic[]> {
+    // Bounded by the page or scan chunk of VMs (vmIds), times MAX_NICS.
     const { rows, items } = fetchWhere(this.ctx, SPEC, 't.removed IS NULL AND t.vm_id IN (SELECT value FROM json_each(?))',
       idList(vmIds));
     const grouped = groupBy(rows.map((r, i) => ({ vm: r._vm, nic: items[i]! })), (x) => x.vm);

@@ -75,6 +75,7 @@ export class TagRepository {
    * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
    */
   attach(resourceType: string, ids: readonly number[], items: { tags: ResourceTag[] }[]): void {
+    // Bounded by the page or scan chunk being attached to (ids), times the tags of each.
     const rows = this.ctx.all<TagRow>(`SELECT ${COLUMNS} FROM resource_tag t ${JOINS} WHERE t.resource_type = ?
       AND t.resource_id IN (SELECT value FROM json_each(?)) ORDER BY t.id`, resourceType, idList(ids));
     if (rows.length === 0) return;

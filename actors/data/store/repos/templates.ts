@@ -259,6 +259,7 @@ export class TemplateRepository {
       }
       const osId = this.ctx.optionalId('os_type', input.ostypeid, 'os type');
       const zones = input.zoneids === undefined
+        // Bounded: the zones of the cloud (a handful); a cross-zone template has one entry per zone.
         ? this.ctx.all<{ id: number }>('SELECT id FROM zone WHERE removed IS NULL ORDER BY id').map((z) => z.id)
         : input.zoneids.map((z) => this.ctx.requireId('zone', z, 'zone'));
       const uuid = this.ctx.uuid();

@@ -138,6 +138,7 @@ export class UserRepository {
 
   /** Users of many accounts in one query (for listAccounts' `user` arrays). */
   byAccounts(accountIds: readonly number[]): { accountKey: number; user: User }[] {
+    // Bounded by the page or chunk of accounts (accountIds), times their users.
     const { rows, items } = fetchWhere(this.ctx, SPEC,
       't.removed IS NULL AND t.account_id IN (SELECT value FROM json_each(?))', idList(accountIds));
     return rows.map((r, i) => ({ accountKey: r._aid, user: items[i]! }));

@@ -131,6 +131,7 @@ const ref = (table: 'zone' | 'pod' | 'cluster' | 'host' | 'template' | 'service_
 
 /** Static NAT addresses of a page of VMs (one query; most VMs have none). */
 function attachPublicIps(ctx: StoreContext, ids: readonly number[], items: VirtualMachine[]): void {
+  // Bounded by the page or scan chunk (ids): one static NAT address per VM at most.
   const rows = ctx.all<{ vm_id: number; address: string; uuid: string }>(`SELECT vm_id, address, uuid FROM ip_address
     WHERE vm_id IN (SELECT value FROM json_each(?)) AND static_nat = 1 ORDER BY id`, idList(ids));
   if (rows.length === 0) return;

@@ -293,6 +293,7 @@ export class VolumeRepository {
    * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
    */
   releaseForVm(vmId: number): void {
+    // Bounded: one VM's volumes (MAX_VOLUMES).
     const vols = this.ctx.all<{ id: number; uuid: string; volume_type: string; state: string }>(
       'SELECT id, uuid, volume_type, state FROM volume WHERE vm_id = ? AND removed IS NULL', vmId);
     for (const v of vols) {
@@ -320,6 +321,7 @@ export class VolumeRepository {
   }
 
   private nextDevice(vmId: number): number {
+    // Bounded: one VM's volumes (MAX_VOLUMES).
     const used = new Set(this.ctx.all<{ device_id: number }>(
       'SELECT device_id FROM volume WHERE vm_id = ? AND removed IS NULL AND device_id IS NOT NULL', vmId).map((r) => r.device_id));
     let d = 1;
