@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '../src/logger.js';
 import { Node } from '../src/node.js';
 import { createTransport, joinSeeds } from '../transports/create-transport.js';
+import { startAssembly } from '../bin/assembly.js';
 import { parseCli } from '../bin/cli-options.js';
-import { startGossip } from '../bin/cluster.js';
-import { hostOf, startCompute } from '../bin/distributed.js';
+import { startClusterMembership } from '../bin/cluster.js';
+import { hostOf } from '../bin/node-options.js';
 
 const argv = [...process.argv];
 const at = argv.indexOf('--agents');
@@ -24,10 +25,14 @@ const node = new Node({ nodeId: config.nodeName, transport, logger: log });
 await node.start();
 const seeds = config.join.map((j) => `${j.host}:${j.port}`);
 await joinSeeds(transport, seeds, config.joinTimeoutMs);
-const gossip = startGossip(node, config, seeds, log);
+const cluster = await startClusterMembership(node, { roles: ['compute'], clusterName: config.clusterName, profile: config.heartbeatProfile,
+  seeds: transport.kind === 'ws' ? seeds : [], log });
+const gossip = cluster.gossip;
 const base = hostOf(config);
 const hosts = Array.from({ length: agents }, (_v, i) => ({ ...base, name: `${config.nodeName}-a${String(i).padStart(3, '0')}` }));
-const started = await startCompute({ node, config, log, gossip }, { hosts });
+// The compute component as `cloudstackd --role=compute` starts it, with many hosts instead of one.
+const started = await startAssembly({ system: node.system, services: cluster.services, transport, log, profile: config.heartbeatProfile },
+  ['compute'], () => ({ hosts }));
 process.stdout.write(`ready node=${node.id} transport=${transport.kind} agents=${agents}\n`);
 const keepAlive = setInterval(() => undefined, 1 << 30);
 process.once('SIGTERM', () => {

@@ -16,14 +16,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startLab } from '../bin/lab.js';
-import { fabricLabComponents } from '../bin/lab-fabric.js';
-import type { LabComponent } from '../bin/components.js';
 import { fabricTestConfig } from '../actors/fabric-monitor/config.js';
 import { CsApi } from '../test/helpers/cs-api.js';
 import { projectRoot } from '../test/helpers/paths.js';
 import { ProcCluster } from '../test/system/distributed-cluster.js';
 import { envInt, line, percentiles, progress, type Emit } from './lib.js';
 import { cpuTicks, rssKiB, waitUntil } from './proc-stats.js';
+
+// Other multi-process benches import these from here.
+export { cpuTicks, rssKiB, waitUntil };
 
 const VMS = envInt('DIST_BENCH_VMS', 300);
 const CONCURRENCY = envInt('DIST_BENCH_CLIENTS', 20);
@@ -34,7 +35,7 @@ const POLL_MS = 10;
 
 interface Ids { zoneid: string; small: string; ha: string; templateid: string }
 
-async function idsOf(api: CsApi): Promise<Ids> {
+export async function idsOf(api: CsApi): Promise<Ids> {
   const offerings = await api.listAll<{ id: string; name: string }>('listServiceOfferings', 'serviceoffering');
   return {
     zoneid: (await api.listAll<{ id: string }>('listZones', 'zone'))[0]!.id,
@@ -45,7 +46,7 @@ async function idsOf(api: CsApi): Promise<Ids> {
 }
 
 /** VMS deploys by CONCURRENCY clients; VMs/s over the run and job latency (submit → finished job seen by a poll). */
-async function deployLoad(api: CsApi): Promise<{ rate: number; p50: number; p99: number; failed: number }> {
+export async function deployLoad(api: CsApi): Promise<{ rate: number; p50: number; p99: number; failed: number }> {
   const ids = await idsOf(api);
   const latencies: number[] = [];
   let failed = 0;
@@ -70,18 +71,11 @@ const upCount = async (api: CsApi): Promise<number> => (await api.listAll<{ stat
  * The all-in-one lab (3 hosts, over-provisioned so the load fits, as the distributed cloud's 3 hosts),
  * with its database in a file as the management node's (`inFile`) or in memory.
  */
-async function allInOne(inFile: boolean): Promise<{ rate: number; p50: number; p99: number }> {
-  const probe: LabComponent = {
-    name: 'probe',
-    async start(env) {
-      env.store.config.set('mem.overprovisioning.factor', '32');
-      env.store.config.set('cpu.overprovisioning.factor', '32');
-      return { name: 'probe', stop: async () => undefined };
-    },
-  };
-  // The same fabric as the distributed cloud (heartbeats every 250 ms, power-state sync): only the process split differs.
+export async function allInOne(inFile: boolean): Promise<{ rate: number; p50: number; p99: number }> {
+  // The same fabric as the distributed cloud (the test profile: heartbeats every 250 ms, power-state sync): only the process split differs.
   const dir = inFile ? mkdtempSync(join(tmpdir(), 'cloudstackd-dist-bench-')) : undefined;
-  const lab = await startLab({ hosts: 3, logLevel: 'error', components: [probe, ...fabricLabComponents({ fabric: fabricTestConfig() })],
+  const lab = await startLab({ hosts: 3, logLevel: 'error', profile: 'test',
+    settings: { 'mem.overprovisioning.factor': '32', 'cpu.overprovisioning.factor': '32' },
     ...(dir === undefined ? {} : { dataDir: dir }) });
   const api = new CsApi({ endpoint: lab.endpoint, apiKey: lab.apiKey, secretKey: lab.secretKey, maxSockets: CONCURRENCY, pollMs: POLL_MS, jobTimeoutMs: 120_000 });
   try {

@@ -19,7 +19,9 @@ const SUITES: Suite[] = [
   { name: 'api', file: 'api.js', fn: 'runApiBench' },
   { name: 'deploy', file: 'deploy.js', fn: 'runDeployBench' },
   { name: 'list-all', file: 'list-all.js', fn: 'runListAllBench' },
+  { name: 'default-network', file: 'default-network.js', fn: 'runDefaultNetworkBench' },
   { name: 'distributed', file: 'distributed.js', fn: 'runDistributedBench' },
+  { name: 'split', file: 'split.js', fn: 'runSplitBench' },
   { name: 'scale', file: 'scale.js', fn: 'runScaleBench' },
 ];
 

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../src/logger.js';
+import { standaloneProblem } from './assembly.js';
+import { COMPONENT_NAMES, ROLE_SETS } from './components.js';
 
 /** Everything the command line decides, validated once. */
 export interface CliConfig {
@@ -29,12 +31,7 @@ export interface CliConfig {
   heartbeatProfile: 'default' | 'test';
 }
 
-export const ROLE_SETS: Record<string, string[]> = {
-  all: ['api', 'orchestrator', 'data', 'network', 'storage', 'compute', 'fabric-monitor', 'fabric-admin'],
-  management: ['api', 'orchestrator', 'data', 'network', 'storage', 'fabric-monitor', 'fabric-admin'],
-  compute: ['compute'],
-};
-export const COMPONENTS = [...ROLE_SETS.all!, 'echo'];
+export { ROLE_SETS };
 
 function int(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -51,15 +48,14 @@ export function parseHostPort(v: string): { host: string; port: number } {
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
+/** A role set name, or a comma list of component names and role set names (`management,compute`). */
 function roles(v: string): string[] {
-  const set = ROLE_SETS[v];
-  if (set) return set;
   const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = parts.filter((p) => !COMPONENTS.includes(p));
+  const bad = parts.filter((p) => !COMPONENT_NAMES.includes(p) && ROLE_SETS[p] === undefined);
   if (parts.length === 0 || bad.length > 0) {
-    throw new InvalidArgumentError(`unknown role ${bad.join(', ') || '(empty)'}; use all, management, compute or a comma list of ${COMPONENTS.join(', ')}`);
+    throw new InvalidArgumentError(`unknown role ${bad.join(', ') || '(empty)'}; use all, management, compute or a comma list of ${COMPONENT_NAMES.join(', ')}`);
   }
-  return parts;
+  return [...new Set(parts.flatMap((p) => ROLE_SETS[p] ?? [p]))];
 }
 
 function oneOf<T extends string>(name: string, values: readonly T[]) {
@@ -72,7 +68,7 @@ function oneOf<T extends string>(name: string, values: readonly T[]) {
 export function buildProgram(): Command {
   return new Command('cloudstackd')
     .description('An Apache CloudStack-compatible cloud control plane. With no options: the all-in-one lab on 127.0.0.1:8080.')
-    .addOption(new Option('--role <role>', 'all, management, compute, or a comma list of components').default(ROLE_SETS.all, 'all').argParser(roles))
+    .addOption(new Option('--role <role>', 'all, management, compute, or a comma list of components').default([...ROLE_SETS.all!], 'all').argParser(roles))
     .addOption(new Option('--transport <kind>', 'how nodes talk: inproc (one process), ws or redis').default('inproc').argParser(oneOf('--transport', ['inproc', 'ws', 'redis'] as const)))
     .addOption(new Option('--listen <host:port>', 'ws: address this node listens on (port 0 picks a free one)').default({ host: '127.0.0.1', port: 7070 }, '127.0.0.1:7070').argParser(parseHostPort))
     .addOption(new Option('--join <host:port,...>', 'ws: seed nodes to join').default([], 'none').argParser((v) => v.split(',').filter(Boolean).map(parseHostPort)))
@@ -110,8 +106,13 @@ interface RawOptions {
 
 /** Checks combinations commander cannot; returns the problem in one line, or undefined. */
 export function checkCombination(c: CliConfig): string | undefined {
-  if (c.transport === 'inproc' && c.roles.length === 1 && c.roles[0] === 'compute') {
-    return '--role=compute needs --transport ws or redis: a compute node must reach a management node';
+  if (c.transport === 'inproc') {
+    const problem = standaloneProblem(c.roles);
+    if (problem !== undefined) return problem;
+    if (!c.roles.includes('api') && c.roles.some((r) => r !== 'echo')) {
+      return `--role=${c.roles.join(',')} on the in-process transport could serve nobody (no API in the process, no other node can ` +
+        'reach it): give it --transport ws or redis, or add the api role';
+    }
   }
   if (c.transport !== 'inproc' && c.clusterSecretFile === undefined) {
     return `--transport ${c.transport} needs --cluster-secret-file: nodes prove they belong to the cluster with that secret`;

@@ -3,5 +3,6 @@
  * tools, and the public runtime API (actors, protocols, errors, clocks, transports' interface).
  */
 export * from '../src/index.js';
-export { startLab, writeCredentials, CREDENTIALS_FILE, type Lab, type LabOptions } from './lab.js';
-export { LAB_COMPONENTS, type LabComponent, type LabEnv, type LabStarted, type Started } from './components.js';
+export { startLab, writeCredentials, CREDENTIALS_FILE, type Lab, type LabHandles, type LabOptions } from './lab.js';
+export { COMPONENT_TABLE, ROLE_SETS } from './components.js';
+export type { ComponentDescriptor, ComponentEnv, RunningComponent, ServiceDirectory, TimingProfile } from '../src/component.js';

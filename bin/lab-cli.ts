@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { createLogger } from '../src/logger.js';
 import { signParams } from '../actors/api/signature.js';
 import type { CliConfig } from './cli-options.js';
-import { missingRoles, startLab, type Lab } from './lab.js';
+import { startLab, type Lab } from './lab.js';
 
 /** How long the ready probe waits for the API's answer, ms. */
 const PROBE_TIMEOUT_MS = 10_000;
@@ -45,12 +45,10 @@ export async function runLabCli(config: CliConfig): Promise<void> {
   let lab: Lab;
   try {
     lab = await startLab({ bind: config.bind, port: config.port, dataDir: config.dataDir, hosts: config.hosts, logger: log,
-      strict: config.strict, nodeName: config.nodeName });
+      strict: config.strict, nodeName: config.nodeName, profile: config.heartbeatProfile });
   } catch (err) {
     fatal((err as Error).message);
   }
-  const missing = missingRoles(lab.components);
-  if (missing.length > 0) log.info('components not in this build, not started', { components: missing.join(',') });
   say(lab.seeded ? `seeded a new lab in ${config.dataDir}: one Advanced zone with ${lab.seed.hostids.length} simulator hosts, admin user "admin"`
     : `reusing the lab in ${config.dataDir}`);
   say(`endpoint: ${lab.endpoint}`);

@@ -50,6 +50,14 @@ export class MailboxFullError extends define('MAILBOX_FULL', true, 'MailboxFullE
 export class ValidationError extends define('VALIDATION', false, 'ValidationError') {}
 export class UnknownMessageError extends define('UNKNOWN_MESSAGE', false, 'UnknownMessageError') {}
 export class PeerDownError extends define('PEER_DOWN', true, 'PeerDownError') {}
+/**
+ * A PeerDownError for a message that never left this node (no connection could be made, the address
+ * is unknown, nobody was subscribed): unlike other PeerDownErrors its outcome is known — nothing
+ * happened — so it is always safe to send it again.
+ */
+export class NotSentError extends PeerDownError {
+  static override readonly code: string = 'NOT_SENT';
+}
 export class BackPressureError extends define('BACK_PRESSURE', true, 'BackPressureError') {}
 export class StoppedError extends define('STOPPED', true, 'StoppedError') {}
 export class TooManyPendingError extends define('TOO_MANY_PENDING', true, 'TooManyPendingError') {}
@@ -74,6 +82,11 @@ export class ResourceAllocationError extends define('RESOURCE_ALLOCATION', false
 export class LimitExceededError extends define('LIMIT_EXCEEDED', false, 'LimitExceededError') {}
 export class UnsupportedError extends define('UNSUPPORTED', false, 'UnsupportedError') {}
 export class InterruptedError extends define('INTERRUPTED', false, 'InterruptedError') {}
+/**
+ * A write or command from an owner whose lease (and so its fencing epoch) is no longer current: another
+ * instance has taken the work over. The stale owner must stop acting on it; retrying cannot help.
+ */
+export class FencedError extends define('FENCED', false, 'FencedError') {}
 
 const ALL: (typeof CloudstackdError)[] = [
   InternalError, TimeoutError, DeadLetterError, MailboxFullError, ValidationError, UnknownMessageError,
@@ -81,7 +94,7 @@ const ALL: (typeof CloudstackdError)[] = [
   AuthError, ConfigError, NoInstanceError, IncompatibleProtocolError, HandlerError, NotFoundError,
   InvalidParameterError, PermissionDeniedError, IllegalStateError, ConflictError, InsufficientCapacityError,
   ResourceUnavailableError, ResourceInUseError, ResourceAllocationError, LimitExceededError, UnsupportedError,
-  InterruptedError,
+  InterruptedError, FencedError, NotSentError,
 ];
 const byCode = new Map<string, typeof CloudstackdError>(ALL.map((c) => [c.code, c]));
 

@@ -9,10 +9,19 @@ import type { Protocol } from './protocol.js';
  * registry decides which live node serves what).
  */
 export interface ServiceLocator {
-  /** A ref to a live instance; throws NoInstanceError (retryable) when none is known. */
-  ref<P extends Protocol>(protocol: P, instance?: string): ActorRef<P>;
+  /**
+   * A ref to a live instance; throws NoInstanceError (retryable) when none is known. This node's own
+   * instance is preferred unless `spread` asks to balance over every instance (work that several
+   * instances share, such as jobs submitted to orchestrators).
+   */
+  ref<P extends Protocol>(protocol: P, instance?: string, options?: LocateOptions): ActorRef<P>;
   /** Instance keys currently known for a keyed service (e.g. every compute host). */
   instances(service: string): string[];
+}
+
+export interface LocateOptions {
+  /** Balance over every live instance instead of preferring this node's own. */
+  spread?: boolean;
 }
 
 export interface RefFactory {

@@ -8,15 +8,17 @@
 import { randomUUID } from 'node:crypto';
 import type { ActorSystem } from '../../src/actor-system.js';
 import type { ActorDefinition, ActorRef } from '../../src/actor-types.js';
-import type { Clock } from '../../src/clock.js';
+import { createRealClock, type Clock } from '../../src/clock.js';
 import type { ServiceLocator } from '../../src/locator.js';
 import type { Logger } from '../../src/logger.js';
-import { DataProtocol, dataClient, type DataApi } from '../data/protocol.js';
+import { DataProtocol, dataClient, type DataApi, waitingDataCall } from '../data/protocol.js';
 import { createCommands } from './commands/index.js';
 import { locatedOrchestrator } from './commands/orchestration.js';
 import { locatedFabricAdmin } from './commands/fabric.js';
+import type { ClusterView } from './commands/management-servers.js';
 import { createDataCredentials, type CredentialCacheOptions } from './credentials.js';
 import { API_PATH, createApiServer, type ApiServer, type ApiServerOptions } from './http-server.js';
+import { sharedSessions } from './shared-sessions.js';
 import { API_PATH_ACTOR, ApiProtocol } from './protocol.js';
 
 export interface ApiComponentOptions {
@@ -36,6 +38,8 @@ export interface ApiComponentOptions {
   readonly newUuid?: () => string;
   /** Actor path. Default /api. */
   readonly path?: string;
+  /** The cluster's live members (listManagementServers). Without it the command is not served. */
+  readonly cluster?: ClusterView;
 }
 
 export const DEFAULT_DATA_TIMEOUT_MS = 10_000;
@@ -59,8 +63,8 @@ export function endpointFor(host: string, port: number): string {
 }
 
 /** The data service as the commands see it: each call asks whichever instance the locator names now. */
-export function locatedDataApi(locator: ServiceLocator, timeoutMs: number): DataApi {
-  return dataClient((body) => locator.ref(DataProtocol).ask('call', body, { timeoutMs }));
+export function locatedDataApi(locator: ServiceLocator, timeoutMs: number, clock: Clock = createRealClock()): DataApi {
+  return dataClient(waitingDataCall((body) => locator.ref(DataProtocol).ask('call', body, { timeoutMs }), clock));
 }
 
 /** The API actor and the server it owns, before it is spawned. */
@@ -77,7 +81,7 @@ export interface ApiActorParts {
  */
 export function apiActor(options: ApiComponentOptions, clock: Clock, log: Logger): ApiActorParts {
   const host = options.host ?? '127.0.0.1';
-  const data = locatedDataApi(options.locator, options.dataTimeoutMs ?? DEFAULT_DATA_TIMEOUT_MS);
+  const data = locatedDataApi(options.locator, options.dataTimeoutMs ?? DEFAULT_DATA_TIMEOUT_MS, clock);
   const s = options.server ?? {};
   const credentials = createDataCredentials(data, s.clock ?? clock, options.credentialCache);
   const commands = createCommands({
@@ -86,10 +90,12 @@ export function apiActor(options: ApiComponentOptions, clock: Clock, log: Logger
     cloudStackVersion: s.cloudStackVersion ?? '4.20.0.0',
     maxPageSize: s.maxPageSize ?? 500,
     newUuid: options.newUuid ?? randomUUID,
-    orchestrator: locatedOrchestrator(options.locator),
+    orchestrator: locatedOrchestrator(options.locator, clock),
     fabric: locatedFabricAdmin(options.locator),
+    ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
   });
-  const server = createApiServer({ clock, logger: log, ...s, host, port: options.port ?? 8080, commands, credentials });
+  const server = createApiServer({ clock, logger: log, ...s, host, port: options.port ?? 8080, commands, credentials,
+    sharedSessions: s.sharedSessions ?? sharedSessions(data, s.sessions) });
   let settle!: (r: { port: number } | Error) => void;
   const listening = new Promise<{ port: number } | Error>((resolve) => { settle = resolve; });
   let port = -1;

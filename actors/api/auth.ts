@@ -9,7 +9,7 @@ import type { Clock } from '../../src/clock.js';
 import { defineSessionCommand, type SessionCommand } from './command-table.js';
 import { ApiError, ApiErrorCode } from './error-map.js';
 import { getString, lookupParam } from './params.js';
-import type { SessionStore, Session } from './sessions.js';
+import type { Session, Sessions } from './sessions.js';
 import { checkExpiry, verifySignature, type ParamPair } from './signature.js';
 import type { Caller, Credentials, Params, ResponseObject, Role } from './types.js';
 
@@ -75,15 +75,15 @@ function keyMatches(expected: string, given: string): boolean {
  * the configured places. An unknown JSESSIONID is "no session", as for the servlet; a live session
  * with a wrong key is invalidated.
  */
-export function checkSession(
+export async function checkSession(
   cookies: ReadonlyMap<string, string>,
   pairs: readonly ParamPair[],
-  sessions: SessionStore,
+  sessions: Sessions,
   check: SessionKeyCheck,
-): SessionCheck {
+): Promise<SessionCheck> {
   const jsessionid = cookies.get('JSESSIONID');
   if (jsessionid === undefined) return { kind: 'none' };
-  const session = sessions.touch(jsessionid.split('.')[0]!);
+  const session = await sessions.touch(jsessionid.split('.')[0]!);
   if (session === undefined) return { kind: 'none' };
   const fromCookie = cookies.get('sessionkey');
   const fromParam = lookupParam(pairs, 'sessionkey');
@@ -95,7 +95,7 @@ export function checkSession(
         : (fromCookie !== undefined || fromParam !== undefined) && (fromCookie === undefined || cookieOk) &&
           (fromParam === undefined || paramOk);
   if (!ok) {
-    sessions.delete(session.id);
+    await sessions.delete(session.id);
     return { kind: 'invalid' };
   }
   return { kind: 'ok', session };
@@ -159,7 +159,7 @@ export interface LoginOutcome {
 }
 
 /** Checks the password and opens a session; wrong credentials are 531, as in CloudStack. */
-export async function login(params: Params, credentials: Credentials, sessions: SessionStore): Promise<LoginOutcome> {
+export async function login(params: Params, credentials: Credentials, sessions: Sessions): Promise<LoginOutcome> {
   const username = getString(params, 'username') ?? '';
   const password = getString(params, 'password') ?? '';
   const domain = normaliseLoginDomain(getString(params, 'domain'));
@@ -168,14 +168,14 @@ export async function login(params: Params, credentials: Credentials, sessions: 
     throw new ApiError(ApiErrorCode.ACCOUNT_ERROR,
       `Failed to authenticate user ${username} in domain ${domain}; please provide valid credentials`, { cserrorcode: null });
   }
-  const session = sessions.create(caller, username);
+  const session = await sessions.create(caller, username);
   return { session, payload: loginPayload(session, sessions.timeoutSeconds) };
 }
 
 /** Ends the session named by the JSESSIONID cookie, if any. Logout always succeeds, as in CloudStack. */
-export function logout(cookies: ReadonlyMap<string, string>, sessions: SessionStore): ResponseObject {
+export async function logout(cookies: ReadonlyMap<string, string>, sessions: Sessions): Promise<ResponseObject> {
   const jsessionid = cookies.get('JSESSIONID');
-  if (jsessionid !== undefined) sessions.delete(jsessionid.split('.')[0]!);
+  if (jsessionid !== undefined) await sessions.delete(jsessionid.split('.')[0]!);
   return { description: 'success' };
 }
 

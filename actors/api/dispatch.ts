@@ -15,7 +15,7 @@ import { JSON_CONTENT_TYPE } from './render-json.js';
 import { renderStream } from './render-stream.js';
 import { XML_CONTENT_TYPE } from './render-xml.js';
 import { checkControlCharacters, coerceParams, lookupParam, resolvePage, shorten, unpackParams } from './params.js';
-import type { SessionStore } from './sessions.js';
+import type { Sessions } from './sessions.js';
 import type { ParamPair } from './signature.js';
 import type { Caller, Credentials, Params, ResponseObject } from './types.js';
 
@@ -44,7 +44,7 @@ export interface DispatcherOptions {
   readonly table: CommandTable;
   readonly credentials: Credentials;
   readonly clock: Clock;
-  readonly sessions: SessionStore;
+  readonly sessions: Sessions;
   readonly auth: AuthOptions;
   /** default.page.size: the default and maximum rows of a paged list. */
   readonly maxPageSize: number;
@@ -128,7 +128,7 @@ class ApiDispatcher implements Dispatcher {
 
   private async authenticate(req: ApiRequest, name: string | undefined, def: CommandDefinition | undefined): Promise<Caller | undefined> {
     const o = this.o;
-    const s = checkSession(req.cookies, req.pairs, o.sessions, o.auth.sessionKeyCheck);
+    const s = await checkSession(req.cookies, req.pairs, o.sessions, o.auth.sessionKeyCheck);
     if (s.kind === 'invalid') throw new ApiError(ApiErrorCode.UNAUTHORIZED, 'unable to verify user credentials', { cserrorcode: null });
     let caller: Caller | undefined;
     if (s.kind === 'ok') {
@@ -166,13 +166,13 @@ class ApiDispatcher implements Dispatcher {
   private async sessionCommand(def: SessionCommand, req: ApiRequest, format: ResponseFormat): Promise<ApiReply> {
     const o = this.o;
     if (def.session === 'logout') {
-      return this.render(200, format, def.responseName, logout(req.cookies, o.sessions), { 'Set-Cookie': clearedSessionCookies() });
+      return this.render(200, format, def.responseName, await logout(req.cookies, o.sessions), { 'Set-Cookie': clearedSessionCookies() });
     }
     if (req.method !== 'POST') throw new ApiError(ApiErrorCode.METHOD_NOT_ALLOWED, 'Please use HTTP POST to authenticate using this API');
     const params = parseParams(def, req.pairs);
     // A login replaces whatever session the client had, as the servlet invalidates it first.
     const previous = req.cookies.get('JSESSIONID');
-    if (previous !== undefined) o.sessions.delete(previous.split('.')[0]!);
+    if (previous !== undefined) await o.sessions.delete(previous.split('.')[0]!);
     const outcome = await login(params, o.credentials, o.sessions);
     return this.render(200, format, def.responseName, outcome.payload, { 'Set-Cookie': sessionCookies(outcome.session) });
   }

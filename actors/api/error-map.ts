@@ -117,6 +117,7 @@ const BY_CODE: Readonly<Record<string, CodeMapping>> = {
   NETWORK_RULE_CONFLICT: { errorcode: 537, cserrorcode: CsErrorCode.NETWORK_RULE_CONFLICT },
   UNSUPPORTED: { errorcode: 432, cserrorcode: CsErrorCode.UNAVAILABLE_COMMAND },
   CONFLICT: { errorcode: 530, cserrorcode: CsErrorCode.CONCURRENT_OPERATION },
+  FENCED: { errorcode: 530, cserrorcode: CsErrorCode.CONCURRENT_OPERATION },
   TIMEOUT: { errorcode: 530, cserrorcode: CsErrorCode.OPERATION_TIMED_OUT },
 };
 

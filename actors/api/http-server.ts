@@ -14,7 +14,7 @@ import { createDispatcher } from './dispatch.js';
 import { installHandlers } from './http-handlers.js';
 import { DEFAULT_LIMITS, validateLimits, type ApiServerLimits } from './limits.js';
 import { createListApisCommand } from './list-apis.js';
-import { SessionStore, type SessionOptions } from './sessions.js';
+import { SessionStore, memorySessions, type SessionOptions, type Sessions } from './sessions.js';
 import type { Credentials } from './types.js';
 
 export { API_PATH } from './http-handlers.js';
@@ -32,6 +32,8 @@ export interface ApiServerOptions {
   readonly clock?: Clock;
   readonly limits?: Partial<ApiServerLimits>;
   readonly sessions?: Partial<SessionOptions>;
+  /** Sessions shared by every API instance (kept in the data service). Default: this server's own, in memory. */
+  readonly sharedSessions?: Sessions;
   readonly auth?: Partial<AuthOptions>;
   /** default.page.size: default and maximum rows per page of a list. Default 500. */
   readonly maxPageSize?: number;
@@ -71,7 +73,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     table,
     credentials: options.credentials,
     clock,
-    sessions: new SessionStore(clock, options.sessions),
+    sessions: options.sharedSessions ?? memorySessions(new SessionStore(clock, options.sessions)),
     auth: { ...DEFAULT_AUTH_OPTIONS, ...options.auth },
     maxPageSize,
     cloudStackVersion,

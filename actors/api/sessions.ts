@@ -93,3 +93,25 @@ export class SessionStore {
     }
   }
 }
+
+/**
+ * Sessions as the dispatcher uses them: asynchronous, because an API that is one of several instances
+ * keeps them in the data service (see shared-sessions.ts), where every instance sees them.
+ */
+export interface Sessions {
+  /** Idle timeout in whole seconds, as loginresponse's `timeout` reports it. */
+  readonly timeoutSeconds: number;
+  create(caller: Caller, username: string): Promise<Session>;
+  touch(id: string): Promise<Session | undefined>;
+  delete(id: string): Promise<void>;
+}
+
+/** Sessions of this process only (an API server on its own, as in unit tests). */
+export function memorySessions(store: SessionStore): Sessions {
+  return {
+    get timeoutSeconds() { return store.timeoutSeconds; },
+    create: async (caller, username) => store.create(caller, username),
+    touch: async (id) => store.touch(id),
+    delete: async (id) => { store.delete(id); },
+  };
+}

@@ -1,9 +1,11 @@
 import type { ActorContext, ActorDefinition } from '../../src/actor-types.js';
 import type { Clock } from '../../src/clock.js';
 import { CloudstackdError, ConfigError, InternalError, TimeoutError, UnsupportedError } from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
 import { createRandom, type Random } from '../../src/random.js';
 import { CommandCache } from './command-cache.js';
 import { COMPUTE_DEFAULTS } from './config.js';
+import { EpochGuard } from './epoch-guard.js';
 import { Heartbeat, type HeartbeatOptions, type HeartbeatStats } from './heartbeat.js';
 import type { DriverOperation, HostPlacement, HypervisorDriver } from './hypervisor-driver.js';
 import {
@@ -31,6 +33,8 @@ export interface ComputeAgentOptions {
   maxRememberedCommands?: number;
   /** Source of the bootId. Default: OS-seeded. */
   random?: Random;
+  /** VMs whose highest command epoch is remembered (fencing). Default COMPUTE_DEFAULTS (10,000). */
+  maxFencedVms?: number;
 }
 
 export interface ComputeAgentState {
@@ -75,6 +79,10 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
     return report;
   };
   let heartbeat: Heartbeat | undefined;
+  let agentLog: Logger | undefined;
+  const epochs = new EpochGuard(options.maxFencedVms ?? COMPUTE_DEFAULTS.maxFencedVms, options.host.name, (vm, epoch, highest) => {
+    agentLog?.warn('refused a command from a stale job owner', { vm, epoch, highest });
+  });
 
   type Ctx = ActorContext<ComputeAgentState>;
   const host = (): string => identity.hostName;
@@ -92,6 +100,7 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
     init: () => ({ commands: new CommandCache(maxKeys) }),
     started: (ctx) => {
       clock = ctx.clock;
+      agentLog = ctx.log;
       if (options.heartbeat !== undefined) {
         heartbeat ??= new Heartbeat(ctx.clock, options.heartbeat, produce);
         heartbeat.start(ctx.log);
@@ -99,21 +108,27 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
     },
     stopping: () => { heartbeat?.stop(); },
     handlers: {
-      startVm: ({ key, vm }, ctx) => keyed(ctx, key, `startVm ${vm.uuid}`, async (op) => {
+      startVm: ({ key, epoch, vm }, ctx) => keyed(ctx, key, `startVm ${vm.uuid}`, async (op) => {
+        epochs.check(vm.uuid, epoch);
         const r = await driver.start(vm, op);
         return { hostName: host(), vmUuid: vm.uuid, power: 'PowerOn' as const, alreadyRunning: r.alreadyRunning };
       }),
-      stopVm: ({ key, vmUuid, forced }, ctx) => keyed(ctx, key, `stopVm ${vmUuid}`, async (op) => {
+      stopVm: ({ key, epoch, vmUuid, forced }, ctx) => keyed(ctx, key, `stopVm ${vmUuid}`, async (op) => {
+        epochs.check(vmUuid, epoch);
         const r = await driver.stop(vmUuid, forced ?? false, op);
         return { hostName: host(), vmUuid, power: 'PowerOff' as const, wasRunning: r.wasRunning };
       }),
-      rebootVm: ({ key, vmUuid }, ctx) => keyed(ctx, key, `rebootVm ${vmUuid}`, async (op) => {
+      rebootVm: ({ key, epoch, vmUuid }, ctx) => keyed(ctx, key, `rebootVm ${vmUuid}`, async (op) => {
+        epochs.check(vmUuid, epoch);
         await driver.reboot(vmUuid, op);
         return { hostName: host(), vmUuid, power: 'PowerOn' as const };
       }),
       migrateVm: (body, ctx) => {
         const vmUuid = body.phase === 'prepare' ? body.vm.uuid : body.vmUuid;
-        return keyed(ctx, body.key, `migrateVm ${body.phase} ${vmUuid}`, (op) => migrate(driver, body, op, host()));
+        return keyed(ctx, body.key, `migrateVm ${body.phase} ${vmUuid}`, (op) => {
+          epochs.check(vmUuid, body.epoch);
+          return migrate(driver, body, op, host());
+        });
       },
       queryPowerStates: ({ vmUuids }, ctx) => act(ctx, 'queryPowerStates', async () => {
         const states = await driver.queryPowerStates(vmUuids);
@@ -127,6 +142,7 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
         return {
           ...identity, hypervisor: driver.hypervisor, hypervisorVersion: driver.version,
           cpuCores: d.cpuCores, cpuSpeedMhz: d.cpuSpeedMhz, memoryMiB: d.memoryMiB, allocated: d.allocated, health, bootId,
+          fencedCommands: epochs.refused,
         };
       }),
       fence: ({ reason }, ctx) => act(ctx, 'fence', async () => {
@@ -149,11 +165,10 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
         };
         const uuid = body.hostUuid ?? identity.hostUuid;
         if (uuid !== undefined) next.hostUuid = uuid;
-        const admitted = next.hostUuid !== undefined && next.hostUuid !== identity.hostUuid;
         identity = next;
         driver.setPlacement?.(toPlacement(identity));
-        // Just admitted: report now under the new uuid, so the host is Up without waiting a whole interval.
-        if (admitted) heartbeat?.beat();
+        // Report at once under the admitted identity, so a newly admitted host is Up within a moment.
+        heartbeat?.beat();
         return { ...identity };
       },
       ping: (_b, ctx) => act(ctx, 'ping', async () => {

@@ -155,6 +155,8 @@ export const HostInfoSchema = t.object({
   health: HostHealthSchema,
   /** Changes every time the agent starts: a new bootId means the host's earlier VMs are gone. */
   bootId: t.string(),
+  /** VM commands refused since the agent started because they carried a stale lease epoch (fencing). */
+  fencedCommands: t.optional(t.number()),
 });
 export type HostInfo = Infer<typeof HostInfoSchema>;
 
@@ -191,10 +193,10 @@ export const RebootVmReplySchema = t.object({ ...vmReply, power: t.literal('Powe
  * Between 2 and 3 the VM runs on neither host in the reports: never on two at once.
  */
 export const MigrateVmRequestSchema = t.union(
-  t.object({ phase: t.literal('prepare'), key: key(), vm: VmSpecSchema, sourceHost: t.string() }),
-  t.object({ phase: t.literal('migrate'), key: key(), vmUuid: id(), targetHost: t.string() }),
-  t.object({ phase: t.literal('finalize'), key: key(), vmUuid: id() }),
-  t.object({ phase: t.literal('abort'), key: key(), vmUuid: id() }),
+  t.object({ phase: t.literal('prepare'), key: key(), epoch: t.optional(t.number()), vm: VmSpecSchema, sourceHost: t.string() }),
+  t.object({ phase: t.literal('migrate'), key: key(), epoch: t.optional(t.number()), vmUuid: id(), targetHost: t.string() }),
+  t.object({ phase: t.literal('finalize'), key: key(), epoch: t.optional(t.number()), vmUuid: id() }),
+  t.object({ phase: t.literal('abort'), key: key(), epoch: t.optional(t.number()), vmUuid: id() }),
 );
 export type MigrateVmRequest = Infer<typeof MigrateVmRequestSchema>;
 export type MigrationPhase = MigrateVmRequest['phase'];
@@ -204,13 +206,17 @@ export const MigrateVmReplySchema = t.object({
   power: PowerStateSchema,
 });
 
+/**
+ * VM commands from a job carry the job lease's fencing `epoch`: the agent refuses (FencedError) one whose
+ * epoch is lower than the highest it has seen for that VM, i.e. one from an orchestrator that lost the job.
+ */
 export const ComputeProtocol = defineProtocol(COMPUTE_SERVICE, '1.0', {
   /** Starts a VM here (StartCommand). Running here already with the same spec → success, alreadyRunning. */
-  startVm: ask(t.object({ key: key(), vm: VmSpecSchema }), StartVmReplySchema),
+  startVm: ask(t.object({ key: key(), epoch: t.optional(t.number()), vm: VmSpecSchema }), StartVmReplySchema),
   /** Stops a VM (StopCommand); cuts short a start or reboot in progress. Not here → success, wasRunning false. */
-  stopVm: ask(t.object({ key: key(), vmUuid: id(), forced: t.optional(t.boolean()) }), StopVmReplySchema),
+  stopVm: ask(t.object({ key: key(), epoch: t.optional(t.number()), vmUuid: id(), forced: t.optional(t.boolean()) }), StopVmReplySchema),
   /** Reboots a VM running here (RebootCommand). */
-  rebootVm: ask(t.object({ key: key(), vmUuid: id() }), RebootVmReplySchema),
+  rebootVm: ask(t.object({ key: key(), epoch: t.optional(t.number()), vmUuid: id() }), RebootVmReplySchema),
   /** One step of a migration (PrepareForMigrationCommand on the target, MigrateCommand on the source). */
   migrateVm: ask(MigrateVmRequestSchema, MigrateVmReplySchema),
   /**

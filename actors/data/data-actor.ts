@@ -1,6 +1,7 @@
 import type { ActorDefinition } from '../../src/actor-types.js';
 import { CloudstackdError, InternalError, UnknownMessageError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
+import type { Fence } from '../../src/lease.js';
 import type { ReplySink } from '../../src/pending-asks.js';
 import { DataProtocol, isDataMethod, type DataCall } from './protocol.js';
 import { schemaVersion, type DataStore } from './store/index.js';
@@ -31,12 +32,25 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
   let queue: Work[] = [];
   let scheduled = false;
   let log: Logger | undefined;
+  const stats = { fencedWrites: 0 };
 
   const run = (c: DataCall): unknown => {
     if (!isDataMethod(c.repo, c.method)) throw new UnknownMessageError(`the data service has no operation ${c.repo}.${c.method}`);
+    if (c.fence !== undefined) fenced(c.fence);
     const repo = (store as unknown as Record<string, Record<string, (...a: unknown[]) => unknown>>)[c.repo]!;
     const result = repo[c.method]!.apply(repo, c.args);
     return result === undefined ? null : result;
+  };
+  /** Checked inside the call's own transaction, so a write is never made after its lease moved on. */
+  const fenced = (f: Fence): void => {
+    try {
+      store.leases.checkFence(f);
+    } catch (err) {
+      stats.fencedWrites++;
+      // Rare and telling (a stale owner woke up): every one is logged.
+      log?.warn('refused a write from a stale lease holder', { lease: f.lease, owner: f.owner, epoch: f.epoch });
+      throw err;
+    }
   };
   const asError = (err: unknown, what: string): unknown => {
     if (err instanceof CloudstackdError) return err;
@@ -91,13 +105,14 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
         enqueue({ run: () => run(c), reply, what: `${c.repo}.${c.method}` });
         return null;
       },
-      batch: ({ calls }, ctx) => {
+      batch: ({ calls, fence }, ctx) => {
         const reply = ctx.detachReply();
         if (reply === undefined) return [];
-        enqueue({ run: () => calls.map(run), reply, what: `batch of ${calls.length}` });
+        enqueue({ run: () => calls.map((c) => run(fence === undefined || c.fence !== undefined ? c : { ...c, fence })), reply,
+          what: `batch of ${calls.length}` });
         return [];
       },
-      status: () => ({ schemaVersion: schemaVersion(store.db) }),
+      status: () => ({ schemaVersion: schemaVersion(store.db), fencedWrites: stats.fencedWrites }),
     },
   };
 }

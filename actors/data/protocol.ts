@@ -1,6 +1,9 @@
+import type { Clock } from '../../src/clock.js';
 import { LimitExceededError } from '../../src/errors.js';
 import { ask, defineProtocol } from '../../src/protocol.js';
+import { withServiceWait } from '../../src/service-wait.js';
 import { t } from '../../src/schema.js';
+import { FenceSchema, type Fence, type LeaseStore } from '../../src/lease.js';
 import type { DataStore } from './store/index.js';
 import type { ScanChunk, ScanCursor, ScanWindow } from './store/pagination.js';
 
@@ -23,17 +26,19 @@ export const DATA_METHODS = {
   events: ['create', 'get', 'list', 'scan'],
   hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'transition', 'update', 'scan'],
   ipAddresses: ['createRange', 'get', 'getRange', 'list', 'listRanges', 'scan', 'scanRanges'],
-  jobs: ['complete', 'create', 'get', 'list', 'pending', 'record', 'saveProgress', 'scan'],
+  jobs: ['complete', 'create', 'createOwned', 'get', 'list', 'orphans', 'pending', 'record', 'saveProgress', 'turn', 'scan'],
+  leases: ['claim', 'get', 'list', 'release', 'renew'],
+  sessions: ['create', 'delete', 'deleteForUser', 'sweep', 'touch'],
   mocks: ['create', 'fire', 'get', 'list', 'remove', 'scan'],
   networks: ['create', 'get', 'list', 'transition', 'update', 'scan'],
   nics: ['add', 'get', 'list', 'remove', 'scan'],
-  offerings: ['createDisk', 'createNetwork', 'createService', 'getDisk', 'getNetwork', 'getService', 'listDisk', 'listNetwork', 'listService', 'scanDisk', 'scanNetwork', 'scanService'],
+  offerings: ['createDisk', 'createNetwork', 'createService', 'getDisk', 'getNetwork', 'getService', 'listDisk', 'listNetwork', 'listService', 'updateNetwork', 'scanDisk', 'scanNetwork', 'scanService'],
   snapshots: ['create', 'get', 'list', 'transition', 'scan'],
   sshKeys: ['create', 'delete', 'get', 'list', 'publicKey', 'register', 'scan'],
   storage: ['createImageStore', 'createPool', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool', 'scanImageStores', 'scanPools'],
   tags: ['attach', 'create', 'delete', 'list', 'scan'],
   templates: ['createOsType', 'get', 'getOsType', 'list', 'listIsos', 'listOsTypes', 'register', 'setZoneStatus', 'scan', 'scanIsos', 'scanOsTypes'],
-  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'setPassword', 'scan'],
+  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'rootAdminCaller', 'setPassword', 'scan'],
   vmOps: ['create', 'markExpunged', 'scale', 'transition', 'update'],
   vms: ['get', 'list', 'scan'],
   volumes: ['attach', 'create', 'delete', 'detach', 'get', 'list', 'releaseForVm', 'setSize', 'transition', 'scan'],
@@ -42,6 +47,37 @@ export const DATA_METHODS = {
   orchestration: ['hostCandidates', 'reimageVolume', 'saveJournal', 'startSpec', 'templateCopies', 'templateOnPool', 'vmDetails', 'vmVolumes'],
   addresses: ['allocatePublicIp', 'releasePublicIp', 'setStaticNat', 'reserveNicIp', 'releaseNicIp', 'addVnetRange', 'allocateVnet', 'releaseVnet'],
 } as const satisfies { [R in keyof DataStore]?: readonly (keyof DataStore[R] & string)[] };
+
+/**
+ * The operations that only read: safe to send again when the data instance was lost after a call was
+ * sent (its outcome unknown). Writes are repeated only when they were never sent.
+ */
+const DATA_READS: ReadonlySet<string> = new Set([
+  'accounts.findByName', 'accounts.get', 'accounts.list', 'accounts.roles', 'capacity.list', 'config.get', 'config.list', 'config.number',
+  'domains.findByPath', 'domains.get', 'domains.list', 'domains.root', 'domains.rootUuid', 'events.get', 'events.list', 'hosts.get',
+  'hosts.list', 'ipAddresses.get', 'ipAddresses.getRange', 'ipAddresses.list', 'ipAddresses.listRanges', 'jobs.get',
+  'jobs.list', 'jobs.orphans', 'jobs.pending', 'jobs.record', 'jobs.turn', 'leases.get', 'leases.list', 'mocks.get', 'mocks.list',
+  'networks.get', 'networks.list', 'nics.get', 'nics.list', 'offerings.getDisk', 'offerings.getNetwork', 'offerings.getService',
+  'offerings.listDisk', 'offerings.listNetwork', 'offerings.listService', 'snapshots.get', 'snapshots.list', 'sshKeys.get', 'sshKeys.list',
+  'sshKeys.publicKey', 'storage.getImageStore', 'storage.getPool', 'storage.listImageStores', 'storage.listPools', 'tags.list',
+  'templates.get', 'templates.getOsType', 'templates.list', 'templates.listIsos', 'templates.listOsTypes', 'users.authenticateApiKey',
+  'users.callerFor', 'users.get', 'users.getKeys', 'users.list', 'users.login', 'users.rootAdminCaller', 'vms.get', 'vms.list',
+  'volumes.get', 'volumes.list', 'zones.get', 'zones.getCluster', 'zones.getPod', 'zones.list', 'zones.listClusters', 'zones.listPods',
+  'allocation.hostsWithCapacity', 'allocation.poolsWithCapacity', 'allocation.reservedHostId', 'orchestration.hostCandidates',
+  'orchestration.startSpec', 'orchestration.templateCopies', 'orchestration.templateOnPool', 'orchestration.vmDetails',
+  'orchestration.vmVolumes',
+]);
+
+/** True when the call only reads (see DATA_READS; every `scan*` is a read too). */
+export function isDataRead(body: { repo: string; method: string }): boolean {
+  return DATA_READS.has(`${body.repo}.${body.method}`) || (body.method.startsWith('scan') && isDataMethod(body.repo, body.method));
+}
+
+/**
+ * How long a component waits for the data service to come back (a data process restarting) before a
+ * call fails, ms. 30 s: a restart takes a second or two; a longer outage is a real failure to report.
+ */
+export const DATA_WAIT_MS = 30_000;
 
 export type DataRepo = keyof typeof DATA_METHODS;
 export type DataMethod<R extends DataRepo> = (typeof DATA_METHODS)[R][number];
@@ -79,18 +115,27 @@ const Call = t.object({
   repo: t.string({ maxLength: 32 }),
   method: t.string({ maxLength: 64 }),
   args: t.array(t.unknown(), { maxItems: 16 }),
+  /** Made under a lease: refused (FencedError) unless the writer still holds it at that epoch. */
+  fence: t.optional(FenceSchema),
 });
 
 export const DataProtocol = defineProtocol('data', '1.0', {
   /** One store operation, in one transaction. Reply: the operation's result. */
   call: ask(Call, t.unknown()),
   /** Several operations in one transaction, all or nothing. Reply: their results in order. */
-  batch: ask(t.object({ calls: t.array(Call, { maxItems: 256 }) }), t.array(t.unknown())),
+  batch: ask(t.object({ calls: t.array(Call, { maxItems: 256 }), fence: t.optional(FenceSchema) }), t.array(t.unknown())),
   /** Liveness and schema version. */
-  status: ask(t.object({}), t.object({ schemaVersion: t.number(), integrity: t.optional(t.string()) })),
+  status: ask(t.object({}), t.object({ schemaVersion: t.number(), integrity: t.optional(t.string()),
+    /** Writes refused because their lease had moved on (a stale owner), since this instance started. */
+    fencedWrites: t.optional(t.number()) })),
 });
 
-export type DataCall = { repo: string; method: string; args: unknown[] };
+/** The lease that makes one orchestrator a job's owner (job rows and leases are matched by this name). */
+export function jobLeaseName(jobUuid: string): string {
+  return `job:${jobUuid}`;
+}
+
+export type DataCall = { repo: string; method: string; args: unknown[]; fence?: Fence };
 export const DATA_PATH = '/data';
 
 /**
@@ -128,6 +173,28 @@ export async function readAll<T>(what: string, chunk: (after: ScanCursor | undef
     if (c.next === null) return out;
     after = c.next;
   }
+}
+
+/**
+ * A data call made with `ask` (one attempt) that waits out a data service restart for up to `waitMs`:
+ * a call never sent is tried again, a read whose instance was lost too (see withServiceWait).
+ */
+export function waitingDataCall(ask: (body: DataCall) => Promise<unknown>, clock: Clock, waitMs = DATA_WAIT_MS): (body: DataCall) => Promise<unknown> {
+  return (body) => withServiceWait(() => ask(body), isDataRead(body), { clock, waitMs });
+}
+
+/** The data service's lease operations, as a lease holder (LeaseKeeper) uses them. */
+export function leaseStoreOf(data: DataApi): LeaseStore {
+  return {
+    claim: (name, owner, ttlMs, o) => data.leases.claim(name, owner, ttlMs, o),
+    renew: (owner, held, ttlMs) => data.leases.renew(owner, held, ttlMs),
+    release: (name, owner, epoch) => data.leases.release(name, owner, epoch),
+  };
+}
+
+/** The same data service with every call made under `fence` (writes of a lease holder). */
+export function fencedDataClient(call: (body: DataCall) => Promise<unknown>, fence: Fence): DataApi {
+  return dataClient((body) => call({ ...body, fence }));
 }
 
 function stripUndefinedTail(args: unknown[]): unknown[] {

@@ -1,11 +1,12 @@
 import type { ActorSystem } from '../../src/actor-system.js';
 import type { ActorDefinition, ActorRef } from '../../src/actor-types.js';
-import type { Clock } from '../../src/clock.js';
+import { createRealClock, type Clock } from '../../src/clock.js';
 import { InvalidParameterError, ResourceInUseError, isRetryable } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { ServiceLocator } from '../../src/locator.js';
 import { ComputeProtocol } from '../compute/protocol.js';
-import { DataProtocol, dataClient, type DataApi } from '../data/protocol.js';
+import type { Fence } from '../../src/lease.js';
+import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
 import { FabricMonitorProtocol } from '../fabric-monitor/protocol.js';
 import { OrchestratorProtocol } from '../orchestrator/protocol.js';
 import { admit, type AdmissionDeps } from './admission.js';
@@ -33,6 +34,10 @@ export interface FabricAdminOptions {
   /** Attempts at admitting a discovered node whose agent cannot be reached yet, and the pause between them, ms. Default 10, 500. */
   admitAttempts?: number;
   admitRetryMs?: number;
+  /** Waits between data retries (a data service restarting). Default the real clock. */
+  clock?: Clock;
+  /** The acting admin's lease: its data writes are refused once another instance acts. */
+  fence?: Fence;
   /** Poll interval of maintenance migrations, ms. Default 200. */
   maintenancePollMs?: number;
   /** Longest wait for a host's migrations before maintenance fails, ms. Default 600,000. */
@@ -55,7 +60,8 @@ export function fabricAdminActor(o: FabricAdminOptions): ActorDefinition<FabricA
   const timeoutMs = o.askTimeoutMs ?? 10_000;
   const retries = o.admitAttempts ?? 10;
   const retryMs = o.admitRetryMs ?? 500;
-  const data: DataApi = dataClient((body) => o.locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS }));
+  const call = waitingDataCall((body: DataCall) => o.locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS }), o.clock ?? createRealClock());
+  const data: DataApi = o.fence === undefined ? dataClient(call) : fencedDataClient(call, o.fence);
   const adm: AdmissionDeps = { data, compute: (host, type, body) => o.locator.ref(ComputeProtocol, host).ask(type, body, { timeoutMs }) };
   const chains = new Map<string, Promise<unknown>>();
   const removed = new Set<string>();

@@ -4,7 +4,8 @@ import type { Logger } from '../../src/logger.js';
 import type { ServiceLocator } from '../../src/locator.js';
 import type { AskKeys, ReplyOf, RequestOf } from '../../src/protocol.js';
 import { ComputeProtocol, type ComputeProtocolType } from '../compute/protocol.js';
-import { DataProtocol, dataClient, type DataApi } from '../data/protocol.js';
+import type { Fence } from '../../src/lease.js';
+import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
 import { OrchestratorProtocol, type JobRequest, type OrchestratorCaller, type SubmitReply } from '../orchestrator/protocol.js';
 import type { FabricMonitorConfig } from './config.js';
 import type { FabricSignals } from './investigation.js';
@@ -43,13 +44,16 @@ export interface LocatedDepsOptions {
   config: FabricMonitorConfig;
   haCaller(): Promise<OrchestratorCaller>;
   signals: FabricSignals | undefined;
+  /** The acting monitor's lease: its writes are refused once another instance acts. */
+  fence?: Fence | undefined;
 }
 
 /** The deps over a ServiceLocator: each call asks whichever instance the locator names now. */
 export function locatedDeps(o: LocatedDepsOptions): MonitorDeps {
   const { locator } = o;
+  const call = waitingDataCall((body: DataCall) => locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS }), o.clock);
   return {
-    data: dataClient((body) => locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS })),
+    data: o.fence === undefined ? dataClient(call) : fencedDataClient(call, o.fence),
     clock: o.clock, log: o.log, config: o.config, signals: o.signals, haCaller: o.haCaller, stats: emptyStats(),
     compute: (hostName, type, body, timeoutMs) => locator.ref(ComputeProtocol, hostName).ask(type, body, { timeoutMs }),
     submit: (req) => locator.ref(OrchestratorProtocol).ask('submit', req, { timeoutMs: SUBMIT_TIMEOUT_MS }),

@@ -8,10 +8,7 @@ import { CloudstackdError } from '../../src/errors.js';
  */
 export type NodeVerdict = 'alive' | 'suspect' | 'failed' | 'left' | 'unknown';
 
-/**
- * The membership's view of the hosts' nodes, given to the monitor where the cluster runs gossip (the
- * all-in-one lab has none: its agents are in the monitor's own process).
- */
+/** The membership's view of the hosts' nodes (in the all-in-one lab, the one node: always alive). */
 export interface FabricSignals {
   verdict(hostName: string): NodeVerdict;
   /** Called when a host's node changes verdict; returns the unsubscribe function. */

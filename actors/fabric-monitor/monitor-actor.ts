@@ -1,5 +1,6 @@
 import type { ActorSystem } from '../../src/actor-system.js';
 import type { ActorDefinition, ActorRef } from '../../src/actor-types.js';
+import type { Fence } from '../../src/lease.js';
 import type { ServiceLocator } from '../../src/locator.js';
 import type { OrchestratorCaller } from '../orchestrator/protocol.js';
 import { resolveFabricConfig, type FabricMonitorConfig } from './config.js';
@@ -18,6 +19,8 @@ export interface FabricMonitorOptions {
   config?: Partial<FabricMonitorConfig>;
   /** Replaces the located dependencies (tests). */
   deps?: (base: MonitorDeps) => MonitorDeps;
+  /** The acting monitor's lease (its data writes carry it). */
+  fence?: Fence;
 }
 
 export interface FabricMonitorState {
@@ -39,7 +42,7 @@ export function fabricMonitorActor(options: FabricMonitorOptions): ActorDefiniti
     init: (ctx) => {
       current?.stop();
       const base = locatedDeps({ locator: options.locator, clock: ctx.clock, log: ctx.log, config, haCaller: options.haCaller,
-        signals: options.signals });
+        signals: options.signals, fence: options.fence });
       current = new FabricMonitor(options.deps?.(base) ?? base);
       return { monitor: current };
     },

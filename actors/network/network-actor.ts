@@ -1,7 +1,10 @@
 import type { ActorContext, ActorDefinition } from '../../src/actor-types.js';
 import { ConflictError, IllegalStateError, NotFoundError, ResourceInUseError } from '../../src/errors.js';
 import type { ServiceLocator } from '../../src/locator.js';
-import { DataProtocol, dataClient, type DataApi } from '../data/protocol.js';
+import { KeyedSerializer } from '../../src/keyed-serializer.js';
+import type { Fence } from '../../src/lease.js';
+import { replyLater } from '../../src/reply-later.js';
+import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
 import { NetworkProtocol, type Network, type NetworkProtocolType, type Nic, type PublicIpAddress } from './protocol.js';
 
 export interface NetworkActorOptions {
@@ -13,54 +16,74 @@ export interface NetworkActorOptions {
 
 export interface NetworkState {
   data: DataApi;
+  call: (body: DataCall) => Promise<unknown>;
+  serial: KeyedSerializer;
 }
 
 type Ctx = ActorContext<NetworkState>;
 type Scope = Parameters<DataApi['networks']['get']>[0];
 const SYSTEM = 'system' as const;
+/** Deadline of one data service call, ms. SQLite answers in microseconds; 15 s only covers a stall. */
+const DATA_TIMEOUT_MS = 15_000;
+
+/** Runs a command after the earlier ones on the same object (`net:<id>`, `nic:<id>`, `ip:<id>`), replying when done. */
+function keyed<T>(ctx: Ctx, key: string, work: () => Promise<T>): T {
+  return replyLater(ctx, () => ctx.state.serial.run(key, work));
+}
 
 /**
- * The network component. One actor handles one command at a time, so two VMs starting on a network
- * that is not implemented yet never implement it twice; the data service's atomic allocation makes
- * sure no address or VLAN/VNI is handed out twice even across components.
+ * The network component. Commands on different objects run at once (each mostly waits on the data
+ * service); those on one network run in order, so two VMs starting on a network that is not implemented
+ * yet never implement it twice; the data service's atomic allocation makes sure no address or VLAN/VNI
+ * is handed out twice even across instances of this component.
  */
 export function networkActor(options: NetworkActorOptions): ActorDefinition<NetworkProtocolType, NetworkState> {
   const nicRetries = options.nicRetries ?? 5;
   return {
     protocol: NetworkProtocol,
-    init: (ctx) => ({ data: dataClient((body) => ctx.ask(options.locator.ref(DataProtocol), 'call', body)) }),
+    init: (ctx) => {
+      const call = waitingDataCall((body: DataCall) => options.locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS }), ctx.clock);
+      return { call, data: dataClient(call), serial: new KeyedSerializer() };
+    },
     handlers: {
-      implementNetwork: ({ networkid }, ctx) => implement(ctx.state.data, networkid, ctx),
-      prepareNic: async ({ nicid, ipaddress }, ctx) => {
+      implementNetwork: ({ networkid, fence }, ctx) => keyed(ctx, `net:${networkid}`, () => implement(dataFor(ctx, fence), networkid, ctx)),
+      prepareNic: ({ nicid, ipaddress, fence }, ctx) => keyed(ctx, `nic:${nicid}`, async () => {
+        const data = dataFor(ctx, fence);
         for (let attempt = 0; ; attempt++) {
           try {
-            return await ctx.state.data.addresses.reserveNicIp(nicid, ipaddress);
+            return await data.addresses.reserveNicIp(nicid, ipaddress);
           } catch (err) {
-            // Another component took the same address between our read and our write: pick again.
+            // Another command took the same address between our read and our write: pick again.
             if (!(err instanceof ConflictError) || attempt >= nicRetries) throw err;
           }
         }
-      },
-      releaseNic: async ({ nicid }, ctx): Promise<Nic> => ctx.state.data.addresses.releaseNicIp(nicid),
-      applyPublicIp: async ({ ipid }, ctx) => {
-        const data = ctx.state.data;
+      }),
+      releaseNic: ({ nicid, fence }, ctx) => keyed(ctx, `nic:${nicid}`, (): Promise<Nic> => dataFor(ctx, fence).addresses.releaseNicIp(nicid)),
+      applyPublicIp: ({ ipid, fence }, ctx) => keyed(ctx, `ip:${ipid}`, async () => {
+        const data = dataFor(ctx, fence);
         const ip = await data.ipAddresses.get(SYSTEM, ipid);
         if (ip.state !== 'Allocated') throw new IllegalStateError(`public ip ${ip.ipaddress} is ${ip.state}, not Allocated`);
-        if (ip.associatednetworkid !== undefined) await implement(data, ip.associatednetworkid, ctx);
+        const netid = ip.associatednetworkid;
+        if (netid !== undefined) await ctx.state.serial.run(`net:${netid}`, () => implement(data, netid, ctx));
         return data.ipAddresses.get(SYSTEM, ipid);
-      },
-      releasePublicIp: async ({ ipid, scope }, ctx): Promise<PublicIpAddress> => {
-        const data = ctx.state.data;
+      }),
+      releasePublicIp: ({ ipid, scope, fence }, ctx) => keyed(ctx, `ip:${ipid}`, async (): Promise<PublicIpAddress> => {
+        const data = dataFor(ctx, fence);
         const ip = await data.ipAddresses.get(scope, ipid);
         if (ip.state === 'Free') return ip;
         return data.addresses.releasePublicIp(scope, ipid);
-      },
-      deleteNetwork: async ({ networkid, scope }, ctx) => {
-        await destroy(ctx.state.data, networkid, scope);
+      }),
+      deleteNetwork: ({ networkid, scope, fence }, ctx) => keyed(ctx, `net:${networkid}`, async () => {
+        await destroy(dataFor(ctx, fence), networkid, scope);
         return { networkid };
-      },
+      }),
     },
   };
+}
+
+/** The data service for one command: a job's command writes under the job's lease (refused once it moved on). */
+function dataFor(ctx: Ctx, fence: Fence | undefined): DataApi {
+  return fence === undefined ? ctx.state.data : fencedDataClient(ctx.state.call, fence);
 }
 
 /** Allocated → Implementing → Implemented, resuming an implementation a crash left half done. */

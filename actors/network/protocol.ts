@@ -1,4 +1,5 @@
 import { ask, defineProtocol } from '../../src/protocol.js';
+import { FenceSchema } from '../../src/lease.js';
 import { t } from '../../src/schema.js';
 import type { DataApi } from '../data/protocol.js';
 
@@ -6,7 +7,8 @@ import type { DataApi } from '../data/protocol.js';
  * The network component's protocol (service `network`, actor at NETWORK_PATH). It implements guest
  * networks on first use, hands out NIC addresses and public IPs, and shuts networks down.
  *
- * Every command that changes something carries an idempotency `key` and is idempotent by state as
+ * Every command that changes something carries an idempotency `key` (and, from a job, the job's lease
+ * `fence`: its data writes are refused once the job has another owner) and is idempotent by state as
  * well: implementing an Implemented network, preparing a NIC that already has its address, releasing
  * an address that is already free all answer success without acting again. The orchestrator sends its
  * job steps at least once, so a repeated command must be harmless.
@@ -40,23 +42,23 @@ export const NetworkProtocol = defineProtocol(NETWORK_SERVICE, '1.0', {
    * a source NAT public address. Implemented and Setup (shared) networks answer at once. A failure
    * leaves the network Allocated with nothing held.
    */
-  implementNetwork: ask(t.object({ key: id(), networkid: id() }), t.type<Network>()),
+  implementNetwork: ask(t.object({ key: id(), fence: t.optional(FenceSchema), networkid: id() }), t.type<Network>()),
   /** Reserves the NIC's guest address (the requested one, or the lowest free). */
-  prepareNic: ask(t.object({ key: id(), nicid: id(), ipaddress: t.optional(t.string({ maxLength: 64 })) }), t.type<Nic>()),
+  prepareNic: ask(t.object({ key: id(), fence: t.optional(FenceSchema), nicid: id(), ipaddress: t.optional(t.string({ maxLength: 64 })) }), t.type<Nic>()),
   /** Returns the NIC's guest address to its network. */
-  releaseNic: ask(t.object({ key: id(), nicid: id() }), t.type<Nic>()),
+  releaseNic: ask(t.object({ key: id(), fence: t.optional(FenceSchema), nicid: id() }), t.type<Nic>()),
   /**
    * Puts an allocated public address to use on its network (associateIpAddress' job): the network is
    * implemented first when it is not yet.
    */
-  applyPublicIp: ask(t.object({ key: id(), ipid: id() }), t.type<PublicIpAddress>()),
+  applyPublicIp: ask(t.object({ key: id(), fence: t.optional(FenceSchema), ipid: id() }), t.type<PublicIpAddress>()),
   /** Releases a public address (disassociateIpAddress) for `scope`, which must be allowed to see it. */
-  releasePublicIp: ask(t.object({ key: id(), ipid: id(), scope: ScopeSchema }), t.type<PublicIpAddress>()),
+  releasePublicIp: ask(t.object({ key: id(), fence: t.optional(FenceSchema), ipid: id(), scope: ScopeSchema }), t.type<PublicIpAddress>()),
   /**
    * deleteNetwork: refuses (ResourceInUseError) while NICs are on it, otherwise shuts it down (its
    * VLAN/VNI and public addresses go back) and removes it. Deleting a deleted network succeeds.
    */
-  deleteNetwork: ask(t.object({ key: id(), networkid: id(), scope: ScopeSchema }), t.object({ networkid: t.string() })),
+  deleteNetwork: ask(t.object({ key: id(), fence: t.optional(FenceSchema), networkid: id(), scope: ScopeSchema }), t.object({ networkid: t.string() })),
 });
 
 export type NetworkProtocolType = typeof NetworkProtocol;

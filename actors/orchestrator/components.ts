@@ -4,7 +4,10 @@ import type { Logger } from '../../src/logger.js';
 import type { AskKeys, ReplyOf, RequestOf } from '../../src/protocol.js';
 import type { Random } from '../../src/random.js';
 import { ComputeProtocol, type ComputeProtocolType } from '../compute/protocol.js';
-import { DataProtocol, dataClient, type DataApi } from '../data/protocol.js';
+import { PeerDownError, TimeoutError } from '../../src/errors.js';
+import type { Fence } from '../../src/lease.js';
+import { DataLost } from './journal.js';
+import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
 import { NetworkProtocol, type NetworkProtocolType } from '../network/protocol.js';
 import { StorageProtocol, type StorageProtocolType } from '../storage/protocol.js';
 import type { OrchestratorConfig } from './config.js';
@@ -29,6 +32,11 @@ export interface Components {
   compute<K extends AskKeys<ComputeProtocolType>>(hostName: string, type: K, body: RequestOf<ComputeProtocolType, K>, key?: string): Promise<ReplyOf<ComputeProtocolType, K>>;
   /** Host names with a known compute agent. */
   computeHosts(): string[];
+  /**
+   * The same components acting under a job's lease: data writes carry the fence (refused once the job
+   * has another owner), network and storage commands pass it on, compute commands carry its epoch.
+   */
+  fenced(fence: Fence): Components;
 }
 
 export interface ComponentsOptions {
@@ -44,12 +52,34 @@ export function createComponents(o: ComponentsOptions): Components {
   const durable = (key: string | undefined) => (key === undefined
     ? { timeoutMs: config.stepTimeoutMs }
     : { timeoutMs: config.stepTimeoutMs, id: `step:${key}`, retry: { intervalMs: config.resendIntervalMs } });
-  const data = dataClient((body) => locator.ref(DataProtocol).ask('call', body, { timeoutMs: config.dataTimeoutMs }));
-  return {
-    data, clock: o.clock, random: o.random, log: o.log, config,
-    network: async (type, body) => locator.ref(NetworkProtocol).ask(type, body, durable((body as { key: string }).key)),
-    storage: async (type, body) => locator.ref(StorageProtocol).ask(type, body, durable((body as { key: string }).key)),
-    compute: async (hostName, type, body, key) => locator.ref(ComputeProtocol, hostName).ask(type, body, durable(key)),
+  const call = waitingDataCall((body: DataCall) => locator.ref(DataProtocol).ask('call', body, { timeoutMs: config.dataTimeoutMs }), o.clock);
+  // A data call lost half-way (outcome unknown) interrupts the job instead of failing it.
+  const lossAware = (body: DataCall): Promise<unknown> => call(body).catch((err: unknown) => {
+    if (err instanceof PeerDownError || err instanceof TimeoutError) {
+      throw new DataLost(`the data service was lost during ${body.repo}.${body.method} (${(err as Error).message}); the job is resumed ` +
+        'from its journal once it is back', { cause: err });
+    }
+    throw err;
+  });
+  const build = (fence: Fence | undefined): Components => ({
+    data: fence === undefined ? dataClient(lossAware) : fencedDataClient(lossAware, fence),
+    clock: o.clock, random: o.random, log: o.log, config,
+    network: async (type, body) => locator.ref(NetworkProtocol).ask(type, withFence(body, fence), durable((body as { key: string }).key)),
+    storage: async (type, body) => locator.ref(StorageProtocol).ask(type, withFence(body, fence), durable((body as { key: string }).key)),
+    compute: async (hostName, type, body, key) => locator.ref(ComputeProtocol, hostName).ask(type, withEpoch(type, body, fence), durable(key)),
     computeHosts: () => locator.instances(ComputeProtocol.name),
-  };
+    fenced: (f) => build(f),
+  });
+  return build(undefined);
+}
+
+function withFence<B>(body: B, fence: Fence | undefined): B {
+  return fence === undefined ? body : { ...body, fence };
+}
+
+/** VM commands carry the lease epoch (the agent refuses older ones); queries and fencing do not. */
+const EPOCH_COMMANDS: ReadonlySet<string> = new Set(['startVm', 'stopVm', 'rebootVm', 'migrateVm']);
+
+function withEpoch<B>(type: string, body: B, fence: Fence | undefined): B {
+  return fence === undefined || !EPOCH_COMMANDS.has(type) ? body : { ...body, epoch: fence.epoch };
 }

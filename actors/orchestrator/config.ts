@@ -1,4 +1,5 @@
 import { ConfigError } from '../../src/errors.js';
+import { LEASE_DEFAULTS, LEASE_TEST_TIMINGS, checkLeaseTimings, type LeaseTimings } from '../../src/lease.js';
 
 /**
  * Every default of the orchestrator in one place, with its unit and why. Options given to
@@ -36,6 +37,35 @@ export interface OrchestratorConfig {
   resumeOnRestart: boolean;
   /** How long cloud-wide settings (allocation algorithm, start retries) are cached, ms. */
   configRefreshMs: number;
+  /**
+   * The lease each running job is held under (see LEASE_DEFAULTS for why 10 s / 2 s / 1 s): the time a
+   * dead orchestrator's jobs stay still before another instance takes them over, against the stall an
+   * orchestrator survives without losing them.
+   */
+  jobLease: LeaseTimings;
+  /**
+   * How often every orchestrator looks for pending jobs whose lease ran out, ms. Takeover time is about
+   * jobLease.ttlMs + this. 1 s: one indexed query per second per instance.
+   */
+  takeoverScanMs: number;
+  /**
+   * A failed job whose compensations cannot reach a component (the data service restarting, say) is
+   * left pending and resumed later instead of being completed with resources still held — at most this
+   * many times (journal generations), so one that can never be undone still ends. 20.
+   */
+  maxResumes: number;
+  /**
+   * Jobs write and command under their lease's fence (true). False only to measure what fencing costs
+   * (npm run bench): without it a stalled orchestrator's late writes are no longer refused.
+   */
+  fenceWrites: boolean;
+  /** Most orphaned jobs taken over per scan (the rest wait for the next one), so one scan stays short. */
+  takeoverBatch: number;
+  /**
+   * How often a job waiting for an older job of the same VM held by another instance checks again, ms.
+   * Jobs of this instance are woken at once; 100 ms bounds the wait behind another instance's job.
+   */
+  turnPollMs: number;
 }
 
 export const ORCHESTRATOR_DEFAULTS: Readonly<OrchestratorConfig> = Object.freeze({
@@ -49,19 +79,25 @@ export const ORCHESTRATOR_DEFAULTS: Readonly<OrchestratorConfig> = Object.freeze
   maxQueuedJobs: 100_000,
   resumeOnRestart: true,
   configRefreshMs: 5_000,
+  jobLease: LEASE_DEFAULTS,
+  takeoverScanMs: 1_000,
+  takeoverBatch: 100,
+  maxResumes: 20,
+  fenceWrites: true,
+  turnPollMs: 100,
 });
 
 /** Short deadlines for tests: a step that hangs fails within about a second. */
 export function orchestratorTestConfig(): OrchestratorConfig {
   return { ...ORCHESTRATOR_DEFAULTS, stepTimeoutMs: 1_500, dataTimeoutMs: 5_000, resendIntervalMs: 500,
-    compensationBackoffMs: 20, configRefreshMs: 0 };
+    compensationBackoffMs: 20, configRefreshMs: 0, jobLease: LEASE_TEST_TIMINGS, takeoverScanMs: 250, turnPollMs: 20 };
 }
 
 /** Merges options over the defaults and refuses nonsense with a message naming the option. */
 export function resolveConfig(options: Partial<OrchestratorConfig> = {}): OrchestratorConfig {
   const c = { ...ORCHESTRATOR_DEFAULTS, ...options };
   const positive: (keyof OrchestratorConfig)[] = ['stepTimeoutMs', 'dataTimeoutMs', 'resendIntervalMs', 'compensationAttempts',
-    'hostCandidates', 'maxConcurrentJobs', 'maxQueuedJobs'];
+    'hostCandidates', 'maxConcurrentJobs', 'maxQueuedJobs', 'takeoverScanMs', 'takeoverBatch', 'turnPollMs', 'maxResumes'];
   for (const k of positive) {
     const v = c[k];
     if (typeof v !== 'number' || !(v > 0)) throw new ConfigError(`orchestrator option ${k} must be a positive number (got ${String(v)})`);
@@ -72,5 +108,6 @@ export function resolveConfig(options: Partial<OrchestratorConfig> = {}): Orches
   if (c.resendIntervalMs >= c.stepTimeoutMs) {
     throw new ConfigError(`orchestrator option resendIntervalMs (${c.resendIntervalMs}) must be shorter than stepTimeoutMs (${c.stepTimeoutMs})`);
   }
+  checkLeaseTimings(c.jobLease, 'orchestrator option jobLease');
   return c;
 }

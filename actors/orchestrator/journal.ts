@@ -53,6 +53,13 @@ export interface Mark {
 /** Thrown when the orchestrator stops under a running job: the job stays pending for the next incarnation. */
 export class JobAbandoned extends InterruptedError {}
 
+/**
+ * The data service was lost in the middle of a call (its outcome unknown): rather than fail the job on
+ * a write that may well have landed, the job is left pending and resumed from its journal, whose steps
+ * are idempotent by state, once the data service is back.
+ */
+export class DataLost extends JobAbandoned {}
+
 export type UndoExecutor = (action: UndoAction, key: string) => Promise<void>;
 
 /**

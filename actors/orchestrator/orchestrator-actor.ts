@@ -1,6 +1,8 @@
 import type { ActorDefinition } from '../../src/actor-types.js';
 import type { ServiceLocator } from '../../src/locator.js';
+import type { Logger } from '../../src/logger.js';
 import { createRandom, type Random } from '../../src/random.js';
+import { replyLater } from '../../src/reply-later.js';
 import { createComponents } from './components.js';
 import { resolveConfig, type OrchestratorConfig } from './config.js';
 import { JobRunner } from './job-runner.js';
@@ -38,19 +40,31 @@ export function orchestratorActor(options: OrchestratorActorOptions): ActorDefin
     init: (ctx) => {
       const c = createComponents({ locator: options.locator, clock: ctx.clock, random, log: ctx.log, config });
       current?.stop();
-      current = new JobRunner(c, options.ownerNode ?? ctx.self.node);
+      current = new JobRunner(c, options.ownerNode ?? ctx.self.node, ctx.clock.now());
       return { runner: current };
     },
-    started: async (ctx) => {
-      const n = await ctx.state.runner.recover();
-      if (n > 0) ctx.log.info('picked up jobs left pending by an earlier orchestrator', { jobs: n });
-    },
-    restarted: async (ctx) => { await ctx.state.runner.recover(); },
+    started: async (ctx) => { await recoverAtStart(ctx.state.runner, ctx.log); },
+    restarted: async (ctx) => { await recoverAtStart(ctx.state.runner, ctx.log); },
     stopping: (ctx) => { ctx.state.runner.stop(); },
     handlers: {
-      submit: (req, ctx) => ctx.state.runner.submit(req),
-      execute: (req, ctx) => ctx.state.runner.execute(req),
+      // Submissions wait on the data service (several round trips each): many are in progress at once.
+      submit: (req, ctx) => replyLater(ctx, () => ctx.state.runner.submit(req)),
+      execute: (req, ctx) => replyLater(ctx, () => ctx.state.runner.execute(req)),
       stats: (_b, ctx) => ctx.state.runner.stats(),
     },
   };
+}
+
+/**
+ * Starts the runner and picks up what this node's previous incarnation left. The data service may not
+ * be reachable yet (a cloud starting up): the periodic takeover scan picks those jobs up later.
+ */
+async function recoverAtStart(runner: JobRunner, log: Logger): Promise<void> {
+  runner.start();
+  try {
+    const n = await runner.recover();
+    if (n > 0) log.info('picked up jobs left pending by another orchestrator incarnation', { jobs: n });
+  } catch (err) {
+    log.warn('could not look for jobs left pending yet; the takeover scan retries', { error: (err as Error).message });
+  }
 }

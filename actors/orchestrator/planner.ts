@@ -40,19 +40,22 @@ interface Settings {
  * compare-and-add in the data service) wins: concurrent deploys never over-commit a host.
  */
 export class Planner {
-  private settings: Settings | undefined;
+  constructor(private readonly c: Components, private readonly cache: { settings?: Settings } = {}) {}
 
-  constructor(private readonly c: Components) {}
+  /** The same planner (sharing its settings cache) over other components: a job's fenced ones. */
+  for(c: Components): Planner {
+    return new Planner(c, this.cache);
+  }
 
   /** Cloud-wide settings, cached for configRefreshMs. */
   async config(): Promise<Settings> {
     const now = this.c.clock.now();
-    const s = this.settings;
+    const s = this.cache.settings;
     if (s !== undefined && now - s.at < this.c.config.configRefreshMs) return s;
     const [algo, retries] = await Promise.all([this.c.data.config.get('vm.allocation.algorithm'), this.c.data.config.number('start.retry', 10)]);
     const algorithm: AllocationAlgorithm = algo === 'firstfit' || algo === 'firstfitleastconsumed' ? algo : 'random';
-    this.settings = { algorithm, startAttempts: Math.max(1, Math.floor(retries)), at: now };
-    return this.settings;
+    this.cache.settings = { algorithm, startAttempts: Math.max(1, Math.floor(retries)), at: now };
+    return this.cache.settings;
   }
 
   /**

@@ -85,8 +85,15 @@ export const OrchestratorStatsSchema = t.object({
   active: t.number(),
   succeeded: t.number(),
   failed: t.number(),
-  /** Jobs of an earlier incarnation picked up at start (resumed, or failed as interrupted). */
+  /** Jobs of another incarnation or instance picked up (resumed, or failed as interrupted). */
   recovered: t.number(),
+  /** Of those, jobs taken over because their owner's lease ran out (a dead or stalled orchestrator). */
+  takenOver: t.optional(t.number()),
+  /** Job leases this instance lost (taken over by another instance, or expired here). */
+  lostLeases: t.optional(t.number()),
+  /** This instance's lease owner id (node/incarnation) and the job leases it holds now. */
+  owner: t.optional(t.string()),
+  leases: t.optional(t.number()),
 });
 export type OrchestratorStats = Infer<typeof OrchestratorStatsSchema>;
 

@@ -2,7 +2,7 @@ import { InvalidParameterError } from '../../src/errors.js';
 import { parseMockValue, type MockConfig } from '../compute/protocol.js';
 import type { Components } from './components.js';
 import type { SyncRequest } from './protocol.js';
-import type { KeyedSerializer } from './serializer.js';
+import type { KeyedSerializer } from '../../src/keyed-serializer.js';
 import { vmState } from './vm-state.js';
 
 type Mock = Awaited<ReturnType<Components['data']['mocks']['get']>>;

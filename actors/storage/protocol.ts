@@ -1,4 +1,5 @@
 import { ask, defineProtocol } from '../../src/protocol.js';
+import { FenceSchema } from '../../src/lease.js';
 import { t } from '../../src/schema.js';
 import type { DataApi } from '../data/protocol.js';
 
@@ -6,7 +7,8 @@ import type { DataApi } from '../data/protocol.js';
  * The storage component's protocol (service `storage`, actor at STORAGE_PATH): volumes on primary
  * storage pools (from templates or disk offerings), resize, re-image and snapshots.
  *
- * Every command that changes something carries an idempotency `key` and is idempotent by state: a
+ * Every command that changes something carries an idempotency `key` (and, from a job, the job's lease
+ * `fence`: its data writes are refused once the job has another owner) and is idempotent by state: a
  * volume already Ready is not created again, an expunged volume is not expunged again. A command that
  * fails leaves the volume or snapshot in the state it started from, holding nothing new.
  *
@@ -40,21 +42,21 @@ export const StorageProtocol = defineProtocol(STORAGE_SERVICE, '1.0', {
    * template's copy on the pool (the template is copied there the first time). A Ready volume is
    * answered as it is, or refused with ResourceUnavailableError when its pool is out of reach.
    */
-  prepareVolume: ask(t.object({ key: id(), volumeid: id(), clusterid: t.optional(id()) }), t.type<Volume>()),
+  prepareVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id(), clusterid: t.optional(id()) }), t.type<Volume>()),
   /** Destroys and expunges a volume (its bytes go back to the pool). An expunged volume answers at once. */
-  destroyVolume: ask(t.object({ key: id(), volumeid: id() }), t.object({ volumeid: t.string() })),
+  destroyVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id() }), t.object({ volumeid: t.string() })),
   /** deleteVolume for `scope`: refused with ResourceInUseError (536) while the volume is attached. */
-  deleteVolume: ask(t.object({ key: id(), volumeid: id(), scope: StorageScopeSchema }), t.object({ volumeid: t.string() })),
+  deleteVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id(), scope: StorageScopeSchema }), t.object({ volumeid: t.string() })),
   /** Changes a volume's size (bytes); shrinking needs `shrinkok`. Growth must fit its pool. */
   resizeVolume: ask(t.object({
-    key: id(), volumeid: id(), size: t.number({ int: true, min: 1 }), shrinkok: t.optional(t.boolean()), scope: StorageScopeSchema,
+    key: id(), fence: t.optional(FenceSchema), volumeid: id(), size: t.number({ int: true, min: 1 }), shrinkok: t.optional(t.boolean()), scope: StorageScopeSchema,
   }), t.type<Volume>()),
   /** Clones a ROOT volume afresh from a template (restoreVirtualMachine); the volume keeps its id and pool. */
-  reimageVolume: ask(t.object({ key: id(), volumeid: id(), templateid: id() }), t.type<Volume>()),
+  reimageVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id(), templateid: id() }), t.type<Volume>()),
   /** Takes an Allocated snapshot through Creating and BackingUp to BackedUp; the volume is Snapshotting meanwhile. */
-  createSnapshot: ask(t.object({ key: id(), snapshotid: id() }), t.type<Snapshot>()),
+  createSnapshot: ask(t.object({ key: id(), fence: t.optional(FenceSchema), snapshotid: id() }), t.type<Snapshot>()),
   /** Destroys a snapshot for `scope`. A deleted snapshot answers at once. */
-  deleteSnapshot: ask(t.object({ key: id(), snapshotid: id(), scope: StorageScopeSchema }), t.object({ snapshotid: t.string() })),
+  deleteSnapshot: ask(t.object({ key: id(), fence: t.optional(FenceSchema), snapshotid: id(), scope: StorageScopeSchema }), t.object({ snapshotid: t.string() })),
 });
 
 export type StorageProtocolType = typeof StorageProtocol;

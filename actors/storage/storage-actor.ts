@@ -1,6 +1,10 @@
 import type { ActorDefinition } from '../../src/actor-types.js';
 import type { ServiceLocator } from '../../src/locator.js';
-import { DataProtocol, dataClient } from '../data/protocol.js';
+import type { ActorContext } from '../../src/actor-types.js';
+import { KeyedSerializer } from '../../src/keyed-serializer.js';
+import type { Fence } from '../../src/lease.js';
+import { replyLater } from '../../src/reply-later.js';
+import { DataProtocol, dataClient, fencedDataClient, type DataCall, waitingDataCall } from '../data/protocol.js';
 import { StorageProtocol, type StorageProtocolType } from './protocol.js';
 import { SnapshotOps } from './snapshot-ops.js';
 import { VolumeOps } from './volume-ops.js';
@@ -15,6 +19,23 @@ export interface StorageActorOptions {
 export interface StorageState {
   volumes: VolumeOps;
   snapshots: SnapshotOps;
+  call: (body: DataCall) => Promise<unknown>;
+  serial: KeyedSerializer;
+}
+
+/** Deadline of one data service call, ms. SQLite answers in microseconds; 15 s only covers a stall. */
+const DATA_TIMEOUT_MS = 15_000;
+
+/** Runs a command after the earlier ones on the same object, replying when it is done. */
+function keyed<T>(ctx: ActorContext<StorageState>, key: string, work: () => Promise<T>): T {
+  return replyLater(ctx, () => ctx.state.serial.run(key, work));
+}
+
+/** The operations for one command: a job's command writes under the job's lease (refused once it moved on). */
+function opsFor(ctx: ActorContext<StorageState>, fence: Fence | undefined, poolCandidates: number): { volumes: VolumeOps; snapshots: SnapshotOps } {
+  if (fence === undefined) return ctx.state;
+  const data = fencedDataClient(ctx.state.call, fence);
+  return { volumes: new VolumeOps(data, poolCandidates), snapshots: new SnapshotOps(data) };
 }
 
 /**
@@ -27,28 +48,33 @@ export function storageActor(options: StorageActorOptions): ActorDefinition<Stor
   return {
     protocol: StorageProtocol,
     init: (ctx) => {
-      const data = dataClient((body) => ctx.ask(options.locator.ref(DataProtocol), 'call', body));
-      return { volumes: new VolumeOps(data, poolCandidates), snapshots: new SnapshotOps(data) };
+      const call = waitingDataCall((body: DataCall) => options.locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS }), ctx.clock);
+      const data = dataClient(call);
+      return { call, volumes: new VolumeOps(data, poolCandidates), snapshots: new SnapshotOps(data), serial: new KeyedSerializer() };
     },
+    // Commands on different volumes run at once (each waits on the data service); one volume's, in order.
     handlers: {
-      prepareVolume: ({ volumeid, clusterid }, ctx) => ctx.state.volumes.prepare(volumeid, clusterid),
-      destroyVolume: async ({ volumeid }, ctx) => {
-        await ctx.state.volumes.destroy(volumeid);
+      prepareVolume: ({ volumeid, clusterid, fence }, ctx) =>
+        keyed(ctx, volumeid, () => opsFor(ctx, fence, poolCandidates).volumes.prepare(volumeid, clusterid)),
+      destroyVolume: ({ volumeid, fence }, ctx) => keyed(ctx, volumeid, async () => {
+        await opsFor(ctx, fence, poolCandidates).volumes.destroy(volumeid);
         return { volumeid };
-      },
-      deleteVolume: async ({ volumeid, scope }, ctx) => {
-        const data = dataClient((body) => ctx.ask(options.locator.ref(DataProtocol), 'call', body));
+      }),
+      deleteVolume: ({ volumeid, scope, fence }, ctx) => keyed(ctx, volumeid, async () => {
+        const data = fence === undefined ? dataClient(ctx.state.call) : fencedDataClient(ctx.state.call, fence);
         // The data service refuses an attached volume with ResourceInUseError (536) and frees the pool.
         await data.volumes.delete(scope, volumeid);
         return { volumeid };
-      },
-      resizeVolume: ({ volumeid, size, shrinkok, scope }, ctx) => ctx.state.volumes.resize(scope, volumeid, size, shrinkok ?? false),
-      reimageVolume: ({ volumeid, templateid }, ctx) => ctx.state.volumes.reimage(volumeid, templateid),
-      createSnapshot: ({ snapshotid }, ctx) => ctx.state.snapshots.create(snapshotid),
-      deleteSnapshot: async ({ snapshotid, scope }, ctx) => {
-        await ctx.state.snapshots.delete(scope, snapshotid);
+      }),
+      resizeVolume: ({ volumeid, size, shrinkok, scope, fence }, ctx) =>
+        keyed(ctx, volumeid, () => opsFor(ctx, fence, poolCandidates).volumes.resize(scope, volumeid, size, shrinkok ?? false)),
+      reimageVolume: ({ volumeid, templateid, fence }, ctx) =>
+        keyed(ctx, volumeid, () => opsFor(ctx, fence, poolCandidates).volumes.reimage(volumeid, templateid)),
+      createSnapshot: ({ snapshotid, fence }, ctx) => keyed(ctx, snapshotid, () => opsFor(ctx, fence, poolCandidates).snapshots.create(snapshotid)),
+      deleteSnapshot: ({ snapshotid, scope, fence }, ctx) => keyed(ctx, snapshotid, async () => {
+        await opsFor(ctx, fence, poolCandidates).snapshots.delete(scope, snapshotid);
         return { snapshotid };
-      },
+      }),
     },
   };
 }

@@ -7,6 +7,7 @@ import type { PeerRef } from '../gossip/sender.js';
 import { createServiceRegistry, type ServiceRegistry } from '../registry/index.js';
 import type { KeyPage } from '../registry/keyed.js';
 import { KEYED_SERVICES_PATH, KeyTable, KeyedServicesProtocol, keyedServicesActor } from './keyed-services.js';
+import { StoppedError } from '../errors.js';
 import type { Random } from '../random.js';
 import { createRandom } from '../random.js';
 
@@ -40,6 +41,8 @@ export class GossipNode {
   readonly registry: ServiceRegistry;
   private readonly services = new Map<string, ServiceInfo>();
   private readonly keys = new KeyTable();
+  private readonly keyVersions = new Map<string, string>();
+  private readonly dirtyKeys = new Set<string>();
   private keysServed = false;
   private readonly unsubscribe: (() => void)[] = [];
 
@@ -57,6 +60,14 @@ export class GossipNode {
       keyed: { fetch: (n, service, after) => this.fetchKeys(n, service, after), clock: node.system.clock, retryMs: options.keyFetchRetryMs ?? 1_000 },
       onWarning: (message) => node.system.log.warn(`registry: ${message}`),
     });
+    // Every member gossip finds is made reachable on the data lane too: a service the registry names
+    // must be askable even when no connection to its node was ever made (ws learns addresses, not peers).
+    this.unsubscribe.push(this.membership.onChange((e) => {
+      const address = e.member.meta.addresses[0];
+      if (e.member.id === node.id || address === undefined || transport?.learnAddress === undefined) return;
+      if (e.member.status !== 'alive' && e.member.status !== 'suspect') return;
+      try { transport.learnAddress(e.member.id, address); } catch { /* an address this transport cannot use */ }
+    }));
     node.remoting.onSystem(GOSSIP_MESSAGE, (env) => this.membership.handle(env.fromNode, env.body));
     this.unsubscribe.push(node.onPeer((id, up) => {
       if (!up) this.membership.peerConnectionLost(id);
@@ -86,23 +97,55 @@ export class GossipNode {
   }
 
   /**
-   * Advertises instances `service/<key>` for every key (a compute node's hosts) in one metadata entry
-   * of constant size: other nodes read the keys from this node when they follow the service
-   * (registry.followKeys). Calling it again replaces the keys.
+   * Advertises instance `service/<key>` (a compute node's host). Every key of a service shares one
+   * metadata entry of constant size, `{ name: service, version, keys: <revision> }`: other nodes read
+   * the keys from this node when they follow the service (registry.followKeys). Keys added or removed
+   * in the same turn of the event loop are published as one revision.
    */
-  advertiseKeys(service: string, version: string, keys: Iterable<string>): void {
-    if (!this.keysServed) {
-      this.node.system.spawn(KEYED_SERVICES_PATH, keyedServicesActor(this.keys));
-      this.keysServed = true;
-    }
-    const rev = this.keys.set(service, keys);
-    this.services.set(service, { name: service, version, keys: rev });
-    this.membership.updateMetadata({ services: [...this.services.values()] });
+  advertiseKey(service: string, version: string, key: string): void {
+    this.serveKeys();
+    this.keys.add(service, key);
+    this.keyVersions.set(service, version);
+    this.keysChanged(service);
   }
 
-  withdrawKeys(service: string): void {
-    this.keys.delete(service);
-    this.withdraw(service);
+  withdrawKey(service: string, key: string): void {
+    if (this.keys.remove(service, key)) this.keysChanged(service);
+  }
+
+  /** Replaces every key of `service` at once. */
+  advertiseKeys(service: string, version: string, keys: Iterable<string>): void {
+    this.serveKeys();
+    this.keys.set(service, keys);
+    this.keyVersions.set(service, version);
+    this.keysChanged(service);
+  }
+
+  private serveKeys(): void {
+    if (this.keysServed) return;
+    this.node.system.spawn(KEYED_SERVICES_PATH, keyedServicesActor(this.keys));
+    this.keysServed = true;
+  }
+
+  private keysChanged(service: string): void {
+    this.dirtyKeys.add(service);
+    if (this.dirtyKeys.size === 1) queueMicrotask(() => this.publishKeys());
+  }
+
+  /** Publishes the key sets changed this turn: one metadata update, one new revision each. */
+  private publishKeys(): void {
+    for (const service of this.dirtyKeys) {
+      const rev = this.keys.commit(service);
+      if (rev === undefined) this.services.delete(service);
+      else this.services.set(service, { name: service, version: this.keyVersions.get(service)!, keys: rev });
+    }
+    this.dirtyKeys.clear();
+    try {
+      this.membership.updateMetadata({ services: [...this.services.values()] });
+    } catch (err) {
+      // Stopped meanwhile (a node shutting down withdraws its keys): nothing left to tell anyone.
+      if (!(err instanceof StoppedError)) throw err;
+    }
   }
 
   async leave(): Promise<void> {
@@ -117,13 +160,9 @@ export class GossipNode {
     this.registry.close();
   }
 
-  /** One page of `node`'s keys of `service` (its address is handed to the transport first, as for gossip). */
-  private fetchKeys(node: string, service: string, after: string | undefined): Promise<KeyPage> {
-    const transport = this.node.transport;
-    const address = this.membership.member(node)?.meta.addresses[0];
-    if (transport !== undefined && address !== undefined && !transport.peers().includes(node)) {
-      try { transport.learnAddress?.(node, address); } catch { /* an address this transport cannot use: the ask fails and is retried */ }
-    }
+  /** One page of `node`'s keys of `service` (its own are read without a message). */
+  private async fetchKeys(node: string, service: string, after: string | undefined): Promise<KeyPage> {
+    if (node === this.node.id) return this.keys.page(service, after);
     const ref = this.node.system.ref({ node, path: KEYED_SERVICES_PATH }, KeyedServicesProtocol);
     return ref.ask('keys', after === undefined ? { service } : { service, after }, { timeoutMs: this.options.keyFetchTimeoutMs ?? 5_000 });
   }

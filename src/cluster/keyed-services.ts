@@ -30,8 +30,11 @@ export const KeyedServicesProtocol = defineProtocol('keyed-services', '1.0', {
 });
 
 interface KeySet {
+  /** The revision gossip advertises (set at commit). */
   rev: number;
-  sorted: string[];
+  keys: Set<string>;
+  /** Sorted keys, rebuilt on the first page read after a change. */
+  sorted: string[] | undefined;
 }
 
 /** The keys this node publishes, per service, with their revisions. */
@@ -41,33 +44,63 @@ export class KeyTable {
 
   constructor(private readonly maxKeys = DEFAULT_MAX_KEYS) {}
 
-  /** Replaces the keys of `service`; returns the new revision. */
-  set(service: string, keys: Iterable<string>): number {
-    const sorted = [...new Set(keys)].sort();
-    if (sorted.length > this.maxKeys) {
-      throw new LimitExceededError(`${sorted.length} keys for service ${service} is over the limit of ${this.maxKeys}: run fewer instances per node`);
+  /** Adds one key (published at the next commit). */
+  add(service: string, key: string): void {
+    if (key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes('/')) {
+      throw new InvalidParameterError(`key ${JSON.stringify(key.slice(0, 200))} of service ${service} must be 1-${MAX_KEY_LENGTH} characters without "/"`);
     }
-    for (const k of sorted) {
-      if (k.length === 0 || k.length > MAX_KEY_LENGTH || k.includes('/')) {
-        throw new InvalidParameterError(`key ${JSON.stringify(k.slice(0, 200))} of service ${service} must be 1-${MAX_KEY_LENGTH} characters without "/"`);
-      }
+    let set = this.sets.get(service);
+    if (set === undefined) { set = { rev: 0, keys: new Set(), sorted: undefined }; this.sets.set(service, set); }
+    if (set.keys.has(key)) return;
+    if (set.keys.size >= this.maxKeys) {
+      throw new LimitExceededError(`service ${service} already has ${this.maxKeys} keys on this node, the limit: run fewer instances per node`);
     }
-    // Revisions only grow, across services too, so a withdrawn and re-added service never repeats one.
-    const rev = ++this.revs;
-    this.sets.set(service, { rev, sorted });
-    return rev;
+    set.keys.add(key);
+    set.sorted = undefined;
   }
 
-  delete(service: string): boolean {
-    return this.sets.delete(service);
+  /** Removes one key (published at the next commit); false when it was not there. */
+  remove(service: string, key: string): boolean {
+    const set = this.sets.get(service);
+    if (set === undefined || !set.keys.delete(key)) return false;
+    set.sorted = undefined;
+    return true;
+  }
+
+  /**
+   * Gives the changes made since the last commit a new revision and returns it; undefined when the
+   * service has no key left (it is then forgotten). Revisions only grow, across services too, so a
+   * withdrawn and re-added service never repeats one.
+   */
+  commit(service: string): number | undefined {
+    const set = this.sets.get(service);
+    if (set === undefined || set.keys.size === 0) { this.sets.delete(service); return undefined; }
+    set.rev = ++this.revs;
+    return set.rev;
+  }
+
+  /** Replaces every key of `service` and commits; returns the new revision. */
+  set(service: string, keys: Iterable<string>): number {
+    const previous = this.sets.get(service);
+    this.sets.delete(service);
+    try {
+      for (const k of keys) this.add(service, k);
+    } catch (err) {
+      if (previous === undefined) this.sets.delete(service); else this.sets.set(service, previous);
+      throw err;
+    }
+    const rev = this.commit(service);
+    if (rev === undefined) throw new InvalidParameterError(`service ${service} needs at least one key`);
+    return rev;
   }
 
   page(service: string, after: string | undefined): { rev: number; keys: string[]; more: boolean } {
     const set = this.sets.get(service);
     if (set === undefined) return { rev: 0, keys: [], more: false };
-    const from = after === undefined ? 0 : firstAfter(set.sorted, after);
-    const keys = set.sorted.slice(from, from + KEYS_PER_PAGE);
-    return { rev: set.rev, keys, more: from + keys.length < set.sorted.length };
+    const sorted = set.sorted ??= [...set.keys].sort();
+    const from = after === undefined ? 0 : firstAfter(sorted, after);
+    const keys = sorted.slice(from, from + KEYS_PER_PAGE);
+    return { rev: set.rev, keys, more: from + keys.length < sorted.length };
   }
 }
 

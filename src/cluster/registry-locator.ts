@@ -1,5 +1,5 @@
 import type { ActorRef } from '../actor-types.js';
-import type { ServiceLocator, RefFactory } from '../locator.js';
+import type { LocateOptions, ServiceLocator, RefFactory } from '../locator.js';
 import type { Protocol } from '../protocol.js';
 import type { ServiceRegistry } from '../registry/index.js';
 
@@ -27,11 +27,11 @@ export class RegistryLocator implements ServiceLocator {
     private readonly pathOf: PathOf = defaultPathOf,
   ) {}
 
-  ref<P extends Protocol>(protocol: P, instance?: string): ActorRef<P> {
+  ref<P extends Protocol>(protocol: P, instance?: string, options: LocateOptions = {}): ActorRef<P> {
     // Instances of a keyed service may be advertised compactly (keys read from their nodes): follow it.
     if (instance !== undefined) this.registry.followKeys(protocol.name);
     const name = instance === undefined ? protocol.name : instanceName(protocol.name, instance);
-    const chosen = this.registry.select(name, { version: protocol.version, preferLocal: true });
+    const chosen = this.registry.select(name, { version: protocol.version, preferLocal: options.spread !== true });
     return this.system.ref({ node: chosen.node, path: this.pathOf(protocol.name, instance) }, protocol);
   }
 

@@ -1,5 +1,5 @@
 /**
- * The management and compute assemblies of bin/distributed.ts on four nodes in one process, with
+ * The management and compute roles (bin/assembly.ts, as `cloudstackd --role=...` starts them) on four nodes in one process, with
  * gossip, over an in-process transport that can black-hole traffic between chosen nodes:
  * - a compute node cut off from the management node only (the others still reach it) is Alert, never
  *   Down: no HA, its VMs keep running;
@@ -12,7 +12,6 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GossipNode } from '../../src/cluster/gossip-node.js';
 import type { Envelope } from '../../src/envelope.js';
 import { silentLogger } from '../../src/logger.js';
 import { Node } from '../../src/node.js';
@@ -20,10 +19,14 @@ import type { TransportHandlers } from '../../src/transport.js';
 import { InprocHub } from '../../transports/inproc/hub.js';
 import { InprocTransport } from '../../transports/inproc/inproc-transport.js';
 import { ComputeProtocol, computeAgentPath } from '../../actors/compute/protocol.js';
-import { gossipProfile } from '../../bin/cluster.js';
+import { startAssembly, type Assembly } from '../../bin/assembly.js';
 import type { CliConfig } from '../../bin/cli-options.js';
-import type { Started } from '../../bin/components.js';
-import { startCompute, startManagement } from '../../bin/distributed.js';
+import { startClusterMembership, type ClusterMembership } from '../../bin/cluster.js';
+import { ROLE_SETS } from '../../bin/components.js';
+import { writeCredentials } from '../../bin/lab.js';
+import { optionsFromCli } from '../../bin/node-options.js';
+import type { DataHandle } from '../../actors/data/component.js';
+import type { ApiComponent } from '../../actors/api/api-actor.js';
 import { CsApi } from '../helpers/cs-api.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -52,7 +55,7 @@ const COMPUTES = ['c1', 'c2', 'c3'];
 
 function cliConfig(name: string, dataDir: string): CliConfig {
   return {
-    roles: [], transport: 'inproc', listen: { host: '127.0.0.1', port: 0 }, join: [], redisUrl: undefined, clusterName: 'partition',
+    roles: [...(name === 'mgmt' ? ROLE_SETS.management! : ROLE_SETS.compute!)], transport: 'inproc', listen: { host: '127.0.0.1', port: 0 }, join: [], redisUrl: undefined, clusterName: 'partition',
     clusterSecretFile: undefined, nodeName: name, bind: '127.0.0.1', port: 0, dataDir, hosts: 0, logLevel: 'silent', strict: false,
     hypervisor: 'simulator', cpuCores: 32, cpuSpeed: 2400, memory: 131_072, zone: undefined, pod: undefined, cluster: undefined,
     joinTimeoutMs: 1000, heartbeatProfile: 'test',
@@ -63,7 +66,7 @@ describe('distributed roles under network partitions (four nodes in one process)
   this.timeout(90_000);
   const parts = new Partitions();
   const hub = new InprocHub();
-  const nodes = new Map<string, { node: Node; gossip: GossipNode; started: Started }>();
+  const nodes = new Map<string, { node: Node; cluster: ClusterMembership; started: Assembly }>();
   const doubles: string[] = [];
   let dir: string;
   let api: CsApi;
@@ -81,11 +84,16 @@ describe('distributed roles under network partitions (four nodes in one process)
   async function start(name: string): Promise<void> {
     const node = new Node({ nodeId: name, transport: new PartitionedTransport(name, hub, parts), logger: silentLogger });
     await node.start();
-    const gossip = new GossipNode(node, { roles: [name === 'mgmt' ? 'management' : 'compute'], cluster: 'partition', config: gossipProfile('test') });
-    void gossip.join([]).catch(() => undefined);
-    const env = { node, config: cliConfig(name, join(dir, 'mgmt')), log: silentLogger, gossip };
-    const started = name === 'mgmt' ? await startManagement(env) : await startCompute(env);
-    nodes.set(name, { node, gossip, started });
+    const config = cliConfig(name, join(dir, 'mgmt'));
+    const cluster = await startClusterMembership(node, { roles: config.roles, clusterName: 'partition', profile: 'test', seeds: [], log: silentLogger });
+    // The same assembly and the same options as `cloudstackd --role=management|compute` gives these roles.
+    const started = await startAssembly({ system: node.system, services: cluster.services, transport: node.transport, log: silentLogger,
+      profile: 'test' }, config.roles, optionsFromCli(config));
+    if (name === 'mgmt') {
+      const seed = started.handle<DataHandle>('data')!.seed!;
+      writeCredentials(config.dataDir, { endpoint: started.handle<ApiComponent>('api')!.endpoint, apiKey: seed.apiKey, secretKey: seed.secretKey });
+    }
+    nodes.set(name, { node, cluster, started });
   }
 
   before(async () => {
@@ -117,7 +125,7 @@ describe('distributed roles under network partitions (four nodes in one process)
     api?.close();
     for (const [, n] of [...nodes].reverse()) {
       await n.started.stop().catch(() => undefined);
-      n.gossip.stop();
+      n.cluster.gossip.stop();
       await n.node.stop().catch(() => undefined);
     }
     rmSync(dir, { recursive: true, force: true });

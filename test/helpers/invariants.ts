@@ -2,6 +2,8 @@
  * The cloud's consistency invariants, as queries that return the violations (empty = consistent).
  * Run them after every failure scenario, once the jobs have finished:
  * - no VM stuck in a transitional state (Starting, Stopping, Migrating, Expunging);
+ * - no Running VM without a NIC, nor with a NIC that has no address on a network that hands them out
+ *   (every network but L2): such a VM is unreachable, and CloudStack never makes one;
  * - no volume pointing at a VM that is gone (detached volumes are fine), none stuck mid-operation;
  * - no allocated IP without an owner: public addresses have an account (and live VM/network links),
  *   guest addresses belong to live NICs of VMs that are not in Error, never twice in one network;
@@ -20,7 +22,7 @@ const TRANSITIONAL_VOLUME = new Set(['Creating', 'Resizing', 'Snapshotting', 'At
   'Expunging', 'RevertSnapshotting']);
 
 interface Vm { id: string; name: string; state: string; hostid?: string; cpunumber: number; cpuspeed: number; memory: number;
-  nic: { networkid: string; ipaddress?: string }[] }
+  nic: { networkid: string; ipaddress?: string; type?: string }[] }
 interface Volume { id: string; name: string; state: string; virtualmachineid?: string }
 interface Ip { id: string; ipaddress: string; state: string; account?: string; virtualmachineid?: string; associatednetworkid?: string }
 interface Host { id: string; name: string; cpuallocatedvalue: number; memoryallocated: number; cpunumber: number; cpuspeed: number;
@@ -49,8 +51,22 @@ export async function apiInvariantViolations(api: CsApi): Promise<string[]> {
     if (ip.virtualmachineid !== undefined && !vmById.has(ip.virtualmachineid)) out.push(`public ip ${ip.ipaddress} points at a VM that is gone`);
     if (ip.associatednetworkid !== undefined && !networkIds.has(ip.associatednetworkid)) out.push(`public ip ${ip.ipaddress} is on a network that is gone`);
   }
+  out.push(...nicViolations(vms));
   out.push(...guestAddressViolations(vms));
   out.push(...hostViolations(hosts, vms));
+  return out;
+}
+
+/** Running VMs without a NIC, or with a NIC left without its address (L2 networks have none to give). */
+function nicViolations(vms: readonly Vm[]): string[] {
+  const out: string[] = [];
+  for (const vm of vms) {
+    if (vm.state !== 'Running') continue;
+    if (vm.nic.length === 0) out.push(`VM ${vm.name} is Running without a NIC`);
+    for (const nic of vm.nic) {
+      if (nic.ipaddress === undefined && nic.type !== 'L2') out.push(`VM ${vm.name} is Running but its NIC on network ${nic.networkid} has no address`);
+    }
+  }
   return out;
 }
 
@@ -90,6 +106,7 @@ export function storeInvariantViolations(db: Database): string[] {
   const rows = <T>(sql: string): T[] => db.prepare(sql).all() as T[];
   for (const r of rows<{ uuid: string; state: string }>(`SELECT uuid, state FROM vm_instance WHERE removed IS NULL
     AND state IN ('Starting', 'Stopping', 'Migrating', 'Expunging')`)) out.push(`VM ${r.uuid} is stuck in ${r.state}`);
+  out.push(...storeNicViolations(db));
   for (const r of rows<{ uuid: string }>(`SELECT v.uuid FROM volume v LEFT JOIN vm_instance m ON m.id = v.vm_id
     WHERE v.removed IS NULL AND v.vm_id IS NOT NULL AND (m.id IS NULL OR m.removed IS NOT NULL)`)) out.push(`volume ${r.uuid} belongs to a VM that is gone`);
   for (const r of rows<{ uuid: string; ip: string }>(`SELECT n.uuid, n.ip_address AS ip FROM nic n JOIN vm_instance m ON m.id = n.vm_id
@@ -102,6 +119,21 @@ export function storeInvariantViolations(db: Database): string[] {
     out.push(`public ip ${r.address} is allocated without a live owner`);
   }
   out.push(...storeCapacityViolations(db));
+  return out;
+}
+
+/** The NIC invariant on the database: every Running VM has a live NIC, each with its address (but on L2 networks). */
+export function storeNicViolations(db: Database): string[] {
+  const out: string[] = [];
+  for (const r of db.prepare(`SELECT v.uuid FROM vm_instance v WHERE v.removed IS NULL AND v.state = 'Running'
+    AND NOT EXISTS (SELECT 1 FROM nic n WHERE n.vm_id = v.id AND n.removed IS NULL)`).all() as { uuid: string }[]) {
+    out.push(`VM ${r.uuid} is Running without a NIC`);
+  }
+  for (const r of db.prepare(`SELECT v.uuid AS vm, n.uuid AS nic FROM nic n JOIN vm_instance v ON v.id = n.vm_id
+    JOIN network nw ON nw.id = n.network_id WHERE v.removed IS NULL AND n.removed IS NULL AND v.state = 'Running'
+    AND nw.guest_type <> 'L2' AND n.ip_address IS NULL`).all() as { vm: string; nic: string }[]) {
+    out.push(`VM ${r.vm} is Running but its nic ${r.nic} has no address`);
+  }
   return out;
 }
 

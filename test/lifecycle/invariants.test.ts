@@ -47,6 +47,23 @@ describe('lifecycle: invariant queries', function () {
     expect(await t.violations()).to.deep.equal([]);
   });
 
+  it('reports a Running VM whose NIC has lost its address, and one without a NIC', async () => {
+    const db = t.store.db;
+    const nic = db.prepare(`SELECT n.id, n.ip_address AS ip, n.ip_num AS num FROM nic n JOIN vm_instance v ON v.id = n.vm_id
+      WHERE v.uuid = ? AND n.removed IS NULL`).get(vmid) as { id: number; ip: string; num: number };
+    try {
+      db.prepare('UPDATE nic SET ip_address = NULL, ip_num = NULL WHERE id = ?').run(nic.id);
+      expect(storeInvariantViolations(db).some((v) => v.includes(`VM ${vmid} is Running but its nic`))).to.equal(true);
+      expect((await apiInvariantViolations(t.api)).some((v) => /is Running but its NIC on network .* has no address/.test(v))).to.equal(true);
+      db.prepare('UPDATE nic SET removed = 1 WHERE id = ?').run(nic.id);
+      expect(storeInvariantViolations(db)).to.include(`VM ${vmid} is Running without a NIC`);
+      expect((await apiInvariantViolations(t.api)).some((v) => v.endsWith('is Running without a NIC'))).to.equal(true);
+    } finally {
+      db.prepare('UPDATE nic SET removed = NULL, ip_address = ?, ip_num = ? WHERE id = ?').run(nic.ip, nic.num, nic.id);
+    }
+    expect(await t.violations()).to.deep.equal([]);
+  });
+
   it('reports a public address without an owner and a volume of a VM that is gone', async () => {
     const db = t.store.db;
     db.prepare("UPDATE ip_address SET state = 'Allocated' WHERE id = (SELECT id FROM ip_address WHERE state = 'Free' LIMIT 1)").run();

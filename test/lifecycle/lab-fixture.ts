@@ -4,14 +4,11 @@
  * store invariants) and the orchestrator (to kill and restart it mid-job). Nothing is faked.
  */
 import { startLab, type Lab } from '../../bin/lab.js';
-import { fullLabComponents } from '../../bin/lab-orchestration.js';
-import type { LabComponent } from '../../bin/components.js';
 import { orchestratorTestConfig, type OrchestratorConfig } from '../../actors/orchestrator/config.js';
 import type { StartedOrchestrator } from '../../actors/orchestrator/start.js';
 import type { DataStore } from '../../actors/data/store/index.js';
 import { createSeededRandom } from '../../src/random.js';
 import { silentLogger } from '../../src/logger.js';
-import type { Node } from '../../src/node.js';
 import { ComputeProtocol, computeAgentPath } from '../../actors/compute/protocol.js';
 import { CsApi } from '../helpers/cs-api.js';
 import { apiInvariantViolations, pendingJobs, storeInvariantViolations } from '../helpers/invariants.js';
@@ -37,36 +34,24 @@ export interface TestLabOptions {
 }
 
 export async function startTestLab(o: TestLabOptions = {}): Promise<TestLab> {
-  let store: DataStore | undefined;
-  let node: Node | undefined;
-  let orchestrator: StartedOrchestrator | undefined;
-  const probe: LabComponent = {
-    name: 'probe',
-    async start(env) {
-      store = env.store;
-      node = env.node;
-      for (const [k, v] of Object.entries(o.config ?? {})) env.store.config.set(k, v);
-      return { name: 'probe', stop: async () => undefined };
-    },
-  };
-  const components = fullLabComponents({ orchestrator: { ...orchestratorTestConfig(), ...o.orchestrator }, random: createSeededRandom(7),
-    onOrchestrator: (s) => { orchestrator = s; } });
-  const lab = await startLab({ hosts: o.hosts ?? 4, logger: silentLogger, components: [probe, ...components] });
+  const lab = await startLab({ hosts: o.hosts ?? 4, logger: silentLogger, orchestrator: { ...orchestratorTestConfig(), ...o.orchestrator },
+    random: createSeededRandom(7), ...(o.config === undefined ? {} : { settings: o.config }) });
+  const { store, node, orchestrator } = lab.handles;
   const api = new CsApi({ endpoint: lab.endpoint, apiKey: lab.apiKey, secretKey: lab.secretKey, maxSockets: 32 });
   return {
-    lab, api, store: store!, orchestrator: orchestrator!,
+    lab, api, store, orchestrator,
     async hostsRunning(vmid) {
-      const names = store!.hosts.list({}).items.map((h) => h.name);
+      const names = store.hosts.list({}).items.map((h) => h.name);
       const out: string[] = [];
       for (const name of names) {
-        const r = await node!.system.ref(computeAgentPath(name), ComputeProtocol).ask('queryPowerStates', { vmUuids: [vmid] });
+        const r = await node.system.ref(computeAgentPath(name), ComputeProtocol).ask('queryPowerStates', { vmUuids: [vmid] });
         if (r.states[vmid] === 'PowerOn') out.push(name);
       }
       return out;
     },
     async violations() {
-      const jobs = pendingJobs(store!.db).map((j) => `job ${j} has not finished`);
-      return [...jobs, ...storeInvariantViolations(store!.db), ...await apiInvariantViolations(api)];
+      const jobs = pendingJobs(store.db).map((j) => `job ${j} has not finished`);
+      return [...jobs, ...storeInvariantViolations(store.db), ...await apiInvariantViolations(api)];
     },
     async stop() {
       api.close();

@@ -59,6 +59,7 @@ export class ProcCluster {
   api: CsApi | undefined;
   endpoint = '';
   keys = { apiKey: '', secretKey: '' };
+  private readonly endpoints = new Map<string, string>();
 
   constructor(readonly o: ProcClusterOptions) {
     writeFileSync(this.secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
@@ -90,6 +91,36 @@ export class ProcCluster {
       child.once('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`cloudstackd ${name} exited (${code ?? signal}) before ready: ${err}`)); });
     });
     return { proc, out };
+  }
+
+  /**
+   * A node running `roles` (`data`, `api`, `orchestrator,network`...), named `name`, joining through the
+   * process `via` over ws. Data nodes keep their directory (`<name>-data`) across restarts; api nodes
+   * listen on a free port (see endpointOf). Resolves once it printed its ready line.
+   */
+  async startRoles(name: string, roles: string, o: { via?: string; args?: string[] } = {}): Promise<{ proc: Proc; out: string }> {
+    const old = this.procs.get(name);
+    const port = old?.port ?? await freePort();
+    const args = [`--role=${roles}`, ...this.base(name, port), '--data-dir', join(this.dir, `${name}-data`), '--port', '0', ...(o.args ?? [])];
+    const seed = o.via === undefined ? undefined : this.procs.get(o.via);
+    if (seed !== undefined && this.o.transport === 'ws') args.push('--join', `127.0.0.1:${seed.port}`);
+    const started = await this.spawn(name, port, args);
+    const endpoint = /^endpoint: (\S+)/m.exec(started.out)?.[1];
+    if (endpoint !== undefined) this.endpoints.set(name, endpoint);
+    return started;
+  }
+
+  /** The API endpoint an api node printed. */
+  endpointOf(name: string): string {
+    const e = this.endpoints.get(name);
+    if (e === undefined) throw new Error(`node ${name} printed no endpoint`);
+    return e;
+  }
+
+  /** The admin's keys from a data node's credentials.json. */
+  keysOf(dataNode: string): { apiKey: string; secretKey: string } {
+    const cred = JSON.parse(readFileSync(join(this.dir, `${dataNode}-data`, 'credentials.json'), 'utf8')) as { apiKey: string; secretKey: string };
+    return { apiKey: cred.apiKey, secretKey: cred.secretKey };
   }
 
   /** The management node (data dir kept across restarts); `join` names a compute node to rejoin through (ws). */

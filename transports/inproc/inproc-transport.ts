@@ -1,6 +1,6 @@
 import { DEFAULT_CODEC_LIMITS, decodeFrame, type CodecLimits } from '../../src/codec.js';
 import type { Envelope } from '../../src/envelope.js';
-import { PeerDownError, StoppedError } from '../../src/errors.js';
+import { NotSentError, PeerDownError, StoppedError } from '../../src/errors.js';
 import { Outbox } from '../../src/outbox.js';
 import { emptyStats, type Transport, type TransportHandlers, type TransportStats } from '../../src/transport.js';
 import { InprocHub } from './hub.js';
@@ -47,7 +47,7 @@ export class InprocTransport implements Transport {
     if (this.handlers === undefined) throw new StoppedError(`transport of ${this.nodeId} is not running`);
     if (this.hub.get(nodeId) === undefined) {
       this.counters.sendFailures++;
-      throw new PeerDownError(`node ${nodeId} is not reachable from ${this.nodeId}`);
+      throw new NotSentError(`node ${nodeId} is not reachable from ${this.nodeId}`);
     }
     this.outboxFor(nodeId).push(env);
   }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { decodeFrame } from '../../src/codec.js';
 import type { Envelope } from '../../src/envelope.js';
-import { IllegalStateError, PeerDownError, StoppedError } from '../../src/errors.js';
+import { IllegalStateError, NotSentError, PeerDownError, StoppedError } from '../../src/errors.js';
 import type { TimerHandle } from '../../src/clock.js';
 import type { Logger } from '../../src/logger.js';
 import { Outbox } from '../../src/outbox.js';
@@ -134,12 +134,12 @@ export class RedisTransport implements Transport {
     if (this.state !== 'running') throw new StoppedError(`redis transport of ${this.nodeId} is not running`);
     if (!this.linked) {
       this.counters.sendFailures++;
-      throw new PeerDownError(`cannot send to ${nodeId}: the connection to redis at ${redactUrl(this.o.url)} is down; retry once it is back`);
+      throw new NotSentError(`cannot send to ${nodeId}: the connection to redis at ${redactUrl(this.o.url)} is down; retry once it is back`);
     }
     const why = this.peerTable.downReason(nodeId);
     if (why !== undefined) {
       this.counters.sendFailures++;
-      throw new PeerDownError(`node ${nodeId} is down (${why})`);
+      throw new NotSentError(`node ${nodeId} is down (${why})`);
     }
     const box = this.outboxFor(nodeId);
     box.push(env);
@@ -220,7 +220,7 @@ export class RedisTransport implements Transport {
     this.counters.redisDisconnects++;
     this.log.warn('lost redis; peers are down until they are heard from again', { reason });
     for (const id of this.peerTable.ids()) this.peerDown(id, `lost contact through redis: ${reason}`);
-    for (const env of this.broadcastBox.drain()) this.undeliverable(env, new PeerDownError(reason));
+    for (const env of this.broadcastBox.drain()) this.undeliverable(env, new NotSentError(reason));
   }
 
   private peerDown(id: string, reason: string, instance?: string): void {
@@ -228,7 +228,7 @@ export class RedisTransport implements Transport {
     if (this.peerTable.isUp(id)) return; // an older incarnation left; the current one stays
     const box = this.outboxes.get(id);
     this.outboxes.delete(id);
-    for (const env of box?.drain() ?? []) this.undeliverable(env, new PeerDownError(`node ${id} is down (${reason})`));
+    for (const env of box?.drain() ?? []) this.undeliverable(env, new NotSentError(`node ${id} is down (${reason}); the message was not sent`));
     if (wasUp) this.handlers?.onPeerDown(id, reason);
   }
 
@@ -268,7 +268,8 @@ export class RedisTransport implements Transport {
     this.counters.sendFailures += n;
     if (nodeId === undefined || this.handlers === undefined) return;
     this.peerDown(nodeId, why);
-    const err = new PeerDownError(`node ${nodeId} did not get a message: ${why}`);
+    // Redis delivered it to nobody (or refused it): nothing happened, so sending again is safe.
+    const err = new NotSentError(`node ${nodeId} did not get a message: ${why}`);
     for (const env of decodeFrame(frame, this.o.limits)) this.handlers?.onUndeliverable(env, err);
   }
 

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { CodecLimits } from '../../src/codec.js';
 import type { Envelope } from '../../src/envelope.js';
-import { BackPressureError, PeerDownError, StoppedError } from '../../src/errors.js';
+import { BackPressureError, NotSentError, PeerDownError, StoppedError } from '../../src/errors.js';
 import { randomId } from '../../src/ids.js';
 import type { Transport, TransportHandlers } from '../../src/transport.js';
 import { CLOSE } from './close-codes.js';
@@ -65,7 +65,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     this.listener = await listen(this.opts, (ws, ends) => this.onIncoming(ws, ends), (remote, reason) => this.refused(remote, undefined, `TLS: ${reason}`));
     this.handlers = handlers;
     this.running = true;
-    this.opts.log.info('ws transport listening', { node: this.nodeId, address: this.listener.address });
+    this.opts.log.debug('ws transport listening', { node: this.nodeId, address: this.listener.address });
   }
 
   async stop(): Promise<void> {
@@ -99,7 +99,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     const link = this.links.get(nodeId);
     if (link === undefined || (link.state === 'idle' && link.address === undefined)) {
       this.counters.sendFailures++;
-      throw new PeerDownError(`node ${nodeId} is not connected to ${this.nodeId} and its address is unknown (learnAddress or dial it first)`);
+      throw new NotSentError(`node ${nodeId} is not connected to ${this.nodeId} and its address is unknown (learnAddress or dial it first)`);
     }
     const problem = link.congestion();
     if (problem !== undefined) {
@@ -379,7 +379,9 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     link.dialing = undefined;
     const err = new PeerDownError(`node ${link.id} is unreachable: ${reason}`);
     link.dropHeld(err);
-    for (const env of link.outbox.drain()) this.undeliverable(env, err);
+    // Queued envelopes never reached a socket: their outcome is known (nothing happened).
+    const unsent = new NotSentError(`node ${link.id} is unreachable (${reason}); the message was not sent`);
+    for (const env of link.outbox.drain()) this.undeliverable(env, unsent);
     if (link.announced) this.announceDown(link, reason);
     if (link.address === undefined && link.conn === undefined) this.links.delete(link.id);
   }

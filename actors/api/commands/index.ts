@@ -10,6 +10,7 @@ import { fabricCommands, type FabricAdminClient } from './fabric.js';
 import { hostCommands } from './hosts.js';
 import { imageCommands } from './images.js';
 import { jobCommands } from './jobs.js';
+import { managementServerCommands, type ClusterView } from './management-servers.js';
 import { offeringCommands } from './offerings.js';
 import { orchestrationCommands, type OrchestratorClient } from './orchestration.js';
 import { sshKeyCommands } from './ssh-keys.js';
@@ -23,7 +24,8 @@ export { createJobRecord, jobResponse, type JobSubmission } from './jobs.js';
  * With an orchestrator, the VM, volume, network and IP commands of the orchestration issue are served too;
  * with a fabric admin, the host, pod and cluster administration commands (and addHost of compute nodes).
  */
-export function createCommands(deps: CommandDeps & { readonly orchestrator?: OrchestratorClient; readonly fabric?: FabricAdminClient }): HandledCommand[] {
+export function createCommands(deps: CommandDeps & { readonly orchestrator?: OrchestratorClient; readonly fabric?: FabricAdminClient;
+  readonly cluster?: ClusterView }): HandledCommand[] {
   return [
     ...jobCommands(deps),
     ...accountCommands(deps),
@@ -36,5 +38,6 @@ export function createCommands(deps: CommandDeps & { readonly orchestrator?: Orc
     ...eventCommands(deps),
     ...(deps.orchestrator === undefined ? [] : orchestrationCommands({ ...deps, orchestrator: deps.orchestrator })),
     ...(deps.fabric === undefined ? [] : fabricCommands({ ...deps, fabric: deps.fabric })),
+    ...(deps.cluster === undefined ? [] : managementServerCommands(deps.cluster, deps.cloudStackVersion)),
   ];
 }

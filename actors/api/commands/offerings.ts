@@ -202,6 +202,25 @@ function networkOfferings(deps: CommandDeps): HandledCommand[] {
         });
       },
     }),
+    defineCommand({
+      name: 'updateNetworkOffering',
+      description: 'Updates a network offering.',
+      isAsync: false,
+      access: 'admin',
+      objectName: 'networkoffering',
+      params: [
+        { name: 'id', type: 'uuid', required: true, description: 'the id of the network offering' },
+        { name: 'name', type: 'string', description: 'the name of the network offering' },
+        { name: 'displaytext', type: 'string', description: 'the display text of the network offering' },
+        { name: 'availability', type: 'string', description: 'the availability of network offering: Required or Optional. ' +
+          'Required (one isolated offering with SourceNat at most) is the one a deploy without networkids creates its network from' },
+        { name: 'state', type: 'string', description: 'update state for the network offering: Enabled or Disabled' },
+      ],
+      async handler(ctx) {
+        const input = copy({ id: required(ctx.params, 'id') }, ctx.params, { strings: ['name', 'displaytext', 'availability', 'state'] });
+        return objectOf(await deps.data.offerings.updateNetwork(input));
+      },
+    }),
   ];
 }
 

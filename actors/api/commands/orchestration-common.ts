@@ -3,7 +3,9 @@
  * command is submitted there as a durable job; a few synchronous ones run through it too), the
  * caller as the orchestrator scopes it, and the `{jobid}` / `{id, jobid}` replies.
  */
+import type { Clock } from '../../../src/clock.js';
 import type { ServiceLocator } from '../../../src/locator.js';
+import { withServiceWait } from '../../../src/service-wait.js';
 import {
   OrchestratorProtocol, type JobRequest, type OrchestratorCaller, type SubmitReply, type SyncRequest,
 } from '../../orchestrator/protocol.js';
@@ -26,10 +28,18 @@ export interface OrchestrationDeps extends CommandDeps {
 export const DEFAULT_SUBMIT_TIMEOUT_MS = 20_000;
 
 /** The orchestrator as the commands see it: each call asks whichever instance the locator names now. */
-export function locatedOrchestrator(locator: ServiceLocator, timeoutMs = DEFAULT_SUBMIT_TIMEOUT_MS): OrchestratorClient {
+/** How long a command waits for an orchestrator to take it (one restarting, or a new one joining), ms. */
+export const ORCHESTRATOR_WAIT_MS = 10_000;
+
+export function locatedOrchestrator(locator: ServiceLocator, clock: Clock, timeoutMs = DEFAULT_SUBMIT_TIMEOUT_MS): OrchestratorClient {
+  // Submissions are spread over every orchestrator instance (not kept on this node's own), so that
+  // orchestrators share the load whether or not one runs beside this API. One that never reached an
+  // orchestrator (none up, or one just gone) goes to another for up to ORCHESTRATOR_WAIT_MS.
+  const ref = () => locator.ref(OrchestratorProtocol, undefined, { spread: true });
+  const o = { clock, waitMs: ORCHESTRATOR_WAIT_MS };
   return {
-    submit: (req) => locator.ref(OrchestratorProtocol).ask('submit', req, { timeoutMs }),
-    execute: (req) => locator.ref(OrchestratorProtocol).ask('execute', req, { timeoutMs }),
+    submit: (req) => withServiceWait(() => ref().ask('submit', req, { timeoutMs }), false, o),
+    execute: (req) => withServiceWait(() => ref().ask('execute', req, { timeoutMs }), false, o),
   };
 }
 

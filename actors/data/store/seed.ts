@@ -65,7 +65,12 @@ const OS_TYPES: readonly [string, string][] = [
   ['Debian GNU/Linux 12 (64-bit)', 'Debian'], ['Other Linux (64-bit)', 'Other'], ['Windows Server 2022 (64-bit)', 'Windows'],
 ];
 
-const ISOLATED_SERVICES = ['Dhcp', 'Dns', 'UserData', 'SourceNat', 'StaticNat', 'PortForwarding', 'Firewall', 'Lb', 'Vpn']
+/**
+ * The services of CloudStack's DefaultIsolatedNetworkOfferingWithSourceNatService, all from the virtual
+ * router. It is the offering with availability Required: a deploy without networkids creates the
+ * owner's default network from it.
+ */
+const ISOLATED_SERVICES = ['Dhcp', 'Dns', 'UserData', 'Firewall', 'Gateway', 'Lb', 'SourceNat', 'StaticNat', 'PortForwarding', 'Vpn']
   .map((name) => ({ name, provider: [{ name: 'VirtualRouter' }] }));
 
 /**

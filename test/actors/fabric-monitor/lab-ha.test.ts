@@ -6,21 +6,19 @@
  */
 import { expect } from 'chai';
 import { startLab, type Lab } from '../../../bin/lab.js';
-import { fabricLabComponents } from '../../../bin/lab-fabric.js';
-import type { LabComponent } from '../../../bin/components.js';
 import type { ActorRef } from '../../../src/actor-types.js';
 import { silentLogger } from '../../../src/logger.js';
+import { orchestratorTestConfig } from '../../../actors/orchestrator/config.js';
 import { createSeededRandom } from '../../../src/random.js';
 import type { ComputeAgents } from '../../../actors/compute/start-agents.js';
 import type { DataStore } from '../../../actors/data/store/index.js';
-import { fabricTestConfig } from '../../../actors/fabric-monitor/config.js';
 import type { FabricMonitorProtocolType } from '../../../actors/fabric-monitor/protocol.js';
-import { orchestratorTestConfig } from '../../../actors/orchestrator/config.js';
 import { CsApi, CsApiError, type Json } from '../../helpers/cs-api.js';
 import { pendingJobs, storeInvariantViolations } from '../../helpers/invariants.js';
 import { waitFor } from '../../helpers/wait.js';
 
-interface Vm { id: string; name: string; state: string; hostid?: string; hostname?: string; haenable: boolean }
+interface Vm { id: string; name: string; state: string; hostid?: string; hostname?: string; haenable: boolean;
+  nic: { networkname: string; ipaddress?: string }[] }
 interface Host { id: string; name: string; state: string; resourcestate: string; hosttags?: string }
 
 describe('fabric monitor and admin in the all-in-one lab', function () {
@@ -52,19 +50,12 @@ describe('fabric monitor and admin in the all-in-one lab', function () {
   const violations = (): string[] => [...pendingJobs(store.db).map((j) => `job ${j} pending`), ...storeInvariantViolations(store.db)];
 
   before(async () => {
-    const probe: LabComponent = {
-      name: 'probe',
-      async start(env) {
-        store = env.store;
-        // The seeded simulator hosts are small (4 x 8 GHz, 8 GiB): over-provision so pinned deploys fit.
-        env.store.config.set('mem.overprovisioning.factor', '4');
-        env.store.config.set('cpu.overprovisioning.factor', '4');
-        return { name: 'probe', stop: async () => undefined };
-      },
-    };
-    lab = await startLab({ hosts: 4, logger: silentLogger, components: [probe, ...fabricLabComponents({
-      orchestrator: orchestratorTestConfig(), random: createSeededRandom(3), fabric: fabricTestConfig(),
-      onAgents: (a) => { agents = a; }, onMonitor: (m) => { monitor = m; } })] });
+    // The seeded simulator hosts are small (4 x 8 GHz, 8 GiB): over-provision so pinned deploys fit.
+    lab = await startLab({ hosts: 4, logger: silentLogger, profile: 'test', random: createSeededRandom(3), orchestrator: orchestratorTestConfig(),
+      settings: { 'mem.overprovisioning.factor': '4', 'cpu.overprovisioning.factor': '4' } });
+    store = lab.handles.store;
+    agents = lab.handles.agents;
+    monitor = lab.handles.fabricMonitor.ref()!;
     api = new CsApi({ endpoint: lab.endpoint, apiKey: lab.apiKey, secretKey: lab.secretKey, jobTimeoutMs: 20_000 });
     // Sample the hypervisors throughout: no VM may ever run on two hosts at once.
     sampler = setInterval(() => {
@@ -108,6 +99,10 @@ describe('fabric monitor and admin in the all-in-one lab', function () {
     for (const v of ha) {
       await waitFor(async () => { const x = await vm(v.id); return x.state === 'Running' && x.hostid !== target.id; }, 10_000, `HA VM ${v.name} running elsewhere`);
       expect(await runningOn(v.id)).to.have.length(1);
+      // Deployed without networkids: restarted on the account's default network, its address kept.
+      const nics = (await vm(v.id)).nic;
+      expect(nics.map((n) => [n.networkname, n.ipaddress])).to.deep.equal(v.nic.map((n) => ['admin-network', n.ipaddress]));
+      expect(nics[0]!.ipaddress).to.match(/^10\.1\.1\.\d+$/);
     }
     for (const v of plain) {
       await waitFor(async () => (await vm(v.id)).state === 'Stopped', 10_000, `VM ${v.name} stopped`);

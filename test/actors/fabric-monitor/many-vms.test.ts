@@ -5,13 +5,10 @@
  */
 import { expect } from 'chai';
 import { startLab, type Lab } from '../../../bin/lab.js';
-import { fabricLabComponents } from '../../../bin/lab-fabric.js';
-import type { LabComponent } from '../../../bin/components.js';
 import { silentLogger } from '../../../src/logger.js';
 import { createSeededRandom } from '../../../src/random.js';
 import type { ComputeAgents } from '../../../actors/compute/start-agents.js';
 import type { DataStore } from '../../../actors/data/store/index.js';
-import { fabricTestConfig } from '../../../actors/fabric-monitor/config.js';
 import { orchestratorTestConfig } from '../../../actors/orchestrator/config.js';
 import { CsApi } from '../../helpers/cs-api.js';
 import { pendingJobs, storeInvariantViolations } from '../../helpers/invariants.js';
@@ -37,19 +34,13 @@ describe('fabric: a host with 600 VMs (more than one page)', function () {
     { listall: true, hostid, pagesize: -1 })).virtualmachine ?? [];
 
   before(async function () {
-    const probe: LabComponent = {
-      name: 'probe',
-      async start(env) {
-        store = env.store;
-        // The seeded simulator hosts are small: over-provision so that 600 VMs fit on one of them.
-        for (const f of ['mem.overprovisioning.factor', 'cpu.overprovisioning.factor', 'storage.overprovisioning.factor']) env.store.config.set(f, '100');
-        return { name: 'probe', stop: async () => undefined };
-      },
-    };
-    lab = await startLab({ hosts: 3, logger: silentLogger, components: [probe, ...fabricLabComponents({
-      // One agent takes every deploy and migration: steps queue there, so they get more than the test profile's 1.5 s.
-      orchestrator: { ...orchestratorTestConfig(), stepTimeoutMs: 20_000 }, random: createSeededRandom(18), fabric: fabricTestConfig(),
-      onAgents: (a) => { agents = a; } })] });
+    // The seeded simulator hosts are small: over-provision so that 600 VMs fit on one of them. One agent
+    // takes every deploy and migration: steps queue there, so they get more than the test profile's 1.5 s.
+    lab = await startLab({ hosts: 3, logger: silentLogger, profile: 'test', random: createSeededRandom(18),
+      orchestrator: { ...orchestratorTestConfig(), stepTimeoutMs: 20_000 },
+      settings: { 'mem.overprovisioning.factor': '100', 'cpu.overprovisioning.factor': '100', 'storage.overprovisioning.factor': '100' } });
+    store = lab.handles.store;
+    agents = lab.handles.agents;
     api = new CsApi({ endpoint: lab.endpoint, apiKey: lab.apiKey, secretKey: lab.secretKey, jobTimeoutMs: 150_000, maxSockets: CLIENTS, pollMs: 50 });
     host = (await api.listAll<Host>('listHosts', 'host', { type: 'Routing' }))[0]!;
     // A /22 guest network: the zone's default /24 holds fewer addresses than 600 VMs need.

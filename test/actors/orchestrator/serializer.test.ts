@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ResourceUnavailableError } from '../../../src/errors.js';
-import { KeyedSerializer, Semaphore } from '../../../actors/orchestrator/serializer.js';
+import { KeyedSerializer } from '../../../src/keyed-serializer.js';
+import { Semaphore } from '../../../actors/orchestrator/serializer.js';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 

@@ -53,6 +53,7 @@ describe('gossip over a transport, and routing by service name', function () {
     b.node.system.spawn('/echo', echoActor());
     for (const k of ['host-7', 'host-1199']) b.node.system.spawn(`/echo/${k}`, echoActor());
     b.gossip.advertiseKeys('echo', EchoProtocol.version, keys);
+    await Promise.resolve(); // published at the end of this turn
     expect(JSON.stringify(b.gossip.membership.member('b')!.meta).length).to.be.below(300);
     const locator = new RegistryLocator(a.gossip.registry, a.node.system);
     expect(locator.instances('echo')).to.deep.equal([]); // follows the keyed service from now on

@@ -6,10 +6,11 @@ import { compute } from './004-compute.js';
 import { network } from './005-network.js';
 import { operations } from './006-operations.js';
 import { orchestration } from './007-orchestration.js';
+import { leases } from './008-leases.js';
 
 /**
  * Every schema migration, in order. Append new ones at the end with the next version number; never edit
  * one that has shipped (a deployed database has already run it).
  */
 export const MIGRATIONS: readonly Migration[] = [identity, infrastructure, catalog, compute, network, operations,
-  orchestration];
+  orchestration, leases];

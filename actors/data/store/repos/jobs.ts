@@ -1,11 +1,13 @@
 import { ConflictError, InvalidParameterError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
 import { compact, formatDate, formatOptionalDate, parseJson } from '../format.js';
-import { fetchAfter, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import { fetchAfter, fetchWhere, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
 import { DEFAULT_SCAN_CHUNK, MAX_SCAN_CHUNK, type ListResult, type ScanChunk, type ScanWindow } from '../pagination.js';
 import { SYSTEM, type Scope } from '../scoping.js';
 import { JOB_MACHINE, JOB_PENDING, applyTransition } from '../state-machines.js';
 import { accountOwner, getOwned, ownerFor } from './common.js';
+import { jobLeaseName as jobLease } from '../../protocol.js';
+import type { LeaseRepository } from './leases.js';
 
 /** queryAsyncJobResult's answer / listAsyncJobs' `asyncjobs` object. `jobstatus` is a number: 0, 1, 2 (3). */
 export interface AsyncJob {
@@ -36,6 +38,7 @@ export interface JobRecord {
   progress?: unknown;
   idempotencykey?: string;
   ownernode?: string;
+  synckey?: string;
   lastupdated: string;
 }
 
@@ -50,6 +53,8 @@ export interface CreateJobInput {
   ownernode?: string;
   /** Owner when SYSTEM creates the job (default: the caller's account and user). */
   accountid?: string;
+  /** The object the job works on: jobs of one key run one at a time, oldest first. */
+  synckey?: string;
 }
 
 export interface CompleteJobInput {
@@ -78,6 +83,7 @@ interface JobRow {
   progress: string | null;
   idempotency_key: string | null;
   owner_node: string | null;
+  sync_key: string | null;
   created: number;
   last_updated: number;
   completed: number | null;
@@ -114,12 +120,50 @@ const SPEC: ListSpec<JobRow, AsyncJob> = {
 
 function record(r: JobRow, job: AsyncJob): JobRecord {
   return compact<JobRecord>({ job, cmdinfo: parseJson(r.cmd_info), progress: parseJson(r.progress),
-    idempotencykey: r.idempotency_key, ownernode: r.owner_node, lastupdated: formatDate(r.last_updated) });
+    idempotencykey: r.idempotency_key, ownernode: r.owner_node, synckey: r.sync_key, lastupdated: formatDate(r.last_updated) });
 }
 
 /** Async jobs: the API's handles and the orchestrator's durable progress. */
 export class JobRepository {
-  constructor(private readonly ctx: StoreContext) {}
+  constructor(private readonly ctx: StoreContext, private readonly leases: LeaseRepository) {}
+
+  /**
+   * Creates a job already leased to `owner` (both in one transaction), so that no other orchestrator can
+   * take a job its creator is about to run. Returns the job and the lease's fencing epoch.
+   */
+  createOwned(scope: Scope, input: CreateJobInput, owner: string, ttlMs: number): { job: AsyncJob; epoch: number } {
+    return this.ctx.tx(() => {
+      const job = this.create(scope, input);
+      const grant = this.leases.claim(jobLease(job.jobid), owner, ttlMs);
+      if (!grant.granted) throw new ConflictError(`job ${job.jobid} is already leased to ${grant.owner}`);
+      return { job, epoch: grant.epoch };
+    });
+  }
+
+  /**
+   * True when the job may run now: it is the oldest pending job of its sync key (CloudStack's
+   * per-object sync queue, kept across orchestrator instances). A job without a key always may.
+   */
+  turn(uuid: string): boolean {
+    const row = this.ctx.one<{ id: number; sync_key: string | null }>('SELECT id, sync_key FROM async_job WHERE uuid = ?', uuid);
+    if (row === undefined || row.sync_key === null) return true;
+    const older = this.ctx.one<{ id: number }>('SELECT id FROM async_job WHERE sync_key = ? AND status = 0 AND id < ? LIMIT 1',
+      row.sync_key, row.id);
+    return older === undefined;
+  }
+
+  /**
+   * Pending jobs whose lease ran out or was given up (their orchestrator died, stalled past its lease, or
+   * stopped), oldest first, at most `limit`: what another orchestrator takes over.
+   */
+  orphans(limit: number): JobRecord[] {
+    const n = Math.max(1, Math.min(Math.floor(limit), 1000));
+    // Only leased jobs (the orchestrator's) qualify: other components' jobs (maintenance) are their own.
+    const { rows, items } = fetchWhere(this.ctx, SPEC, `t.status = 0 AND t.id IN (SELECT j.id FROM async_job j
+      JOIN lease l ON l.name = 'job:' || j.uuid WHERE j.status = 0 AND l.expires <= ? ORDER BY j.id LIMIT ?)`,
+    this.ctx.now(), n);
+    return rows.map((r, i) => record(r, items[i]!));
+  }
 
   create(scope: Scope, input: CreateJobInput): AsyncJob {
     return this.ctx.tx(() => {
@@ -133,10 +177,10 @@ export class JobRepository {
       const uuid = this.ctx.uuid();
       const now = this.ctx.now();
       this.ctx.run(`INSERT INTO async_job (uuid, account_id, domain_id, user_id, cmd, cmd_info, instance_type,
-        instance_uuid, idempotency_key, owner_node, created, last_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        instance_uuid, idempotency_key, owner_node, sync_key, created, last_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       uuid, owner.accountId, owner.domainId, userId, input.cmd,
       input.cmdinfo === undefined ? null : JSON.stringify(input.cmdinfo), input.instancetype ?? null,
-      input.instanceid ?? null, input.idempotencykey ?? null, input.ownernode ?? null, now, now);
+      input.instanceid ?? null, input.idempotencykey ?? null, input.ownernode ?? null, input.synckey ?? null, now, now);
       return this.get(SYSTEM, uuid);
     });
   }
@@ -205,6 +249,8 @@ export class JobRepository {
       applyTransition(this.ctx, { machine: JOB_MACHINE, table: 'async_job', column: 'status', id, uuid, event,
         set: { result_code: input.resultcode ?? (input.status === 1 ? 0 : 530),
           result: input.result === undefined ? null : JSON.stringify(input.result), completed: now, last_updated: now } });
+      // A finished job has no owner any more: a stale owner's late write under its lease is refused.
+      this.ctx.run('DELETE FROM lease WHERE name = ?', jobLease(uuid));
       return this.get(SYSTEM, uuid);
     });
   }

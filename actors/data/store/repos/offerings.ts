@@ -1,10 +1,10 @@
 import { InvalidParameterError, NotFoundError } from '../../../../src/errors.js';
-import type { StoreContext } from '../context.js';
+import { uniquely, type StoreContext } from '../context.js';
 import { bool, compact, formatDate, parseJson } from '../format.js';
 import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
 import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, resolveCaller, type Condition, type Scope } from '../scoping.js';
-import { boolInt, getGlobal } from './common.js';
+import { boolInt, getGlobal, updateColumns } from './common.js';
 
 const GIB = 1024 ** 3;
 
@@ -131,6 +131,17 @@ export interface CreateNetworkOfferingInput {
   egressdefaultpolicy?: boolean;
   serviceofferingid?: string;
   networkrate?: number;
+}
+
+/** updateNetworkOffering's changes; values are matched case-insensitively, as CloudStack does. */
+export interface UpdateNetworkOfferingInput {
+  id: string;
+  name?: string;
+  displaytext?: string;
+  /** Required or Optional; only one isolated offering with source NAT may be Required. */
+  availability?: string;
+  /** Enabled or Disabled. */
+  state?: string;
 }
 
 /**
@@ -331,4 +342,44 @@ export class OfferingRepository {
       return this.getNetwork(uuid);
     });
   }
+
+  /**
+   * updateNetworkOffering (ConfigurationManagerImpl.updateNetworkOffering): name, display text, state,
+   * and availability — Required only for an isolated offering with SourceNat, and for one offering at
+   * most, because a deploy without networkids creates its default network from that one.
+   */
+  updateNetwork(input: UpdateNetworkOfferingInput): NetworkOffering {
+    return this.ctx.tx(() => {
+      const row = this.ctx.one<{ id: number; guest_ip_type: string; services: string }>(
+        'SELECT id, guest_ip_type, services FROM network_offering WHERE uuid = ? AND removed IS NULL', input.id);
+      if (row === undefined) throw new InvalidParameterError(`unable to find network offering ${input.id}`);
+      const state = input.state === undefined ? undefined : oneOf(input.state, ['Enabled', 'Disabled'], `Incorrect state value: ${input.state}`);
+      const availability = input.availability === undefined ? undefined : oneOf(input.availability, ['Required', 'Optional'],
+        'Invalid value for Availability. Supported types: Required, Optional');
+      if (availability === 'Required') this.checkCanBeRequired(row);
+      const cols = updateColumns({ name: input.name, display_text: input.displaytext, state, availability });
+      if (cols.sql !== '') {
+        uniquely(`a network offering named ${input.name ?? ''} already exists`,
+          () => this.ctx.run(`UPDATE network_offering SET ${cols.sql} WHERE id = ?`, ...cols.args, row.id));
+      }
+      return this.getNetwork(input.id);
+    });
+  }
+
+  private checkCanBeRequired(row: { id: number; guest_ip_type: string; services: string }): void {
+    const services = parseJson<NetworkService[]>(row.services) ?? [];
+    if (row.guest_ip_type !== 'Isolated' || !services.some((s) => s.name === 'SourceNat')) {
+      throw new InvalidParameterError('Availability can be Required only for networkOfferings of type Isolated and with SourceNat enabled');
+    }
+    const other = this.ctx.one<{ uuid: string }>(`SELECT uuid FROM network_offering WHERE availability = 'Required'
+      AND removed IS NULL AND id <> ? ORDER BY id LIMIT 1`, row.id);
+    if (other !== undefined) throw new InvalidParameterError(`System already has network offering id=${other.uuid} with availability Required`);
+  }
+}
+
+/** The canonical spelling of a case-insensitive enumerated value, or InvalidParameterError. */
+function oneOf<T extends string>(value: string, allowed: readonly T[], message: string): T {
+  const found = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
+  if (found === undefined) throw new InvalidParameterError(message);
+  return found;
 }

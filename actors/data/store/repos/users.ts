@@ -230,6 +230,17 @@ export class UserRepository {
     return { caller: callerOf(row), user };
   }
 
+  /**
+   * The identity of work the cloud does on its own (HA restarts): the oldest enabled user of a ROOT
+   * admin account, which is the seeded admin unless it was removed. NotFoundError when there is none.
+   */
+  rootAdminCaller(): Caller {
+    const found = fetchWhere(this.ctx, SPEC, `t.removed IS NULL AND t.state = 'enabled' AND a.state = 'enabled'
+      AND r.type = 'Admin' AND d.path = '/' AND a.name <> 'system'`).rows[0];
+    if (found === undefined) throw new NotFoundError('there is no enabled ROOT admin user to run cloud-initiated jobs as; create one');
+    return callerOf(found);
+  }
+
   /** The Caller for a user (e.g. after a session lookup). NotFoundError when the user is gone. */
   callerFor(userUuid: string): Caller {
     const found = fetchWhere(this.ctx, SPEC, 't.uuid = ? AND t.removed IS NULL', userUuid).rows[0];

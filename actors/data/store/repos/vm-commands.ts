@@ -5,6 +5,7 @@ import { SYSTEM, assertVisible, type Scope } from '../scoping.js';
 import { VM_MACHINE, applyTransition, type VmState } from '../state-machines.js';
 import { actingUser, ownerFor, updateColumns } from './common.js';
 import type { EventLevel, EventRepository } from './events.js';
+import type { NetworkRepository } from './networks.js';
 import type { NicRepository } from './nics.js';
 import type { VirtualMachine, VmRepository } from './vms.js';
 import type { VolumeRepository } from './volumes.js';
@@ -73,17 +74,20 @@ export function defaultVmEvent(from: string, event: string, to: string): Transit
 /** The command side of virtual machines: create, state transitions, update, scale, expunge. */
 export class VmCommands {
   constructor(private readonly ctx: StoreContext, private readonly vms: VmRepository, private readonly nics: NicRepository,
-    private readonly volumes: VolumeRepository, private readonly events: EventRepository, private readonly allocator: Allocator) {}
+    private readonly volumes: VolumeRepository, private readonly events: EventRepository, private readonly allocator: Allocator,
+    private readonly networks: NetworkRepository) {}
 
   /**
    * deployVirtualMachine's create phase: validates, then persists the VM (Stopped), its NICs (no
    * address yet) and its ROOT (+ DATA) volumes (Allocated), and writes VM.CREATE — one transaction.
+   * Without networkids the VM goes on the zone's default network, created for the owner if needed.
    */
   create(scope: Scope, input: CreateVmInput): VirtualMachine {
     return this.ctx.tx(() => {
       const owner = ownerFor(this.ctx, scope, input.accountid, 'virtual machine');
       const userId = actingUser(this.ctx, scope);
-      const uuid = createVmRows(this.ctx, scope, { ...owner, userId }, input, this.nics, this.volumes);
+      const uuid = createVmRows(this.ctx, scope, { ...owner, userId }, input,
+        { nics: this.nics, volumes: this.volumes, networks: this.networks });
       this.events.record({ type: 'VM.CREATE', description: `created VM ${input.name ?? uuid}`, ...owner, userId,
         resourceType: 'VirtualMachine', resourceUuid: uuid });
       return this.vms.get(SYSTEM, uuid);

@@ -2,6 +2,8 @@ import { InvalidParameterError, NotFoundError } from '../../../../src/errors.js'
 import { checkVmLimits } from './account-limits.js';
 import type { StoreContext } from '../context.js';
 import { SYSTEM, assertVisible, resolveCaller, type Scope } from '../scoping.js';
+import { defaultNetworkId, type DeployZone } from './default-network.js';
+import type { NetworkRepository } from './networks.js';
 import type { NicRepository } from './nics.js';
 import type { VolumeRepository } from './volumes.js';
 
@@ -19,7 +21,10 @@ export interface CreateVmInput {
   displayname?: string;
   /** Owner (admins deploying for an account); default the caller's account. */
   accountid?: string;
-  /** Guest networks, the first one default. At least one is needed in an Advanced zone. */
+  /**
+   * Guest networks, the first one default. Absent (or empty): the zone's default network, as CloudStack
+   * chooses it (default-network.ts), created for the owner when it has none.
+   */
   networkids?: readonly string[];
   /** An extra DATADISK from this offering. */
   diskofferingid?: string;
@@ -44,15 +49,15 @@ interface Owner {
   userId: number | undefined;
 }
 
-function checkZone(ctx: StoreContext, scope: Scope, zoneUuid: string): number {
-  const z = ctx.one<{ id: number; allocation_state: string }>(
-    'SELECT id, allocation_state FROM zone WHERE uuid = ? AND removed IS NULL', zoneUuid);
+function checkZone(ctx: StoreContext, scope: Scope, zoneUuid: string): DeployZone {
+  const z = ctx.one<{ id: number; allocation_state: string; network_type: 'Basic' | 'Advanced'; security_groups_enabled: number }>(
+    'SELECT id, allocation_state, network_type, security_groups_enabled FROM zone WHERE uuid = ? AND removed IS NULL', zoneUuid);
   if (z === undefined) throw new InvalidParameterError(`Unable to find zone with id ${zoneUuid}`);
   const admin = scope === SYSTEM || resolveCaller(ctx, scope).role === 'admin';
   if (z.allocation_state !== 'Enabled' && !admin) {
     throw new InvalidParameterError(`zone ${zoneUuid} is disabled: cannot deploy there`);
   }
-  return z.id;
+  return { id: z.id, uuid: zoneUuid, networkType: z.network_type, securityGroups: z.security_groups_enabled === 1 };
 }
 
 function sizing(ctx: StoreContext, input: CreateVmInput): { id: number; cpu: number; speed: number; mem: number; ha: number } {
@@ -115,22 +120,32 @@ function diskOffering(ctx: StoreContext, input: CreateVmInput): { id: number; si
   return { id: d.id, size };
 }
 
+/** The repositories a VM's rows are written through. */
+export interface VmRowRepos {
+  nics: NicRepository;
+  volumes: VolumeRepository;
+  /** Creates the owner's default network when the deploy names none and the owner has none. */
+  networks: NetworkRepository;
+}
+
 /** Validates and inserts the VM, its NICs and its volumes; returns the VM's UUID. */
-export function createVmRows(ctx: StoreContext, scope: Scope, owner: Owner, input: CreateVmInput,
-  nics: NicRepository, volumes: VolumeRepository): string {
+export function createVmRows(ctx: StoreContext, scope: Scope, owner: Owner, input: CreateVmInput, repos: VmRowRepos): string {
   const uuid = ctx.uuid();
   const name = input.name ?? `VM-${uuid}`;
   validateHostname(name);
-  const zoneId = checkZone(ctx, scope, input.zoneid);
+  const zone = checkZone(ctx, scope, input.zoneid);
+  const zoneId = zone.id;
   const so = sizing(ctx, input);
   const tpl = template(ctx, scope, input, zoneId);
-  const netIds = networks(ctx, scope, input, zoneId);
+  const named = input.networkids !== undefined && input.networkids.length > 0 ? networks(ctx, scope, input, zoneId) : undefined;
   const data = diskOffering(ctx, input);
   checkVmLimits(ctx, owner.accountId, { cpu: so.cpu, memory: so.mem });
   if (input.keypair !== undefined && ctx.one('SELECT 1 FROM ssh_keypair WHERE account_id = ? AND name = ?',
     owner.accountId, input.keypair) === undefined) {
     throw new InvalidParameterError(`Unable to find key pair ${input.keypair} for the VM's account`);
   }
+  // Chosen last, so that a deploy refused for any other reason never creates the owner's default network.
+  const netIds = named ?? [defaultNetworkId(ctx, scope, repos.networks, owner, zone)];
   const res = ctx.run(`INSERT INTO vm_instance (uuid, name, display_name, instance_name, account_id, domain_id, user_id,
     zone_id, service_offering_id, template_id, disk_offering_id, os_type_id, hypervisor, state, ha_enabled, cpu_number,
     cpu_speed, memory, group_name, keypair, user_data, details, created)
@@ -140,12 +155,12 @@ export function createVmRows(ctx: StoreContext, scope: Scope, owner: Owner, inpu
   input.group ?? null, input.keypair ?? null, input.userdata ?? null,
   input.details === undefined ? null : JSON.stringify(input.details), ctx.now());
   const vmId = Number(res.lastInsertRowid);
-  netIds.forEach((n, i) => nics.insert(vmId, n, i, i === 0));
+  netIds.forEach((n, i) => repos.nics.insert(vmId, n, i, i === 0));
   const rootSize = input.rootdisksize !== undefined ? input.rootdisksize * GIB : tpl.size ?? DEFAULT_ROOT_DISK_GIB * GIB;
-  volumes.insert({ name: `ROOT-${name}`, type: 'ROOT', accountId: owner.accountId, domainId: owner.domainId, zoneId,
+  repos.volumes.insert({ name: `ROOT-${name}`, type: 'ROOT', accountId: owner.accountId, domainId: owner.domainId, zoneId,
     size: rootSize, templateId: tpl.id, vmId, deviceId: 0 });
   if (data !== undefined) {
-    volumes.insert({ name: `DATA-${name}`, type: 'DATADISK', accountId: owner.accountId, domainId: owner.domainId, zoneId,
+    repos.volumes.insert({ name: `DATA-${name}`, type: 'DATADISK', accountId: owner.accountId, domainId: owner.domainId, zoneId,
       size: data.size, diskOfferingId: data.id, vmId, deviceId: 1 });
   }
   return uuid;

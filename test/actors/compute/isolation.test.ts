@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { SimulatedClock } from '../../../src/clock.js';
 import { silentLogger } from '../../../src/logger.js';
-import { IsolationWatcher } from '../../../actors/fabric-monitor/isolation.js';
+import { IsolationWatcher } from '../../../actors/compute/isolation.js';
 
 function watcher(clock: SimulatedClock, live: { n: number }, fences: string[]): IsolationWatcher {
   return new IsolationWatcher({ clock, log: silentLogger, isolationFenceMs: 1000, checkIntervalMs: 100, liveOthers: () => live.n,

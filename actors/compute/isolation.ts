@@ -8,7 +8,7 @@ export interface IsolationOptions {
   liveOthers(): number;
   /** Fences every host this node runs (powers their VMs off). */
   fence(reason: string): Promise<void>;
-  /** How long the node must see nobody before it fences itself, ms (FabricMonitorConfig.isolationFenceMs). */
+  /** How long the node must see nobody before it fences itself, ms (ComputeNodeTimings.isolationFenceMs). */
   isolationFenceMs: number;
   /** How often it looks, ms. */
   checkIntervalMs: number;

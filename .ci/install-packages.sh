@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite needs when they are missing: redis-server (the Redis
+# transport tests start their own servers) and python3-libcloud (the Apache Libcloud client test).
+# Nothing here starts or configures a service; the tests start their own on free ports.
+set -euo pipefail
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+python3 -c 'import libcloud' >/dev/null 2>&1 || need+=(python3-libcloud)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "== packages present: redis-server, python3-libcloud"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-packages: ${need[*]} missing and this user cannot run apt-get (not root, no sudo)" >&2
+    exit 1
+  fi
+fi
+command -v apt-get >/dev/null 2>&1 || { echo "install-packages: ${need[*]} missing and apt-get is not available" >&2; exit 1; }
+echo "== installing ${need[*]} with apt-get"
+$SUDO apt-get update
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${need[@]}"

@@ -1,0 +1,3 @@
+import { describeSplit } from './split-suite.js';
+
+describeSplit({ transport: 'ws' });
