@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs when they are missing: redis-server (the Redis
-# transport tests start their own servers) and python3-libcloud (the Apache Libcloud client test).
+# transport tests start their own servers), python3-libcloud (the Apache Libcloud client test), and ansible
+# with python3-cs (the ngine_io.cloudstack playbook test, test/clients/ansible.test.ts).
 # Nothing here starts or configures a service; the tests start their own on free ports.
 set -euo pipefail
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 python3 -c 'import libcloud' >/dev/null 2>&1 || need+=(python3-libcloud)
+{ command -v ansible-playbook >/dev/null 2>&1 && [ -d /usr/lib/python3/dist-packages/ansible_collections/ngine_io/cloudstack ]; } || need+=(ansible)
+/usr/bin/python3 -c 'import cs' >/dev/null 2>&1 || need+=(python3-cs)  # Debian's python, which ansible runs
 if [ ${#need[@]} -eq 0 ]; then
-  echo "== packages present: redis-server, python3-libcloud"
+  echo "== packages present: redis-server, python3-libcloud, ansible, python3-cs"
   exit 0
 fi
 

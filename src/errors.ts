@@ -82,6 +82,8 @@ export class ResourceAllocationError extends define('RESOURCE_ALLOCATION', false
 export class LimitExceededError extends define('LIMIT_EXCEEDED', false, 'LimitExceededError') {}
 export class UnsupportedError extends define('UNSUPPORTED', false, 'UnsupportedError') {}
 export class InterruptedError extends define('INTERRUPTED', false, 'InterruptedError') {}
+/** Conflicting network rules on one address or network (CloudStack's NetworkRuleConflictException, 537). */
+export class NetworkRuleConflictError extends define('NETWORK_RULE_CONFLICT', false, 'NetworkRuleConflictError') {}
 /**
  * A write or command from an owner whose lease (and so its fencing epoch) is no longer current: another
  * instance has taken the work over. The stale owner must stop acting on it; retrying cannot help.
@@ -94,7 +96,7 @@ const ALL: (typeof CloudstackdError)[] = [
   AuthError, ConfigError, NoInstanceError, IncompatibleProtocolError, HandlerError, NotFoundError,
   InvalidParameterError, PermissionDeniedError, IllegalStateError, ConflictError, InsufficientCapacityError,
   ResourceUnavailableError, ResourceInUseError, ResourceAllocationError, LimitExceededError, UnsupportedError,
-  InterruptedError, FencedError, NotSentError,
+  InterruptedError, FencedError, NotSentError, NetworkRuleConflictError,
 ];
 const byCode = new Map<string, typeof CloudstackdError>(ALL.map((c) => [c.code, c]));
 

@@ -133,6 +133,9 @@ export function installHandlers(server: Server, d: HandlerDeps): void {
     const response = err.code === 'HPE_HEADER_OVERFLOW' ? headerOverflowResponse(d.cloudStackVersion)
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
         : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+    // The server's sockets are half-open capable: end() alone would leave this one open until the
+    // client closes its side, holding a slot. Close once the reply is written.
     socket.end(response);
+    socket.destroySoon();
   });
 }

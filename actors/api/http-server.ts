@@ -10,6 +10,7 @@ import { createIdGenerator } from '../../src/ids.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { DEFAULT_AUTH_OPTIONS, loginCommand, logoutCommand, type AuthOptions } from './auth.js';
 import { createCommandTable, type CommandDefinition, type CommandTable } from './command-table.js';
+import { guardConnections, type ApiConnectionStats, type ConnectionGuard } from './connection-guard.js';
 import { createDispatcher } from './dispatch.js';
 import { installHandlers } from './http-handlers.js';
 import { DEFAULT_LIMITS, validateLimits, type ApiServerLimits } from './limits.js';
@@ -19,6 +20,7 @@ import type { Credentials } from './types.js';
 
 export { API_PATH } from './http-handlers.js';
 export { DEFAULT_LIMITS, type ApiServerLimits } from './limits.js';
+export type { ApiConnectionStats } from './connection-guard.js';
 
 export interface ApiServerOptions {
   /** Interface to bind. Default 127.0.0.1. */
@@ -41,7 +43,7 @@ export interface ApiServerOptions {
   readonly cloudStackVersion?: string;
   /** Render `"success":"true"` (old servers) instead of a boolean. Default false. */
   readonly successAsString?: boolean;
-  /** Where unexpected handler failures are logged (with their stack). Default: errors to stderr. */
+  /** Where unexpected handler failures (with their stack) and, rate-limited, shed or timed-out connections are logged. Default: stderr (errors; connection warnings). */
   readonly logger?: Logger;
 }
 
@@ -52,6 +54,8 @@ export interface ApiServer {
   close(): Promise<void>;
   /** The command table served, listApis/login/logout included. */
   readonly table: CommandTable;
+  /** Connections open, admitted, shed and timed out (see limits.ts for the policy). */
+  connectionStats(): ApiConnectionStats;
 }
 
 /** The full table: the given commands plus listApis (which describes this same table), login and logout. */
@@ -82,27 +86,31 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   });
   const server: Server = createServer({
     maxHeaderSize: limits.maxHeaderBytes,
-    requestTimeout: limits.requestTimeoutMs,
-    headersTimeout: limits.headersTimeoutMs,
+    // The guard keeps the header, request and keep-alive deadlines with a timer per connection; Node's
+    // own checks (run every connectionsCheckingInterval) are off. keepAliveTimeout stays set so that
+    // replies advertise it (`Keep-Alive: timeout=`); Node's timer for it runs a second later than the guard's.
+    requestTimeout: 0,
+    headersTimeout: 0,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // Node enforces the two timeouts on this period; a quarter of the shorter keeps them close to exact.
-    connectionsCheckingInterval: Math.max(100, Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4),
   });
-  server.maxConnections = limits.maxConnections;
+  // No server.maxConnections: Node would refuse newcomers past it, which is what let one client lock
+  // everyone out; the guard admits, evicts and refuses by the policy of limits.ts instead.
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
+  const guard = guardConnections(server, { limits, clock, logger: options.logger ?? createLogger('warn') });
   let closing = false;
   installHandlers(server, { dispatcher, limits, cloudStackVersion, nextRequestId: createIdGenerator(), isClosing: () => closing,
     ...(options.logger === undefined ? {} : { logger: options.logger }) });
-  return createLifecycle(server, clock, limits, options, table, () => { closing = true; });
+  return createLifecycle(server, clock, limits, options, table, guard, () => { closing = true; });
 }
 
 function createLifecycle(server: Server, clock: Clock, limits: ApiServerLimits, options: ApiServerOptions,
-  table: CommandTable, markClosing: () => void): ApiServer {
+  table: CommandTable, guard: ConnectionGuard, markClosing: () => void): ApiServer {
   let closed: Promise<void> | undefined;
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8080;
   return {
     table,
+    connectionStats: () => guard.stats(),
     listen() {
       return new Promise((resolve, reject) => {
         const onError = (err: NodeJS.ErrnoException): void => {
@@ -132,6 +140,8 @@ function createLifecycle(server: Server, clock: Clock, limits: ApiServerLimits, 
           force.cancel();
           resolve();
         });
+        // Node's closeIdleConnections() leaves connections that have sent nothing, or half a request.
+        guard.beginClose();
         server.closeIdleConnections();
       });
       return closed;

@@ -45,6 +45,16 @@ export const DATA_METHODS = {
   zones: ['create', 'createCluster', 'createPod', 'get', 'getCluster', 'getPod', 'list', 'listClusters', 'listPods', 'update', 'updateCluster', 'updatePod', 'scan', 'scanClusters', 'scanPods'],
   allocation: ['hostsWithCapacity', 'poolsWithCapacity', 'releaseHost', 'releasePool', 'reserveHost', 'reservePool', 'reservedHostId', 'resizeHeld', 'resizeOnPool'],
   orchestration: ['hostCandidates', 'reimageVolume', 'saveJournal', 'startSpec', 'templateCopies', 'templateOnPool', 'vmDetails', 'vmVolumes'],
+  userData: ['delete', 'forVm', 'get', 'list', 'register', 'setForVm', 'scan'],
+  instanceGroups: ['create', 'delete', 'get', 'list', 'rename', 'scan'],
+  affinityGroups: ['byName', 'constraints', 'create', 'delete', 'get', 'list', 'setForVm', 'scan'],
+  snapshotPolicies: ['create', 'delete', 'get', 'list', 'update', 'scan'],
+  networkRules: ['create', 'discard', 'get', 'list', 'purgeIp', 'revoke', 'updateLb', 'scan'],
+  ruleSets: ['assignToLb', 'disableStaticNat', 'enableStaticNat', 'lbMembers', 'removeFromLb', 'ruleSet', 'settle', 'staticNatTarget', 'targetOf', 'undoMembers'],
+  templateAdmin: ['abandonCopy', 'abandonCreate', 'attachIso', 'createFrom', 'detachIso', 'finishCopy', 'finishCreate', 'remove', 'startCopy', 'update'],
+  projects: ['accountOf', 'accounts', 'addAccount', 'create', 'delete', 'get', 'list', 'removeAccount', 'update', 'scan'],
+  vmSnapshots: ['create', 'get', 'list', 'remove', 'transition', 'scan'],
+  templateDownloads: ['claim', 'complete', 'fail', 'progress', 'requeueInProgress'],
   addresses: ['allocatePublicIp', 'releasePublicIp', 'setStaticNat', 'reserveNicIp', 'releaseNicIp', 'addVnetRange', 'allocateVnet', 'releaseVnet'],
 } as const satisfies { [R in keyof DataStore]?: readonly (keyof DataStore[R] & string)[] };
 
@@ -84,10 +94,9 @@ export type DataMethod<R extends DataRepo> = (typeof DATA_METHODS)[R][number];
 type Member<R extends DataRepo, M extends string> = M extends keyof DataStore[R] ? DataStore[R][M] : never;
 type Fn<R extends DataRepo, M extends DataMethod<R>> = Member<R, M> extends (...args: infer A) => infer Ret ? (...args: A) => Promise<Ret> : never;
 
-/** `scan(scope, params, window)` or `scan(params, window)` → the same arguments without the window, all rows. */
-type AllOf<F> = F extends (first: infer A, ...rest: infer Rest) => ScanChunk<infer T>
-  ? Rest extends [infer P, ...unknown[]] ? (scope: A, params: P) => Promise<T[]> : (params: A) => Promise<T[]>
-  : never;
+/** `scan(...args, window?)` → `all(...args)`: the same arguments without the window, every row. */
+type DropLast<A extends unknown[]> = A extends [...infer H, unknown] ? H : never;
+type AllOf<F> = F extends (...args: infer A) => ScanChunk<infer T> ? (...args: DropLast<Required<A>>) => Promise<T[]> : never;
 type AllMethods<R extends DataRepo> = {
   [M in DataMethod<R> as M extends `scan${infer X}` ? `all${X}` : never]: AllOf<Member<R, M>>
 };

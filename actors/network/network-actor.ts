@@ -5,6 +5,9 @@ import { KeyedSerializer } from '../../src/keyed-serializer.js';
 import type { Fence } from '../../src/lease.js';
 import { replyLater } from '../../src/reply-later.js';
 import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
+import type { NetworkElement } from './element.js';
+import { applyTarget, clearAddress } from './rules.js';
+import { createSimulatorElement } from './simulator-element.js';
 import { NetworkProtocol, type Network, type NetworkProtocolType, type Nic, type PublicIpAddress } from './protocol.js';
 
 export interface NetworkActorOptions {
@@ -12,12 +15,15 @@ export interface NetworkActorOptions {
   locator: ServiceLocator;
   /** Times a guest address reservation is retried when a concurrent one took the same address. Default 5. */
   nicRetries?: number;
+  /** The network element rules are applied to. Default: the simulator's, which records what it is told. */
+  element?: (data: DataApi) => NetworkElement;
 }
 
 export interface NetworkState {
   data: DataApi;
   call: (body: DataCall) => Promise<unknown>;
   serial: KeyedSerializer;
+  element: NetworkElement;
 }
 
 type Ctx = ActorContext<NetworkState>;
@@ -43,10 +49,17 @@ export function networkActor(options: NetworkActorOptions): ActorDefinition<Netw
     protocol: NetworkProtocol,
     init: (ctx) => {
       const call = waitingDataCall((body: DataCall) => options.locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS }), ctx.clock);
-      return { call, data: dataClient(call), serial: new KeyedSerializer() };
+      const data = dataClient(call);
+      return { call, data, serial: new KeyedSerializer(), element: (options.element ?? createSimulatorElement)(data) };
     },
     handlers: {
-      implementNetwork: ({ networkid, fence }, ctx) => keyed(ctx, `net:${networkid}`, () => implement(dataFor(ctx, fence), networkid, ctx)),
+      // Every VM start asks for its network: an implemented one answers at once, without queueing.
+      implementNetwork: ({ networkid, fence }, ctx) => replyLater(ctx, async () => {
+        const data = dataFor(ctx, fence);
+        const net = await data.networks.get(SYSTEM, networkid);
+        if (net.state === 'Implemented' || net.state === 'Setup') return net;
+        return ctx.state.serial.run(`net:${networkid}`, () => implement(data, networkid, ctx));
+      }),
       prepareNic: ({ nicid, ipaddress, fence }, ctx) => keyed(ctx, `nic:${nicid}`, async () => {
         const data = dataFor(ctx, fence);
         for (let attempt = 0; ; attempt++) {
@@ -71,8 +84,13 @@ export function networkActor(options: NetworkActorOptions): ActorDefinition<Netw
         const data = dataFor(ctx, fence);
         const ip = await data.ipAddresses.get(scope, ipid);
         if (ip.state === 'Free') return ip;
+        await clearAddress(data, ctx.state.element, ipid);
         return data.addresses.releasePublicIp(scope, ipid);
       }),
+      // Rules of one address or network are applied in order: the element always gets a whole, current set.
+      applyRules: ({ target, fence }, ctx) => keyed(ctx, `rules:${JSON.stringify(target)}`,
+        async () => ({ rules: await applyTarget(dataFor(ctx, fence), ctx.state.element, target) })),
+      elementState: ({ networkid }, ctx) => ctx.state.element.state(networkid),
       deleteNetwork: ({ networkid, scope, fence }, ctx) => keyed(ctx, `net:${networkid}`, async () => {
         await destroy(dataFor(ctx, fence), networkid, scope);
         return { networkid };

@@ -2,6 +2,7 @@ import { ask, defineProtocol } from '../../src/protocol.js';
 import { FenceSchema } from '../../src/lease.js';
 import { t } from '../../src/schema.js';
 import type { DataApi } from '../data/protocol.js';
+import type { ElementSnapshot } from './element.js';
 
 /**
  * The network component's protocol (service `network`, actor at NETWORK_PATH). It implements guest
@@ -36,6 +37,12 @@ export const ScopeSchema = t.union(
   }),
 );
 
+/** Which rules are applied together (see RuleTarget in the data store). */
+export const RuleTargetSchema = t.object({
+  purpose: t.literal('Firewall', 'PortForwarding', 'LoadBalancing', 'StaticNat'), traffictype: t.literal('Ingress', 'Egress'),
+  ipid: t.optional(id()), networkid: id(),
+});
+
 export const NetworkProtocol = defineProtocol(NETWORK_SERVICE, '1.0', {
   /**
    * Allocated → Implementing → Implemented: a VLAN/VNI from the zone's pool and, for isolated networks,
@@ -59,6 +66,14 @@ export const NetworkProtocol = defineProtocol(NETWORK_SERVICE, '1.0', {
    * VLAN/VNI and public addresses go back) and removes it. Deleting a deleted network succeeds.
    */
   deleteNetwork: ask(t.object({ key: id(), fence: t.optional(FenceSchema), networkid: id(), scope: ScopeSchema }), t.object({ networkid: t.string() })),
+  /**
+   * Applies the complete rule set of one target (a public address's rules of one purpose, its static
+   * NAT, or a network's egress rules) to the network element, then settles the rules it carried: Add →
+   * Active, Revoke → removed. An element failure leaves them as they were (ResourceUnavailableError).
+   */
+  applyRules: ask(t.object({ key: id(), fence: t.optional(FenceSchema), target: RuleTargetSchema }), t.object({ rules: t.number() })),
+  /** What the network element holds for a network (the simulator's record of what it was told). */
+  elementState: ask(t.object({ networkid: id() }), t.type<ElementSnapshot>()),
 });
 
 export type NetworkProtocolType = typeof NetworkProtocol;

@@ -56,8 +56,8 @@ export function createComponents(o: ComponentsOptions): Components {
   // A data call lost half-way (outcome unknown) interrupts the job instead of failing it.
   const lossAware = (body: DataCall): Promise<unknown> => call(body).catch((err: unknown) => {
     if (err instanceof PeerDownError || err instanceof TimeoutError) {
-      throw new DataLost(`the data service was lost during ${body.repo}.${body.method} (${(err as Error).message}); the job is resumed ` +
-        'from its journal once it is back', { cause: err });
+      throw new DataLost(`the data service was lost during ${body.repo}.${body.method} (${(err as Error).message}), so its outcome is ` +
+        'unknown; a running job is resumed from its journal once the data service is back', { cause: err });
     }
     throw err;
   });

@@ -1,4 +1,5 @@
 import { InvalidParameterError } from '../../src/errors.js';
+import { clientCreatePhase, isClientRequest, type ClientRequest } from './client-create-phase.js';
 import type { Components } from './components.js';
 import { newPassword } from './flows/vm-change.js';
 import type { JobRequest } from './protocol.js';
@@ -18,6 +19,7 @@ export interface Prepared {
  * object now — deployVirtualMachine persists the VM Stopped with its NICs and volumes (reference 6.1).
  */
 export async function createPhase(c: Components, req: JobRequest): Promise<Prepared> {
+  if (isClientRequest(req)) return clientCreatePhase(c, req);
   const d = c.data;
   switch (req.op) {
     case 'deployVm': {
@@ -65,7 +67,7 @@ async function ipInput(c: Components, req: Extract<JobRequest, { op: 'associateI
 }
 
 /** The object a command works on must exist and be visible to the caller; returns its id. */
-async function checkVisible(c: Components, req: Exclude<JobRequest, { op: 'deployVm' | 'createVolume' | 'createSnapshot' | 'associateIp' }>): Promise<string> {
+async function checkVisible(c: Components, req: Exclude<JobRequest, ClientRequest | { op: 'deployVm' | 'createVolume' | 'createSnapshot' | 'associateIp' }>): Promise<string> {
   const d = c.data;
   switch (req.op) {
     case 'attachVolume':

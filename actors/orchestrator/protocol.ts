@@ -1,5 +1,6 @@
 import { ask, defineProtocol } from '../../src/protocol.js';
 import { t, type Infer } from '../../src/schema.js';
+import { CLIENT_JOB_REQUESTS, CLIENT_SYNC_REQUESTS } from './client-requests.js';
 
 /**
  * The orchestrator's protocol (service `orchestrator`, actor at ORCHESTRATOR_PATH). The API submits
@@ -34,7 +35,8 @@ export const DeployInputSchema = t.object({
   zoneid: id(), serviceofferingid: id(), templateid: id(),
   name: str(63), displayname: str(), accountid: t.optional(id()), networkids: t.optional(t.array(id(), { maxItems: 64 })),
   diskofferingid: t.optional(id()), size: num(), rootdisksize: num(), keypair: str(), userdata: str(1_048_576),
-  group: str(), hypervisor: str(), details: t.optional(t.record(t.string({ maxLength: 1024 }), { maxKeys: 64 })),
+  group: str(), hypervisor: str(), userdataid: t.optional(id()),
+  affinitygroupids: t.optional(t.array(id(), { maxItems: 64 })), affinitygroupnames: t.optional(t.array(t.string({ maxLength: 255 }), { maxItems: 64 })), details: t.optional(t.record(t.string({ maxLength: 1024 }), { maxKeys: 64 })),
   cpunumber: num(), cpuspeed: num(), memory: num(),
 });
 
@@ -61,6 +63,7 @@ export const JobRequestSchema = t.union(
   t.object({ op: t.literal('associateIp'), caller: CallerSchema, zoneid: t.optional(id()), networkid: t.optional(id()),
     accountid: t.optional(id()), ipaddress: str(64) }),
   t.object({ op: t.literal('disassociateIp'), caller: CallerSchema, ipid: id() }),
+  ...CLIENT_JOB_REQUESTS,
 );
 export type JobRequest = Infer<typeof JobRequestSchema>;
 export type JobOp = JobRequest['op'];
@@ -74,6 +77,7 @@ export const SyncRequestSchema = t.union(
     clusterid: t.optional(id()), hostid: t.optional(id()), jsonresponse: str(65_536) }),
   t.object({ op: t.literal('querySimulatorMock'), id: id() }),
   t.object({ op: t.literal('cleanupSimulatorMock'), id: id() }),
+  ...CLIENT_SYNC_REQUESTS,
 );
 export type SyncRequest = Infer<typeof SyncRequestSchema>;
 

@@ -3,7 +3,7 @@ import { parseMockValue, type MockConfig } from '../compute/protocol.js';
 import type { Components } from './components.js';
 import type { SyncRequest } from './protocol.js';
 import type { KeyedSerializer } from '../../src/keyed-serializer.js';
-import { vmState } from './vm-state.js';
+import { SYSTEM, vmState } from './vm-state.js';
 
 type Mock = Awaited<ReturnType<Components['data']['mocks']['get']>>;
 
@@ -32,12 +32,31 @@ export async function executeSync(c: Components, locks: KeyedSerializer, req: Sy
     }
     case 'querySimulatorMock':
       return { ...(await withRemaining(c, await c.data.mocks.get(req.id))) };
+    case 'enableStaticNat':
+      return enableStaticNat(c, req, key);
     case 'cleanupSimulatorMock':
       await c.data.mocks.get(req.id);
       await c.data.mocks.remove(req.id);
       await pushMocks(c);
       return {};
   }
+}
+
+/**
+ * enableStaticNat (synchronous in CloudStack): the address is mapped in the data service, then the
+ * element applies it; if the element refuses, the mapping is undone and the error returned.
+ */
+async function enableStaticNat(c: Components, req: Extract<SyncRequest, { op: 'enableStaticNat' }>, key: string): Promise<Record<string, unknown>> {
+  const target = await c.data.ruleSets.staticNatTarget(req.caller, req.ipid);
+  const before = await c.data.ipAddresses.get(req.caller, req.ipid);
+  await c.data.ruleSets.enableStaticNat(req.caller, req.ipid, req.vmid, req.vmguestip);
+  try {
+    await c.network('applyRules', { key, target });
+  } catch (err) {
+    if (!before.isstaticnat) await c.data.ruleSets.disableStaticNat(SYSTEM, req.ipid);
+    throw err;
+  }
+  return {};
 }
 
 /** Gives every compute agent the live mocks (agents sharing a table keep the counts already spent). */

@@ -8,12 +8,15 @@ import { DataProtocol, dataClient, fencedDataClient, type DataCall, waitingDataC
 import { StorageProtocol, type StorageProtocolType } from './protocol.js';
 import { SnapshotOps } from './snapshot-ops.js';
 import { VolumeOps } from './volume-ops.js';
+import { DEFAULT_DOWNLOAD_OPTIONS, TemplateDownloader, type DownloadOptions } from './template-downloader.js';
 
 export interface StorageActorOptions {
   /** Finds the data service. */
   locator: ServiceLocator;
   /** Pools considered per volume placement (fullest last). Default 20. */
   poolCandidates?: number;
+  /** The template downloader's limits (see DownloadOptions); `false` runs no downloader. */
+  downloads?: Partial<DownloadOptions> | false;
 }
 
 export interface StorageState {
@@ -21,6 +24,7 @@ export interface StorageState {
   snapshots: SnapshotOps;
   call: (body: DataCall) => Promise<unknown>;
   serial: KeyedSerializer;
+  downloader: TemplateDownloader | undefined;
 }
 
 /** Deadline of one data service call, ms. SQLite answers in microseconds; 15 s only covers a stall. */
@@ -50,8 +54,12 @@ export function storageActor(options: StorageActorOptions): ActorDefinition<Stor
     init: (ctx) => {
       const call = waitingDataCall((body: DataCall) => options.locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS }), ctx.clock);
       const data = dataClient(call);
-      return { call, volumes: new VolumeOps(data, poolCandidates), snapshots: new SnapshotOps(data), serial: new KeyedSerializer() };
+      const downloader = options.downloads === false ? undefined
+        : new TemplateDownloader(data, ctx.clock, ctx.log, { ...DEFAULT_DOWNLOAD_OPTIONS, ...options.downloads });
+      return { call, volumes: new VolumeOps(data, poolCandidates), snapshots: new SnapshotOps(data), serial: new KeyedSerializer(), downloader };
     },
+    started: async (ctx) => { await ctx.state.downloader?.start(); },
+    stopping: (ctx) => { ctx.state.downloader?.stop(); },
     // Commands on different volumes run at once (each waits on the data service); one volume's, in order.
     handlers: {
       prepareVolume: ({ volumeid, clusterid, fence }, ctx) =>

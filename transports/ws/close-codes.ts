@@ -6,8 +6,6 @@ export const CLOSE = {
   NORMAL: 1000,
   /** RFC 6455 "message too big": a frame over maxFrameBytes (sent by ws). */
   TOO_BIG: 1009,
-  /** RFC 6455 "try again later": too many handshakes in progress. */
-  TRY_AGAIN: 1013,
   /** The peer is stopping on purpose: declare it down at once, do not redial. */
   NODE_STOPPING: 4000,
   /** Tie-break: another connection between the same two nodes is kept. */

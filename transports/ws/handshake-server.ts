@@ -7,6 +7,7 @@ import {
 } from './handshake.js';
 import type { SocketEnds } from './listener.js';
 import type { ResolvedWsOptions } from './options.js';
+import type { PendingTicket } from './pending-guard.js';
 
 /** What the accepting side of a handshake needs from its transport. */
 export interface ServerHandshakeHost {
@@ -19,7 +20,8 @@ export interface ServerHandshakeHost {
   accepted(ws: WebSocket, hello: Hello, ends: SocketEnds): void;
   /** The handshake was refused: count it and say why in the log. */
   refused(remote: string, claimedNode: string | undefined, reason: string): void;
-  timedOut(remote: string): void;
+  /** `lifeMs`: time since the TCP accept. */
+  timedOut(remote: string, lifeMs: number): void;
   /** The handshake ended one way or another (frees its slot). */
   finished(handle: IncomingHandshake): void;
 }
@@ -35,10 +37,12 @@ export class IncomingHandshake {
 
   private readonly remote: string;
 
-  constructor(private readonly ws: WebSocket, private readonly ends: SocketEnds, private readonly host: ServerHandshakeHost) {
+  /** `ticket.deadline` counts from the TCP accept: the upgrade has already used part of the time. */
+  constructor(private readonly ws: WebSocket, private readonly ends: SocketEnds, private readonly host: ServerHandshakeHost,
+    private readonly ticket: PendingTicket) {
     this.remote = ends.remote;
     const o = host.opts;
-    this.timer = o.clock.setTimeout(this.onTimeout, o.handshakeTimeoutMs);
+    this.timer = o.clock.setTimeout(this.onTimeout, ticket.deadline - o.clock.now());
     ws.on('message', this.onMessage);
     ws.on('close', this.onClose);
     ws.on('error', this.onError);
@@ -87,12 +91,14 @@ export class IncomingHandshake {
       return;
     }
     this.ws.off('error', this.onError);
+    this.ticket.authenticated();
     this.host.accepted(this.ws, hello, this.ends);
   };
 
   private readonly onTimeout = (): void => {
     if (!this.end()) return;
-    this.host.timedOut(this.remote);
+    const o = this.host.opts;
+    this.host.timedOut(this.remote, o.clock.now() - (this.ticket.deadline - o.handshakeTimeoutMs));
     this.closeSoon(CLOSE.HANDSHAKE_TIMEOUT, 'handshake timeout');
   };
 

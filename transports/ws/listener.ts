@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ConfigError } from '../../src/errors.js';
 import type { ResolvedWsOptions } from './options.js';
+import { PendingGuard, type PendingEvent, type PendingTicket } from './pending-guard.js';
 import { serverTlsOptions } from './tls.js';
 
 export interface Listener {
@@ -11,6 +12,8 @@ export interface Listener {
   address: string;
   /** The port actually bound (differs from the option when it was 0). */
   port: number;
+  /** Incoming connections not yet authenticated now. */
+  pending(): number;
   close(): Promise<void>;
 }
 
@@ -21,8 +24,9 @@ export interface SocketEnds {
   remotePort: number;
 }
 
-export type OnConnection = (ws: WebSocket, ends: SocketEnds) => void;
+export type OnConnection = (ws: WebSocket, ends: SocketEnds, ticket: PendingTicket) => void;
 export type OnTlsRefusal = (remote: string, reason: string) => void;
+export type OnPendingEvent = (kind: PendingEvent, source: string, lifeMs?: number) => void;
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -46,10 +50,17 @@ export function normalizeAddress(address: string, tls: boolean): string {
 
 /**
  * The listening side: an http (or https, for wss) server carrying a WebSocketServer whose maxPayload
- * is the frame limit, so ws closes with 1009 any larger frame before buffering it.
+ * is the frame limit, so ws closes with 1009 any larger frame before buffering it. Every accepted
+ * connection is held to handshakeTimeoutMs and to the pending table by a PendingGuard until it is
+ * authenticated.
  */
-export async function listen(o: ResolvedWsOptions, onConnection: OnConnection, onTlsRefusal: OnTlsRefusal): Promise<Listener> {
+export async function listen(o: ResolvedWsOptions, onConnection: OnConnection, onTlsRefusal: OnTlsRefusal, onPendingEvent: OnPendingEvent): Promise<Listener> {
   const server: Server = o.tls === undefined ? createHttpServer() : createHttpsServer(serverTlsOptions(o.tls));
+  const guard = new PendingGuard({
+    maxPending: o.maxPendingHandshakes, maxPendingPerAddress: o.maxPendingHandshakesPerAddress, handshakeTimeoutMs: o.handshakeTimeoutMs,
+    plainHttp: o.tls === undefined, clock: o.clock, onEvent: onPendingEvent,
+  });
+  guard.attach(server);
   server.on('tlsClientError', (err: Error, socket: { remoteAddress?: string; remotePort?: number }) => {
     onTlsRefusal(`${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, err.message);
   });
@@ -58,7 +69,8 @@ export async function listen(o: ResolvedWsOptions, onConnection: OnConnection, o
   const wss = new WebSocketServer({ server, maxPayload: o.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const s = req.socket;
-    onConnection(ws, { remote: `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`, localPort: s.localPort ?? 0, remotePort: s.remotePort ?? 0 });
+    const ticket = guard.upgraded(s);
+    onConnection(ws, { remote: `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`, localPort: s.localPort ?? 0, remotePort: s.remotePort ?? 0 }, ticket);
   });
   wss.on('error', () => { /* errors of the http server are reported by listen() below */ });
   await new Promise<void>((resolve, reject) => {
@@ -72,7 +84,9 @@ export async function listen(o: ResolvedWsOptions, onConnection: OnConnection, o
   return {
     address,
     port: bound.port,
+    pending: () => guard.size,
     close: () => new Promise<void>((resolve) => {
+      guard.closeAll();
       wss.close();
       server.close(() => resolve());
       server.closeAllConnections();

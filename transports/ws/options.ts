@@ -55,12 +55,28 @@ export interface WsTransportOptions {
    * Default 3,000.
    */
   peerDownGraceMs?: number;
-  /** Longest time a connection may take to complete the handshake, ms. Default 5,000. */
+  /**
+   * Longest time a connection may take to complete the handshake, ms: an incoming connection must be
+   * authenticated (TLS, WebSocket upgrade and cluster handshake) within this time of its TCP accept,
+   * and an outgoing dial within this time of its start. Default 5,000.
+   */
   handshakeTimeoutMs?: number;
   /** Largest accepted difference between a peer's handshake timestamp and this clock, ms. Default 30,000. */
   maxClockSkewMs?: number;
-  /** Most incoming connections in the handshake at once; more are closed with 1013. Default 64. */
+  /**
+   * Most incoming connections not yet authenticated at once, counted from their TCP accept. A newcomer
+   * beyond it (or beyond maxPendingHandshakesPerAddress) closes the oldest pending connection of its
+   * own address, or else of the address with the most pending, instead of being refused: connections
+   * that never finish the handshake cannot keep a real peer out (see pending-guard.ts). Default 64.
+   */
   maxPendingHandshakes?: number;
+  /** Most pending connections from one source address (IPv6: one /64); at most maxPendingHandshakes. Default 16. */
+  maxPendingHandshakesPerAddress?: number;
+  /**
+   * Shortest time between two log lines about handshakes that timed out, failed or were shed, ms:
+   * they are counted and summed into one line per interval so that a flood cannot flood the log. Default 10,000.
+   */
+  connectionLogIntervalMs?: number;
   /** How long stop() waits for connections to close cleanly before cutting them, ms. Default 2,000. */
   closeTimeoutMs?: number;
   /** Reconnect delays (capped exponential backoff with jitter). */
@@ -88,6 +104,8 @@ export interface ResolvedWsOptions {
   handshakeTimeoutMs: number;
   maxClockSkewMs: number;
   maxPendingHandshakes: number;
+  maxPendingHandshakesPerAddress: number;
+  connectionLogIntervalMs: number;
   closeTimeoutMs: number;
   reconnect: Required<BackoffOptions>;
   highWaterMarkBytes: number;
@@ -111,6 +129,10 @@ export const WS_DEFAULTS = {
   // The handshake timestamp only has to stop replays of old handshakes; 30 s tolerates NTP drift.
   maxClockSkewMs: 30_000,
   maxPendingHandshakes: 64,
+  // A real address has one pending handshake per node behind it while they dial; 16 leaves room for a
+  // NAT gateway in front of several nodes and keeps one address to a quarter of the table.
+  maxPendingHandshakesPerAddress: 16,
+  connectionLogIntervalMs: 10_000,
   closeTimeoutMs: 2_000,
   reconnect: { initialMs: 100, maxMs: 5_000, factor: 2, jitter: 0.5 },
   highWaterMarkBytes: 4 * 1_048_576,
@@ -171,6 +193,9 @@ export function resolveWsOptions(o: WsTransportOptions): ResolvedWsOptions {
     handshakeTimeoutMs: positiveInt('handshakeTimeoutMs', o.handshakeTimeoutMs, d.handshakeTimeoutMs),
     maxClockSkewMs: positiveInt('maxClockSkewMs', o.maxClockSkewMs, d.maxClockSkewMs),
     maxPendingHandshakes: positiveInt('maxPendingHandshakes', o.maxPendingHandshakes, d.maxPendingHandshakes),
+    maxPendingHandshakesPerAddress: positiveInt('maxPendingHandshakesPerAddress', o.maxPendingHandshakesPerAddress,
+      Math.min(d.maxPendingHandshakesPerAddress, o.maxPendingHandshakes ?? d.maxPendingHandshakes)),
+    connectionLogIntervalMs: positiveInt('connectionLogIntervalMs', o.connectionLogIntervalMs, d.connectionLogIntervalMs),
     closeTimeoutMs: positiveInt('closeTimeoutMs', o.closeTimeoutMs, d.closeTimeoutMs),
     reconnect: resolveReconnect(o.reconnect),
     highWaterMarkBytes: positiveInt('backPressure.highWaterMarkBytes', bp.highWaterMarkBytes, d.highWaterMarkBytes),
@@ -182,6 +207,9 @@ export function resolveWsOptions(o: WsTransportOptions): ResolvedWsOptions {
     random: o.random ?? createRandom(),
     log: (o.logger ?? createLogger('info')).child({ transport: 'ws' }),
   };
+  if (r.maxPendingHandshakesPerAddress > r.maxPendingHandshakes) {
+    throw new ConfigError('ws transport option maxPendingHandshakesPerAddress must be <= maxPendingHandshakes');
+  }
   if (r.port > 65535) throw new ConfigError('ws transport option port must be between 0 and 65535');
   if (r.policy !== 'hold' && r.policy !== 'error') throw new ConfigError("ws transport option backPressure.policy must be 'hold' or 'error'");
   if (r.maxHeldBytes < r.maxFrameBytes) {

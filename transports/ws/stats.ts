@@ -13,8 +13,12 @@ export interface WsStats extends TransportStats {
   backpressureRejects: number;
   /** Connections dropped because the peer stayed silent for two ping intervals. */
   livenessTimeouts: number;
-  /** Incoming connections that did not complete the handshake in time. */
+  /** Incoming connections that completed the WebSocket upgrade but not the cluster handshake in time. */
   handshakeTimeouts: number;
+  /** Incoming connections that did not complete the WebSocket upgrade (or TLS) within handshakeTimeoutMs. */
+  upgradeTimeouts: number;
+  /** Unauthenticated incoming connections closed to admit a newcomer, or newcomers refused because every pending one was just accepted. */
+  pendingShed: number;
   /** Incoming frames over maxFrameBytes (closed with 1009; also counted in decodeErrors). */
   framesTooLarge: number;
   /** Connections closed by the tie-break or replaced by a newer one from the same peer. */
@@ -29,13 +33,15 @@ export interface WsStats extends TransportStats {
   connectionsEstablished: number;
   /** Bytes of frames held for peers right now (a gauge, not a counter). */
   heldBytes: number;
+  /** Incoming connections accepted and not yet authenticated right now (a gauge). */
+  pendingHandshakes: number;
 }
 
 export function emptyWsStats(): WsStats {
   return {
     ...emptyStats(), reconnects: 0, backpressureEvents: 0, backpressureRejects: 0, livenessTimeouts: 0,
-    handshakeTimeouts: 0, framesTooLarge: 0, duplicateConnections: 0, misaddressed: 0, handlerErrors: 0, refusedByPeer: 0,
-    connectionsEstablished: 0, heldBytes: 0,
+    handshakeTimeouts: 0, upgradeTimeouts: 0, pendingShed: 0, framesTooLarge: 0, duplicateConnections: 0, misaddressed: 0, handlerErrors: 0, refusedByPeer: 0,
+    connectionsEstablished: 0, heldBytes: 0, pendingHandshakes: 0,
   };
 }
 

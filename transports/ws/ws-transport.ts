@@ -8,9 +8,11 @@ import { CLOSE } from './close-codes.js';
 import { WsConnection, type ConnectionContext } from './connection.js';
 import { OutgoingHandshake, type ClientHandshakeHost, type DialOutcome } from './handshake-client.js';
 import { IncomingHandshake, type ServerHandshakeHost } from './handshake-server.js';
+import { IncomingLog } from './incoming-log.js';
 import { NonceBook, type Hello } from './handshake.js';
 import { listen, normalizeAddress, type Listener, type SocketEnds } from './listener.js';
 import { resolveWsOptions, type ResolvedWsOptions, type WsTransportOptions } from './options.js';
+import type { PendingEvent, PendingTicket } from './pending-guard.js';
 import { PeerLink, type LinkHost } from './peer-link.js';
 import { emptyWsStats, type ConnectionSummary, type WsStats } from './stats.js';
 
@@ -40,6 +42,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
   private readonly incoming = new Set<IncomingHandshake>();
   private readonly outgoing = new Set<OutgoingHandshake>();
   private readonly ctx: ConnectionContext;
+  private readonly incomingLog: IncomingLog;
   private handlers: TransportHandlers | undefined;
   private listener: Listener | undefined;
   private running = false;
@@ -57,12 +60,14 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
       connectionClosed: (conn, code, reason) => this.connectionClosed(conn, code, reason),
       connectionDrained: (conn) => { const l = this.links.get(conn.peerId); if (l?.conn === conn) l.writeHeld(); },
     };
+    this.incomingLog = new IncomingLog(o);
   }
 
   async start(handlers: TransportHandlers): Promise<void> {
     if (this.running) throw new StoppedError(`ws transport of ${this.nodeId} is already started`);
     this.epoch = randomId(16);
-    this.listener = await listen(this.opts, (ws, ends) => this.onIncoming(ws, ends), (remote, reason) => this.refused(remote, undefined, `TLS: ${reason}`));
+    this.listener = await listen(this.opts, (ws, ends, ticket) => this.onIncoming(ws, ends, ticket),
+      (remote, reason) => this.refused(remote, undefined, `TLS: ${reason}`), (kind, source, lifeMs) => this.pendingEvent(kind, source, lifeMs));
     this.handlers = handlers;
     this.running = true;
     this.opts.log.debug('ws transport listening', { node: this.nodeId, address: this.listener.address });
@@ -91,6 +96,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     await this.listener?.close();
     this.listener = undefined;
     this.handlers = undefined;
+    this.incomingLog.flush();
   }
 
   send(nodeId: string, env: Envelope): void {
@@ -155,7 +161,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
   }
 
   stats(): WsStats {
-    return { ...this.counters };
+    return { ...this.counters, pendingHandshakes: this.listener?.pending() ?? 0 };
   }
 
   /** The connections in use, one per connected peer (for diagnostics and tests). */
@@ -204,7 +210,7 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
 
   refused(remote: string, claimedNode: string | undefined, reason: string): void {
     this.counters.authFailures++;
-    this.opts.log.warn('refused a peer at the handshake', { remote, peer: claimedNode ?? '?', reason });
+    this.incomingLog.refused(remote, claimedNode ?? '?', reason);
   }
 
   refusedByPeer(url: string, peerId: string | undefined, reason: string): void {
@@ -212,9 +218,14 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
     this.opts.log.error('a peer refused this node\'s handshake (check cluster name and secret)', { url, peer: peerId ?? '?', reason });
   }
 
-  timedOut(remote: string): void {
+  timedOut(remote: string, lifeMs: number): void {
     this.counters.handshakeTimeouts++;
-    this.opts.log.warn('incoming connection did not complete the handshake in time', { remote, handshakeTimeoutMs: this.opts.handshakeTimeoutMs });
+    this.incomingLog.closedEarly('handshakeTimeouts', remote, lifeMs);
+  }
+
+  private pendingEvent(kind: PendingEvent, source: string, lifeMs?: number): void {
+    this.counters[kind]++;
+    this.incomingLog.closedEarly(kind, source, lifeMs);
   }
 
   finished(hs: IncomingHandshake): void {
@@ -228,15 +239,10 @@ export class WsTransport implements Transport, LinkHost, ServerHandshakeHost, Cl
 
   // ---- connections and peer states -----------------------------------------------------------------
 
-  private onIncoming(ws: WebSocket, ends: SocketEnds): void {
-    const remote = ends.remote;
+  /** The listener's pending table already bounds the handshakes in progress (see pending-guard.ts). */
+  private onIncoming(ws: WebSocket, ends: SocketEnds, ticket: PendingTicket): void {
     if (!this.running) { ws.terminate(); return; }
-    if (this.incoming.size >= this.opts.maxPendingHandshakes) {
-      this.opts.log.warn('too many handshakes in progress; refusing a connection', { remote, maxPendingHandshakes: this.opts.maxPendingHandshakes });
-      ws.close(CLOSE.TRY_AGAIN, 'too many handshakes in progress');
-      return;
-    }
-    this.incoming.add(new IncomingHandshake(ws, ends, this));
+    this.incoming.add(new IncomingHandshake(ws, ends, this, ticket));
   }
 
   private linkFor(id: string): PeerLink {

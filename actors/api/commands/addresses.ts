@@ -2,8 +2,8 @@
  * Public IP addresses. associateIpAddress takes a free address at once (`{id, jobid}`; the job puts it
  * to use on its network, implementing the network when needed); disassociateIpAddress is a job.
  * listPublicIpAddresses lists allocated addresses unless `allocatedonly=false`, as CloudStack does.
- * Port forwarding and static NAT rules cannot be created in this version, so their lists are honestly
- * empty (`{}`), which is what clients expect when there are no rules.
+ * IP forwarding rules (static NAT shown as rules) are not listed as such: their list is honestly empty
+ * (`{}`); port forwarding, firewall and static NAT live in their own command files.
  */
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getBoolean } from '../params.js';
@@ -74,7 +74,6 @@ export function addressCommands(deps: OrchestrationDeps): HandledCommand[] {
         });
       },
     }),
-    noRules('listPortForwardingRules', 'portforwardingrule', 'Lists all port forwarding rules for an IP address.'),
     noRules('listIpForwardingRules', 'ipforwardingrule', 'List the IP forwarding rules'),
   ];
 }

@@ -38,10 +38,10 @@ export interface CommandDeps {
 }
 
 /**
- * BaseListDomainResourcesCmd's scope parameters without `projectid`: projects are not implemented,
- * so the parameter is not declared (an undeclared parameter is ignored, as CloudStack ignores unknown ones).
+ * BaseListDomainResourcesCmd's scope parameters, `projectid` included: a project's members list its
+ * resources with it (listParams passes it on whenever it is given).
  */
-export const OWNER_LIST_PARAMS: readonly ParamDef[] = DOMAIN_LIST_PARAMS.filter((p) => p.name !== 'projectid');
+export const OWNER_LIST_PARAMS: readonly ParamDef[] = DOMAIN_LIST_PARAMS;
 
 /** Owner parameters of create commands: `account` together with `domainid`. */
 export function ownerParams(what: string): ParamDef[] {
@@ -51,6 +51,7 @@ export function ownerParams(what: string): ParamDef[] {
       name: 'domainid', type: 'uuid',
       description: `an optional domainId for the ${what}. If the account parameter is used, domainId must also be used.`,
     },
+    { name: 'projectid', type: 'uuid', description: `an optional project for the ${what}; the caller must be a member of it` },
   ];
 }
 
@@ -68,6 +69,8 @@ export function listParams(ctx: HandlerContext<Caller>, names: readonly string[]
   }
   const keyword = getString(ctx.params, 'keyword');
   if (keyword !== undefined) out['keyword'] = keyword;
+  const projectid = getString(ctx.params, 'projectid');
+  if (projectid !== undefined) out['projectid'] = projectid;
   if (ctx.page !== undefined) Object.assign(out, pageOf(ctx.page));
   return out as DataListParams;
 }
@@ -133,11 +136,17 @@ export function required(params: Params, name: string): string {
 }
 
 /**
- * Resolves CloudStack's `account` + `domainid` pair to the account's id, as the caller sees it: the
+ * Resolves CloudStack's `account` + `domainid` pair (or a `projectid`: the project's own account, for a
+ * member) to the account's id, as the caller sees it: the
  * account must be visible to the caller (the data service's scoping decides). `account` without
  * `domainid` means the caller's own domain. Undefined when no account was named.
  */
 export async function accountIdFor(deps: CommandDeps, caller: Caller, params: Params): Promise<string | undefined> {
+  const projectid = getString(params, 'projectid');
+  if (projectid !== undefined) {
+    if (getString(params, 'account') !== undefined) throw new InvalidParameterError('account and projectid are mutually exclusive: give one');
+    return deps.data.projects.accountOf(caller, projectid);
+  }
   const account = getString(params, 'account');
   if (account === undefined) return undefined;
   const domainid = getString(params, 'domainid') ?? caller.domainId;

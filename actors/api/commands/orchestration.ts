@@ -4,6 +4,7 @@
  */
 import type { HandledCommand } from '../command-table.js';
 import { addressCommands } from './addresses.js';
+import { clientCommands } from './clients.js';
 import { networkCommands } from './networks.js';
 import type { OrchestrationDeps } from './orchestration-common.js';
 import { simulatorCommands } from './simulator.js';
@@ -21,5 +22,6 @@ export function orchestrationCommands(deps: OrchestrationDeps): HandledCommand[]
     ...networkCommands(deps),
     ...addressCommands(deps),
     ...simulatorCommands(deps),
+    ...clientCommands(deps),
   ];
 }

@@ -31,6 +31,9 @@ const DEPLOY_PARAMS: readonly ParamDef[] = [
   { name: 'keypair', type: 'string', description: 'name of the ssh key pair used to login to the virtual machine' },
   { name: 'userdata', type: 'string', length: 1_048_576, description: 'base64 user data; up to 32 KB through POST as CloudStack' },
   { name: 'group', type: 'string', description: 'an optional group for the virtual machine' },
+  { name: 'userdataid', type: 'uuid', description: 'the ID of the registered userdata' },
+  { name: 'affinitygroupids', type: 'list', collectionType: 'uuid', description: 'comma separated list of affinity groups id that are going to be applied to the virtual machine' },
+  { name: 'affinitygroupnames', type: 'list', description: 'comma separated list of affinity groups names that are going to be applied to the virtual machine' },
   { name: 'hypervisor', type: 'string', description: 'the hypervisor on which to deploy the virtual machine' },
   { name: 'startvm', type: 'boolean', description: 'true by default; false creates the VM without starting it' },
   { name: 'details', type: 'map', description: 'details: cpuNumber, cpuSpeed, memory for customized offerings' },
@@ -50,6 +53,12 @@ async function deployInput(deps: OrchestrationDeps, caller: Caller, params: Para
   ['name', 'displayname', 'diskofferingid', 'size', 'rootdisksize', 'keypair', 'userdata', 'group', 'hypervisor']);
   const networkids = getList(params, 'networkids');
   if (networkids !== undefined) vm.networkids = [...networkids];
+  const userdataid = getString(params, 'userdataid');
+  if (userdataid !== undefined) vm.userdataid = userdataid;
+  const agIds = getList(params, 'affinitygroupids');
+  const agNames = getList(params, 'affinitygroupnames');
+  if (agIds !== undefined) vm.affinitygroupids = [...agIds];
+  if (agNames !== undefined) vm.affinitygroupnames = [...agNames];
   const details = detailsOf(params);
   if (details !== undefined) {
     vm.details = details;

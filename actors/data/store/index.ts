@@ -28,6 +28,17 @@ import { VmCommands } from './repos/vm-commands.js';
 import { VmRepository } from './repos/vms.js';
 import { VolumeRepository } from './repos/volumes.js';
 import { ZoneRepository } from './repos/zones.js';
+import { AffinityGroupRepository } from './repos/affinity-groups.js';
+import { InstanceGroupRepository } from './repos/instance-groups.js';
+import { NetworkRuleRepository } from './repos/network-rules.js';
+import { RuleSetRepository } from './repos/rule-sets.js';
+import { SnapshotPolicyRepository } from './repos/snapshot-policies.js';
+import { UserDataRepository } from './repos/user-data.js';
+import { VmLinks } from './repos/vm-links.js';
+import { TemplateDownloadRepository } from './repos/template-downloads.js';
+import { TemplateAdminRepository } from './repos/template-admin.js';
+import { VmSnapshotRepository } from './repos/vm-snapshots.js';
+import { ProjectRepository } from './repos/projects.js';
 
 export interface DataStoreOptions extends OpenDatabaseOptions, StoreContextOptions {}
 
@@ -66,6 +77,16 @@ export class DataStore {
   readonly mocks: MockRepository;
   readonly capacity: CapacityRepository;
   readonly orchestration: OrchestrationRepository;
+  readonly userData: UserDataRepository;
+  readonly instanceGroups: InstanceGroupRepository;
+  readonly affinityGroups: AffinityGroupRepository;
+  readonly snapshotPolicies: SnapshotPolicyRepository;
+  readonly networkRules: NetworkRuleRepository;
+  readonly ruleSets: RuleSetRepository;
+  readonly templateDownloads: TemplateDownloadRepository;
+  readonly templateAdmin: TemplateAdminRepository;
+  readonly vmSnapshots: VmSnapshotRepository;
+  readonly projects: ProjectRepository;
 
   /** Opens the database (file under `dataDir`, or in memory), migrates it and bootstraps it. */
   static open(options: DataStoreOptions = {}): DataStore {
@@ -103,8 +124,8 @@ export class DataStore {
     this.networks = new NetworkRepository(ctx, this.events, this.tags);
     this.volumes = new VolumeRepository(ctx, this.events, this.allocation, this.tags);
     this.snapshots = new SnapshotRepository(ctx, this.events, this.tags);
-    this.vms = new VmRepository(ctx, this.nics, this.tags);
-    this.vmOps = new VmCommands(ctx, this.vms, this.nics, this.volumes, this.events, this.allocation, this.networks);
+    this.affinityGroups = new AffinityGroupRepository(ctx);
+    this.vms = new VmRepository(ctx, this.nics, this.tags, this.affinityGroups);
     this.sshKeys = new SshKeyRepository(ctx);
     this.leases = new LeaseRepository(ctx);
     this.sessions = new SessionRepository(ctx);
@@ -112,6 +133,17 @@ export class DataStore {
     this.mocks = new MockRepository(ctx);
     this.capacity = new CapacityRepository(ctx, this.config);
     this.orchestration = new OrchestrationRepository(ctx, this.config);
+    this.userData = new UserDataRepository(ctx);
+    this.instanceGroups = new InstanceGroupRepository(ctx);
+    this.snapshotPolicies = new SnapshotPolicyRepository(ctx, this.tags);
+    this.networkRules = new NetworkRuleRepository(ctx, this.tags);
+    this.ruleSets = new RuleSetRepository(ctx, this.networkRules);
+    this.templateDownloads = new TemplateDownloadRepository(ctx);
+    this.templateAdmin = new TemplateAdminRepository(ctx, this.templates, this.tags);
+    this.vmSnapshots = new VmSnapshotRepository(ctx, this.tags);
+    this.projects = new ProjectRepository(ctx, this.tags);
+    this.vmOps = new VmCommands(ctx, this.vms, this.nics, this.volumes, this.events, this.allocation, this.networks,
+      new VmLinks(ctx, this.instanceGroups, this.userData, this.affinityGroups, this.networkRules, this.vmSnapshots));
   }
 
   /** Runs several commands as one transaction (nested commands become savepoints). */
@@ -160,6 +192,13 @@ export type { CreateEventInput, Event, EventLevel } from './repos/events.js';
 export type { CreateMockInput, FiredMock, SimulatorMock } from './repos/mocks.js';
 export type { ResourceTag, TagInput } from './repos/tags.js';
 export type { ConfigValue } from './repos/config.js';
+export type { UserData, VmUserData } from './repos/user-data.js';
+export type { InstanceGroup } from './repos/instance-groups.js';
+export type { AffinityGroup, AffinityConstraints } from './repos/affinity-groups.js';
+export type { SnapshotPolicy } from './repos/snapshot-policies.js';
+export type { NetworkRuleView, RuleInput, TrafficType } from './repos/network-rules.js';
+export type { ElementRule, RuleSet, RuleTarget } from './repos/rule-sets.js';
+export type { DownloadTask } from './repos/template-downloads.js';
 export { CAPACITY_TYPE, type Capacity, type CapacityQuery } from './repos/capacity.js';
 export type { HostCandidate, HostQuery, HostReservation, PoolCandidate } from './allocation.js';
 export type { AllocatePublicIpInput } from './address-allocation.js';

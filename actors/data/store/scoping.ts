@@ -33,6 +33,8 @@ export const SYSTEM = 'system' as const;
 export type Scope = Caller | typeof SYSTEM;
 
 export interface OwnershipParams {
+  /** A project's resources only (the caller must be a member, or an admin over its domain). */
+  projectid?: string | undefined;
   listall?: boolean | undefined;
   domainid?: string | undefined;
   isrecursive?: boolean | undefined;
@@ -102,6 +104,7 @@ export function canSee(ctx: StoreContext, scope: Scope, accountId: number | null
 export function canSeeResolved(ctx: StoreContext, rc: ResolvedCaller, accountId: number | null,
   domainId: number | null): boolean {
   if (rc.role === 'admin') return true;
+  if (accountId !== null && accountId !== rc.accountId && isProjectMember(ctx, rc.accountId, accountId)) return true;
   if (rc.role === 'user') return accountId !== null && accountId === rc.accountId;
   if (domainId === null) return false;
   const d = ctx.one<{ path: string }>('SELECT path FROM domain WHERE id = ?', domainId);
@@ -144,11 +147,27 @@ function namedAccount(ctx: StoreContext, rc: ResolvedCaller | undefined, name: s
   return a.id;
 }
 
+/** Whether `memberAccountId` is a member of the project whose own account is `projectAccountId`. */
+export function isProjectMember(ctx: StoreContext, memberAccountId: number, projectAccountId: number): boolean {
+  return ctx.one(`SELECT 1 FROM project p JOIN project_account pa ON pa.project_id = p.id
+    WHERE p.account_id = ? AND pa.account_id = ? AND p.removed IS NULL`, projectAccountId, memberAccountId) !== undefined;
+}
+
+/** The account of a project the caller may use (member, or admin over its domain); else as if it did not exist. */
+export function projectAccount(ctx: StoreContext, rc: ResolvedCaller | undefined, projectUuid: string): number {
+  const p = ctx.one<{ account_id: number; domain_id: number }>('SELECT account_id, domain_id FROM project WHERE uuid = ? AND removed IS NULL', projectUuid);
+  if (p === undefined || (rc !== undefined && !canSeeResolved(ctx, rc, p.account_id, p.domain_id))) {
+    throw new InvalidParameterError(`Unable to find project by id ${projectUuid}`);
+  }
+  return p.account_id;
+}
+
 /**
  * The ownership condition for a list over a table whose rows carry `account_id` and `domain_id`.
  */
 export function ownershipCondition(ctx: StoreContext, scope: Scope, p: OwnershipParams, alias = 't'): Condition {
   const rc = scope === SYSTEM ? undefined : resolveCaller(ctx, scope);
+  if (p.projectid !== undefined) return { sql: `${alias}.account_id = ?`, args: [projectAccount(ctx, rc, p.projectid)] };
   const domain = p.domainid !== undefined ? visibleDomain(ctx, rc, p.domainid) : undefined;
   if (p.account !== undefined) {
     const dom = domain ?? (rc !== undefined ? { id: rc.domainId, path: rc.domainPath, uuid: '' } : undefined);

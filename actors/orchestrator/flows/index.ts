@@ -1,4 +1,5 @@
 import type { JobOp } from '../protocol.js';
+import { CLIENT_FLOWS } from './client-flows.js';
 import type { Flow } from './flow.js';
 import {
   associateIpFlow, attachVolumeFlow, createSnapshotFlow, createVolumeFlow, deleteNetworkFlow, deleteSnapshotFlow,
@@ -16,7 +17,7 @@ export const FLOWS: { [O in JobOp]: Flow<O> } = {
   resetPassword: resetPasswordFlow, createVolume: createVolumeFlow, attachVolume: attachVolumeFlow,
   detachVolume: detachVolumeFlow, resizeVolume: resizeVolumeFlow, createSnapshot: createSnapshotFlow,
   deleteSnapshot: deleteSnapshotFlow, deleteNetwork: deleteNetworkFlow, associateIp: associateIpFlow,
-  disassociateIp: disassociateIpFlow,
+  disassociateIp: disassociateIpFlow, ...CLIENT_FLOWS,
 };
 
 export type { Flow, FlowEnv, JobOutcome } from './flow.js';

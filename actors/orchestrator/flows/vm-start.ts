@@ -2,6 +2,7 @@ import { CloudstackdError, InsufficientCapacityError } from '../../../src/errors
 import { firstHostTag, type Placement, type PlanConstraints } from '../planner.js';
 import { SYSTEM, vmState, type VirtualMachine } from '../vm-state.js';
 import { buildSpec, vmVolumes, type Volume } from '../vm-spec.js';
+import { applyAffinity } from '../affinity.js';
 import type { FlowEnv } from './flow.js';
 
 /** Compute errors after which CloudStack tries the start on another host (the host refused or failed). */
@@ -45,6 +46,7 @@ export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Prom
   if (o.hostid !== undefined) k.hostid = o.hostid;
   const clusterid = volumesCluster(volumes);
   if (clusterid !== undefined) k.clusterid = clusterid;
+  await applyAffinity(c, vmid, k);
   let last: unknown;
   for (let n = 1; n <= settings.startAttempts; n++) {
     const failedOn = ctx.get<string>(`${p}.a${n}.failed`);

@@ -148,13 +148,23 @@ describe('ws transport: handshake', function () {
       await late.close();
     });
 
-    it('a connection that never completes the handshake is cut and counted; past maxPendingHandshakes new ones get 1013', async () => {
+    it('a connection that never completes the handshake is cut and counted; past maxPendingHandshakes the oldest is shed for a newcomer', async () => {
       const s = await fx.transport('server', { handshakeTimeoutMs: 1_000, maxPendingHandshakes: 2 });
-      const sockets = [0, 1, 2].map(() => new WebSocket(s.t.address()!));
-      const closes = sockets.map((ws) => new Promise<number>((resolve) => { ws.on('error', () => undefined); ws.once('close', (code) => resolve(code)); }));
-      const codes = await Promise.all(closes);
-      expect(codes.filter((c) => c === 1013)).to.have.length(1);
-      expect(codes.filter((c) => c === 4004)).to.have.length(2);
+      const open = (): { challenged: Promise<void>; closed: Promise<number> } => {
+        const ws = new WebSocket(s.t.address()!);
+        ws.on('error', () => undefined);
+        return {
+          challenged: new Promise((resolve) => ws.once('message', () => resolve())),
+          closed: new Promise((resolve) => ws.once('close', (code) => resolve(code))),
+        };
+      };
+      const first = open();
+      await first.challenged;
+      const rest = [open(), open()];
+      // The third connection found the table full: the oldest (the first) was cut to admit it.
+      expect(await first.closed).to.equal(1006);
+      expect(await Promise.all(rest.map((r) => r.closed))).to.deep.equal([4004, 4004]);
+      expect(s.t.stats().pendingShed).to.equal(1);
       expect(s.t.stats().handshakeTimeouts).to.equal(2);
       expect(s.rec.ups).to.deep.equal([]);
     });

@@ -17,6 +17,9 @@ describe('ws transport: options and backoff', () => {
     expect(o.maxClockSkewMs).to.equal(30_000);
     expect(o.policy).to.equal('hold');
     expect(o.reconnect).to.deep.equal(WS_DEFAULTS.reconnect);
+    expect([o.handshakeTimeoutMs, o.maxPendingHandshakes, o.maxPendingHandshakesPerAddress]).to.deep.equal([5_000, 64, 16]);
+    // A smaller table lowers the per-address default with it.
+    expect(resolveWsOptions({ ...base, maxPendingHandshakes: 4 }).maxPendingHandshakesPerAddress).to.equal(4);
   });
 
   it('refuses bad or contradictory options with a message naming the option', () => {
@@ -32,6 +35,8 @@ describe('ws transport: options and backoff', () => {
       [{ backPressure: { maxHeldBytes: 1024 } }, /maxHeldBytes/],
       [{ backPressure: { policy: 'drop' as never } }, /policy/],
       [{ tls: { cert: 'x' } as never }, /tls/],
+      [{ maxPendingHandshakes: 8, maxPendingHandshakesPerAddress: 9 }, /maxPendingHandshakesPerAddress/],
+      [{ connectionLogIntervalMs: 0 }, /connectionLogIntervalMs/],
     ];
     for (const [over, re] of bad) expect(() => resolveWsOptions({ ...base, ...over }), re.source).to.throw(ConfigError, re);
   });

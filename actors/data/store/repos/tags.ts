@@ -1,9 +1,9 @@
-import { InvalidParameterError } from '../../../../src/errors.js';
+import { InvalidParameterError, PermissionDeniedError } from '../../../../src/errors.js';
 import type { StoreContext, UuidTable } from '../context.js';
 import { compact } from '../format.js';
 import { groupBy, idList, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
 import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
-import { assertVisible, type Scope } from '../scoping.js';
+import { SYSTEM, assertVisible, resolveCaller, type Scope } from '../scoping.js';
 
 /** A `tags[]` entry / listTags' `tag` object. */
 export interface ResourceTag {
@@ -26,7 +26,45 @@ export const TAGGABLE: Readonly<Record<string, UuidTable>> = {
   Template: 'template',
   ISO: 'template',
   PublicIpAddress: 'ip_address',
+  FirewallRule: 'network_rule',
+  PortForwardingRule: 'network_rule',
+  LoadBalancer: 'network_rule',
+  SnapshotPolicy: 'snapshot_policy',
+  VMSnapshot: 'vm_snapshot',
+  Project: 'project',
+  Nic: 'nic',
+  Zone: 'zone',
+  ServiceOffering: 'service_offering',
+  DiskOffering: 'disk_offering',
+  NetworkOffering: 'network_offering',
+  Account: 'account',
+  Domain: 'domain',
+  User: 'app_user',
+  Storage: 'storage_pool',
 };
+
+/**
+ * How to find the owner (account, domain) of a resource of each table: owned tables carry the
+ * columns; the others derive them, and global objects (zones, offerings, pools) have none — only a
+ * root admin may tag those, as CloudStack checks access on the resource.
+ */
+const OWNER_SQL: Partial<Record<UuidTable, string>> = {
+  nic: 'SELECT n.id, v.account_id, v.domain_id FROM nic n JOIN vm_instance v ON v.id = n.vm_id WHERE n.uuid = ?',
+  account: 'SELECT id, id AS account_id, domain_id FROM account WHERE uuid = ?',
+  domain: 'SELECT id, NULL AS account_id, id AS domain_id FROM domain WHERE uuid = ?',
+  app_user: 'SELECT u.id, u.account_id, a.domain_id FROM app_user u JOIN account a ON a.id = u.account_id WHERE u.uuid = ?',
+  zone: 'SELECT id, NULL AS account_id, NULL AS domain_id FROM zone WHERE uuid = ?',
+  service_offering: 'SELECT id, NULL AS account_id, NULL AS domain_id FROM service_offering WHERE uuid = ?',
+  disk_offering: 'SELECT id, NULL AS account_id, NULL AS domain_id FROM disk_offering WHERE uuid = ?',
+  network_offering: 'SELECT id, NULL AS account_id, NULL AS domain_id FROM network_offering WHERE uuid = ?',
+  storage_pool: 'SELECT id, NULL AS account_id, NULL AS domain_id FROM storage_pool WHERE uuid = ?',
+};
+
+/** The canonical ResourceObjectType for a name in any case (CloudStack matches resourcetype case-insensitively). */
+export function canonicalResourceType(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return Object.keys(TAGGABLE).find((k) => k.toLowerCase() === lower);
+}
 
 export interface TagInput {
   key: string;
@@ -87,6 +125,12 @@ export class TagRepository {
   }
 
   list(scope: Scope, params: ListParams = {}): ListResult<ResourceTag> {
+    const type = params.resourcetype;
+    if (typeof type === 'string') {
+      const canonical = canonicalResourceType(type);
+      if (canonical === undefined) return { count: 0, items: [] };
+      return listResources(this.ctx, SPEC, scope, { ...params, resourcetype: canonical });
+    }
     return listResources(this.ctx, SPEC, scope, params);
   }
 
@@ -96,7 +140,8 @@ export class TagRepository {
   }
 
   /** createTags: each tag on each resource; the resources must be visible to the caller. */
-  create(scope: Scope, resourceType: string, resourceUuids: readonly string[], tags: readonly TagInput[]): void {
+  create(scope: Scope, type: string, resourceUuids: readonly string[], tags: readonly TagInput[]): void {
+    const resourceType = this.canonical(type);
     const table = this.table(resourceType);
     this.ctx.tx(() => {
       for (const uuid of resourceUuids) {
@@ -114,7 +159,8 @@ export class TagRepository {
   }
 
   /** deleteTags: the named keys (all tags when `keys` is omitted) of each resource. */
-  delete(scope: Scope, resourceType: string, resourceUuids: readonly string[], keys?: readonly string[]): void {
+  delete(scope: Scope, type: string, resourceUuids: readonly string[], keys?: readonly string[]): void {
+    const resourceType = this.canonical(type);
     const table = this.table(resourceType);
     this.ctx.tx(() => {
       for (const uuid of resourceUuids) {
@@ -134,6 +180,10 @@ export class TagRepository {
     this.ctx.run('DELETE FROM resource_tag WHERE resource_type = ? AND resource_id = ?', resourceType, id);
   }
 
+  private canonical(type: string): string {
+    return canonicalResourceType(type) ?? type;
+  }
+
   private table(resourceType: string): UuidTable {
     const table = TAGGABLE[resourceType];
     if (table === undefined) {
@@ -146,7 +196,11 @@ export class TagRepository {
   private owner(scope: Scope, table: UuidTable, type: string, uuid: string):
     { id: number; account_id: number | null; domain_id: number | null } {
     const row = this.ctx.one<{ id: number; account_id: number | null; domain_id: number | null }>(
-      `SELECT id, account_id, domain_id FROM ${table} WHERE uuid = ?`, uuid);
+      OWNER_SQL[table] ?? `SELECT id, account_id, domain_id FROM ${table} WHERE uuid = ?`, uuid);
+    if (row !== undefined && row.account_id === null && row.domain_id === null && scope !== SYSTEM
+      && resolveCaller(this.ctx, scope).role !== 'admin') {
+      throw new PermissionDeniedError(`Account ${scope.accountId} does not have permission to tag ${type} ${uuid}`);
+    }
     assertVisible(this.ctx, scope, type, uuid, row);
     return row!;
   }

@@ -10,6 +10,7 @@ import type { NicRepository } from './nics.js';
 import type { VirtualMachine, VmRepository } from './vms.js';
 import type { VolumeRepository } from './volumes.js';
 import { createVmRows, validateHostname, type CreateVmInput } from './vm-create.js';
+import type { VmLinks } from './vm-links.js';
 
 export type { CreateVmInput } from './vm-create.js';
 
@@ -75,7 +76,7 @@ export function defaultVmEvent(from: string, event: string, to: string): Transit
 export class VmCommands {
   constructor(private readonly ctx: StoreContext, private readonly vms: VmRepository, private readonly nics: NicRepository,
     private readonly volumes: VolumeRepository, private readonly events: EventRepository, private readonly allocator: Allocator,
-    private readonly networks: NetworkRepository) {}
+    private readonly networks: NetworkRepository, private readonly links?: VmLinks) {}
 
   /**
    * deployVirtualMachine's create phase: validates, then persists the VM (Stopped), its NICs (no
@@ -88,6 +89,7 @@ export class VmCommands {
       const userId = actingUser(this.ctx, scope);
       const uuid = createVmRows(this.ctx, scope, { ...owner, userId }, input,
         { nics: this.nics, volumes: this.volumes, networks: this.networks });
+      this.links?.onCreate(scope, uuid, input);
       this.events.record({ type: 'VM.CREATE', description: `created VM ${input.name ?? uuid}`, ...owner, userId,
         resourceType: 'VirtualMachine', resourceUuid: uuid });
       return this.vms.get(SYSTEM, uuid);
@@ -157,7 +159,8 @@ export class VmCommands {
       const templateId = patch.templateid === undefined ? undefined
         : this.ctx.requireId('template', patch.templateid, 'template');
       const osId = patch.ostypeid === undefined ? undefined : this.ctx.requireId('os_type', patch.ostypeid, 'os type');
-      const cols = updateColumns({ name: patch.name, display_name: patch.displayname, group_name: patch.group,
+      if (patch.group !== undefined) this.links?.onGroup(vm.id, patch.group);
+      const cols = updateColumns({ name: patch.name, display_name: patch.displayname,
         ha_enabled: patch.haenable === undefined ? undefined : patch.haenable ? 1 : 0, user_data: patch.userdata,
         details: patch.details === undefined ? undefined : JSON.stringify(patch.details), os_type_id: osId,
         is_dynamically_scalable: patch.isdynamicallyscalable === undefined ? undefined : patch.isdynamicallyscalable ? 1 : 0,
@@ -211,6 +214,7 @@ export class VmCommands {
       this.ctx.run('UPDATE ip_address SET vm_id = NULL, vm_ip = NULL, static_nat = 0 WHERE vm_id = ?', vm.id);
       this.allocator.releaseHostById(vm.id);
       this.ctx.run("DELETE FROM resource_tag WHERE resource_type = 'UserVm' AND resource_id = ?", vm.id);
+      this.links?.onExpunge(vm.id);
       this.ctx.run('UPDATE vm_instance SET removed = ?, host_id = NULL WHERE id = ?', now, vm.id);
     });
   }

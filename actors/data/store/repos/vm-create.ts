@@ -34,6 +34,11 @@ export interface CreateVmInput {
   rootdisksize?: number;
   keypair?: string;
   userdata?: string;
+  /** Registered user data (registerUserData) instead of `userdata`. */
+  userdataid?: string;
+  /** Affinity groups by id, or by name in the owner's account (not both). */
+  affinitygroupids?: readonly string[];
+  affinitygroupnames?: readonly string[];
   group?: string;
   hypervisor?: string;
   details?: Record<string, string>;

@@ -7,6 +7,8 @@ import type { VmState } from '../state-machines.js';
 import { OWNER_COLUMNS, OWNER_JOINS, getOwned, ownerFields, type OwnedRow, type OwnerColumns } from './common.js';
 import type { Nic, NicRepository } from './nics.js';
 import type { ResourceTag, TagRepository } from './tags.js';
+import type { AffinityGroupRepository } from './affinity-groups.js';
+import { attachClientFields } from './vm-client-fields.js';
 
 /** listVirtualMachines' `virtualmachine` object (memory MiB, cpuspeed MHz). */
 export interface VirtualMachine {
@@ -54,7 +56,10 @@ export interface VirtualMachine {
   publicipid?: string;
   details?: Record<string, string>;
   securitygroup: never[];
-  affinitygroup: never[];
+  affinitygroup: unknown[];
+  groupid?: string;
+  userdataid?: string;
+  userdataname?: string;
   nic: Nic[];
   tags: ResourceTag[];
 }
@@ -149,7 +154,7 @@ function attachPublicIps(ctx: StoreContext, ids: readonly number[], items: Virtu
 export class VmRepository {
   readonly spec: ListSpec<VmRow, VirtualMachine>;
 
-  constructor(private readonly ctx: StoreContext, nics: NicRepository, tags: TagRepository) {
+  constructor(private readonly ctx: StoreContext, nics: NicRepository, tags: TagRepository, affinity?: AffinityGroupRepository) {
     this.spec = {
       ...VM_SPEC_BASE,
       scope: 'owned',
@@ -176,6 +181,7 @@ export class VmRepository {
         rows.forEach((r, i) => { items[i]!.nic = byVm.get(r._id) ?? []; });
         tags.attach('UserVm', ids, items);
         attachPublicIps(this.ctx, ids, items);
+        if (affinity !== undefined) attachClientFields(this.ctx, affinity, ids, items);
       },
     };
   }
