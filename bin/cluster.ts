@@ -33,6 +33,8 @@ export interface MembershipOptions {
   profile: TimingProfile;
   /** Seeds to join (ws addresses); none for a node alone or a Redis cluster (peers found on the channel). */
   seeds: readonly string[];
+  /** Wait for the seeds' answer (or the join timeout) before returning. Default false. */
+  waitForSeeds?: boolean;
   log: Logger;
 }
 
@@ -47,8 +49,11 @@ export async function startClusterMembership(node: Node, o: MembershipOptions): 
     if (e.type === 'updated') o.log.debug('member', { event: e.type, member: e.member.id });
     else o.log.info('member', { event: e.type, member: e.member.id });
   });
-  // Waiting for the seeds' answer means the node starts its components knowing the cluster (a second
-  // SQLite data instance, say, is refused); without one it starts anyway and membership keeps trying.
-  await gossip.join(o.seeds).catch((err: unknown) => o.log.warn('no gossip answer from the seeds yet; still retrying', { error: (err as Error).message }));
+  const joined = gossip.join(o.seeds).catch((err: unknown) => {
+    o.log.warn('no gossip answer from the seeds yet; still retrying', { error: (err as Error).message });
+  });
+  // A node with a data component waits for the seeds' answer, so that it starts knowing the cluster (a
+  // second SQLite data instance is refused); others start at once and find services as they appear.
+  if (o.waitForSeeds === true) await joined;
   return { gossip, services: createServiceDirectory(gossip, node.system) };
 }

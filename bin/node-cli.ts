@@ -58,7 +58,7 @@ async function joinCluster(config: CliConfig, log: Logger): Promise<{ node: Node
     fatal(`cannot join the cluster: ${(err as Error).message}`, 1);
   }
   const cluster = await startClusterMembership(node, { roles: config.roles, clusterName: config.clusterName,
-    profile: config.heartbeatProfile, seeds: transport.kind === 'ws' ? seeds : [], log });
+    profile: config.heartbeatProfile, seeds: transport.kind === 'ws' ? seeds : [], log, waitForSeeds: config.roles.includes('data') });
   return { node, cluster };
 }
 
@@ -122,5 +122,6 @@ export async function runNodeCli(config: CliConfig): Promise<void> {
   if (stopping) return;
   const transport = node.transport!;
   log.info('node started', { id: node.id, roles: assembly.names.join(','), transport: transport.kind, address: transport.address() ?? '' });
-  say(`ready node=${node.id} transport=${transport.kind} address=${transport.address() ?? ''} components=${assembly.names.join(',')}`);
+  say(`components: ${assembly.names.join(',')}`);
+  say(`ready node=${node.id} transport=${transport.kind} address=${transport.address() ?? ''}`);
 }
