@@ -10,7 +10,7 @@
  * the heartbeat load is 40x the default profile's. Runnable alone: `node dist/bench/distributed.js`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,10 @@ import { CsApi } from '../test/helpers/cs-api.js';
 import { projectRoot } from '../test/helpers/paths.js';
 import { ProcCluster } from '../test/system/distributed-cluster.js';
 import { envInt, line, percentiles, progress, type Emit } from './lib.js';
+import { cpuTicks, rssKiB, waitUntil } from './proc-stats.js';
+
+// Other multi-process benches import these from here.
+export { cpuTicks, rssKiB, waitUntil };
 
 const VMS = envInt('DIST_BENCH_VMS', 300);
 const CONCURRENCY = envInt('DIST_BENCH_CLIENTS', 20);
@@ -60,14 +64,6 @@ export async function deployLoad(api: CsApi): Promise<{ rate: number; p50: numbe
   return { rate: latencies.length / seconds, ...percentiles(latencies), failed };
 }
 
-export async function waitUntil(cond: () => Promise<boolean>, timeoutMs: number, what: string, pollMs = 25): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
-}
-
 const upCount = async (api: CsApi): Promise<number> => (await api.listAll<{ state: string }>('listHosts', 'host', { type: 'Routing' }))
   .filter((h) => h.state === 'Up').length;
 
@@ -89,16 +85,6 @@ export async function allInOne(inFile: boolean): Promise<{ rate: number; p50: nu
     await lab.stop();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }
-}
-
-export function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? NaN : Number(m[1]);
-}
-
-export function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 per second on Linux)
 }
 
 /** Deploy load, then SIGKILL of a compute process running HA VMs: time to Down and to the VMs running elsewhere. */

@@ -19,10 +19,12 @@ const SUITES: Suite[] = [
   { name: 'api', file: 'api.js', fn: 'runApiBench' },
   { name: 'api-slow', file: 'api-slow.js', fn: 'runApiSlowBench' },
   { name: 'deploy', file: 'deploy.js', fn: 'runDeployBench' },
+  { name: 'list-all', file: 'list-all.js', fn: 'runListAllBench' },
   { name: 'default-network', file: 'default-network.js', fn: 'runDefaultNetworkBench' },
   { name: 'network-rules', file: 'network-rules.js', fn: 'runNetworkRulesBench' },
   { name: 'distributed', file: 'distributed.js', fn: 'runDistributedBench' },
   { name: 'split', file: 'split.js', fn: 'runSplitBench' },
+  { name: 'scale', file: 'scale.js', fn: 'runScaleBench' },
 ];
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));

@@ -10,7 +10,10 @@ import {
 } from './auth.js';
 import { roleAllows, type CommandDefinition, type CommandTable, type HandledCommand, type SessionCommand } from './command-table.js';
 import { ApiError, ApiErrorCode, mapError, UNAUTHORIZED_TEXT } from './error-map.js';
-import { errorPayload, renderEnvelope, responseFormat, resultPayload, type ResponseFormat } from './envelope.js';
+import { errorPayload, renderEnvelope, responseFormat, resultObjectName, resultPayload, type ResponseFormat } from './envelope.js';
+import { JSON_CONTENT_TYPE } from './render-json.js';
+import { renderStream } from './render-stream.js';
+import { XML_CONTENT_TYPE } from './render-xml.js';
 import { checkControlCharacters, coerceParams, lookupParam, resolvePage, shorten, unpackParams } from './params.js';
 import type { Sessions } from './sessions.js';
 import type { ParamPair } from './signature.js';
@@ -29,6 +32,11 @@ export interface ApiReply {
   readonly status: number;
   readonly contentType: string;
   readonly body: string;
+  /**
+   * A streamed answer (pagesize=-1): written piece by piece instead of `body` (which is then empty).
+   * A piece that fails to come means the answer is incomplete: the writer cuts the connection.
+   */
+  readonly stream?: AsyncIterable<string>;
   readonly headers: Readonly<Record<string, string | readonly string[]>>;
 }
 
@@ -146,6 +154,11 @@ class ApiDispatcher implements Dispatcher {
     const page = def.paged ? resolvePage(params, this.o.maxPageSize) : undefined;
     const base = { caller, params, clock: this.o.clock, requestId: req.requestId };
     const result = await def.invoke(page === undefined ? base : { ...base, page });
+    if (result.kind === 'stream') {
+      const objectName = resultObjectName(result, { objectName: def.objectName });
+      return { status: 200, contentType: format === 'json' ? JSON_CONTENT_TYPE : XML_CONTENT_TYPE, body: '', headers: {},
+        stream: renderStream(format, def.responseName, objectName, result, this.o.cloudStackVersion) };
+    }
     const payload = resultPayload(result, { objectName: def.objectName, successAsString: this.o.successAsString });
     return this.render(200, format, def.responseName, payload);
   }

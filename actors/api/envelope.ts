@@ -36,6 +36,10 @@ function objectNameOf(given: string | undefined, options: PayloadOptions): strin
  * - object: `{<obj>: {...}}`; success: `{success: true, displaytext?}`;
  * - async: `{jobid}` or `{id, jobid}`; raw: the body as given.
  */
+export function resultObjectName(result: { objectName?: string | undefined }, options: PayloadOptions): string {
+  return objectNameOf(result.objectName, options);
+}
+
 export function resultPayload(result: CommandResult, options: PayloadOptions = {}): ResponseObject {
   switch (result.kind) {
     case 'list': {
@@ -55,6 +59,8 @@ export function resultPayload(result: CommandResult, options: PayloadOptions = {
       return result.id === undefined ? { jobid: result.jobid } : { id: result.id, jobid: result.jobid };
     case 'raw':
       return result.body;
+    case 'stream':
+      throw new InternalError('a streamed list is rendered with renderStream, not as one payload');
   }
 }
 

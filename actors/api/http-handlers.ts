@@ -13,6 +13,8 @@ import { REASONS, type ApiServerLimits } from './limits.js';
 import { mergeParams } from './params.js';
 import { readBody } from './read-body.js';
 import { renderXml } from './render-xml.js';
+import { writeStream } from './write-stream.js';
+import type { Logger } from '../../src/logger.js';
 
 export const API_PATH = '/client/api';
 
@@ -23,19 +25,22 @@ export interface HandlerDeps {
   readonly nextRequestId: () => string;
   /** True once close() has begun: replies then ask the client to close the connection. */
   readonly isClosing: () => boolean;
+  /** Where a streamed answer cut short is reported. */
+  readonly logger?: Logger;
 }
 
 function writeReply(res: ServerResponse, reply: ApiReply, closeAfter: boolean): void {
   const headers: OutgoingHttpHeaders = {
     'Content-Type': reply.contentType,
-    'Content-Length': String(Buffer.byteLength(reply.body, 'utf8')),
+    // A streamed answer has no length ahead of time: Node sends it with chunked transfer encoding.
+    ...(reply.stream === undefined ? { 'Content-Length': String(Buffer.byteLength(reply.body, 'utf8')) } : {}),
     'Cache-Control': 'no-cache, no-store',
     'X-Content-Type-Options': 'nosniff',
   };
   for (const [name, value] of Object.entries(reply.headers)) headers[name] = typeof value === 'string' ? value : [...value];
   if (closeAfter) headers['Connection'] = 'close';
   res.writeHead(reply.status, REASONS[reply.status] ?? 'Error', headers);
-  res.end(reply.body);
+  if (reply.stream === undefined) res.end(reply.body);
 }
 
 /** The reply to an oversized request head, written on the raw socket (XML: no `response` is known yet). */
@@ -93,6 +98,10 @@ async function serve(d: HandlerDeps, req: IncomingMessage, res: ServerResponse):
   const cookies = parseCookies(req.headers.cookie);
   const reply = await d.dispatcher.dispatch({ method, pairs, cookies, requestId: d.nextRequestId() });
   writeReply(res, reply, d.isClosing());
+  if (reply.stream !== undefined) {
+    if (method === 'HEAD') { await reply.stream[Symbol.asyncIterator]().return?.(); res.end(); return; }
+    await writeStream(res, reply.stream, { stallTimeoutMs: d.limits.streamStallTimeoutMs, log: d.logger });
+  }
 }
 
 /** Attaches the request, 100-continue and client-error handlers to a Node http server. */

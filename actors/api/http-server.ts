@@ -98,7 +98,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   const guard = guardConnections(server, { limits, clock, logger: options.logger ?? createLogger('warn') });
   let closing = false;
-  installHandlers(server, { dispatcher, limits, cloudStackVersion, nextRequestId: createIdGenerator(), isClosing: () => closing });
+  installHandlers(server, { dispatcher, limits, cloudStackVersion, nextRequestId: createIdGenerator(), isClosing: () => closing,
+    ...(options.logger === undefined ? {} : { logger: options.logger }) });
   return createLifecycle(server, clock, limits, options, table, guard, () => { closing = true; });
 }
 

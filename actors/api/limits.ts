@@ -76,6 +76,11 @@ export interface ApiServerLimits {
   readonly maxRequestsPerSocket: number;
   /** How long close() waits for in-flight requests before cutting connections, ms. Default 10 s. */
   readonly closeTimeoutMs: number;
+  /**
+   * A streamed answer (pagesize=-1) whose client reads nothing for this long is cut, ms, so that a
+   * stalled reader does not hold a data read open forever. Default 60 s.
+   */
+  readonly streamStallTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: ApiServerLimits = {
@@ -92,6 +97,7 @@ export const DEFAULT_LIMITS: ApiServerLimits = {
   connectionLogIntervalMs: 10_000,
   maxRequestsPerSocket: 1_000,
   closeTimeoutMs: 10_000,
+  streamStallTimeoutMs: 60_000,
 };
 
 export function validateLimits(l: ApiServerLimits): ApiServerLimits {

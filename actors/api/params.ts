@@ -4,7 +4,7 @@
  * lower-cased, `x[i].k=v` unpacked into maps, malformed brackets → 430) and ParamProcessWorker
  * (required check and typed coercion → 431 naming the parameter). Unknown parameters are ignored.
  */
-import { ApiError, ApiErrorCode } from './error-map.js';
+import { ApiError, ApiErrorCode, CsErrorCode } from './error-map.js';
 import { parseParamDate } from './dates.js';
 import type { ParamPair } from './signature.js';
 import type { ListItemType, MapEntry, PageWindow, ParamDef, ParamValue, Params } from './types.js';
@@ -219,7 +219,9 @@ export function coerceParams(command: string, defs: readonly ParamDef[], unpacke
 
 /**
  * BaseListCmd's paging rules: page and pagesize together; pagesize -1 means everything and then page
- * must be absent; pagesize above the maximum is refused; unpaged requests get maxPageSize rows.
+ * must be absent; pagesize above the maximum is refused; unpaged requests get maxPageSize rows. The
+ * first two are ServerApiExceptions of validateSpecificParameters (cserrorcode 9999); the next two are
+ * InvalidParameterValueExceptions of getPageSize, which ApiServer wraps with their own code (4350).
  */
 export function resolvePage(params: Params, maxPageSize: number): PageWindow {
   const page = params['page'] as number | undefined;
@@ -231,10 +233,12 @@ export function resolvePage(params: Params, maxPageSize: number): PageWindow {
     throw new ApiError(ApiErrorCode.PARAM_ERROR, '"pagesize" parameter is required when "page" is specified');
   }
   if (pageSize !== undefined && pageSize > maxPageSize) {
-    throw new ApiError(ApiErrorCode.PARAM_ERROR, `Page size can't exceed max allowed page size value: ${maxPageSize}`);
+    throw new ApiError(ApiErrorCode.PARAM_ERROR, `Page size can't exceed max allowed page size value: ${maxPageSize}`,
+      { cserrorcode: CsErrorCode.INVALID_PARAMETER_VALUE });
   }
   if (pageSize === -1 && page !== undefined) {
-    throw new ApiError(ApiErrorCode.PARAM_ERROR, "Can't specify page parameter when pagesize is -1 (Unlimited)");
+    throw new ApiError(ApiErrorCode.PARAM_ERROR, "Can't specify page parameter when pagesize is -1 (Unlimited)",
+      { cserrorcode: CsErrorCode.INVALID_PARAMETER_VALUE });
   }
   if (pageSize !== undefined && pageSize < 1 && pageSize !== -1) {
     throw new ApiError(ApiErrorCode.PARAM_ERROR, `Invalid value provided for API arg: pagesize`);

@@ -23,6 +23,11 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
   return value;
 }
 
+/** One value (an object of a list, say) as compact JSON, with the same rules as a whole answer. */
+export function jsonValue(value: unknown): string {
+  return JSON.stringify(value, replacer) ?? 'null';
+}
+
 /** `{"<responseName>":<payload>}` as compact JSON. */
 export function renderJson(responseName: string, payload: ResponseObject): string {
   return `{${JSON.stringify(responseName)}:${JSON.stringify(payload, replacer) ?? '{}'}}`;

@@ -59,6 +59,22 @@ function renderFields(out: string[], obj: ResponseObject, depth: number): void {
   for (const [name, value] of Object.entries(obj)) renderField(out, name, value, depth);
 }
 
+/** One field (`<name>..</name>`, repeated for an array) as XML text. */
+export function xmlField(name: string, value: ResponseValue): string {
+  const out: string[] = [];
+  renderField(out, name, value, 0);
+  return out.join('');
+}
+
+/** The document's opening: declaration and root element. */
+export function xmlOpen(responseName: string, cloudStackVersion: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?><${xmlName(responseName)} cloud-stack-version="${escapeXmlText(cloudStackVersion)}">`;
+}
+
+export function xmlClose(responseName: string): string {
+  return `</${xmlName(responseName)}>`;
+}
+
 /** The whole XML document for `<responseName>` with `payload`'s fields inside. */
 export function renderXml(responseName: string, payload: ResponseObject, cloudStackVersion: string): string {
   const root = xmlName(responseName);

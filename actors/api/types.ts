@@ -102,6 +102,20 @@ export interface ListResult {
   readonly count: number;
 }
 
+/**
+ * A list answered in chunks (pagesize=-1: every match): the same envelope as ListResult, written to the
+ * response chunk by chunk, so that 100,000 rows are never held (or rendered) at once. `first` was read
+ * before the reply began, so that a failing read still gets an error reply; `rest` yields the others.
+ */
+export interface StreamedListResult {
+  readonly kind: 'stream';
+  readonly objectName?: string;
+  /** Matches when the first chunk was read (CloudStack's count, written before the rows). */
+  readonly count: number;
+  readonly first: readonly ResponseObject[];
+  readonly rest: AsyncIterable<readonly ResponseObject[]>;
+}
+
 /** `{"<objectName>":{...}}`. */
 export interface ObjectResult {
   readonly kind: 'object';
@@ -129,7 +143,7 @@ export interface RawResult {
   readonly body: ResponseObject;
 }
 
-export type CommandResult = ListResult | ObjectResult | SuccessResult | AsyncResult | RawResult;
+export type CommandResult = ListResult | StreamedListResult | ObjectResult | SuccessResult | AsyncResult | RawResult;
 
 /** A response field, for listApis' `response` array. */
 export interface ResponseFieldDef {

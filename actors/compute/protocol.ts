@@ -268,8 +268,13 @@ export type MigrateVmReply = Infer<typeof MigrateVmReplySchema>;
  * (the fabric admin uses it to find the hosts a compute node serves).
  */
 export const ComputeDirectoryProtocol = defineProtocol('compute-directory', '1.0', {
-  /** Names of the hosts whose agents run under this directory, in the order they were added. */
-  listHosts: ask(t.object({}), t.object({ hosts: t.array(t.string()) })),
+  /**
+   * Names of the hosts whose agents run under this directory, in the order they were added, a page at
+   * a time (a node may simulate thousands; one reply must fit a frame): up to `limit` (default and
+   * most 1,000) after position `after`; `next` is the position to continue from when there are more.
+   */
+  listHosts: ask(t.object({ after: t.optional(t.number({ int: true, min: 0 })), limit: t.optional(t.number({ int: true, min: 1, max: 1_000 })) }),
+    t.object({ hosts: t.array(t.string(), { maxItems: 1_000 }), next: t.optional(t.number()) })),
 });
 
 /**

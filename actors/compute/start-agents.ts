@@ -103,7 +103,14 @@ export async function startComputeAgents(system: ActorSystem, hosts: readonly Si
       try { for (const [name, e] of entries) spawn(name, e); } finally { ready(); }
     },
     restarted: (ctx) => { dir = ctx; for (const [name, e] of entries) spawn(name, e); },
-    handlers: { listHosts: () => ({ hosts: [...entries.keys()] }) },
+    handlers: {
+      listHosts: ({ after, limit }) => {
+        const all = [...entries.keys()];
+        const from = after ?? 0;
+        const to = from + (limit ?? 1_000);
+        return to < all.length ? { hosts: all.slice(from, to), next: to } : { hosts: all.slice(from) };
+      },
+    },
   };
   system.spawn(COMPUTE_ROOT, directory);
   await started; // the directory has spawned the agents

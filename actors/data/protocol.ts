@@ -1,9 +1,11 @@
 import type { Clock } from '../../src/clock.js';
+import { LimitExceededError } from '../../src/errors.js';
 import { ask, defineProtocol } from '../../src/protocol.js';
 import { withServiceWait } from '../../src/service-wait.js';
 import { t } from '../../src/schema.js';
 import { FenceSchema, type Fence, type LeaseStore } from '../../src/lease.js';
 import type { DataStore } from './store/index.js';
+import type { ScanChunk, ScanCursor, ScanWindow } from './store/pagination.js';
 
 /**
  * The data service's protocol. The data actor is the only writer of persistent state; every other
@@ -17,41 +19,41 @@ import type { DataStore } from './store/index.js';
  * each call as one transaction; `batch` runs several calls in one transaction.
  */
 export const DATA_METHODS = {
-  accounts: ['create', 'findByName', 'get', 'list', 'roles', 'setState'],
+  accounts: ['create', 'findByName', 'get', 'list', 'roles', 'setState', 'scan'],
   capacity: ['list'],
-  config: ['get', 'list', 'number', 'set'],
-  domains: ['create', 'findByPath', 'get', 'list', 'root', 'rootUuid'],
-  events: ['create', 'get', 'list'],
-  hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'stale', 'transition', 'update'],
-  ipAddresses: ['createRange', 'get', 'getRange', 'list', 'listRanges'],
-  jobs: ['complete', 'create', 'createOwned', 'get', 'list', 'orphans', 'pending', 'record', 'saveProgress', 'turn'],
+  config: ['get', 'list', 'number', 'set', 'scan'],
+  domains: ['create', 'findByPath', 'get', 'list', 'root', 'rootUuid', 'scan'],
+  events: ['create', 'get', 'list', 'scan'],
+  hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'transition', 'update', 'scan'],
+  ipAddresses: ['createRange', 'get', 'getRange', 'list', 'listRanges', 'scan', 'scanRanges'],
+  jobs: ['complete', 'create', 'createOwned', 'get', 'list', 'orphans', 'pending', 'record', 'saveProgress', 'turn', 'scan'],
   leases: ['claim', 'get', 'list', 'release', 'renew'],
   sessions: ['create', 'delete', 'deleteForUser', 'sweep', 'touch'],
-  mocks: ['create', 'fire', 'get', 'list', 'remove'],
-  networks: ['create', 'get', 'list', 'transition', 'update'],
-  nics: ['add', 'get', 'list', 'remove'],
-  offerings: ['createDisk', 'createNetwork', 'createService', 'getDisk', 'getNetwork', 'getService', 'listDisk', 'listNetwork', 'listService', 'updateNetwork'],
-  snapshots: ['create', 'get', 'list', 'transition'],
-  sshKeys: ['create', 'delete', 'get', 'list', 'publicKey', 'register'],
-  storage: ['createImageStore', 'createPool', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool'],
-  tags: ['attach', 'create', 'delete', 'list'],
-  templates: ['createOsType', 'get', 'getOsType', 'list', 'listIsos', 'listOsTypes', 'register', 'setZoneStatus'],
-  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'rootAdminCaller', 'setPassword'],
+  mocks: ['create', 'fire', 'get', 'list', 'remove', 'scan'],
+  networks: ['create', 'get', 'list', 'transition', 'update', 'scan'],
+  nics: ['add', 'get', 'list', 'remove', 'scan'],
+  offerings: ['createDisk', 'createNetwork', 'createService', 'getDisk', 'getNetwork', 'getService', 'listDisk', 'listNetwork', 'listService', 'updateNetwork', 'scanDisk', 'scanNetwork', 'scanService'],
+  snapshots: ['create', 'get', 'list', 'transition', 'scan'],
+  sshKeys: ['create', 'delete', 'get', 'list', 'publicKey', 'register', 'scan'],
+  storage: ['createImageStore', 'createPool', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool', 'scanImageStores', 'scanPools'],
+  tags: ['attach', 'create', 'delete', 'list', 'scan'],
+  templates: ['createOsType', 'get', 'getOsType', 'list', 'listIsos', 'listOsTypes', 'register', 'setZoneStatus', 'scan', 'scanIsos', 'scanOsTypes'],
+  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'rootAdminCaller', 'setPassword', 'scan'],
   vmOps: ['create', 'markExpunged', 'scale', 'transition', 'update'],
-  vms: ['get', 'list'],
-  volumes: ['attach', 'create', 'delete', 'detach', 'get', 'list', 'releaseForVm', 'setSize', 'transition'],
-  zones: ['create', 'createCluster', 'createPod', 'get', 'getCluster', 'getPod', 'list', 'listClusters', 'listPods', 'update', 'updateCluster', 'updatePod'],
+  vms: ['get', 'list', 'scan'],
+  volumes: ['attach', 'create', 'delete', 'detach', 'get', 'list', 'releaseForVm', 'setSize', 'transition', 'scan'],
+  zones: ['create', 'createCluster', 'createPod', 'get', 'getCluster', 'getPod', 'list', 'listClusters', 'listPods', 'update', 'updateCluster', 'updatePod', 'scan', 'scanClusters', 'scanPods'],
   allocation: ['hostsWithCapacity', 'poolsWithCapacity', 'releaseHost', 'releasePool', 'reserveHost', 'reservePool', 'reservedHostId', 'resizeHeld', 'resizeOnPool'],
   orchestration: ['hostCandidates', 'reimageVolume', 'saveJournal', 'startSpec', 'templateCopies', 'templateOnPool', 'vmDetails', 'vmVolumes'],
-  userData: ['delete', 'forVm', 'get', 'list', 'register', 'setForVm'],
-  instanceGroups: ['create', 'delete', 'get', 'list', 'rename'],
-  affinityGroups: ['byName', 'constraints', 'create', 'delete', 'get', 'list', 'setForVm'],
-  snapshotPolicies: ['create', 'delete', 'get', 'list', 'update'],
-  networkRules: ['create', 'discard', 'get', 'list', 'purgeIp', 'revoke', 'updateLb'],
+  userData: ['delete', 'forVm', 'get', 'list', 'register', 'setForVm', 'scan'],
+  instanceGroups: ['create', 'delete', 'get', 'list', 'rename', 'scan'],
+  affinityGroups: ['byName', 'constraints', 'create', 'delete', 'get', 'list', 'setForVm', 'scan'],
+  snapshotPolicies: ['create', 'delete', 'get', 'list', 'update', 'scan'],
+  networkRules: ['create', 'discard', 'get', 'list', 'purgeIp', 'revoke', 'updateLb', 'scan'],
   ruleSets: ['assignToLb', 'disableStaticNat', 'enableStaticNat', 'lbMembers', 'removeFromLb', 'ruleSet', 'settle', 'staticNatTarget', 'targetOf', 'undoMembers'],
   templateAdmin: ['abandonCopy', 'abandonCreate', 'attachIso', 'createFrom', 'detachIso', 'finishCopy', 'finishCreate', 'remove', 'startCopy', 'update'],
-  projects: ['accountOf', 'accounts', 'addAccount', 'create', 'delete', 'get', 'list', 'removeAccount', 'update'],
-  vmSnapshots: ['create', 'get', 'list', 'remove', 'transition'],
+  projects: ['accountOf', 'accounts', 'addAccount', 'create', 'delete', 'get', 'list', 'removeAccount', 'update', 'scan'],
+  vmSnapshots: ['create', 'get', 'list', 'remove', 'transition', 'scan'],
   templateDownloads: ['claim', 'complete', 'fail', 'progress', 'requeueInProgress'],
   addresses: ['allocatePublicIp', 'releasePublicIp', 'setStaticNat', 'reserveNicIp', 'releaseNicIp', 'addVnetRange', 'allocateVnet', 'releaseVnet'],
 } as const satisfies { [R in keyof DataStore]?: readonly (keyof DataStore[R] & string)[] };
@@ -63,7 +65,7 @@ export const DATA_METHODS = {
 const DATA_READS: ReadonlySet<string> = new Set([
   'accounts.findByName', 'accounts.get', 'accounts.list', 'accounts.roles', 'capacity.list', 'config.get', 'config.list', 'config.number',
   'domains.findByPath', 'domains.get', 'domains.list', 'domains.root', 'domains.rootUuid', 'events.get', 'events.list', 'hosts.get',
-  'hosts.list', 'hosts.stale', 'ipAddresses.get', 'ipAddresses.getRange', 'ipAddresses.list', 'ipAddresses.listRanges', 'jobs.get',
+  'hosts.list', 'ipAddresses.get', 'ipAddresses.getRange', 'ipAddresses.list', 'ipAddresses.listRanges', 'jobs.get',
   'jobs.list', 'jobs.orphans', 'jobs.pending', 'jobs.record', 'jobs.turn', 'leases.get', 'leases.list', 'mocks.get', 'mocks.list',
   'networks.get', 'networks.list', 'nics.get', 'nics.list', 'offerings.getDisk', 'offerings.getNetwork', 'offerings.getService',
   'offerings.listDisk', 'offerings.listNetwork', 'offerings.listService', 'snapshots.get', 'snapshots.list', 'sshKeys.get', 'sshKeys.list',
@@ -76,9 +78,9 @@ const DATA_READS: ReadonlySet<string> = new Set([
   'orchestration.vmVolumes',
 ]);
 
-/** True when the call only reads (see DATA_READS). */
+/** True when the call only reads (see DATA_READS; every `scan*` is a read too). */
 export function isDataRead(body: { repo: string; method: string }): boolean {
-  return DATA_READS.has(`${body.repo}.${body.method}`);
+  return DATA_READS.has(`${body.repo}.${body.method}`) || (body.method.startsWith('scan') && isDataMethod(body.repo, body.method));
 }
 
 /**
@@ -92,8 +94,31 @@ export type DataMethod<R extends DataRepo> = (typeof DATA_METHODS)[R][number];
 type Member<R extends DataRepo, M extends string> = M extends keyof DataStore[R] ? DataStore[R][M] : never;
 type Fn<R extends DataRepo, M extends DataMethod<R>> = Member<R, M> extends (...args: infer A) => infer Ret ? (...args: A) => Promise<Ret> : never;
 
-/** The typed, promise-returning view of the data service that components program against. */
-export type DataApi = { [R in DataRepo]: { [M in DataMethod<R>]: Fn<R, M> } };
+/** `scan(...args, window?)` → `all(...args)`: the same arguments without the window, every row. */
+type DropLast<A extends unknown[]> = A extends [...infer H, unknown] ? H : never;
+type AllOf<F> = F extends (...args: infer A) => ScanChunk<infer T> ? (...args: DropLast<Required<A>>) => Promise<T[]> : never;
+type AllMethods<R extends DataRepo> = {
+  [M in DataMethod<R> as M extends `scan${infer X}` ? `all${X}` : never]: AllOf<Member<R, M>>
+};
+
+/**
+ * The typed, promise-returning view of the data service that components program against. Besides
+ * the store's operations, each `scanX` has an `allX` here: every match, read chunk by chunk (one page
+ * is `listX`; the two are different operations so that one can never be taken for the other).
+ */
+export type DataApi = { [R in DataRepo]: { [M in DataMethod<R>]: Fn<R, M> } & AllMethods<R> };
+
+/**
+ * Most rows one `all*` read gathers before it fails (LimitExceededError) rather than grow without
+ * bound: every row is held in the caller's memory. The largest legitimate read is the fabric
+ * monitor's host table (at most maxHosts, 100,000 by default); anything bigger must stream with scan.
+ */
+export const DEFAULT_MAX_ALL_ROWS = 200_000;
+
+export interface DataClientOptions {
+  /** See DEFAULT_MAX_ALL_ROWS. */
+  maxAllRows?: number;
+}
 
 const Call = t.object({
   repo: t.string({ maxLength: 32 }),
@@ -126,14 +151,37 @@ export const DATA_PATH = '/data';
  * Builds a DataApi over an ask function (`(body) => ref.ask('call', body)`, or a context ask that
  * carries the current deadline): `await data.vms.get(SYSTEM, id)`.
  */
-export function dataClient(call: (body: DataCall) => Promise<unknown>): DataApi {
+export function dataClient(call: (body: DataCall) => Promise<unknown>, options: DataClientOptions = {}): DataApi {
+  const maxRows = options.maxAllRows ?? DEFAULT_MAX_ALL_ROWS;
   const api: Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>> = {};
   for (const [repo, methods] of Object.entries(DATA_METHODS)) {
     const r: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
-    for (const method of methods) r[method] = (...args: unknown[]) => call({ repo, method, args: stripUndefinedTail(args) });
+    for (const method of methods) {
+      r[method] = (...args: unknown[]) => call({ repo, method, args: stripUndefinedTail(args) });
+      if (method.startsWith('scan')) {
+        const scan = (args: unknown[], window: ScanWindow) => call({ repo, method, args: [...args, window] }) as Promise<ScanChunk<unknown>>;
+        r[`all${method.slice(4)}`] = (...args: unknown[]) => readAll(`${repo}.${method}`, (after) => scan(args, after === undefined ? {} : { after }), maxRows);
+      }
+    }
     api[repo] = r;
   }
   return api as unknown as DataApi;
+}
+
+/** Follows a scan to its end; more than `maxRows` rows is an error naming the read. */
+export async function readAll<T>(what: string, chunk: (after: ScanCursor | undefined) => Promise<ScanChunk<T>>, maxRows: number): Promise<T[]> {
+  const out: T[] = [];
+  let after: ScanCursor | undefined;
+  for (;;) {
+    const c = await chunk(after);
+    if (out.length + c.items.length > maxRows) {
+      throw new LimitExceededError(`${what}: more than ${maxRows} rows match, more than one read may hold in memory (maxAllRows); ` +
+        'narrow the filter or process the rows chunk by chunk with scan');
+    }
+    out.push(...c.items);
+    if (c.next === null) return out;
+    after = c.next;
+  }
 }
 
 /**

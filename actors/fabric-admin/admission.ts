@@ -33,19 +33,20 @@ function matches(x: { id: string; name: string }, hint: string): boolean {
  * wrong cluster because of a typo.
  */
 export async function resolvePlacement(data: DataApi, hints: { zone?: string; pod?: string; cluster?: string }, hypervisor: string): Promise<Placement> {
-  const zones = (await data.zones.list('system', { pagesize: -1 })).items;
+  // Zones, pods and clusters are read whole (a few per cloud; bounded by maxAllRows): the first one is the default.
+  const zones = await data.zones.all('system', {});
   const zone = hints.zone === undefined ? zones[0] : zones.find((z) => matches(z, hints.zone!));
   if (zone === undefined) {
     throw new InvalidParameterError(hints.zone === undefined ? 'there is no zone to admit the host into; create one first'
       : `zone "${hints.zone}" does not exist (give the name or id of one of: ${zones.map((z) => z.name).join(', ')})`);
   }
-  const pods = (await data.zones.listPods({ zoneid: zone.id, pagesize: -1 })).items;
+  const pods = await data.zones.allPods({ zoneid: zone.id });
   const pod = hints.pod === undefined ? pods[0] : pods.find((p) => matches(p, hints.pod!));
   if (pod === undefined) {
     throw new InvalidParameterError(hints.pod === undefined ? `zone ${zone.name} has no pod to admit the host into`
       : `pod "${hints.pod}" does not exist in zone ${zone.name}`);
   }
-  const clusters = (await data.zones.listClusters({ podid: pod.id, pagesize: -1 })).items;
+  const clusters = await data.zones.allClusters({ podid: pod.id });
   const cluster = hints.cluster === undefined ? clusters.find((c) => c.hypervisortype === hypervisor)
     : clusters.find((c) => matches(c, hints.cluster!));
   if (cluster === undefined) {
@@ -84,7 +85,8 @@ function requestHints(r: AdmitRequest): { zone?: string; pod?: string; cluster?:
  */
 export async function admit(d: AdmissionDeps, r: AdmitRequest, version: string): Promise<{ host: Host; created: boolean }> {
   const info = await d.compute(r.hostName, 'getHostInfo', {});
-  const existing = (await d.data.hosts.list({ name: r.hostName, type: 'Routing', pagesize: 1 })).items[0];
+  // One page of one row: host names of live routing hosts are looked up by name (the first is reused).
+  const existing = (await d.data.hosts.list({ name: r.hostName, type: 'Routing', page: 1, pagesize: 1 })).items[0];
   let host: Host;
   let created = false;
   if (existing !== undefined) {

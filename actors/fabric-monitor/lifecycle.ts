@@ -178,8 +178,8 @@ export class HostLifecycle {
   }
 
   private async runningOn(t: Tracked) {
-    const vms = (await this.d.data.vms.list('system', { hostid: t.id, listall: true, pagesize: -1 })).items;
-    return vms.filter((v) => v.state === 'Running');
+    // Every running VM of the host, however many: bounded by what one host holds.
+    return this.d.data.vms.all('system', { hostid: t.id, listall: true, state: 'Running' });
   }
 
   /**

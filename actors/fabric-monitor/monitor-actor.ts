@@ -7,7 +7,7 @@ import { resolveFabricConfig, type FabricMonitorConfig } from './config.js';
 import { locatedDeps, type MonitorDeps } from './deps.js';
 import type { FabricSignals } from './investigation.js';
 import { FabricMonitor } from './monitor.js';
-import { FABRIC_MONITOR_PATH, FabricMonitorProtocol, type FabricMonitorProtocolType } from './protocol.js';
+import { FABRIC_MONITOR_PATH, FabricMonitorProtocol, MAX_TRACKED_PAGE, type FabricMonitorProtocolType } from './protocol.js';
 
 export interface FabricMonitorOptions {
   /** Finds the data service, the orchestrator and the compute agents (keyed by host name). */
@@ -56,7 +56,7 @@ export function fabricMonitorActor(options: FabricMonitorOptions): ActorDefiniti
     stopping: (ctx) => { ctx.state.monitor.stop(); },
     handlers: {
       heartbeat: (report, ctx) => { ctx.state.monitor.heartbeat(report); },
-      hosts: (_b, ctx) => ({ hosts: ctx.state.monitor.hosts() }),
+      hosts: ({ after, limit }, ctx) => ctx.state.monitor.hosts(after, limit ?? MAX_TRACKED_PAGE),
       stats: (_b, ctx) => ({ ...ctx.state.monitor.stats() }),
       evacuate: ({ hostid, reason }, ctx) => ctx.state.monitor.evacuate(hostid, reason),
     },

@@ -21,6 +21,8 @@ export class FabricMonitor {
   private readonly life: HostLifecycle;
   private readonly duplicates = new DuplicateDetector();
   private readonly pending = new Map<string, HeartbeatReport>();
+  /** Heartbeats of hosts not in the table yet, by host uuid, looked up together at the next check. */
+  private readonly unknown = new Map<string, HeartbeatReport>();
   private timer: TimerHandle | undefined;
   private unsubscribe: (() => void) | undefined;
   private startedAt = 0;
@@ -55,23 +57,30 @@ export class FabricMonitor {
     this.unsubscribe?.();
   }
 
-  hosts(): TrackedHost[] {
-    return this.table.all().map((t) => {
+  /** One page of the tracked hosts in id order (see the protocol's `hosts`). */
+  hosts(after: string | undefined, limit: number): { hosts: TrackedHost[]; next?: string } {
+    const sorted = this.table.all().filter((t) => after === undefined || t.id > after).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const page = sorted.slice(0, limit).map((t) => {
       const h: TrackedHost = { id: t.id, name: t.name, state: t.state, runningVms: t.running.size, fenced: t.fenced };
       if (t.lastHeartbeat !== undefined) h.lastHeartbeat = t.lastHeartbeat;
       if (t.bootId !== undefined) h.bootId = t.bootId;
       return h;
     });
+    return sorted.length > limit ? { hosts: page, next: page[page.length - 1]!.id } : { hosts: page };
   }
 
   /** A heartbeat: recorded at once (so the silence check sees it), handled in the background. */
   heartbeat(report: HeartbeatReport): void {
     if (this.stopped) return;
     this.d.stats.heartbeats++;
+    this.apply(report);
+  }
+
+  private apply(report: HeartbeatReport): void {
     const t = (report.hostUuid === undefined ? undefined : this.table.get(report.hostUuid)) ?? this.table.named(report.hostName);
     if (t === undefined) {
       this.d.stats.unknownHeartbeats++;
-      void this.learn(report);
+      this.learn(report);
       return;
     }
     t.lastHeartbeat = this.d.clock.now();
@@ -128,18 +137,36 @@ export class FabricMonitor {
     void this.handle(t, report, new Set(Object.keys(report.powerStates).filter((k) => report.powerStates[k] === 'PowerOn')));
   }
 
-  /** A heartbeat from a host not in the table: it may have been admitted since the last refresh. */
-  private async learn(report: HeartbeatReport): Promise<void> {
+  /**
+   * A heartbeat from a host not in the table: it may have been admitted since the last refresh. Its
+   * uuid (given to the agent at admission) is looked up at the next check, with the others that
+   * arrived meanwhile: one read of those hosts, not of the whole table (5,000 hosts being admitted
+   * would otherwise reread every host every second). A report without a uuid is from a host not
+   * admitted yet; its next heartbeat after admission carries one.
+   */
+  private learn(report: HeartbeatReport): void {
+    if (report.hostUuid === undefined || this.unknown.size >= this.d.config.maxHosts) return;
+    this.unknown.set(report.hostUuid, report);
+  }
+
+  private async lookUpUnknown(): Promise<void> {
+    if (this.unknown.size === 0) return;
+    const reports = [...this.unknown.values()];
+    this.unknown.clear();
+    // Bounded by the table's room (maxHosts); read chunk by chunk.
+    const rows = await this.d.data.hosts.all({ type: 'Routing', ids: reports.map((r) => r.hostUuid!) });
     const now = this.d.clock.now();
-    if (now - this.refreshedAt < this.d.config.checkIntervalMs) return;
-    await this.refresh().catch((err: unknown) => this.d.log.warn('could not read the hosts', { error: (err as Error).message }));
-    const t = (report.hostUuid === undefined ? undefined : this.table.get(report.hostUuid)) ?? this.table.named(report.hostName);
-    if (t !== undefined && !t.busy) this.heartbeat(report);
+    for (const r of rows) this.table.upsert(r, now);
+    for (const report of reports) {
+      const t = this.table.get(report.hostUuid!);
+      if (t !== undefined && !t.busy) this.apply(report);
+    }
   }
 
   private async refresh(): Promise<void> {
     this.refreshedAt = this.d.clock.now();
-    const rows = (await this.d.data.hosts.list({ type: 'Routing', pagesize: -1 })).items;
+    // Every routing host, read chunk by chunk; bounded by maxHosts in the table (and maxAllRows).
+    const rows = await this.d.data.hosts.all({ type: 'Routing' });
     this.table.sync(rows, this.d.clock.now());
   }
 
@@ -150,6 +177,7 @@ export class FabricMonitor {
     try {
       const now = this.d.clock.now();
       if (now - this.refreshedAt >= this.d.config.heartbeatIntervalMs) await this.refresh();
+      await this.lookUpUnknown();
       const graceEnd = this.startedAt + Math.max(this.d.config.startupGraceMs, this.d.config.heartbeatTimeoutMs);
       await Promise.all(this.table.all().filter((t) => !t.busy).map(async (t) => {
         t.busy = true;

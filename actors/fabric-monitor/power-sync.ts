@@ -19,7 +19,8 @@ let strayKeys = 0;
 export async function reconcile(d: MonitorDeps, ha: HaWorker, t: Tracked, running: ReadonlySet<string>, strict: boolean): Promise<void> {
   const now = d.clock.now();
   const grace = d.config.powerStateGraceMs;
-  const placed = (await d.data.vms.list('system', { hostid: t.id, listall: true, pagesize: -1 })).items;
+  // Every VM placed on the host (a host beyond 500 VMs is reconciled whole); bounded by what one host holds.
+  const placed = await d.data.vms.all('system', { hostid: t.id, listall: true });
   const here = new Set<string>();
   for (const vm of placed) {
     here.add(vm.id);

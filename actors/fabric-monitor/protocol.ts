@@ -45,11 +45,18 @@ export const FabricMonitorStatsSchema = t.object({
 });
 export type FabricMonitorStats = Infer<typeof FabricMonitorStatsSchema>;
 
+/** Most tracked hosts in one `hosts` reply (about 150 bytes each: well under a 1 MiB frame). */
+export const MAX_TRACKED_PAGE = 1_000;
+
 export const FabricMonitorProtocol = defineProtocol(FABRIC_MONITOR_SERVICE, '1.0', {
   /** One agent heartbeat (PingRoutingCommand): liveness plus the VMs running on the host. */
   heartbeat: tell(HeartbeatReportSchema),
-  /** The hosts the monitor tracks. */
-  hosts: ask(t.object({}), t.object({ hosts: t.array(TrackedHostSchema) })),
+  /**
+   * The hosts the monitor tracks, by id, a page at a time (it may track 100,000: one reply must fit a
+   * frame): up to `limit` (default and most MAX_TRACKED_PAGE) after id `after`; `next` when there are more.
+   */
+  hosts: ask(t.object({ after: t.optional(t.string()), limit: t.optional(t.number({ int: true, min: 1, max: 1_000 })) }),
+    t.object({ hosts: t.array(TrackedHostSchema, { maxItems: 1_000 }), next: t.optional(t.string()) })),
   /** Counters since the monitor started. */
   stats: ask(t.object({}), FabricMonitorStatsSchema),
   /**

@@ -139,8 +139,9 @@ async function unimplement(data: DataApi, networkid: string, ctx: Ctx): Promise<
 }
 
 async function sourceNat(data: DataApi, networkid: string): Promise<PublicIpAddress[]> {
-  const found = await data.ipAddresses.list(SYSTEM, { associatednetworkid: networkid, issourcenat: true, pagesize: -1 });
-  return found.items.filter((ip) => ip.state !== 'Free');
+  // A network has one source NAT address (a few while one is being replaced): read them all.
+  const found = await data.ipAddresses.all(SYSTEM, { associatednetworkid: networkid, issourcenat: true });
+  return found.filter((ip) => ip.state !== 'Free');
 }
 
 async function destroy(data: DataApi, networkid: string, scope: Scope): Promise<void> {
@@ -151,6 +152,7 @@ async function destroy(data: DataApi, networkid: string, scope: Scope): Promise<
     if (err instanceof NotFoundError) return; // already deleted (a repeated step)
     throw err;
   }
+  // Only the count matters: one row, and `count` covers every NIC.
   const nics = await data.nics.list(SYSTEM, { networkid, pagesize: 1, page: 1 });
   if (nics.count > 0) {
     throw new ResourceInUseError(`network ${net.name} (${networkid}) still has ${nics.count} nic(s): destroy or expunge its VMs first`);

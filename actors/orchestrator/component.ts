@@ -5,6 +5,7 @@
  */
 import type { ComponentDescriptor, TimingProfile } from '../../src/component.js';
 import type { Random } from '../../src/random.js';
+import { COMPUTE_SERVICE } from '../compute/protocol.js';
 import { DataProtocol } from '../data/protocol.js';
 import { ORCHESTRATOR_DEFAULTS, orchestratorTestConfig, type OrchestratorConfig } from './config.js';
 import { OrchestratorProtocol } from './protocol.js';
@@ -36,6 +37,8 @@ export const orchestratorComponent: ComponentDescriptor<OrchestratorComponentOpt
   instances: 'many',
   async start({ system, services, options, profile }) {
     const config = { ...orchestratorProfile(profile), ...options.config };
+    // Jobs route to compute/<host>: resolve the hosts (advertised as a keyed service) before the first job needs one.
+    services.registry.followKeys(COMPUTE_SERVICE);
     const s = await startOrchestrator(system, { locator: services.locator, config,
       ...(options.random === undefined ? {} : { random: options.random }) });
     services.publish(OrchestratorProtocol);

@@ -16,7 +16,7 @@ import { createUndoExecutor } from './undo.js';
 /** A job as the runner keeps it: the request, with the id of what its create phase made. */
 type StoredRequest = JobRequest & { created?: string };
 
-type PendingRecord = Awaited<ReturnType<Components['data']['jobs']['pending']>>[number];
+type PendingRecord = Awaited<ReturnType<Components['data']['jobs']['pending']>>['items'][number];
 
 /**
  * Runs jobs: creates the async_job row already leased to this instance, runs the command's flow in the
@@ -99,7 +99,12 @@ export class JobRunner {
    */
   async recover(): Promise<number> {
     let n = 0;
-    for (const rec of await this.c.data.jobs.pending(this.nodeId)) if (await this.resume(rec)) n++;
+    // Chunk by chunk: a node may have left many (up to maxQueuedJobs); each chunk is one data reply.
+    for (let after: number | null = 0; after !== null;) {
+      const chunk = await this.c.data.jobs.pending(this.nodeId, after);
+      after = chunk.next;
+      for (const rec of chunk.items) if (await this.resume(rec)) n++;
+    }
     return n + await this.takeOver();
   }
 

@@ -61,8 +61,9 @@ async function enableStaticNat(c: Components, req: Extract<SyncRequest, { op: 'e
 
 /** Gives every compute agent the live mocks (agents sharing a table keep the counts already spent). */
 export async function pushMocks(c: Components): Promise<void> {
-  const live = await c.data.mocks.list({ pagesize: -1 });
-  const mocks: MockConfig[] = live.items.map((m) => {
+  // Every live mock: bounded by configureSimulator (the agents refuse more than MAX_MOCKS per setMocks).
+  const live = await c.data.mocks.all({});
+  const mocks: MockConfig[] = live.map((m) => {
     const cfg: MockConfig = { id: m.id, name: m.name, value: m.value, revision: 0 };
     if (m.count !== undefined) cfg.count = m.count;
     if (m.zoneid !== undefined) cfg.zoneId = m.zoneid;

@@ -5,6 +5,9 @@ import type { GossipConfig } from '../gossip/config.js';
 import type { GossipEnvelope, ServiceInfo } from '../gossip/messages.js';
 import type { PeerRef } from '../gossip/sender.js';
 import { createServiceRegistry, type ServiceRegistry } from '../registry/index.js';
+import type { KeyPage } from '../registry/keyed.js';
+import { KEYED_SERVICES_PATH, KeyTable, KeyedServicesProtocol, keyedServicesActor } from './keyed-services.js';
+import { StoppedError } from '../errors.js';
 import type { Random } from '../random.js';
 import { createRandom } from '../random.js';
 
@@ -21,6 +24,10 @@ export interface GossipNodeOptions {
   random?: Random;
   /** Process start time in ms: must grow across restarts so a restart supersedes the old incarnation. */
   epoch?: number;
+  /** Deadline of one request for another node's keys of a keyed service, ms. Default 5,000. */
+  keyFetchTimeoutMs?: number;
+  /** Pause before such a request that failed is made again, ms. Default 1,000. */
+  keyFetchRetryMs?: number;
 }
 
 /**
@@ -33,6 +40,10 @@ export class GossipNode {
   readonly membership: Membership;
   readonly registry: ServiceRegistry;
   private readonly services = new Map<string, ServiceInfo>();
+  private readonly keys = new KeyTable();
+  private readonly keyVersions = new Map<string, string>();
+  private readonly dirtyKeys = new Set<string>();
+  private keysServed = false;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(private readonly node: Node, private readonly options: GossipNodeOptions) {
@@ -45,7 +56,10 @@ export class GossipNode {
       random: options.random ?? createRandom(),
       send: (to, env) => this.send(to, env),
     });
-    this.registry = createServiceRegistry(this.membership);
+    this.registry = createServiceRegistry(this.membership, {
+      keyed: { fetch: (n, service, after) => this.fetchKeys(n, service, after), clock: node.system.clock, retryMs: options.keyFetchRetryMs ?? 1_000 },
+      onWarning: (message) => node.system.log.warn(`registry: ${message}`),
+    });
     // Every member gossip finds is made reachable on the data lane too: a service the registry names
     // must be askable even when no connection to its node was ever made (ws learns addresses, not peers).
     this.unsubscribe.push(this.membership.onChange((e) => {
@@ -82,6 +96,58 @@ export class GossipNode {
     if (this.services.delete(name)) this.membership.updateMetadata({ services: [...this.services.values()] });
   }
 
+  /**
+   * Advertises instance `service/<key>` (a compute node's host). Every key of a service shares one
+   * metadata entry of constant size, `{ name: service, version, keys: <revision> }`: other nodes read
+   * the keys from this node when they follow the service (registry.followKeys). Keys added or removed
+   * in the same turn of the event loop are published as one revision.
+   */
+  advertiseKey(service: string, version: string, key: string): void {
+    this.serveKeys();
+    this.keys.add(service, key);
+    this.keyVersions.set(service, version);
+    this.keysChanged(service);
+  }
+
+  withdrawKey(service: string, key: string): void {
+    if (this.keys.remove(service, key)) this.keysChanged(service);
+  }
+
+  /** Replaces every key of `service` at once. */
+  advertiseKeys(service: string, version: string, keys: Iterable<string>): void {
+    this.serveKeys();
+    this.keys.set(service, keys);
+    this.keyVersions.set(service, version);
+    this.keysChanged(service);
+  }
+
+  private serveKeys(): void {
+    if (this.keysServed) return;
+    this.node.system.spawn(KEYED_SERVICES_PATH, keyedServicesActor(this.keys));
+    this.keysServed = true;
+  }
+
+  private keysChanged(service: string): void {
+    this.dirtyKeys.add(service);
+    if (this.dirtyKeys.size === 1) queueMicrotask(() => this.publishKeys());
+  }
+
+  /** Publishes the key sets changed this turn: one metadata update, one new revision each. */
+  private publishKeys(): void {
+    for (const service of this.dirtyKeys) {
+      const rev = this.keys.commit(service);
+      if (rev === undefined) this.services.delete(service);
+      else this.services.set(service, { name: service, version: this.keyVersions.get(service)!, keys: rev });
+    }
+    this.dirtyKeys.clear();
+    try {
+      this.membership.updateMetadata({ services: [...this.services.values()] });
+    } catch (err) {
+      // Stopped meanwhile (a node shutting down withdraws its keys): nothing left to tell anyone.
+      if (!(err instanceof StoppedError)) throw err;
+    }
+  }
+
   async leave(): Promise<void> {
     for (const u of this.unsubscribe.splice(0)) u();
     await this.membership.leave();
@@ -92,6 +158,13 @@ export class GossipNode {
     for (const u of this.unsubscribe.splice(0)) u();
     this.membership.stop();
     this.registry.close();
+  }
+
+  /** One page of `node`'s keys of `service` (its own are read without a message). */
+  private async fetchKeys(node: string, service: string, after: string | undefined): Promise<KeyPage> {
+    if (node === this.node.id) return this.keys.page(service, after);
+    const ref = this.node.system.ref({ node, path: KEYED_SERVICES_PATH }, KeyedServicesProtocol);
+    return ref.ask('keys', after === undefined ? { service } : { service, after }, { timeoutMs: this.options.keyFetchTimeoutMs ?? 5_000 });
   }
 
   private send(to: PeerRef, env: GossipEnvelope): void {

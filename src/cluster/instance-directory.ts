@@ -13,6 +13,8 @@ export class InstanceDirectory {
   constructor(private readonly services: ServiceDirectory, service: string) {
     const PREFIX = `${service}/`;
     this.prefix = PREFIX;
+    // The instances may be advertised as a keyed service (one metadata entry per node): resolve them.
+    services.registry.followKeys(service);
     for (const name of services.registry.services()) {
       if (!name.startsWith(PREFIX)) continue;
       const inst = services.registry.lookup(name)[0];

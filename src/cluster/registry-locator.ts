@@ -28,12 +28,15 @@ export class RegistryLocator implements ServiceLocator {
   ) {}
 
   ref<P extends Protocol>(protocol: P, instance?: string, options: LocateOptions = {}): ActorRef<P> {
+    // Instances of a keyed service may be advertised compactly (keys read from their nodes): follow it.
+    if (instance !== undefined) this.registry.followKeys(protocol.name);
     const name = instance === undefined ? protocol.name : instanceName(protocol.name, instance);
     const chosen = this.registry.select(name, { version: protocol.version, preferLocal: options.spread !== true });
     return this.system.ref({ node: chosen.node, path: this.pathOf(protocol.name, instance) }, protocol);
   }
 
   instances(service: string): string[] {
+    this.registry.followKeys(service);
     const prefix = `${service}/`;
     return this.registry.services().filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length));
   }

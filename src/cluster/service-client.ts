@@ -36,6 +36,7 @@ export class ServiceClient {
   ) {}
 
   async ask<P extends Protocol, K extends AskKeys<P>>(protocol: P, type: K, body: RequestOf<P, K>, options: ServiceAskOptions = {}): Promise<ReplyOf<P, K>> {
+    if (options.instance !== undefined) this.registry.followKeys(protocol.name);
     const name = options.instance === undefined ? protocol.name : instanceName(protocol.name, options.instance);
     const attempts = options.idempotent ? Math.max(1, options.maxAttempts ?? 3) : 1;
     const id = options.idempotent ? (options.id ?? this.system.newMessageId()) : options.id;
@@ -60,6 +61,7 @@ export class ServiceClient {
   }
 
   tell<P extends Protocol>(protocol: P, type: Parameters<import('../actor-types.js').ActorRef<P>['tell']>[0], body: Parameters<import('../actor-types.js').ActorRef<P>['tell']>[1], instance?: string): void {
+    if (instance !== undefined) this.registry.followKeys(protocol.name);
     const name = instance === undefined ? protocol.name : instanceName(protocol.name, instance);
     const chosen = this.registry.select(name, { version: protocol.version, preferLocal: true });
     this.system.ref({ node: chosen.node, path: this.pathOf(protocol.name, instance) }, protocol).tell(type, body);

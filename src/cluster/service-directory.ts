@@ -1,8 +1,7 @@
 import type { ClusterMember, ServiceDirectory } from '../component.js';
-import type { Protocol } from '../protocol.js';
 import type { RefFactory } from '../locator.js';
 import type { GossipNode } from './gossip-node.js';
-import { RegistryLocator, instanceName } from './registry-locator.js';
+import { RegistryLocator } from './registry-locator.js';
 
 /**
  * The service directory over a gossip node: what components publish goes into the node's member
@@ -11,12 +10,12 @@ import { RegistryLocator, instanceName } from './registry-locator.js';
  */
 export function createServiceDirectory(gossip: GossipNode, system: RefFactory): ServiceDirectory {
   const locator = new RegistryLocator(gossip.registry, system);
-  const nameOf = (p: Protocol, instance?: string): string => (instance === undefined ? p.name : instanceName(p.name, instance));
   return {
     locator,
     registry: gossip.registry,
-    publish: (p, instance) => gossip.advertise(nameOf(p, instance), p.version),
-    withdraw: (p, instance) => gossip.withdraw(nameOf(p, instance)),
+    // Keyed instances (compute/<host>) share one metadata entry per service, however many (issue 18).
+    publish: (p, instance) => (instance === undefined ? gossip.advertise(p.name, p.version) : gossip.advertiseKey(p.name, p.version, instance)),
+    withdraw: (p, instance) => (instance === undefined ? gossip.withdraw(p.name) : gossip.withdrawKey(p.name, instance)),
     has: (service) => gossip.registry.lookup(service).length > 0,
     members: () => gossip.membership.members({ includeSelf: true })
       .filter((m) => m.status === 'alive' || m.status === 'suspect')

@@ -88,7 +88,8 @@ export function normalizeMeta(m: Partial<MemberMeta> | undefined, base: MemberMe
   return Object.freeze({
     roles: Object.freeze([...(m?.roles ?? base.roles)]),
     addresses: Object.freeze([...(m?.addresses ?? base.addresses)]),
-    services: Object.freeze((m?.services ?? base.services).map((s) => Object.freeze({ name: s.name, version: s.version }))),
+    services: Object.freeze((m?.services ?? base.services).map((s) => Object.freeze(
+      s.keys === undefined ? { name: s.name, version: s.version } : { name: s.name, version: s.version, keys: s.keys }))),
     load: Object.freeze({ ...(m?.load ?? base.load) }),
   });
 }

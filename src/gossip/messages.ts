@@ -13,6 +13,12 @@ export type NodeId = string;
 export interface ServiceInfo {
   readonly name: string;
   readonly version: string;
+  /**
+   * Present for a keyed service (instances `<name>/<key>`) whose keys are too many for metadata: the
+   * revision of the node's key set, which nodes that route to it read from the node itself
+   * (src/registry/keyed.ts). Absent: a plain service, the name is the whole instance.
+   */
+  readonly keys?: number;
 }
 
 /** What a member advertises about itself. Bounded in size by config.maxMetadataBytes. */
@@ -120,6 +126,7 @@ function checkMeta(x: unknown, lim: WireLimits): void {
     need(isObj(s), 'bad service');
     str(s.name, lim, 'service name');
     str(s.version, lim, 'service version');
+    need(s.keys === undefined || isCount(s.keys), 'bad service keys revision');
   }
   need(isObj(x.load), 'bad load');
   const keys = Object.keys(x.load);

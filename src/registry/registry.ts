@@ -3,6 +3,7 @@ import type { MemberInfo } from '../gossip/member-state.js';
 import type { MembershipEvent } from '../gossip/member-table.js';
 import type { MemberStatus, ServiceInfo } from '../gossip/messages.js';
 import { isCompatible, majorOf } from '../protocol.js';
+import { KeyedIndex, type KeyedChange, type KeyedOptions } from './keyed.js';
 import { createBalancer, type BalancePolicy, type Balancer } from './selection.js';
 
 /**
@@ -60,13 +61,19 @@ export interface RegistryOptions {
   maxServices?: number;
   /** Receives errors thrown by change listeners (default: rethrown asynchronously). */
   onListenerError?: (err: unknown) => void;
+  /** How keyed services' keys are read from their nodes (see keyed.ts). Without it they are not resolved. */
+  keyed?: KeyedOptions;
+  /** Receives what the registry cannot do but goes on without (a key fetch that failed). Default: ignored. */
+  onWarning?: (message: string) => void;
 }
 
 const LIVE: ReadonlySet<MemberStatus> = new Set(['alive', 'suspect']);
 
 interface Entry {
   member: MemberInfo;
+  /** Plain services; keyed ones (ServiceInfo.keys) are resolved by the KeyedIndex. */
   services: Map<string, ServiceInfo>;
+  keyed: Map<string, ServiceInfo>;
 }
 
 export class ServiceRegistry {
@@ -77,22 +84,46 @@ export class ServiceRegistry {
   private readonly policy: BalancePolicy;
   private readonly onListenerError: (err: unknown) => void;
   private readonly unsubscribe: () => void;
+  private readonly keyed: KeyedIndex | undefined;
+  /** The member whose keys are being removed because it left or failed (no longer in `entries`). */
+  private departing: MemberInfo | undefined;
 
   constructor(private readonly view: MembershipView, o: RegistryOptions = {}) {
     this.policy = o.defaultPolicy ?? 'round-robin';
     this.onListenerError = o.onListenerError ?? ((err) => queueMicrotask(() => { throw err; }));
     this.balancer = createBalancer((node) => this.inflight.get(node) ?? 0, o.maxServices ?? 4096);
-    for (const m of view.members()) if (LIVE.has(m.status)) this.entries.set(m.id, { member: m, services: servicesOf(m) });
+    this.keyed = o.keyed === undefined ? undefined : new KeyedIndex(o.keyed, (c) => this.onKeyed(c), o.onWarning ?? (() => undefined));
+    for (const m of view.members()) if (LIVE.has(m.status)) this.entries.set(m.id, entryOf(m));
     this.unsubscribe = view.onChange((e) => this.onMembership(e));
+  }
+
+  /**
+   * Resolves the keys of keyed service `service` (instances `service/<key>`) from now on: its nodes
+   * are asked for their keys, and lookups, services() and change events then include the instances.
+   * Idempotent. False when this registry has no `keyed` option (it then sees plain services only).
+   */
+  followKeys(service: string): boolean {
+    if (this.keyed === undefined) return false;
+    this.keyed.follow(service, [...this.entries.values()].map((e) => e.member));
+    return true;
   }
 
   /** Live instances of `service` (alive first), optionally only those compatible with `version`. */
   lookup(service: string, opts: { version?: string } = {}): ServiceInstance[] {
     const out: ServiceInstance[] = [];
+    const fits = (s: ServiceInfo): boolean => opts.version === undefined || isCompatible(opts.version, s.version);
     for (const e of this.entries.values()) {
       const s = e.services.get(service);
-      if (s === undefined || (opts.version !== undefined && !isCompatible(opts.version, s.version))) continue;
-      out.push(this.instance(e.member, s));
+      if (s !== undefined && fits(s)) out.push(this.instance(e.member, s));
+    }
+    const slash = service.indexOf('/');
+    if (this.keyed !== undefined && slash > 0) {
+      const base = service.slice(0, slash);
+      for (const node of this.keyed.nodesOf(base, service.slice(slash + 1))) {
+        const e = this.entries.get(node);
+        const s = e?.keyed.get(base);
+        if (e !== undefined && s !== undefined && fits(s) && !e.services.has(service)) out.push(this.instance(e.member, { name: service, version: s.version }));
+      }
     }
     return out.sort((a, b) => (a.status === b.status ? (a.node < b.node ? -1 : 1) : a.status === 'alive' ? -1 : 1));
   }
@@ -101,6 +132,7 @@ export class ServiceRegistry {
   services(): string[] {
     const names = new Set<string>();
     for (const e of this.entries.values()) for (const n of e.services.keys()) names.add(n);
+    for (const n of this.keyed?.names() ?? []) names.add(n);
     return [...names].sort();
   }
 
@@ -161,6 +193,7 @@ export class ServiceRegistry {
   /** Stops following the membership. */
   close(): void {
     this.unsubscribe();
+    this.keyed?.close();
     this.listeners.clear();
   }
 
@@ -180,10 +213,13 @@ export class ServiceRegistry {
       const reason: RemovalReason = m.status === 'left' ? 'left' : 'failed';
       this.publish({ type: reason === 'left' ? 'member-left' : 'member-failed', member: m });
       for (const s of old.services.values()) this.publish({ type: 'service-removed', instance: this.instance(old.member, s), reason });
+      this.departing = old.member;
+      try { this.keyed?.memberDown(m.id, reason); } finally { this.departing = undefined; }
       return;
     }
-    const services = servicesOf(m);
-    this.entries.set(m.id, { member: m, services });
+    const entry = entryOf(m);
+    const services = entry.services;
+    this.entries.set(m.id, entry);
     const restarted = old !== undefined && old.member.epoch !== m.epoch;
     if (old === undefined) this.publish({ type: 'member-joined', member: m });
     else if (restarted) this.publish({ type: 'member-restarted', member: m });
@@ -198,6 +234,19 @@ export class ServiceRegistry {
       const was = before.get(name);
       if (was === undefined || was.version !== s.version || restarted) this.publish({ type: 'service-added', instance: this.instance(m, s) });
     }
+    this.keyed?.memberUp(m);
+  }
+
+  /** Keys of a keyed service appeared on or left a node: the same events as plain services. */
+  private onKeyed(c: KeyedChange): void {
+    const e = this.entries.get(c.node);
+    const version = e?.keyed.get(c.service)?.version;
+    const member = e?.member ?? (this.departing?.id === c.node ? this.departing : undefined);
+    if (member === undefined) return;
+    const info = (key: string): ServiceInfo => ({ name: `${c.service}/${key}`, version: version ?? '0.0' });
+    for (const k of c.removed) this.publish({ type: 'service-removed', instance: this.instance(member, info(k)), reason: c.reason });
+    if (version === undefined) return;
+    for (const k of c.added) this.publish({ type: 'service-added', instance: this.instance(member, info(k)) });
   }
 
   private publish(e: RegistryEvent): void {
@@ -207,10 +256,11 @@ export class ServiceRegistry {
   }
 }
 
-function servicesOf(m: MemberInfo): Map<string, ServiceInfo> {
-  const map = new Map<string, ServiceInfo>();
-  for (const s of m.meta.services) map.set(s.name, s);
-  return map;
+function entryOf(m: MemberInfo): Entry {
+  const services = new Map<string, ServiceInfo>();
+  const keyed = new Map<string, ServiceInfo>();
+  for (const s of m.meta.services) (s.keys === undefined ? services : keyed).set(s.name, s);
+  return { member: m, services, keyed };
 }
 
 /** Creates a registry following `view` (a Membership). */

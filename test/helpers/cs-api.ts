@@ -36,6 +36,11 @@ export interface CsApiOptions {
   pollMs?: number;
   /** Longest a job is polled before giving up, ms. Default 30,000. */
   jobTimeoutMs?: number;
+  /**
+   * Reuse connections. Default true. A client polling a busy server every few seconds may reuse a
+   * connection just as the server closes it for idleness (ECONNRESET): long runs turn this off.
+   */
+  keepAlive?: boolean;
 }
 
 /** Java's URLEncoder plus CloudStack's `+` → `%20` (encodeURIComponent leaves ! ' ( ) ~ alone; Java does not). */
@@ -55,7 +60,7 @@ export class CsApi {
 
   constructor(readonly o: CsApiOptions) {
     this.url = new URL(o.endpoint);
-    this.agent = new Agent({ keepAlive: true, maxSockets: o.maxSockets ?? 8 });
+    this.agent = new Agent({ keepAlive: o.keepAlive ?? true, maxSockets: o.maxSockets ?? 8 });
   }
 
   close(): void {

@@ -33,6 +33,8 @@ export interface ProcClusterOptions {
   logLevel?: string;
   /** Extra arguments for compute processes (e.g. capacity). */
   computeArgs?: string[];
+  /** How long a process may take to print its ready line, ms. Default READY_TIMEOUT_MS. */
+  readyTimeoutMs?: number;
 }
 
 /** A loopback port free at the time of asking (kept here: the Redis helpers install mocha's global hooks, and the bench uses this file). */
@@ -80,7 +82,8 @@ export class ProcCluster {
     const proc: Proc = { name, port, child, tail: () => err };
     this.procs.set(name, proc);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cloudstackd ${name} printed no ready line within ${READY_TIMEOUT_MS} ms: ${err}`)), READY_TIMEOUT_MS);
+      const wait = this.o.readyTimeoutMs ?? READY_TIMEOUT_MS;
+      const timer = setTimeout(() => reject(new Error(`cloudstackd ${name} printed no ready line within ${wait} ms: ${err}`)), wait);
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         if (/^ready node=/m.test(out)) { clearTimeout(timer); resolve(); }

@@ -8,7 +8,7 @@ import type { DataApi } from '../../data/protocol.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getNumber, getString } from '../params.js';
 import type { ParamDef, Params } from '../types.js';
-import { OWNER_LIST_PARAMS, accountIdFor, listOf, listParams, objectOf, required, type CommandDeps } from './common.js';
+import { OWNER_LIST_PARAMS, accountIdFor, listOf, listed, listParams, objectOf, required, type CommandDeps } from './common.js';
 
 type CreateAccountInput = Parameters<DataApi['accounts']['create']>[1];
 type CreateUserInput = Parameters<DataApi['users']['create']>[2];
@@ -77,7 +77,9 @@ function domainCommands(deps: CommandDeps): HandledCommand[] {
         { name: 'listall', type: 'boolean', description: "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false" },
       ],
       async handler(ctx) {
-        return listOf(await deps.data.domains.list(ctx.caller, listParams(ctx, ['id', 'level', 'name', 'listall'])));
+        return listed(ctx, listParams(ctx, ['id', 'level', 'name', 'listall']), {
+          page: (q) => deps.data.domains.list(ctx.caller, q), scan: (q, w) => deps.data.domains.scan(ctx.caller, q, w),
+        });
       },
     }),
   ];
@@ -127,7 +129,9 @@ function accountManagementCommands(deps: CommandDeps): HandledCommand[] {
       ],
       async handler(ctx) {
         const names = ['id', 'name', 'accounttype', 'state', 'listall', 'domainid', 'isrecursive'];
-        return listOf(await deps.data.accounts.list(ctx.caller, listParams(ctx, names)));
+        return listed(ctx, listParams(ctx, names), {
+          page: (q) => deps.data.accounts.list(ctx.caller, q), scan: (q, w) => deps.data.accounts.scan(ctx.caller, q, w),
+        });
       },
     }),
   ];
@@ -171,7 +175,9 @@ function userCommands(deps: CommandDeps): HandledCommand[] {
         // Naming the account (by id) is enough, as naming one user by id is: scoping still limits it to
         // what the caller may see.
         if (p['accountid'] !== undefined) p['listall'] = true;
-        return listOf(await deps.data.users.list(ctx.caller, p));
+        return listed(ctx, p, {
+          page: (q) => deps.data.users.list(ctx.caller, q), scan: (q, w) => deps.data.users.scan(ctx.caller, q, w),
+        });
       },
     }),
     defineCommand({

@@ -8,7 +8,7 @@
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getBoolean } from '../params.js';
 import type { JobRequest } from '../../orchestrator/protocol.js';
-import { OWNER_LIST_PARAMS, accountIdFor, listOf, listParams, ownerParams, required } from './common.js';
+import { OWNER_LIST_PARAMS, accountIdFor, listOf, listed, listParams, ownerParams, required } from './common.js';
 import { asyncReply, getString, scopeOf, type OrchestrationDeps } from './orchestration-common.js';
 
 export function addressCommands(deps: OrchestrationDeps): HandledCommand[] {
@@ -69,7 +69,9 @@ export function addressCommands(deps: OrchestrationDeps): HandledCommand[] {
         const p = listParams(ctx, ['id', 'ipaddress', 'zoneid', 'vlanid', 'associatednetworkid', 'networkid', 'issourcenat', 'isstaticnat',
           'forvirtualnetwork', 'state', 'listall', 'domainid', 'isrecursive', 'account']);
         if (getBoolean(ctx.params, 'allocatedonly') !== false) p['allocatedonly'] = true;
-        return listOf(await data.ipAddresses.list(ctx.caller, p));
+        return listed(ctx, p, {
+          page: (q) => data.ipAddresses.list(ctx.caller, q), scan: (q, w) => data.ipAddresses.scan(ctx.caller, q, w),
+        });
       },
     }),
     noRules('listIpForwardingRules', 'ipforwardingrule', 'List the IP forwarding rules'),

@@ -6,7 +6,7 @@ import { InvalidParameterError } from '../../../src/errors.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getList } from '../params.js';
 import type { Caller, Params } from '../types.js';
-import { OWNER_LIST_PARAMS, accountIdFor, listOf, listParams, ownerParams, required } from './common.js';
+import { OWNER_LIST_PARAMS, accountIdFor, listOf, listParams, ownerParams, required, listed } from './common.js';
 import { asyncReply, getString, scopeOf, type OrchestrationDeps } from './orchestration-common.js';
 
 const TYPES = ['host anti-affinity', 'host affinity'];
@@ -71,8 +71,10 @@ export function affinityGroupCommands(deps: OrchestrationDeps): HandledCommand[]
         { name: 'name', type: 'string', description: 'lists affinity groups by name' },
         { name: 'type', type: 'string', description: 'lists affinity groups by type' },
         { name: 'virtualmachineid', type: 'uuid', description: 'lists affinity groups by virtual machine ID' }, ...OWNER_LIST_PARAMS],
-      handler: async (ctx) => listOf(await data.affinityGroups.list(ctx.caller, listParams(ctx, ['id', 'name', 'type', 'virtualmachineid', 'listall',
-        'domainid', 'isrecursive', 'account']))),
+      handler: async (ctx) => listed(ctx, listParams(ctx, ['id', 'name', 'type', 'virtualmachineid', 'listall',
+        'domainid', 'isrecursive', 'account']), {
+          page: (q) => data.affinityGroups.list(ctx.caller, q), scan: (q, w) => data.affinityGroups.scan(ctx.caller, q, w),
+        }),
     }),
     defineCommand({
       name: 'listAffinityGroupTypes', description: 'Lists affinity group types available', isAsync: false, access: 'user',

@@ -8,10 +8,20 @@ import { InvalidParameterError } from '../../../src/errors.js';
 import type { DataApi } from '../../data/protocol.js';
 import { DOMAIN_LIST_PARAMS } from '../command-table.js';
 import { getString } from '../params.js';
-import type { Caller, HandlerContext, ListResult, ObjectResult, ParamDef, Params, ResponseObject } from '../types.js';
+import type {
+  Caller, CommandResult, HandlerContext, ListResult, ObjectResult, ParamDef, Params, ResponseObject, StreamedListResult,
+} from '../types.js';
 
 /** The data service's list parameters, as its own signatures declare them. */
 export type DataListParams = NonNullable<Parameters<DataApi['zones']['list']>[1]>;
+type ScanWindow = NonNullable<Parameters<DataApi['zones']['scan']>[2]>;
+type ScanChunk<T> = { items: T[]; next: ScanWindow['after'] | null; count?: number };
+
+/**
+ * Rows per data-service read of a streamed answer (pagesize=-1). Each read is one reply of the data
+ * service (within a transport frame) and one piece of the HTTP answer.
+ */
+export const STREAM_CHUNK_ROWS = 250;
 type DataListValue = DataListParams[string];
 
 export interface CommandDeps {
@@ -47,7 +57,8 @@ export function ownerParams(what: string): ParamDef[] {
 
 /**
  * Copies the named parameters (present ones only) into data-service list parameters, plus the page
- * window of a paged command. Dates and maps are not list filters of the data service and are skipped.
+ * window of a paged command (none for pagesize=-1: `listed` then scans). Dates and maps are not list
+ * filters of the data service and are skipped.
  */
 export function listParams(ctx: HandlerContext<Caller>, names: readonly string[]): DataListParams {
   const out: Record<string, DataListValue> = {};
@@ -64,10 +75,39 @@ export function listParams(ctx: HandlerContext<Caller>, names: readonly string[]
   return out as DataListParams;
 }
 
-/** The API's page window as the data service's page/pagesize (pagesize -1: everything it allows). */
-export function pageOf(page: NonNullable<HandlerContext['page']>): { page?: number; pagesize: number } {
-  if (page.pageSize === undefined) return { pagesize: -1 };
+/** The API's page window as the data service's page/pagesize; none for pagesize=-1 (every row). */
+export function pageOf(page: NonNullable<HandlerContext['page']>): { page?: number; pagesize?: number } {
+  if (page.pageSize === undefined) return {};
   return { page: Math.floor(page.startIndex / page.pageSize) + 1, pagesize: page.pageSize };
+}
+
+/** How a list command reads: one page (`page`), or every match chunk by chunk (`scan`). */
+export interface ListReads<T> {
+  page(params: DataListParams): Promise<{ count: number; items: T[] }>;
+  scan(params: DataListParams, window: ScanWindow): Promise<ScanChunk<T>>;
+}
+
+/**
+ * A paged command's answer: the requested page, or for pagesize=-1 every match (CloudStack's
+ * s_pageSizeUnlimited), streamed: the count and the first chunk are read before the reply starts (so
+ * a failure is still an error reply), the rest as the client takes it. `map` shapes each object.
+ */
+export async function listed<T extends object>(ctx: HandlerContext<Caller>, params: DataListParams, reads: ListReads<T>,
+  map: (item: T) => ResponseObject = toResponse): Promise<CommandResult> {
+  if (ctx.page === undefined || ctx.page.pageSize !== undefined) {
+    const r = await reads.page(params);
+    return { kind: 'list', count: r.count, items: r.items.map(map) };
+  }
+  const first = await reads.scan(params, { count: true, limit: STREAM_CHUNK_ROWS });
+  const rest = async function* (): AsyncGenerator<ResponseObject[]> {
+    for (let next = first.next; next !== null && next !== undefined;) {
+      const c = await reads.scan(params, { after: next, limit: STREAM_CHUNK_ROWS });
+      next = c.next;
+      yield c.items.map(map);
+    }
+  };
+  const out: StreamedListResult = { kind: 'stream', count: first.count ?? first.items.length, first: first.items.map(map), rest: rest() };
+  return out;
 }
 
 /**
@@ -110,7 +150,8 @@ export async function accountIdFor(deps: CommandDeps, caller: Caller, params: Pa
   const account = getString(params, 'account');
   if (account === undefined) return undefined;
   const domainid = getString(params, 'domainid') ?? caller.domainId;
-  const found = await deps.data.accounts.list(caller, { name: account, domainid, listall: true, pagesize: 1 });
+  // One row: account names are unique in a domain.
+  const found = await deps.data.accounts.list(caller, { name: account, domainid, listall: true, page: 1, pagesize: 1 });
   const hit = found.items[0];
   if (hit === undefined) throw new InvalidParameterError(`Unable to find account ${account} in domain ${domainid}`);
   return hit.id;

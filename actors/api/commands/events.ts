@@ -5,7 +5,7 @@ import type { DataApi } from '../../data/protocol.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getNumber, getString } from '../params.js';
 import type { Caller, HandlerContext, ResponseObject } from '../types.js';
-import { OWNER_LIST_PARAMS, listOf, listParams, objectOf, type CommandDeps } from './common.js';
+import { OWNER_LIST_PARAMS, listOf, listed, listParams, objectOf, type CommandDeps } from './common.js';
 
 type CapacityQuery = NonNullable<Parameters<DataApi['capacity']['list']>[0]>;
 
@@ -17,9 +17,10 @@ function pageOfArray<T>(items: readonly T[], page: HandlerContext['page']): T[] 
 }
 
 async function capabilities(deps: CommandDeps, caller: Caller): Promise<ResponseObject> {
-  const zones = await deps.data.zones.list(caller, { pagesize: -1 });
+  // Every zone the caller sees (a few per cloud).
+  const zones = await deps.data.zones.all(caller, {});
   return {
-    securitygroupsenabled: zones.items.some((z) => z.securitygroupsenabled),
+    securitygroupsenabled: zones.some((z) => z.securitygroupsenabled),
     dynamicrolesenabled: true,
     cloudstackversion: deps.cloudStackVersion,
     // The data service lets users register public templates (allow.public.user.templates=true).
@@ -62,7 +63,9 @@ export function eventCommands(deps: CommandDeps): HandledCommand[] {
         const p = listParams(ctx, names);
         const level = getString(ctx.params, 'level');
         if (level !== undefined) p['level'] = level.toUpperCase();
-        return listOf(await deps.data.events.list(ctx.caller, p));
+        return listed(ctx, p, {
+          page: (q) => deps.data.events.list(ctx.caller, q), scan: (q, w) => deps.data.events.scan(ctx.caller, q, w),
+        });
       },
     }),
     defineCommand({

@@ -10,7 +10,7 @@ import type { DataApi } from '../../data/protocol.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getList, getString } from '../params.js';
 import type { Params } from '../types.js';
-import { listOf, listParams, required, type CommandDeps } from './common.js';
+import { listOf, listed, listParams, required, type CommandDeps } from './common.js';
 import { allocationState, hypervisorName } from './zones.js';
 import { addNodeHost, isNodeUrl, type FabricAdminClient } from './fabric.js';
 
@@ -67,7 +67,8 @@ async function freePodAddress(deps: CommandDeps, podid: string, start?: string, 
   const lo = start === undefined ? undefined : ipToInt(start);
   const hi = end === undefined ? lo : ipToInt(end);
   if (lo === undefined || hi === undefined || hi < lo) return undefined;
-  const used = new Set((await deps.data.hosts.list({ podid, pagesize: -1 })).items.map((h) => h.ipaddress));
+  // Every host of the pod (its addresses come from the pod's range, so they are as many as the range holds).
+  const used = new Set((await deps.data.hosts.all({ podid })).map((h) => h.ipaddress));
   // Concurrent addHost calls may pick the same address; it is informational for simulated hosts.
   for (let n = lo; n <= hi; n++) if (!used.has(intToIp(n))) return intToIp(n);
   return undefined;
@@ -82,7 +83,8 @@ async function clusterFor(deps: CommandDeps, params: Params, zoneid: string, pod
     return c;
   }
   if (clustername === undefined) throw new InvalidParameterError('Unable to add the host: specify clusterid or clustername');
-  const existing = (await deps.data.zones.listClusters({ podid, name: clustername, pagesize: 1 })).items[0];
+  // One row: cluster names are unique in a pod.
+  const existing = (await deps.data.zones.listClusters({ podid, name: clustername, page: 1, pagesize: 1 })).items[0];
   return existing ?? deps.data.zones.createCluster({ zoneid, podid, clustername, hypervisor });
 }
 
@@ -167,7 +169,9 @@ export function hostCommands(deps: HostDeps): HandledCommand[] {
       ],
       async handler(ctx) {
         const names = ['id', 'name', 'zoneid', 'podid', 'clusterid', 'state', 'type', 'resourcestate', 'hypervisor'];
-        return listOf(await deps.data.hosts.list(listParams(ctx, names)));
+        return listed(ctx, listParams(ctx, names), {
+          page: (q) => deps.data.hosts.list(q), scan: (q, w) => deps.data.hosts.scan(q, w),
+        });
       },
     }),
   ];

@@ -8,7 +8,7 @@ import type { DataApi } from '../../data/protocol.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getBoolean, getList, getMap, getString } from '../params.js';
 import type { Caller, Params } from '../types.js';
-import { accountIdFor, listOf, listParams, ownerParams, required, type CommandDeps } from './common.js';
+import { accountIdFor, listOf, listed, listParams, ownerParams, required, type CommandDeps } from './common.js';
 import { hypervisorName } from './zones.js';
 
 type RegisterInput = Parameters<DataApi['templates']['register']>[1];
@@ -133,7 +133,9 @@ function templateCommands(deps: CommandDeps): HandledCommand[] {
         { name: 'hypervisor', type: 'string', description: 'the hypervisor for which to restrict the search' },
       ],
       async handler(ctx) {
-        return listOf(await deps.data.templates.list(ctx.caller, listParams(ctx, ['templatefilter', 'id', 'ids', 'name', 'zoneid', 'hypervisor'])));
+        return listed(ctx, listParams(ctx, ['templatefilter', 'id', 'ids', 'name', 'zoneid', 'hypervisor']), {
+          page: (q) => deps.data.templates.list(ctx.caller, q), scan: (q, w) => deps.data.templates.scan(ctx.caller, q, w),
+        });
       },
     }),
     defineCommand({
@@ -155,7 +157,9 @@ function templateCommands(deps: CommandDeps): HandledCommand[] {
         const p = listParams(ctx, ['isofilter', 'id', 'name', 'zoneid', 'hypervisor', 'isready']);
         // ListIsosCmd's default filter.
         p['isofilter'] ??= 'selfexecutable';
-        return listOf(await deps.data.templates.listIsos(ctx.caller, p));
+        return listed(ctx, p, {
+          page: (q) => deps.data.templates.listIsos(ctx.caller, q), scan: (q, w) => deps.data.templates.scanIsos(ctx.caller, q, w),
+        });
       },
     }),
   ];
@@ -175,7 +179,9 @@ function osTypeCommands(deps: CommandDeps): HandledCommand[] {
         { name: 'description', type: 'string', description: 'list os by description', since: '3.0.1' },
       ],
       async handler(ctx) {
-        return listOf(await deps.data.templates.listOsTypes(listParams(ctx, ['id', 'description'])));
+        return listed(ctx, listParams(ctx, ['id', 'description']), {
+          page: (q) => deps.data.templates.listOsTypes(q), scan: (q, w) => deps.data.templates.scanOsTypes(q, w),
+        });
       },
     }),
   ];

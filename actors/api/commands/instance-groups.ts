@@ -1,6 +1,6 @@
 /** Instance groups (a name per account that VMs carry; `group` on deploy and updateVirtualMachine). */
 import { defineCommand, type HandledCommand } from '../command-table.js';
-import { OWNER_LIST_PARAMS, accountIdFor, listOf, listParams, objectOf, ownerParams, required, type CommandDeps } from './common.js';
+import { OWNER_LIST_PARAMS, accountIdFor, listOf, listParams, objectOf, ownerParams, required, type CommandDeps, listed } from './common.js';
 
 export function instanceGroupCommands(deps: CommandDeps): HandledCommand[] {
   const { data } = deps;
@@ -33,7 +33,9 @@ export function instanceGroupCommands(deps: CommandDeps): HandledCommand[] {
       name: 'listInstanceGroups', description: 'Lists vm groups', isAsync: false, access: 'user', objectName: 'instancegroup', paged: true,
       params: [{ name: 'id', type: 'uuid', description: 'list instance groups by ID' }, { name: 'name', type: 'string', description: 'list instance groups by name' },
         ...OWNER_LIST_PARAMS],
-      handler: async (ctx) => listOf(await data.instanceGroups.list(ctx.caller, listParams(ctx, ['id', 'name', 'listall', 'domainid', 'isrecursive', 'account']))),
+      handler: async (ctx) => listed(ctx, listParams(ctx, ['id', 'name', 'listall', 'domainid', 'isrecursive', 'account']), {
+          page: (q) => data.instanceGroups.list(ctx.caller, q), scan: (q, w) => data.instanceGroups.scan(ctx.caller, q, w),
+        }),
     }),
   ];
 }

@@ -7,7 +7,7 @@ import type { DataApi } from '../../data/protocol.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { jobObject } from '../async-job.js';
 import type { AsyncResult, Caller, HandlerContext, ResponseObject, ResponseValue } from '../types.js';
-import { OWNER_LIST_PARAMS, listParams, required, type CommandDeps } from './common.js';
+import { OWNER_LIST_PARAMS, listParams, listed, required, type CommandDeps } from './common.js';
 
 type StoredJob = Awaited<ReturnType<DataApi['jobs']['get']>>;
 
@@ -72,8 +72,9 @@ export function jobCommands(deps: CommandDeps): HandledCommand[] {
       paged: true,
       params: [...OWNER_LIST_PARAMS],
       async handler(ctx) {
-        const result = await deps.data.jobs.list(ctx.caller, listParams(ctx, ['listall', 'domainid', 'isrecursive', 'account']));
-        return { kind: 'list', count: result.count, items: result.items.map(jobResponse) };
+        return listed(ctx, listParams(ctx, ['listall', 'domainid', 'isrecursive', 'account']), {
+          page: (q) => deps.data.jobs.list(ctx.caller, q), scan: (q, w) => deps.data.jobs.scan(ctx.caller, q, w),
+        }, jobResponse);
       },
     }),
   ];

@@ -3,8 +3,9 @@
  * is a job that gives the network element the address's whole load balancing set.
  */
 import { defineCommand, type HandledCommand } from '../command-table.js';
+import type { ResponseObject, StreamedListResult } from '../types.js';
 import { getBoolean, getList } from '../params.js';
-import { listOf, required } from './common.js';
+import { listOf, listed, pageOf, required } from './common.js';
 import { listRules, ruleInput } from './network-rule-common.js';
 import { OWNER_LIST_PARAMS } from './common.js';
 import { asyncReply, getString, scopeOf, type OrchestrationDeps } from './orchestration-common.js';
@@ -80,8 +81,10 @@ export function loadBalancerCommands(deps: OrchestrationDeps): HandledCommand[] 
         const vmid = ctx.params['virtualmachineid'];
         const result = await listRules(deps, ctx, 'LoadBalancing', 'Ingress', ['id', 'name', 'publicipid', 'networkid']);
         if (typeof vmid !== 'string') return result;
+        // Filtered here: the rules of the page, or every rule (pagesize=-1: load balancer rules are a few per network).
+        const rules = result.kind === 'list' ? result.items : result.kind === 'stream' ? await collect(result) : [];
         const items = [];
-        for (const r of result.items) if ((await deps.data.ruleSets.lbMembers(ctx.caller, String(r['id']))).includes(vmid)) items.push(r);
+        for (const r of rules) if ((await deps.data.ruleSets.lbMembers(ctx.caller, String(r['id']))).includes(vmid)) items.push(r);
         return { kind: 'list', count: items.length, items };
       },
     }),
@@ -92,12 +95,16 @@ export function loadBalancerCommands(deps: OrchestrationDeps): HandledCommand[] 
       async handler(ctx) {
         const members = await deps.data.ruleSets.lbMembers(ctx.caller, required(ctx.params, 'id'));
         if (members.length === 0) return { kind: 'list', count: 0, items: [] };
-        return listOf(await deps.data.vms.list(ctx.caller, { ids: members, listall: true, ...(ctx.page === undefined ? {} : pageParams(ctx.page)) }));
+        return listed(ctx, { ids: members, listall: true, ...(ctx.page === undefined ? {} : pageOf(ctx.page)) }, {
+          page: (q) => deps.data.vms.list(ctx.caller, q), scan: (q, w) => deps.data.vms.scan(ctx.caller, q, w),
+        });
       },
     }),
   ];
 }
 
-function pageParams(page: { startIndex: number; pageSize: number | undefined }): { page?: number; pagesize: number } {
-  return page.pageSize === undefined ? { pagesize: -1 } : { page: Math.floor(page.startIndex / page.pageSize) + 1, pagesize: page.pageSize };
+async function collect(r: StreamedListResult): Promise<ResponseObject[]> {
+  const out = [...r.first];
+  for await (const chunk of r.rest) out.push(...chunk);
+  return out;
 }

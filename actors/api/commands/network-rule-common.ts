@@ -1,8 +1,8 @@
 /** What the firewall, port forwarding and load balancer commands share: rule input from parameters and the rule lists. */
 import type { JobRequest } from '../../orchestrator/protocol.js';
 import { getBoolean, getList } from '../params.js';
-import type { Caller, HandlerContext, ListResult, Params } from '../types.js';
-import { listOf, listParams } from './common.js';
+import type { Caller, CommandResult, HandlerContext, Params } from '../types.js';
+import { listParams, listed } from './common.js';
 import { getNumber, getString, type OrchestrationDeps } from './orchestration-common.js';
 
 export type RuleInput = Extract<JobRequest, { op: 'createFirewallRule' }>['rule'];
@@ -21,8 +21,11 @@ export function ruleInput(base: RuleInput, params: Params, names: Readonly<Recor
 }
 
 export async function listRules(deps: OrchestrationDeps, ctx: HandlerContext<Caller>, purpose: 'Firewall' | 'PortForwarding' | 'LoadBalancing',
-  traffic: 'Ingress' | 'Egress', names: readonly string[]): Promise<ListResult> {
-  return listOf(await deps.data.networkRules.list(ctx.caller, purpose, traffic, listParams(ctx, [...names, 'listall', 'domainid', 'isrecursive', 'account'])));
+  traffic: 'Ingress' | 'Egress', names: readonly string[]): Promise<CommandResult> {
+  return listed(ctx, listParams(ctx, [...names, 'listall', 'domainid', 'isrecursive', 'account']), {
+    page: (q) => deps.data.networkRules.list(ctx.caller, purpose, traffic, q),
+    scan: (q, w) => deps.data.networkRules.scan(ctx.caller, purpose, traffic, q, w),
+  });
 }
 
 export { getBoolean, getNumber, getString };

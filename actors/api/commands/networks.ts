@@ -5,7 +5,7 @@
  */
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import type { DataApi } from '../../data/protocol.js';
-import { OWNER_LIST_PARAMS, accountIdFor, listOf, listParams, objectOf, ownerParams, required } from './common.js';
+import { OWNER_LIST_PARAMS, accountIdFor, listOf, listed, listParams, objectOf, ownerParams, required } from './common.js';
 import { asyncReply, getString, present, scopeOf, type OrchestrationDeps } from './orchestration-common.js';
 
 type CreateNetworkInput = Parameters<DataApi['networks']['create']>[1];
@@ -62,8 +62,10 @@ export function networkCommands(deps: OrchestrationDeps): HandledCommand[] {
         { name: 'vlan', type: 'string', description: 'list networks by VLAN' },
         ...OWNER_LIST_PARAMS,
       ],
-      handler: async (ctx) => listOf(await data.networks.list(ctx.caller, listParams(ctx, ['id', 'ids', 'name', 'zoneid', 'type', 'traffictype',
-        'networkofferingid', 'acltype', 'issystem', 'state', 'vlan', 'listall', 'domainid', 'isrecursive', 'account']))),
+      handler: async (ctx) => listed(ctx, listParams(ctx, ['id', 'ids', 'name', 'zoneid', 'type', 'traffictype',
+        'networkofferingid', 'acltype', 'issystem', 'state', 'vlan', 'listall', 'domainid', 'isrecursive', 'account']), {
+          page: (q) => data.networks.list(ctx.caller, q), scan: (q, w) => data.networks.scan(ctx.caller, q, w),
+        }),
     }),
   ];
 }

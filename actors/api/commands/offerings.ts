@@ -7,7 +7,7 @@ import type { DataApi } from '../../data/protocol.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getBoolean, getList, getNumber, getString } from '../params.js';
 import type { ParamDef, Params } from '../types.js';
-import { listOf, listParams, objectOf, required, type CommandDeps } from './common.js';
+import { listOf, listed, listParams, objectOf, required, type CommandDeps } from './common.js';
 
 type ServiceInput = Parameters<DataApi['offerings']['createService']>[0];
 type DiskInput = Parameters<DataApi['offerings']['createDisk']>[0];
@@ -119,7 +119,9 @@ function serviceOfferings(deps: CommandDeps): HandledCommand[] {
         if (getBoolean(ctx.params, 'issystem') === true && ctx.caller.role !== 'admin') {
           throw new PermissionDeniedError("Only ROOT admins can access system's offering");
         }
-        return listOf(await deps.data.offerings.listService(ctx.caller, listParams(ctx, ['id', 'name', 'domainid', 'issystem', 'systemvmtype'])));
+        return listed(ctx, listParams(ctx, ['id', 'name', 'domainid', 'issystem', 'systemvmtype']), {
+          page: (q) => deps.data.offerings.listService(ctx.caller, q), scan: (q, w) => deps.data.offerings.scanService(ctx.caller, q, w),
+        });
       },
     }),
   ];
@@ -162,7 +164,9 @@ function diskOfferings(deps: CommandDeps): HandledCommand[] {
         { name: 'domainid', type: 'uuid', description: 'the ID of the domain of the disk offering.' },
       ],
       async handler(ctx) {
-        return listOf(await deps.data.offerings.listDisk(ctx.caller, listParams(ctx, ['id', 'name', 'domainid'])));
+        return listed(ctx, listParams(ctx, ['id', 'name', 'domainid']), {
+          page: (q) => deps.data.offerings.listDisk(ctx.caller, q), scan: (q, w) => deps.data.offerings.scanDisk(ctx.caller, q, w),
+        });
       },
     }),
   ];
@@ -193,7 +197,9 @@ function networkOfferings(deps: CommandDeps): HandledCommand[] {
         // Stored as Isolated/Shared/L2; clients send any case.
         const guest = getString(ctx.params, 'guestiptype');
         if (guest !== undefined) p['guestiptype'] = ['Isolated', 'Shared', 'L2'].find((g) => g.toLowerCase() === guest.toLowerCase()) ?? guest;
-        return listOf(await deps.data.offerings.listNetwork(p));
+        return listed(ctx, p, {
+          page: (q) => deps.data.offerings.listNetwork(q), scan: (q, w) => deps.data.offerings.scanNetwork(q, w),
+        });
       },
     }),
     defineCommand({

@@ -59,6 +59,7 @@ export function portForwardingCommands(deps: OrchestrationDeps): HandledCommand[
         const p = listParams(ctx, ['networkid']);
         const nicid = ctx.params['nicid'];
         if (typeof nicid === 'string') p['id'] = nicid;
+        // One VM's NICs: at most MAX_NICS, within one page.
         const nics = await deps.data.nics.list(ctx.caller, { ...p, virtualmachineid: vm.id, listall: true });
         return listOf({ count: nics.count, items: nics.items.map((n) => ({ ...n, secondaryip: [] })) });
       },

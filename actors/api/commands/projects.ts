@@ -3,7 +3,7 @@
  * accounts see and use them (lists with `projectid`), nobody else does. Changes are jobs, as in CloudStack.
  */
 import { defineCommand, type HandledCommand } from '../command-table.js';
-import { accountIdFor, listOf, listParams, required } from './common.js';
+import { accountIdFor, listOf, listParams, required, listed } from './common.js';
 import { asyncReply, getString, scopeOf, type OrchestrationDeps } from './orchestration-common.js';
 
 const PROJECT_ID = { name: 'id', type: 'uuid', required: true, description: 'id of the project' } as const;
@@ -38,7 +38,9 @@ export function projectCommands(deps: OrchestrationDeps): HandledCommand[] {
         { name: 'listall', type: 'boolean', description: 'admins: every project they may see, not only those they are members of' },
         { name: 'domainid', type: 'uuid', description: 'list only projects of the domain' },
         { name: 'account', type: 'string', description: 'list projects of the account (ignored: members see theirs)' }],
-      handler: async (ctx) => listOf(await data.projects.list(ctx.caller, listParams(ctx, ['id', 'name', 'displaytext', 'state', 'listall', 'domainid']))),
+      handler: async (ctx) => listed(ctx, listParams(ctx, ['id', 'name', 'displaytext', 'state', 'listall', 'domainid']), {
+          page: (q) => data.projects.list(ctx.caller, q), scan: (q, w) => data.projects.scan(ctx.caller, q, w),
+        }),
     }),
     defineCommand({
       name: 'updateProject', description: 'Updates a project', isAsync: true, access: 'user', objectName: 'project',

@@ -5,7 +5,7 @@
  */
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getBoolean, getList } from '../params.js';
-import { OWNER_LIST_PARAMS, listOf, listParams, objectOf, required, type CommandDeps } from './common.js';
+import { OWNER_LIST_PARAMS, listOf, listParams, objectOf, required, type CommandDeps, listed } from './common.js';
 import { getNumber, getString } from './orchestration-common.js';
 
 export function snapshotPolicyCommands(deps: CommandDeps): HandledCommand[] {
@@ -45,8 +45,10 @@ export function snapshotPolicyCommands(deps: CommandDeps): HandledCommand[] {
       params: [{ name: 'volumeid', type: 'uuid', description: 'the ID of the disk volume' },
         { name: 'id', type: 'uuid', description: 'the ID of the snapshot policy' },
         { name: 'fordisplay', type: 'boolean', description: 'list resources by display flag' }, ...OWNER_LIST_PARAMS],
-      handler: async (ctx) => listOf(await data.snapshotPolicies.list(ctx.caller, listParams(ctx, ['volumeid', 'id', 'fordisplay', 'listall', 'domainid',
-        'isrecursive', 'account']))),
+      handler: async (ctx) => listed(ctx, listParams(ctx, ['volumeid', 'id', 'fordisplay', 'listall', 'domainid',
+        'isrecursive', 'account']), {
+          page: (q) => data.snapshotPolicies.list(ctx.caller, q), scan: (q, w) => data.snapshotPolicies.scan(ctx.caller, q, w),
+        }),
     }),
     defineCommand({
       name: 'deleteSnapshotPolicies', description: 'Deletes snapshot policies for the account.', isAsync: false, access: 'user',

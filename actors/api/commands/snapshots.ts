@@ -4,7 +4,7 @@
  */
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import type { JobRequest } from '../../orchestrator/protocol.js';
-import { OWNER_LIST_PARAMS, listOf, listParams, required } from './common.js';
+import { OWNER_LIST_PARAMS, listOf, listed, listParams, required } from './common.js';
 import { asyncReply, getString, scopeOf, type OrchestrationDeps } from './orchestration-common.js';
 
 export function snapshotCommands(deps: OrchestrationDeps): HandledCommand[] {
@@ -42,8 +42,10 @@ export function snapshotCommands(deps: OrchestrationDeps): HandledCommand[] {
         { name: 'state', type: 'string', description: 'state of the snapshot' },
         ...OWNER_LIST_PARAMS,
       ],
-      handler: async (ctx) => listOf(await data.snapshots.list(ctx.caller, listParams(ctx, ['id', 'ids', 'name', 'volumeid', 'zoneid',
-        'snapshottype', 'intervaltype', 'state', 'listall', 'domainid', 'isrecursive', 'account']))),
+      handler: async (ctx) => listed(ctx, listParams(ctx, ['id', 'ids', 'name', 'volumeid', 'zoneid',
+        'snapshottype', 'intervaltype', 'state', 'listall', 'domainid', 'isrecursive', 'account']), {
+          page: (q) => data.snapshots.list(ctx.caller, q), scan: (q, w) => data.snapshots.scan(ctx.caller, q, w),
+        }),
     }),
   ];
 }

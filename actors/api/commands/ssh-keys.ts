@@ -3,7 +3,7 @@
  * stored); create and register answer under `keypair`, the list under `sshkeypair`, as CloudStack does.
  */
 import { defineCommand, type HandledCommand } from '../command-table.js';
-import { listOf, listParams, objectOf, ownerParams, OWNER_LIST_PARAMS, accountIdFor, required, type CommandDeps } from './common.js';
+import { listOf, listed, listParams, objectOf, ownerParams, OWNER_LIST_PARAMS, accountIdFor, required, type CommandDeps } from './common.js';
 
 export function sshKeyCommands(deps: CommandDeps): HandledCommand[] {
   return [
@@ -53,7 +53,9 @@ export function sshKeyCommands(deps: CommandDeps): HandledCommand[] {
       ],
       async handler(ctx) {
         const names = ['id', 'name', 'fingerprint', 'listall', 'domainid', 'isrecursive', 'account'];
-        return listOf(await deps.data.sshKeys.list(ctx.caller, listParams(ctx, names)));
+        return listed(ctx, listParams(ctx, names), {
+          page: (q) => deps.data.sshKeys.list(ctx.caller, q), scan: (q, w) => deps.data.sshKeys.scan(ctx.caller, q, w),
+        });
       },
     }),
     defineCommand({

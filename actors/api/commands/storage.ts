@@ -7,7 +7,7 @@ import type { DataApi } from '../../data/protocol.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getNumber, getString } from '../params.js';
 import type { Params } from '../types.js';
-import { listOf, listParams, objectOf, required, type CommandDeps } from './common.js';
+import { listOf, listed, listParams, objectOf, required, type CommandDeps } from './common.js';
 import { hypervisorName } from './zones.js';
 
 type CreatePoolInput = Parameters<DataApi['storage']['createPool']>[0];
@@ -100,7 +100,9 @@ export function storageCommands(deps: CommandDeps): HandledCommand[] {
         const p = listParams(ctx, ['id', 'name', 'zoneid', 'podid', 'clusterid', 'ipaddress', 'path']);
         const scope = getString(ctx.params, 'scope');
         if (scope !== undefined) p['scope'] = poolScope(scope);
-        return listOf(await deps.data.storage.listPools(p));
+        return listed(ctx, p, {
+          page: (q) => deps.data.storage.listPools(q), scan: (q, w) => deps.data.storage.scanPools(q, w),
+        });
       },
     }),
     defineCommand({
@@ -141,7 +143,9 @@ export function storageCommands(deps: CommandDeps): HandledCommand[] {
         { name: 'provider', type: 'string', description: 'the image store provider' },
       ],
       async handler(ctx) {
-        return listOf(await deps.data.storage.listImageStores(listParams(ctx, ['id', 'name', 'zoneid', 'protocol', 'provider'])));
+        return listed(ctx, listParams(ctx, ['id', 'name', 'zoneid', 'protocol', 'provider']), {
+          page: (q) => deps.data.storage.listImageStores(q), scan: (q, w) => deps.data.storage.scanImageStores(q, w),
+        });
       },
     }),
   ];

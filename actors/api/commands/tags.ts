@@ -7,7 +7,7 @@ import { InvalidParameterError } from '../../../src/errors.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getList, getMap } from '../params.js';
 import type { Params } from '../types.js';
-import { OWNER_LIST_PARAMS, listOf, listParams, required } from './common.js';
+import { OWNER_LIST_PARAMS, listOf, listParams, required, listed } from './common.js';
 import { asyncReply, scopeOf, type OrchestrationDeps } from './orchestration-common.js';
 
 function tagsOf(params: Params, needValue: boolean): { key: string; value?: string }[] | undefined {
@@ -58,8 +58,10 @@ export function tagCommands(deps: OrchestrationDeps): HandledCommand[] {
         { name: 'customer', type: 'string', description: 'list by customer name' },
         ...OWNER_LIST_PARAMS,
       ],
-      handler: async (ctx) => listOf(await deps.data.tags.list(ctx.caller, listParams(ctx, ['resourcetype', 'resourceid', 'key', 'value',
-        'customer', 'listall', 'domainid', 'isrecursive', 'account']))),
+      handler: async (ctx) => listed(ctx, listParams(ctx, ['resourcetype', 'resourceid', 'key', 'value',
+        'customer', 'listall', 'domainid', 'isrecursive', 'account']), {
+          page: (q) => deps.data.tags.list(ctx.caller, q), scan: (q, w) => deps.data.tags.scan(ctx.caller, q, w),
+        }),
     }),
   ];
 }

@@ -7,7 +7,7 @@ import { InvalidParameterError } from '../../../src/errors.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getBoolean } from '../params.js';
 import type { ParamDef } from '../types.js';
-import { OWNER_LIST_PARAMS, accountIdFor, listOf, listParams, objectOf, ownerParams, required } from './common.js';
+import { OWNER_LIST_PARAMS, accountIdFor, listOf, listParams, objectOf, ownerParams, required, listed } from './common.js';
 import { detailNumber, detailsOf, getString, present, type OrchestrationDeps } from './orchestration-common.js';
 
 const VM_ID: ParamDef = { name: 'id', type: 'uuid', required: true, description: 'The ID of the virtual machine' };
@@ -35,7 +35,9 @@ export function userDataCommands(deps: OrchestrationDeps): HandledCommand[] {
       name: 'listUserData', description: 'List registered userdatas', isAsync: false, access: 'user', objectName: 'userdata', paged: true, since: '4.18',
       params: [{ name: 'id', type: 'uuid', description: 'the ID of the Userdata' }, { name: 'name', type: 'string', description: 'Userdata name to look for' },
         ...OWNER_LIST_PARAMS],
-      handler: async (ctx) => listOf(await data.userData.list(ctx.caller, listParams(ctx, ['id', 'name', 'listall', 'domainid', 'isrecursive', 'account']))),
+      handler: async (ctx) => listed(ctx, listParams(ctx, ['id', 'name', 'listall', 'domainid', 'isrecursive', 'account']), {
+          page: (q) => data.userData.list(ctx.caller, q), scan: (q, w) => data.userData.scan(ctx.caller, q, w),
+        }),
     }),
     defineCommand({
       name: 'deleteUserData', description: 'Deletes a userdata', isAsync: false, access: 'user', since: '4.18',

@@ -1,7 +1,7 @@
 /** VM snapshots (createVMSnapshot, listVMSnapshot, revertToVMSnapshot, deleteVMSnapshot), as jobs under their VM's lock. */
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getBoolean } from '../params.js';
-import { OWNER_LIST_PARAMS, listOf, listParams, required } from './common.js';
+import { OWNER_LIST_PARAMS, listOf, listParams, required, listed } from './common.js';
 import { asyncReply, getString, scopeOf, type OrchestrationDeps } from './orchestration-common.js';
 
 const SNAP_ID = { name: 'vmsnapshotid', type: 'uuid', required: true, description: 'The ID of the VM snapshot' } as const;
@@ -32,8 +32,10 @@ export function vmSnapshotCommands(deps: OrchestrationDeps): HandledCommand[] {
         { name: 'virtualmachineid', type: 'uuid', description: 'the ID of the vm' },
         { name: 'name', type: 'string', description: 'lists snapshot by snapshot name or display name' },
         { name: 'state', type: 'string', description: 'state of the virtual machine snapshot' }, ...OWNER_LIST_PARAMS],
-      handler: async (ctx) => listOf(await deps.data.vmSnapshots.list(ctx.caller, listParams(ctx, ['vmsnapshotid', 'virtualmachineid', 'name', 'state',
-        'listall', 'domainid', 'isrecursive', 'account']))),
+      handler: async (ctx) => listed(ctx, listParams(ctx, ['vmsnapshotid', 'virtualmachineid', 'name', 'state',
+        'listall', 'domainid', 'isrecursive', 'account']), {
+          page: (q) => deps.data.vmSnapshots.list(ctx.caller, q), scan: (q, w) => deps.data.vmSnapshots.scan(ctx.caller, q, w),
+        }),
     }),
     defineCommand({
       name: 'revertToVMSnapshot', description: 'Revert VM from a vmsnapshot.', isAsync: true, access: 'user', objectName: 'virtualmachine',

@@ -8,7 +8,7 @@ import { InvalidParameterError } from '../../../src/errors.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getBoolean, getList } from '../params.js';
 import type { Caller, ParamDef, Params } from '../types.js';
-import { OWNER_LIST_PARAMS, accountIdFor, listOf, listParams, objectOf, ownerParams, required } from './common.js';
+import { OWNER_LIST_PARAMS, accountIdFor, listOf, listed, listParams, objectOf, ownerParams, required } from './common.js';
 import {
   asyncReply, detailNumber, detailsOf, getString, present, scopeOf, type OrchestrationDeps,
 } from './orchestration-common.js';
@@ -201,9 +201,11 @@ function vmChangeCommands(deps: OrchestrationDeps): HandledCommand[] {
         { name: 'hypervisor', type: 'string', description: 'the target hypervisor for the template' },
         ...OWNER_LIST_PARAMS,
       ],
-      handler: async (ctx) => listOf(await deps.data.vms.list(ctx.caller, listParams(ctx, ['id', 'ids', 'name', 'state', 'zoneid', 'podid',
+      handler: async (ctx) => listed(ctx, listParams(ctx, ['id', 'ids', 'name', 'state', 'zoneid', 'podid',
         'hostid', 'templateid', 'serviceofferingid', 'networkid', 'keypair', 'haenable', 'hypervisor', 'listall', 'domainid',
-        'isrecursive', 'account']))),
+        'isrecursive', 'account']), {
+          page: (q) => deps.data.vms.list(ctx.caller, q), scan: (q, w) => deps.data.vms.scan(ctx.caller, q, w),
+        }),
     }),
   ];
 }

@@ -8,7 +8,7 @@ import { InvalidParameterError } from '../../../src/errors.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getBoolean, getNumber } from '../params.js';
 import type { JobRequest } from '../../orchestrator/protocol.js';
-import { OWNER_LIST_PARAMS, accountIdFor, listOf, listParams, ownerParams, required } from './common.js';
+import { OWNER_LIST_PARAMS, accountIdFor, listOf, listed, listParams, ownerParams, required } from './common.js';
 import { asyncReply, getString, scopeOf, type OrchestrationDeps } from './orchestration-common.js';
 
 const GIB = 1024 ** 3;
@@ -76,8 +76,8 @@ function volumeAttachCommands(deps: OrchestrationDeps): HandledCommand[] {
         const vmid = getString(params, 'virtualmachineid');
         const deviceid = getNumber(params, 'deviceid');
         if (volumeid === undefined && vmid !== undefined && deviceid !== undefined) {
-          volumeid = (await data.volumes.list(caller, { virtualmachineid: vmid, listall: true, pagesize: -1 })).items
-            .find((v) => v.deviceid === deviceid)?.id;
+          // Every volume of the VM (at most MAX_VOLUMES per VM).
+          volumeid = (await data.volumes.all(caller, { virtualmachineid: vmid, listall: true })).find((v) => v.deviceid === deviceid)?.id;
           if (volumeid === undefined) throw new InvalidParameterError(`VM ${vmid} has no volume at device id ${deviceid}`);
         }
         if (volumeid === undefined) throw new InvalidParameterError('give the volume id, or virtualmachineid and deviceid');
@@ -132,8 +132,10 @@ function volumeUpkeepCommands(deps: OrchestrationDeps): HandledCommand[] {
         { name: 'state', type: 'string', description: 'state of the volume' },
         ...OWNER_LIST_PARAMS,
       ],
-      handler: async (ctx) => listOf(await data.volumes.list(ctx.caller, listParams(ctx, ['id', 'ids', 'name', 'zoneid', 'podid', 'hostid',
-        'virtualmachineid', 'storageid', 'diskofferingid', 'type', 'state', 'listall', 'domainid', 'isrecursive', 'account']))),
+      handler: async (ctx) => listed(ctx, listParams(ctx, ['id', 'ids', 'name', 'zoneid', 'podid', 'hostid',
+        'virtualmachineid', 'storageid', 'diskofferingid', 'type', 'state', 'listall', 'domainid', 'isrecursive', 'account']), {
+          page: (q) => data.volumes.list(ctx.caller, q), scan: (q, w) => data.volumes.scan(ctx.caller, q, w),
+        }),
     }),
   ];
 }

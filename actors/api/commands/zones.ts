@@ -6,7 +6,7 @@ import type { DataApi } from '../../data/protocol.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getBoolean, getString } from '../params.js';
 import type { ParamDef, Params } from '../types.js';
-import { listOf, listParams, objectOf, required, type CommandDeps } from './common.js';
+import { listOf, listed, listParams, objectOf, required, type CommandDeps } from './common.js';
 
 type CreateZoneInput = Parameters<DataApi['zones']['create']>[0];
 type UpdateZoneInput = Parameters<DataApi['zones']['update']>[1];
@@ -130,7 +130,9 @@ function zoneLevel(deps: CommandDeps): HandledCommand[] {
         { name: 'available', type: 'boolean', description: 'true if you want to retrieve all available Zones. False if you only want to return the Zones from which you have at least one VM. Default is false.' },
       ],
       async handler(ctx) {
-        return listOf(await deps.data.zones.list(ctx.caller, listParams(ctx, ['id', 'ids', 'name', 'networktype', 'domainid'])));
+        return listed(ctx, listParams(ctx, ['id', 'ids', 'name', 'networktype', 'domainid']), {
+          page: (q) => deps.data.zones.list(ctx.caller, q), scan: (q, w) => deps.data.zones.scan(ctx.caller, q, w),
+        });
       },
     }),
   ];
@@ -178,7 +180,9 @@ function podLevel(deps: CommandDeps): HandledCommand[] {
         { name: 'allocationstate', type: 'string', description: 'list pods by allocation state' },
       ],
       async handler(ctx) {
-        return listOf(await deps.data.zones.listPods(listParams(ctx, ['id', 'name', 'zoneid', 'allocationstate'])));
+        return listed(ctx, listParams(ctx, ['id', 'name', 'zoneid', 'allocationstate']), {
+          page: (q) => deps.data.zones.listPods(q), scan: (q, w) => deps.data.zones.scanPods(q, w),
+        });
       },
     }),
   ];
@@ -235,7 +239,9 @@ function clusterLevel(deps: CommandDeps): HandledCommand[] {
       ],
       async handler(ctx) {
         const names = ['id', 'name', 'podid', 'zoneid', 'hypervisor', 'clustertype', 'allocationstate'];
-        return listOf(await deps.data.zones.listClusters(listParams(ctx, names)));
+        return listed(ctx, listParams(ctx, names), {
+          page: (q) => deps.data.zones.listClusters(q), scan: (q, w) => deps.data.zones.scanClusters(q, w),
+        });
       },
     }),
   ];

@@ -159,6 +159,7 @@ export class AddressAllocator {
   private pickGuestAddress(networkId: number, net: { cidr: string | null; gateway: string | null; uuid: string },
     requested: string | undefined): number {
     const cidr = parseCidr(net.cidr!);
+    // Bounded: a network's ranges and NICs are at most the addresses of its CIDR.
     const ranges = this.ctx.all<{ start_ip: string; end_ip: string }>(
       'SELECT start_ip, end_ip FROM ip_range WHERE network_id = ? AND removed IS NULL ORDER BY id', networkId)
       .map((r) => [ipToNum(r.start_ip), ipToNum(r.end_ip)] as const);

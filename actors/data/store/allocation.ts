@@ -118,6 +118,7 @@ export class Allocator {
    * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
    */
   releaseHostById(vmId: number, hostId?: number): number {
+    // Bounded: one VM holds capacity on at most two hosts (source and target of a migration).
     const rows = this.ctx.all<{ host_id: number; cpu: number; memory: number }>(
       `SELECT host_id, cpu, memory FROM capacity_reservation WHERE vm_id = ?${hostId === undefined ? '' : ' AND host_id = ?'}`,
       ...(hostId === undefined ? [vmId] : [vmId, hostId]));
@@ -149,6 +150,7 @@ export class Allocator {
     if (vm === undefined) return;
     const cpu = vm.cpu_number * vm.cpu_speed;
     const memory = vm.memory * MIB;
+    // Bounded: one VM's reservations (at most two hosts).
     const held = this.ctx.all<{ host_id: number; cpu: number; memory: number; uuid: string }>(
       `SELECT r.host_id, r.cpu, r.memory, h.uuid FROM capacity_reservation r JOIN host h ON h.id = r.host_id
        WHERE r.vm_id = ?`, vmId);
@@ -187,6 +189,7 @@ export class Allocator {
       args.push(JSON.stringify(q.avoid));
     }
     const order = q.order === 'leastconsumed' ? 'h.cpu_allocated * 1.0 / MAX(1, h.cpu_cores * h.cpu_speed), h.id' : 'h.id';
+    // Bounded by LIMIT (q.limit, default DEFAULT_CANDIDATE_LIMIT): the planner wants the best few, not every host.
     const rows = this.ctx.all<{ uuid: string; name: string; z: string; p: string | null; c: string | null;
       cpu_free: number; mem_free: number }>(`SELECT h.uuid, h.name, z.uuid AS z, p.uuid AS p, c.uuid AS c,
       CAST(h.cpu_cores * h.cpu_speed * ? - h.cpu_allocated AS INTEGER) AS cpu_free,
@@ -284,6 +287,7 @@ export class Allocator {
       args.push(JSON.stringify(q.avoid));
     }
     if (!(q.size >= 0)) throw new InvalidParameterError('size must be a non-negative number of bytes');
+    // Bounded by LIMIT: the best few pools.
     return this.ctx.all<{ uuid: string; name: string; c: string | null; scope: string; free: number }>(
       `SELECT s.uuid, s.name, c.uuid AS c, s.scope, CAST(s.capacity_bytes * ? - s.allocated_bytes AS INTEGER) AS free
        FROM storage_pool s LEFT JOIN cluster c ON c.id = s.cluster_id WHERE ${where.join(' AND ')}

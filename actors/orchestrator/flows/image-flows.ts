@@ -27,6 +27,7 @@ export const copyTemplateFlow: Flow<'copyTemplate'> = {
       return true;
     });
     await ctx.step('finish', async () => { await c.data.templateAdmin.finishCopy(req.templateid, req.destzoneids); return true; });
+    // One template's zone entries: at most one per zone, so one page holds them (more would be refused, not cut).
     const copies = req.iso ? await c.data.templates.listIsos(SYSTEM, { id: req.templateid, isofilter: 'all' })
       : await c.data.templates.list(SYSTEM, { id: req.templateid, templatefilter: 'all' });
     const first = copies.items.find((t) => t.zoneid === req.destzoneids[0]) ?? copies.items[0];

@@ -75,7 +75,7 @@ describe('network and storage: two instances racing over one data service', func
     const prepared = await Promise.all(nics.map((nicid) => network().ask('prepareNic', { key: key(), nicid })));
     const ips = prepared.map((p) => p.ipaddress);
     expect(new Set(ips).size).to.equal(nics.length);
-    const sourceNat = s.ipAddresses.list(SYSTEM, { issourcenat: true, pagesize: -1 }).items.map((ip) => ip.ipaddress);
+    const sourceNat = s.ipAddresses.scan(SYSTEM, { issourcenat: true }, { limit: 1000 }).items.map((ip) => ip.ipaddress);
     expect(new Set(sourceNat).size).to.equal(sourceNat.length);
   });
 

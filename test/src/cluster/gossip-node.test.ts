@@ -47,6 +47,27 @@ describe('gossip over a transport, and routing by service name', function () {
     expect(await locator.ref(EchoProtocol).ask('echo', { text: 'routed' })).to.deep.equal({ text: 'routed' });
   });
 
+  it('a node with 1,200 instances of a keyed service keeps small metadata; others route to each instance (issue 18)', async () => {
+    const [a, b] = [await start('a'), await start('b')];
+    const keys = Array.from({ length: 1_200 }, (_v, i) => `host-${i}`);
+    b.node.system.spawn('/echo', echoActor());
+    for (const k of ['host-7', 'host-1199']) b.node.system.spawn(`/echo/${k}`, echoActor());
+    b.gossip.advertiseKeys('echo', EchoProtocol.version, keys);
+    await Promise.resolve(); // published at the end of this turn
+    expect(JSON.stringify(b.gossip.membership.member('b')!.meta).length).to.be.below(300);
+    const locator = new RegistryLocator(a.gossip.registry, a.node.system);
+    expect(locator.instances('echo')).to.deep.equal([]); // follows the keyed service from now on
+    await waitFor(() => a.gossip.registry.lookup('echo/host-1199').length === 1, 10_000, 'keys read from b');
+    expect(locator.instances('echo')).to.have.length(1_200);
+    expect(await locator.ref(EchoProtocol, 'host-7').ask('echo', { text: 'to host-7' })).to.deep.equal({ text: 'to host-7' });
+    expect(await new ServiceClient(a.gossip.registry, a.node.system).ask(EchoProtocol, 'echo', { text: 'x' }, { instance: 'host-1199' }))
+      .to.deep.equal({ text: 'x' });
+    expect(() => locator.ref(EchoProtocol, 'host-1200')).to.throw(NoInstanceError);
+    b.gossip.advertiseKeys('echo', EchoProtocol.version, ['host-1200']);
+    await waitFor(() => a.gossip.registry.lookup('echo/host-1200').length === 1 && a.gossip.registry.lookup('echo/host-7').length === 0,
+      10_000, 'the new key set read again');
+  });
+
   it('fails at once when no instance serves a service, and refuses another major version', async () => {
     const [a, b] = [await start('a'), await start('b')];
     b.node.system.spawn('/echo', echoActor());

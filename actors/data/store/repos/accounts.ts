@@ -1,8 +1,8 @@
 import { InvalidParameterError, NotFoundError, PermissionDeniedError } from '../../../../src/errors.js';
 import { uniquely, type StoreContext } from '../context.js';
 import { compact, formatDate, displayDomainPath } from '../format.js';
-import { groupBy, listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { groupBy, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, ownershipCondition, resolveCaller, type Scope } from '../scoping.js';
 import { getGlobal } from './common.js';
 import type { UserRepository, User } from './users.js';
@@ -127,6 +127,11 @@ export class AccountRepository {
     return listResources(this.ctx, this.spec, scope, params);
   }
 
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<Account> {
+    return scanResources(this.ctx, this.spec, scope, params, window);
+  }
+
   /** The account named `name` in a domain, for SYSTEM use (login, seeding). */
   findByName(domainUuid: string, name: string): Account | undefined {
     const r = this.ctx.one<{ uuid: string }>(`SELECT a.uuid FROM account a JOIN domain d ON d.id = a.domain_id
@@ -135,6 +140,7 @@ export class AccountRepository {
   }
 
   roles(): Role[] {
+    // Bounded: the four built-in roles (roles are not created through the API).
     return this.ctx.all<{ uuid: string; name: string; type: RoleType; description: string | null }>(
       'SELECT uuid, name, type, description FROM role ORDER BY id')
       .map((r) => compact<Role>({ id: r.uuid, name: r.name, type: r.type, description: r.description }));

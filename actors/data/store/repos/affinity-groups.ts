@@ -1,8 +1,8 @@
 import { InvalidParameterError } from '../../../../src/errors.js';
 import { uniquely, type StoreContext } from '../context.js';
 import { compact } from '../format.js';
-import { groupBy, idList, listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { groupBy, idList, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, assertVisible, type Scope } from '../scoping.js';
 import { OWNER_COLUMNS, OWNER_JOINS, getOwned, ownerFields, ownerFor, type OwnedRow, type OwnerColumns } from './common.js';
 
@@ -98,6 +98,11 @@ export class AffinityGroupRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<AffinityGroup> {
     return listResources(this.ctx, SPEC, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<AffinityGroup> {
+    return scanResources(this.ctx, SPEC, scope, params, window);
   }
 
   create(scope: Scope, input: CreateAffinityGroupInput): AffinityGroup {

@@ -1,7 +1,7 @@
 import { InvalidParameterError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM } from '../scoping.js';
 
 /** listConfigurations' `configuration` object. */
@@ -63,7 +63,7 @@ const SPEC: ListSpec<Row, ConfigValue> = {
   scope: 'none',
   filters: { name: { eq: 'name' }, category: { eq: 'category' } },
   keyword: ['name'],
-  order: 't.name',
+  order: ['t.name'],
   map: (r) => {
     const out: ConfigValue = { name: r.name, category: r.category };
     if (r.value !== null) out.value = r.value;
@@ -114,5 +114,10 @@ export class ConfigRepository {
 
   list(params: ListParams = {}): ListResult<ConfigValue> {
     return listResources(this.ctx, SPEC, SYSTEM, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(params: ListParams, window: ScanWindow = {}): ScanChunk<ConfigValue> {
+    return scanResources(this.ctx, SPEC, SYSTEM, params, window);
   }
 }

@@ -1,8 +1,8 @@
 import { InvalidParameterError, PermissionDeniedError } from '../../../../src/errors.js';
 import { uniquely, type StoreContext } from '../context.js';
 import { compact, displayDomainPath, formatDate } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, resolveCaller, subtreeRange, type Condition, type Scope } from '../scoping.js';
 import { getGlobal } from './common.js';
 import { NotFoundError } from '../../../../src/errors.js';
@@ -104,6 +104,11 @@ export class DomainRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<Domain> {
     return listResources(this.ctx, SPEC, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<Domain> {
+    return scanResources(this.ctx, SPEC, scope, params, window);
   }
 
   /** The ROOT domain. */

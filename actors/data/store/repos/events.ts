@@ -1,7 +1,7 @@
 import type { StoreContext } from '../context.js';
 import { compact, formatDate } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, resolveCaller, type Scope } from '../scoping.js';
 import { OWNER_COLUMNS, OWNER_JOINS, accountOwner, getOwned, ownerFields, type OwnedRow, type OwnerColumns } from './common.js';
 
@@ -125,6 +125,11 @@ export class EventRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<Event> {
     return listResources(this.ctx, SPEC, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<Event> {
+    return scanResources(this.ctx, SPEC, scope, params, window);
   }
 
   private systemAccountUuid(): string {

@@ -1,8 +1,8 @@
 import { InvalidParameterError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
 import { bool, compact, formatDate, formatOptionalDate } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM } from '../scoping.js';
 import {
   HOST_MACHINE, RESOURCE_STATE_MACHINE, applyTransition, type HostState, type ResourceState,
@@ -154,10 +154,14 @@ function mapHost(r: HostRow): Host {
   });
 }
 
-/** Over-provisioning factors are read once per statement (SQLite evaluates uncorrelated subqueries once). */
-const FACTOR_COLUMNS = `
+/**
+ * Over-provisioning factors, read once per statement: as a one-row subquery joined to every host.
+ * (As scalar subqueries in the select list SQLite evaluated them again for every row: half the cost
+ * of reading 5,000 hosts.)
+ */
+const FACTOR_JOIN = `JOIN (SELECT
   COALESCE((SELECT CAST(value AS REAL) FROM configuration WHERE name = 'cpu.overprovisioning.factor'), 1) AS cpu_factor,
-  COALESCE((SELECT CAST(value AS REAL) FROM configuration WHERE name = 'mem.overprovisioning.factor'), 1) AS mem_factor`;
+  COALESCE((SELECT CAST(value AS REAL) FROM configuration WHERE name = 'mem.overprovisioning.factor'), 1) AS mem_factor) f`;
 
 const SPEC: ListSpec<HostRow, Host> = {
   table: 'host',
@@ -166,8 +170,8 @@ const SPEC: ListSpec<HostRow, Host> = {
     t.mem_allocated, t.cpu_used, t.mem_used, t.host_tags, t.capabilities, t.last_pinged, t.mgmt_server_id,
     t.disconnected, t.ha_host, t.local_storage_active, t.created, z.uuid AS z_uuid, z.name AS z_name,
     p.uuid AS p_uuid, p.name AS p_name, c.uuid AS c_uuid, c.name AS c_name, c.cluster_type AS c_type,
-    ${FACTOR_COLUMNS}`,
-  joins: 'JOIN zone z ON z.id = t.zone_id LEFT JOIN pod p ON p.id = t.pod_id LEFT JOIN cluster c ON c.id = t.cluster_id',
+    f.cpu_factor, f.mem_factor`,
+  joins: `${FACTOR_JOIN} JOIN zone z ON z.id = t.zone_id LEFT JOIN pod p ON p.id = t.pod_id LEFT JOIN cluster c ON c.id = t.cluster_id`,
   scope: 'none',
   where: 't.removed IS NULL',
   filters: {
@@ -193,6 +197,11 @@ export class HostRepository {
 
   list(params: ListParams = {}): ListResult<Host> {
     return listResources(this.ctx, SPEC, SYSTEM, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(params: ListParams, window: ScanWindow = {}): ScanChunk<Host> {
+    return scanResources(this.ctx, SPEC, SYSTEM, params, window);
   }
 
   /** addHost (one row; the API wraps it in a one-element list). */
@@ -274,14 +283,5 @@ export class HostRepository {
   recordPing(uuid: string): void {
     const res = this.ctx.run('UPDATE host SET last_pinged = ? WHERE uuid = ? AND removed IS NULL', this.ctx.now(), uuid);
     if (res.changes === 0) this.get(uuid);
-  }
-
-  /** Hosts whose last ping is older than `olderThanMs` ago (or that never pinged), among the given states. */
-  stale(olderThanMs: number, states: readonly HostState[] = ['Up', 'Connecting']): Host[] {
-    const cutoff = this.ctx.now() - olderThanMs;
-    const ids = this.ctx.all<{ uuid: string }>(`SELECT uuid FROM host WHERE removed IS NULL AND state IN
-      (SELECT value FROM json_each(?)) AND (last_pinged IS NULL OR last_pinged < ?) ORDER BY id`,
-    JSON.stringify(states), cutoff);
-    return ids.map((r) => this.get(r.uuid));
   }
 }

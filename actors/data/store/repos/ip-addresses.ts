@@ -2,8 +2,8 @@ import { InvalidParameterError } from '../../../../src/errors.js';
 import { isUniqueViolation, type StoreContext } from '../context.js';
 import { bool, compact, formatOptionalDate } from '../format.js';
 import { ipToNum, numToIp } from '../ipv4.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, type Scope } from '../scoping.js';
 import type { IpState } from '../state-machines.js';
 import { accountOwner, getGlobal, getOwned } from './common.js';
@@ -147,8 +147,18 @@ export class IpAddressRepository {
     return listResources(this.ctx, this.spec, scope, { allocatedonly: true, ...params });
   }
 
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<PublicIpAddress> {
+    return scanResources(this.ctx, this.spec, scope, { allocatedonly: true, ...params }, window);
+  }
+
   listRanges(params: ListParams = {}): ListResult<VlanIpRange> {
     return listResources(this.ctx, RANGE_SPEC, SYSTEM, params);
+  }
+
+  /** Every match of `listRanges`, chunk by chunk (see pagination.ts). */
+  scanRanges(params: ListParams, window: ScanWindow = {}): ScanChunk<VlanIpRange> {
+    return scanResources(this.ctx, RANGE_SPEC, SYSTEM, params, window);
   }
 
   getRange(uuid: string): VlanIpRange {

@@ -1,8 +1,8 @@
 import { ConflictError, InvalidParameterError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
 import { compact, formatDate, formatOptionalDate, parseJson } from '../format.js';
-import { fetchWhere, listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { fetchAfter, fetchWhere, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import { DEFAULT_SCAN_CHUNK, MAX_SCAN_CHUNK, type ListResult, type ScanChunk, type ScanWindow } from '../pagination.js';
 import { SYSTEM, type Scope } from '../scoping.js';
 import { JOB_MACHINE, JOB_PENDING, applyTransition } from '../state-machines.js';
 import { accountOwner, getOwned, ownerFor } from './common.js';
@@ -193,18 +193,30 @@ export class JobRepository {
     return listResources(this.ctx, SPEC, scope, params);
   }
 
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<AsyncJob> {
+    return scanResources(this.ctx, SPEC, scope, params, window);
+  }
+
   /** The job with its private fields (components only). */
   record(uuid: string): JobRecord {
     const { row, item } = getOwned(this.ctx, SPEC, SYSTEM, 'job', uuid, '1');
     return record(row, item);
   }
 
-  /** Pending jobs (optionally of one orchestrator node), oldest first: what a restarted orchestrator resumes. */
-  pending(ownernode?: string): JobRecord[] {
-    const { rows, items } = ownernode === undefined
-      ? fetchWhere(this.ctx, SPEC, 't.status = 0')
-      : fetchWhere(this.ctx, SPEC, 't.status = 0 AND t.owner_node = ?', ownernode);
-    return rows.map((r, i) => record(r, items[i]!));
+  /**
+   * Pending jobs (optionally of one orchestrator node), oldest first, a chunk at a time: what a
+   * restarted orchestrator resumes. A node may have left up to maxQueuedJobs (100,000) of them, so
+   * they are never read whole: pass `next` back as `after` until it is null.
+   */
+  pending(ownernode?: string, after = 0, limit = DEFAULT_SCAN_CHUNK): { items: JobRecord[]; next: number | null } {
+    if (!Number.isInteger(after) || !Number.isInteger(limit) || limit < 1 || limit > MAX_SCAN_CHUNK) {
+      throw new InvalidParameterError(`pending jobs: after must be a key handed out and limit 1..${MAX_SCAN_CHUNK}`);
+    }
+    const { rows, items, next } = ownernode === undefined
+      ? fetchAfter(this.ctx, SPEC, 't.status = 0', after, limit)
+      : fetchAfter(this.ctx, SPEC, 't.status = 0 AND t.owner_node = ?', after, limit, ownernode);
+    return { items: rows.map((r, i) => record(r, items[i]!)), next };
   }
 
   /** Saves step progress of a pending job (ConflictError once the job has finished). */

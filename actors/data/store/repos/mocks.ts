@@ -1,8 +1,8 @@
 import { InvalidParameterError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
 import { compact } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM } from '../scoping.js';
 import { getGlobal } from './common.js';
 
@@ -110,6 +110,11 @@ export class MockRepository {
 
   list(params: ListParams = {}): ListResult<SimulatorMock> {
     return listResources(this.ctx, SPEC, SYSTEM, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(params: ListParams, window: ScanWindow = {}): ScanChunk<SimulatorMock> {
+    return scanResources(this.ctx, SPEC, SYSTEM, params, window);
   }
 
   /** cleanupSimulatorMock. */

@@ -1,7 +1,7 @@
 import { InvalidParameterError, NetworkRuleConflictError, NotFoundError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { detectRulesConflict, type RulePurpose, type RuleShape } from '../rule-conflicts.js';
 import { SYSTEM, assertVisible, type Scope } from '../scoping.js';
 import { getOwned } from './common.js';
@@ -74,6 +74,11 @@ export class NetworkRuleRepository {
 
   list(scope: Scope, purpose: RulePurpose, traffic: TrafficType, params: ListParams = {}): ListResult<NetworkRuleView> {
     return listResources(this.ctx, this.spec(purpose, traffic), scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, purpose: RulePurpose, traffic: TrafficType, params: ListParams, window: ScanWindow = {}): ScanChunk<NetworkRuleView> {
+    return scanResources(this.ctx, this.spec(purpose, traffic), scope, params, window);
   }
 
   create(scope: Scope, input: RuleInput): NetworkRuleView {

@@ -2,8 +2,8 @@ import { InvalidParameterError, ResourceInUseError } from '../../../../src/error
 import type { StoreContext } from '../context.js';
 import { bool, compact, formatDate, parseJson } from '../format.js';
 import { cidrOf, numToIp, parseCidr } from '../ipv4.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, assertVisible, resolveCaller, type Scope } from '../scoping.js';
 import { NETWORK_MACHINE, applyTransition, type NetworkState } from '../state-machines.js';
 import { OWNER_COLUMNS, OWNER_JOINS, actingUser, getOwned, ownerFor, ownerFields, updateColumns, type OwnedRow, type OwnerColumns } from './common.js';
@@ -158,6 +158,11 @@ export class NetworkRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<Network> {
     return listResources(this.ctx, this.spec, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<Network> {
+    return scanResources(this.ctx, this.spec, scope, params, window);
   }
 
   /** createNetwork: Isolated and L2 networks start Allocated, Shared ones Setup (with their guest range). */

@@ -1,8 +1,8 @@
 import { InvalidParameterError } from '../../../../src/errors.js';
 import { isUniqueViolation, type StoreContext } from '../context.js';
 import { bool, compact } from '../format.js';
-import { fetchWhere, groupBy, idList, listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { fetchWhere, groupBy, idList, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, assertVisible, ownershipCondition, type Scope } from '../scoping.js';
 
 /** A VM's `nic[]` entry / listNics' `nic` object. `deviceid` is a string, as CloudStack sends it. */
@@ -75,7 +75,7 @@ const SPEC: ListSpec<NicRow, Nic> = {
   where: 't.removed IS NULL',
   filters: { virtualmachineid: { ref: 'vm_instance', column: 'vm_id' }, networkid: { ref: 'network', column: 'network_id' },
     nicid: { custom: (v) => ({ sql: 't.uuid = ?', args: [v] }) } },
-  order: 't.vm_id, t.device_id',
+  order: ['t.vm_id', 't.device_id', 't.id'],
   map: mapNic,
 };
 
@@ -87,6 +87,7 @@ export class NicRepository {
 
   /** The live NICs of many VMs in one query, keyed by the VM's internal key. */
   byVms(vmIds: readonly number[]): Map<number, Nic[]> {
+    // Bounded by the page or scan chunk of VMs (vmIds), times MAX_NICS.
     const { rows, items } = fetchWhere(this.ctx, SPEC, 't.removed IS NULL AND t.vm_id IN (SELECT value FROM json_each(?))',
       idList(vmIds));
     const grouped = groupBy(rows.map((r, i) => ({ vm: r._vm, nic: items[i]! })), (x) => x.vm);
@@ -102,6 +103,11 @@ export class NicRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<Nic> {
     return listResources(this.ctx, SPEC, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<Nic> {
+    return scanResources(this.ctx, SPEC, scope, params, window);
   }
 
   /**

@@ -1,8 +1,8 @@
 import { InvalidParameterError, NotFoundError } from '../../../../src/errors.js';
 import { uniquely, type StoreContext } from '../context.js';
 import { bool, compact, formatDate, parseJson } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, resolveCaller, type Condition, type Scope } from '../scoping.js';
 import { boolInt, getGlobal, updateColumns } from './common.js';
 
@@ -257,6 +257,11 @@ export class OfferingRepository {
     return listResources(this.ctx, SERVICE_SPEC, scope, params);
   }
 
+  /** Every match of `listService`, chunk by chunk (see pagination.ts). */
+  scanService(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<ServiceOffering> {
+    return scanResources(this.ctx, SERVICE_SPEC, scope, params, window);
+  }
+
   createService(input: CreateServiceOfferingInput): ServiceOffering {
     const custom = input.customized ?? (input.cpunumber === undefined || input.memory === undefined);
     if (!custom) {
@@ -287,6 +292,11 @@ export class OfferingRepository {
     return listResources(this.ctx, DISK_SPEC, scope, params);
   }
 
+  /** Every match of `listDisk`, chunk by chunk (see pagination.ts). */
+  scanDisk(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<DiskOffering> {
+    return scanResources(this.ctx, DISK_SPEC, scope, params, window);
+  }
+
   createDisk(input: CreateDiskOfferingInput): DiskOffering {
     const custom = input.customized ?? (input.disksize === undefined || input.disksize === 0);
     if (!custom) positive('disksize', input.disksize);
@@ -308,6 +318,11 @@ export class OfferingRepository {
 
   listNetwork(params: ListParams = {}): ListResult<NetworkOffering> {
     return listResources(this.ctx, NETWORK_SPEC, SYSTEM, params);
+  }
+
+  /** Every match of `listNetwork`, chunk by chunk (see pagination.ts). */
+  scanNetwork(params: ListParams, window: ScanWindow = {}): ScanChunk<NetworkOffering> {
+    return scanResources(this.ctx, NETWORK_SPEC, SYSTEM, params, window);
   }
 
   createNetwork(input: CreateNetworkOfferingInput): NetworkOffering {

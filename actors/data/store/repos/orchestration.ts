@@ -100,6 +100,7 @@ export class OrchestrationRepository {
 
   /** The live volumes of a VM, ROOT first then by device id. */
   vmVolumes(vmUuid: string): VmVolume[] {
+    // Bounded: a VM has at most MAX_VOLUMES volumes.
     const rows = this.ctx.all<{ uuid: string; name: string; volume_type: string; device_id: number | null; size: number; state: string;
       path: string | null; p_uuid: string | null; p_scope: string | null; c_uuid: string | null }>(`SELECT v.uuid, v.name, v.volume_type,
       v.device_id, v.size, v.state, v.path, p.uuid AS p_uuid, p.scope AS p_scope, c.uuid AS c_uuid FROM volume v
@@ -124,6 +125,7 @@ export class OrchestrationRepository {
       v.display_name, v.instance_name, v.cpu_number, v.cpu_speed, v.memory, v.ha_enabled, t.uuid AS t_uuid, t.password_enabled AS t_pw
       FROM vm_instance v LEFT JOIN template t ON t.id = v.template_id WHERE v.uuid = ? AND v.removed IS NULL`, vmUuid);
     if (vm === undefined) throw new NotFoundError(`Unable to find virtual machine with id ${vmUuid}`);
+    // Bounded: a VM has at most MAX_NICS NICs.
     const nics = this.ctx.all<{ uuid: string; n_uuid: string; device_id: number; mac_address: string | null; ip_address: string | null;
       netmask: string | null; gateway: string | null; broadcast_uri: string | null; is_default: number }>(`SELECT n.uuid,
       w.uuid AS n_uuid, n.device_id, n.mac_address, n.ip_address, n.netmask, n.gateway, n.broadcast_uri, n.is_default

@@ -1,8 +1,8 @@
 import { InvalidParameterError, PermissionDeniedError, ResourceInUseError } from '../../../../src/errors.js';
 import { uniquely, type StoreContext } from '../context.js';
 import { compact, displayDomainPath, formatDate } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, canSee, resolveCaller, subtreeCondition, type Scope } from '../scoping.js';
 import type { ResourceTag, TagRepository } from './tags.js';
 
@@ -98,6 +98,11 @@ export class ProjectRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<Project> {
     return listResources(this.ctx, this.spec, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<Project> {
+    return scanResources(this.ctx, this.spec, scope, params, window);
   }
 
   /** createProject: the project, its own account, and the creator (or `accountid`) as its admin. */

@@ -1,8 +1,8 @@
 import { InvalidParameterError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
 import { bool, compact } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, assertVisible, type Scope } from '../scoping.js';
 import { getOwned, type OwnedRow } from './common.js';
 import type { ResourceTag, TagRepository } from './tags.js';
@@ -113,6 +113,11 @@ export class SnapshotPolicyRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<SnapshotPolicy> {
     return listResources(this.ctx, this.spec, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<SnapshotPolicy> {
+    return scanResources(this.ctx, this.spec, scope, params, window);
   }
 
   create(scope: Scope, input: SnapshotPolicyInput): SnapshotPolicy {

@@ -1,8 +1,8 @@
 import { InvalidParameterError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
 import { compact, formatDate } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, assertVisible, type Scope } from '../scoping.js';
 import { SNAPSHOT_MACHINE, applyTransition, type SnapshotState } from '../state-machines.js';
 import { OWNER_COLUMNS, OWNER_JOINS, actingUser, getOwned, ownerFields, type OwnedRow, type OwnerColumns } from './common.js';
@@ -75,6 +75,11 @@ export class SnapshotRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<Snapshot> {
     return listResources(this.ctx, this.spec, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<Snapshot> {
+    return scanResources(this.ctx, this.spec, scope, params, window);
   }
 
   /** createSnapshot's create phase: an Allocated snapshot of a volume the caller can see. */

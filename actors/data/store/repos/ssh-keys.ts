@@ -2,8 +2,8 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { InvalidParameterError } from '../../../../src/errors.js';
 import { uniquely, type StoreContext } from '../context.js';
 import { compact } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, type Scope } from '../scoping.js';
 import { OWNER_COLUMNS, OWNER_JOINS, getOwned, ownerFields, ownerFor, type OwnedRow, type OwnerColumns } from './common.js';
 
@@ -83,6 +83,11 @@ export class SshKeyRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<SshKeyPair> {
     return listResources(this.ctx, SPEC, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<SshKeyPair> {
+    return scanResources(this.ctx, SPEC, scope, params, window);
   }
 
   /** registerSSHKeyPair: stores a caller-supplied public key. */

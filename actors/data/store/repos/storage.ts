@@ -1,8 +1,8 @@
 import { InvalidParameterError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
 import { bool, compact, formatDate } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM } from '../scoping.js';
 import { getGlobal, updateColumns } from './common.js';
 
@@ -171,6 +171,11 @@ export class StorageRepository {
     return listResources(this.ctx, POOL_SPEC, SYSTEM, params);
   }
 
+  /** Every match of `listPools`, chunk by chunk (see pagination.ts). */
+  scanPools(params: ListParams, window: ScanWindow = {}): ScanChunk<StoragePool> {
+    return scanResources(this.ctx, POOL_SPEC, SYSTEM, params, window);
+  }
+
   createPool(input: CreateStoragePoolInput): StoragePool {
     const u = parseStorageUrl(input.url);
     const scope = input.scope ?? (input.clusterid === undefined ? 'ZONE' : 'CLUSTER');
@@ -206,6 +211,11 @@ export class StorageRepository {
 
   listImageStores(params: ListParams = {}): ListResult<ImageStore> {
     return listResources(this.ctx, IMAGE_STORE_SPEC, SYSTEM, params);
+  }
+
+  /** Every match of `listImageStores`, chunk by chunk (see pagination.ts). */
+  scanImageStores(params: ListParams, window: ScanWindow = {}): ScanChunk<ImageStore> {
+    return scanResources(this.ctx, IMAGE_STORE_SPEC, SYSTEM, params, window);
   }
 
   createImageStore(input: CreateImageStoreInput): ImageStore {

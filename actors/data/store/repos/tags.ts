@@ -1,8 +1,8 @@
 import { InvalidParameterError, PermissionDeniedError } from '../../../../src/errors.js';
 import type { StoreContext, UuidTable } from '../context.js';
 import { compact } from '../format.js';
-import { groupBy, idList, listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { groupBy, idList, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, assertVisible, resolveCaller, type Scope } from '../scoping.js';
 
 /** A `tags[]` entry / listTags' `tag` object. */
@@ -113,6 +113,7 @@ export class TagRepository {
    * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
    */
   attach(resourceType: string, ids: readonly number[], items: { tags: ResourceTag[] }[]): void {
+    // Bounded by the page or scan chunk being attached to (ids), times the tags of each.
     const rows = this.ctx.all<TagRow>(`SELECT ${COLUMNS} FROM resource_tag t ${JOINS} WHERE t.resource_type = ?
       AND t.resource_id IN (SELECT value FROM json_each(?)) ORDER BY t.id`, resourceType, idList(ids));
     if (rows.length === 0) return;
@@ -131,6 +132,11 @@ export class TagRepository {
       return listResources(this.ctx, SPEC, scope, { ...params, resourcetype: canonical });
     }
     return listResources(this.ctx, SPEC, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<ResourceTag> {
+    return scanResources(this.ctx, SPEC, scope, params, window);
   }
 
   /** createTags: each tag on each resource; the resources must be visible to the caller. */

@@ -1,8 +1,8 @@
 import { InvalidParameterError, NotFoundError, PermissionDeniedError } from '../../../../src/errors.js';
 import { uniquely, type StoreContext } from '../context.js';
 import { bool, compact, formatDate, likeContains, parseJson } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, resolveCaller, subtreeRange, type Condition, type Scope } from '../scoping.js';
 import { OWNER_COLUMNS, OWNER_JOINS, accountOwner, boolInt, getGlobal, ownerFields, type OwnedRow, type OwnerColumns } from './common.js';
 import type { ResourceTag, TagRepository } from './tags.js';
@@ -179,7 +179,7 @@ function spec(iso: boolean, tags: TagRepository): ListSpec<TemplateRow, Template
           "display_text LIKE ? ESCAPE '\\')", args: [pattern, pattern] };
       } },
     },
-    order: 't.template_id, t.zone_id',
+    order: ['t.template_id', 't.zone_id'],
     map: (r) => compact<Template>({
       id: r.uuid, name: r.name, displaytext: r.display_text, ispublic: bool(r.is_public), isready: bool(r.tz_ready),
       isfeatured: bool(r.is_featured), crossZones: bool(r.cross_zones), passwordenabled: bool(r.password_enabled),
@@ -236,8 +236,18 @@ export class TemplateRepository {
     return listResources(this.ctx, this.templates, scope, templateParams(params));
   }
 
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<Template> {
+    return scanResources(this.ctx, this.templates, scope, templateParams(params), window);
+  }
+
   listIsos(scope: Scope, params: ListParams = {}): ListResult<Template> {
     return listResources(this.ctx, this.isos, scope, templateParams(params));
+  }
+
+  /** Every match of `listIsos`, chunk by chunk (see pagination.ts). */
+  scanIsos(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<Template> {
+    return scanResources(this.ctx, this.isos, scope, templateParams(params), window);
   }
 
   /** registerTemplate / registerIso: the template and one entry per zone; returns those entries. */
@@ -249,6 +259,7 @@ export class TemplateRepository {
       }
       const osId = this.ctx.optionalId('os_type', input.ostypeid, 'os type');
       const zones = input.zoneids === undefined
+        // Bounded: the zones of the cloud (a handful); a cross-zone template has one entry per zone.
         ? this.ctx.all<{ id: number }>('SELECT id FROM zone WHERE removed IS NULL ORDER BY id').map((z) => z.id)
         : input.zoneids.map((z) => this.ctx.requireId('zone', z, 'zone'));
       const uuid = this.ctx.uuid();
@@ -297,6 +308,11 @@ export class TemplateRepository {
 
   listOsTypes(params: ListParams = {}): ListResult<OsType> {
     return listResources(this.ctx, OS_SPEC, SYSTEM, params);
+  }
+
+  /** Every match of `listOsTypes`, chunk by chunk (see pagination.ts). */
+  scanOsTypes(params: ListParams, window: ScanWindow = {}): ScanChunk<OsType> {
+    return scanResources(this.ctx, OS_SPEC, SYSTEM, params, window);
   }
 
   createOsType(description: string, category: string, userDefined = false): OsType {

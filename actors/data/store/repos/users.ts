@@ -2,8 +2,8 @@ import { scryptSync, timingSafeEqual } from 'node:crypto';
 import { InvalidParameterError, NotFoundError, PermissionDeniedError } from '../../../../src/errors.js';
 import { uniquely, type StoreContext } from '../context.js';
 import { compact, displayDomainPath, formatDate } from '../format.js';
-import { fetchWhere, idList, listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { fetchWhere, idList, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, canSee, resolveCaller, roleOfType, type Caller, type Scope } from '../scoping.js';
 import { getOwned, type OwnedRow } from './common.js';
 import type { RoleType } from './accounts.js';
@@ -131,8 +131,14 @@ export class UserRepository {
     return listResources(this.ctx, SPEC, scope, params);
   }
 
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<User> {
+    return scanResources(this.ctx, SPEC, scope, params, window);
+  }
+
   /** Users of many accounts in one query (for listAccounts' `user` arrays). */
   byAccounts(accountIds: readonly number[]): { accountKey: number; user: User }[] {
+    // Bounded by the page or chunk of accounts (accountIds), times their users.
     const { rows, items } = fetchWhere(this.ctx, SPEC,
       't.removed IS NULL AND t.account_id IN (SELECT value FROM json_each(?))', idList(accountIds));
     return rows.map((r, i) => ({ accountKey: r._aid, user: items[i]! }));

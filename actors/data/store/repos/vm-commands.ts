@@ -145,6 +145,7 @@ export class VmCommands {
     if (from === 'Migrating' && to === 'Running') {
       const keep = event === 'OperationSucceeded' ? hostId : vm.host_id ?? undefined;
       if (keep === undefined) return;
+      // Bounded: one VM's reservations (at most two hosts).
       for (const r of this.ctx.all<{ host_id: number }>('SELECT host_id FROM capacity_reservation WHERE vm_id = ?', vm.id)) {
         if (r.host_id !== keep) this.allocator.releaseHostById(vm.id, r.host_id);
       }

@@ -1,8 +1,8 @@
 import { InvalidParameterError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
 import { bool, compact, formatDate } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, assertVisible, type Scope } from '../scoping.js';
 import { OWNER_COLUMNS, OWNER_JOINS, getOwned, ownerFields, type OwnedRow, type OwnerColumns } from './common.js';
 import type { ResourceTag, TagRepository } from './tags.js';
@@ -99,6 +99,11 @@ export class VmSnapshotRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<VmSnapshot> {
     return listResources(this.ctx, this.spec, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<VmSnapshot> {
+    return scanResources(this.ctx, this.spec, scope, params, window);
   }
 
   /** createVMSnapshot's create phase: checks the VM and the limit, records the snapshot Allocated. */

@@ -1,7 +1,7 @@
 import type { StoreContext } from '../context.js';
 import { bool, compact, formatDate, parseJson } from '../format.js';
-import { idList, listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { idList, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import type { Scope } from '../scoping.js';
 import type { VmState } from '../state-machines.js';
 import { OWNER_COLUMNS, OWNER_JOINS, getOwned, ownerFields, type OwnedRow, type OwnerColumns } from './common.js';
@@ -136,6 +136,7 @@ const ref = (table: 'zone' | 'pod' | 'cluster' | 'host' | 'template' | 'service_
 
 /** Static NAT addresses of a page of VMs (one query; most VMs have none). */
 function attachPublicIps(ctx: StoreContext, ids: readonly number[], items: VirtualMachine[]): void {
+  // Bounded by the page or scan chunk (ids): one static NAT address per VM at most.
   const rows = ctx.all<{ vm_id: number; address: string; uuid: string }>(`SELECT vm_id, address, uuid FROM ip_address
     WHERE vm_id IN (SELECT value FROM json_each(?)) AND static_nat = 1 ORDER BY id`, idList(ids));
   if (rows.length === 0) return;
@@ -191,5 +192,10 @@ export class VmRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<VirtualMachine> {
     return listResources(this.ctx, this.spec, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<VirtualMachine> {
+    return scanResources(this.ctx, this.spec, scope, params, window);
   }
 }

@@ -1,8 +1,8 @@
 import { InvalidParameterError, ResourceInUseError } from '../../../../src/errors.js';
 import { isUniqueViolation, type StoreContext } from '../context.js';
 import { compact, formatDate, formatOptionalDate } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, assertVisible, resolveCaller, type Scope } from '../scoping.js';
 import { VOLUME_MACHINE, applyTransition, type VolumeState } from '../state-machines.js';
 import type { Allocator } from '../allocation.js';
@@ -143,6 +143,11 @@ export class VolumeRepository {
 
   list(scope: Scope, params: ListParams = {}): ListResult<Volume> {
     return listResources(this.ctx, this.spec, scope, params);
+  }
+
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<Volume> {
+    return scanResources(this.ctx, this.spec, scope, params, window);
   }
 
   /** createVolume: a DATADISK that stays Allocated (no pool) until it is first attached. */
@@ -288,6 +293,7 @@ export class VolumeRepository {
    * @internal Takes internal keys: for the store's own transactions only, never for the data protocol.
    */
   releaseForVm(vmId: number): void {
+    // Bounded: one VM's volumes (MAX_VOLUMES).
     const vols = this.ctx.all<{ id: number; uuid: string; volume_type: string; state: string }>(
       'SELECT id, uuid, volume_type, state FROM volume WHERE vm_id = ? AND removed IS NULL', vmId);
     for (const v of vols) {
@@ -315,6 +321,7 @@ export class VolumeRepository {
   }
 
   private nextDevice(vmId: number): number {
+    // Bounded: one VM's volumes (MAX_VOLUMES).
     const used = new Set(this.ctx.all<{ device_id: number }>(
       'SELECT device_id FROM volume WHERE vm_id = ? AND removed IS NULL AND device_id IS NOT NULL', vmId).map((r) => r.device_id));
     let d = 1;

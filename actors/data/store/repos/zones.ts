@@ -1,8 +1,8 @@
 import { InvalidParameterError, NotFoundError } from '../../../../src/errors.js';
 import { uniquely, type StoreContext } from '../context.js';
 import { bool, compact, formatDate } from '../format.js';
-import { listResources, type ListParams, type ListSpec } from '../list-query.js';
-import type { ListResult } from '../pagination.js';
+import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, resolveCaller, type Scope } from '../scoping.js';
 import { boolInt, getGlobal, optBoolInt, updateColumns } from './common.js';
 
@@ -226,6 +226,11 @@ export class ZoneRepository {
     return listResources(this.ctx, ZONE_SPEC, scope, params);
   }
 
+  /** Every match of `list`, chunk by chunk (see pagination.ts). */
+  scan(scope: Scope, params: ListParams, window: ScanWindow = {}): ScanChunk<Zone> {
+    return scanResources(this.ctx, ZONE_SPEC, scope, params, window);
+  }
+
   create(input: CreateZoneInput): Zone {
     checkAllocationState(input.allocationstate);
     if (input.networktype !== 'Basic' && input.networktype !== 'Advanced') {
@@ -272,6 +277,11 @@ export class ZoneRepository {
     return listResources(this.ctx, POD_SPEC, SYSTEM, params);
   }
 
+  /** Every match of `listPods`, chunk by chunk (see pagination.ts). */
+  scanPods(params: ListParams, window: ScanWindow = {}): ScanChunk<Pod> {
+    return scanResources(this.ctx, POD_SPEC, SYSTEM, params, window);
+  }
+
   createPod(input: CreatePodInput): Pod {
     checkAllocationState(input.allocationstate);
     return this.ctx.tx(() => {
@@ -301,6 +311,11 @@ export class ZoneRepository {
 
   listClusters(params: ListParams = {}): ListResult<Cluster> {
     return listResources(this.ctx, CLUSTER_SPEC, SYSTEM, params);
+  }
+
+  /** Every match of `listClusters`, chunk by chunk (see pagination.ts). */
+  scanClusters(params: ListParams, window: ScanWindow = {}): ScanChunk<Cluster> {
+    return scanResources(this.ctx, CLUSTER_SPEC, SYSTEM, params, window);
   }
 
   createCluster(input: CreateClusterInput): Cluster {
