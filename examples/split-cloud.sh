@@ -12,7 +12,6 @@ CLI="$ROOT/dist/bin/cloudstackd.js"
 [ -f "$CLI" ] || { echo "build first: npm run build" >&2; exit 1; }
 KEEP="${1:-}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cloudstackd-split.XXXXXX")"
-BASE_PORT="${BASE_PORT:-7170}"
 PIDS=()
 
 cleanup() {
@@ -26,14 +25,15 @@ trap cleanup EXIT INT TERM
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$WORK/secret"
 chmod 600 "$WORK/secret"
 COMMON=(--transport ws --cluster-name split --cluster-secret-file "$WORK/secret" --log-level warn)
-n=0
 
-# start NAME ROLES [extra args]: one process, joining the data node (any member would do as a seed).
+SEED=""
+
+# start NAME ROLES [extra args]: one process on a port the kernel picks, joining the data node (any
+# member would do as a seed) at the address its ready line reported.
 start() {
   local name=$1 roles=$2; shift 2
-  local port=$((BASE_PORT + n)); n=$((n + 1))
-  local join=(); [ "$name" = data ] || join=(--join "127.0.0.1:$BASE_PORT")
-  node "$CLI" --role="$roles" "${COMMON[@]}" --node-name "$name" --listen "127.0.0.1:$port" "${join[@]}" "$@" > "$WORK/$name.log" 2>&1 &
+  local join=(); [ -z "$SEED" ] || join=(--join "$SEED")
+  node "$CLI" --role="$roles" "${COMMON[@]}" --node-name "$name" --listen "127.0.0.1:0" "${join[@]}" "$@" > "$WORK/$name.log" 2>&1 &
   PIDS+=($!)
 }
 wait_ready() {
@@ -45,6 +45,9 @@ wait_ready() {
 
 start data data --data-dir "$WORK/db"
 wait_ready data
+SEED=$(sed -n 's/^ready .*address=\([^ ]*\).*/\1/p' "$WORK/data.log")
+SEED=${SEED#ws://}
+[ -n "$SEED" ] || { echo "the data node's ready line names no address:" >&2; cat "$WORK/data.log" >&2; exit 1; }
 start api1 api --port 0
 start api2 api --port 0
 start orch1 orchestrator

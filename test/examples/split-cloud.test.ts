@@ -6,14 +6,12 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { projectRoot } from '../helpers/paths.js';
-import { freePort } from '../system/distributed-cluster.js';
 
 describe('examples/split-cloud.sh', function () {
   this.timeout(150_000);
 
   it('starts data, 2 api, 2 orchestrators, network+storage, 2 fabric and 2 compute processes, lists them, and tears down', async () => {
-    const base = await freePort();
-    const child = spawn('bash', [join(projectRoot(), 'examples/split-cloud.sh')], { cwd: projectRoot(), env: { ...process.env, BASE_PORT: String(base) } });
+    const child = spawn('bash', [join(projectRoot(), 'examples/split-cloud.sh')], { cwd: projectRoot(), env: process.env });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { out += d.toString(); });

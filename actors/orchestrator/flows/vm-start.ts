@@ -83,8 +83,10 @@ async function attempt(env: FlowEnv, vm: VirtualMachine, volumes: Volume[], k: P
       implemented.add(nic.networkid);
       await ctx.step(`${a}.net.${nic.networkid}`, async (key) => { await c.network('implementNetwork', { key, networkid: nic.networkid }); return true; });
     }
-    await ctx.step(`${a}.nic.${nic.id}`, async (key) => (await c.network('prepareNic', { key, nicid: nic.id })).ipaddress ?? null,
-      () => ({ op: 'releaseNic', args: { nicid: nic.id } }));
+    // Guarded: the address may be reserved even when the reply is lost (the data service restarting
+    // under the network component), so the release is recorded before the reservation is asked for.
+    await ctx.guarded(`${a}.nic.${nic.id}`, { op: 'releaseNic', args: { nicid: nic.id } },
+      async (key) => (await c.network('prepareNic', { key, nicid: nic.id })).ipaddress ?? null);
   }
   for (const v of volumes) {
     await ctx.step(`${a}.vol.${v.id}`, async (key) => {
