@@ -24,5 +24,8 @@ if [ "$(id -u)" != "0" ]; then
 fi
 command -v apt-get >/dev/null 2>&1 || { echo "install-packages: ${need[*]} missing and apt-get is not available" >&2; exit 1; }
 echo "== installing ${need[*]} with apt-get"
-$SUDO apt-get update
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${need[@]}"
+# Waits for the dpkg lock rather than failing at once when another installer (unattended upgrades, a
+# parallel set-up script) holds it.
+APT_LOCK=(-o DPkg::Lock::Timeout=600)
+$SUDO apt-get "${APT_LOCK[@]}" update
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${APT_LOCK[@]}" install -y --no-install-recommends "${need[@]}"
