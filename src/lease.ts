@@ -28,6 +28,13 @@ export interface LeaseStore {
   release(name: string, owner: string, epoch: number): Promise<boolean>;
 }
 
+/**
+ * Longest wait for a lease release, ms. A holder releases when it stops; if the data service does not
+ * answer (it stops too, or restarts), the lease simply expires within ttlMs, so a stopping process
+ * should not linger for the data service's full wait (30 s) on a courtesy.
+ */
+export const RELEASE_WAIT_MS = 2_000;
+
 export interface LeaseTimings {
   /**
    * How long a grant or renewal lasts, ms. It is the time work stays ownerless after its owner dies
@@ -146,14 +153,24 @@ export class LeaseKeeper {
     return l === undefined ? undefined : { lease: name, owner: this.owner, epoch: l.epoch };
   }
 
-  /** Gives a lease up (work finished or handed over). The data service may already have dropped it. */
+  /**
+   * Gives a lease up (work finished or handed over). The data service may already have dropped it, or
+   * be gone (a whole cloud stopping at once): the release is only a courtesy that lets a standby take
+   * over before expiry, so it is waited for at most RELEASE_WAIT_MS.
+   */
   async release(name: string): Promise<void> {
     const l = this.held.get(name);
     if (l === undefined) return;
     this.held.delete(name);
-    await this.store.release(name, this.owner, l.epoch).catch((err: unknown) => {
+    let timer: TimerHandle | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => { timer = this.clock.setTimeout(() => resolve('timeout'), RELEASE_WAIT_MS); });
+    const done = this.store.release(name, this.owner, l.epoch).then(() => 'released' as const, (err: unknown) => {
       this.log.debug('lease release failed; it expires on its own', { lease: name, error: (err as Error).message });
+      return 'failed' as const;
     });
+    const outcome = await Promise.race([done, gaveUp]);
+    timer?.cancel();
+    if (outcome === 'timeout') this.log.debug('lease release not answered in time; it expires on its own', { lease: name, waitMs: RELEASE_WAIT_MS });
   }
 
   /** Forgets a lease without telling the data service (it was dropped there, e.g. by completing the job). */

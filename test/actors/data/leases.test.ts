@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { SimulatedClock } from '../../../src/clock.js';
 import { FencedError } from '../../../src/errors.js';
-import { LeaseKeeper, type LeaseStore } from '../../../src/lease.js';
+import { LeaseKeeper, RELEASE_WAIT_MS, type LeaseStore } from '../../../src/lease.js';
 import { silentLogger } from '../../../src/logger.js';
 import { DataStore, SYSTEM } from '../../../actors/data/store/index.js';
 import { EpochGuard } from '../../../actors/compute/epoch-guard.js';
@@ -131,6 +131,23 @@ describe('lease keeper (the holder\'s side)', () => {
     await keeper.tick();
     expect(lost).to.deep.equal(['job:b:taken']);
     expect(keeper.fence('job:b')).to.equal(undefined);
+  });
+
+  it('waits for a release at most RELEASE_WAIT_MS when the data service does not answer (a stopping process does not linger)', async () => {
+    const clock = new SimulatedClock(0);
+    const f = fakeStore(clock);
+    const keeper = new LeaseKeeper({ ...f.store, release: () => new Promise<boolean>(() => undefined) }, 'me/1',
+      { ttlMs: 3000, renewIntervalMs: 500, marginMs: 500 }, clock, silentLogger);
+    await keeper.claim('job:c');
+    let released = false;
+    const p = keeper.release('job:c').then(() => { released = true; });
+    clock.advance(RELEASE_WAIT_MS - 1);
+    await Promise.resolve();
+    expect(released).to.equal(false);
+    clock.advance(1);
+    await p;
+    expect(released).to.equal(true);
+    expect(keeper.valid('job:c')).to.equal(false);
   });
 });
 
