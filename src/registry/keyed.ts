@@ -53,9 +53,18 @@ interface NodeKeys {
   keys: Set<string>;
   fetching: boolean;
   retry: TimerHandle | undefined;
+  /** Reads failed in a row (reset by a success). */
+  failures: number;
 }
 
 const DEFAULT_RETRY_MS = 1_000;
+/**
+ * Failed reads of a node's keys in a row before it is worth a warning: a node gossip has just announced
+ * is often not dialable for a moment yet (its address not learnt), which the first retry settles.
+ */
+const WARN_AFTER_FAILURES = 3;
+/** Then a reminder every this many failures (about a minute at the default retry), not a line per retry. */
+const REWARN_EVERY_FAILURES = 60;
 const DEFAULT_MAX_KEYS = 100_000;
 
 export class KeyedIndex {
@@ -108,7 +117,7 @@ export class KeyedIndex {
       const nodes = this.nodesFor(service);
       let state = nodes.get(m.id);
       if (state === undefined) {
-        state = { epoch: m.epoch, advertised: s.keys!, held: -1, keys: new Set(), fetching: false, retry: undefined };
+        state = { epoch: m.epoch, advertised: s.keys!, held: -1, keys: new Set(), fetching: false, retry: undefined, failures: 0 };
         nodes.set(m.id, state);
       }
       state.advertised = Math.max(state.advertised, s.keys!);
@@ -149,6 +158,7 @@ export class KeyedIndex {
     void this.readAll(service, node).then((r) => {
       state.fetching = false;
       if (this.byNode.get(service)?.get(node) !== state) return; // dropped meanwhile
+      state.failures = 0;
       const before = state.keys;
       state.keys = r.keys;
       state.held = r.rev;
@@ -157,7 +167,10 @@ export class KeyedIndex {
     }, (err: unknown) => {
       state.fetching = false;
       if (this.closed || this.byNode.get(service)?.get(node) !== state) return;
-      this.warn(`could not read the ${service} keys of node ${node} (${(err as Error).message}); retrying`);
+      state.failures++;
+      if (state.failures === WARN_AFTER_FAILURES || state.failures % REWARN_EVERY_FAILURES === 0) {
+        this.warn(`could not read the ${service} keys of node ${node} ${state.failures} times in a row (${(err as Error).message}); still retrying`);
+      }
       state.retry = this.o.clock.setTimeout(() => this.fetch(service, node, state), this.o.retryMs ?? DEFAULT_RETRY_MS);
     });
   }
