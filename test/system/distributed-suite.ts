@@ -11,6 +11,7 @@ import { apiInvariantViolations } from '../helpers/invariants.js';
 import { cliPath } from '../helpers/paths.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { csclient } from '../lifecycle/csclient.js';
+import { print, type TransportSuiteOptions } from './transport-suite.js';
 import { ProcCluster, freePort } from './distributed-cluster.js';
 
 interface Vm { id: string; name: string; state: string; hostid?: string; hostname?: string; haenable: boolean }
@@ -21,17 +22,7 @@ const COMPUTES = ['c1', 'c2', 'c3'];
 /** SIGKILL-in-a-deploy rounds per transport: enough random kill points, bounded run time. */
 export const KILL_ROUNDS = Number(process.env.KILL_ROUNDS ?? 20);
 
-function print(line: string): void {
-  process.stdout.write(`      (${line})\n`);
-}
-
-export interface SuiteOptions {
-  transport: 'ws' | 'redis';
-  /** Runs before the cluster starts (redis: start the server); returns the redis URL when there is one. */
-  setup?: (ctx: Mocha.Context) => Promise<string | undefined>;
-}
-
-export function describeDistributed(o: SuiteOptions): void {
+export function describeDistributed(o: TransportSuiteOptions): void {
   describe(`system: 1 management + 3 compute cloudstackd processes over ${o.transport}`, function () {
     this.timeout(150_000);
     let c: ProcCluster;

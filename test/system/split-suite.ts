@@ -12,6 +12,7 @@ import { CsApi, CsApiError } from '../helpers/cs-api.js';
 import { apiInvariantViolations, storeInvariantViolations } from '../helpers/invariants.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { csclient, type Client } from '../lifecycle/csclient.js';
+import { print, type TransportSuiteOptions } from './transport-suite.js';
 import { ProcCluster } from './distributed-cluster.js';
 
 interface Vm { id: string; name: string; state: string; hostid?: string; hostname?: string }
@@ -26,17 +27,7 @@ function failures(done: readonly { jobstatus: number; jobresult?: unknown }[]): 
   return JSON.stringify(done.filter((r) => r.jobstatus !== 1).map((r) => r.jobresult)).slice(0, 2000);
 }
 
-function print(line: string): void {
-  process.stdout.write(`      (${line})\n`);
-}
-
-export interface SplitSuiteOptions {
-  transport: 'ws' | 'redis';
-  /** Runs before the cluster starts (redis: start the server); returns the redis URL when there is one. */
-  setup?: (ctx: Mocha.Context) => Promise<string | undefined>;
-}
-
-export function describeSplit(o: SplitSuiteOptions): void {
+export function describeSplit(o: TransportSuiteOptions): void {
   describe(`system: every component its own process (1 data, 2 api, 2 orchestrator, 2 fabric-monitor, ...) over ${o.transport}`, function () {
     this.timeout(180_000);
     let c: ProcCluster;
