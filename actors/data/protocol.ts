@@ -55,6 +55,7 @@ export const DATA_METHODS = {
   projects: ['accountOf', 'accounts', 'addAccount', 'create', 'delete', 'get', 'list', 'removeAccount', 'update', 'scan'],
   vmSnapshots: ['create', 'get', 'list', 'remove', 'transition', 'scan'],
   templateDownloads: ['claim', 'complete', 'fail', 'progress', 'requeueInProgress'],
+  entities: ['exists'],
   addresses: ['allocatePublicIp', 'releasePublicIp', 'setStaticNat', 'reserveNicIp', 'releaseNicIp', 'addVnetRange', 'allocateVnet', 'releaseVnet'],
 } as const satisfies { [R in keyof DataStore]?: readonly (keyof DataStore[R] & string)[] };
 
@@ -75,7 +76,7 @@ const DATA_READS: ReadonlySet<string> = new Set([
   'volumes.get', 'volumes.list', 'zones.get', 'zones.getCluster', 'zones.getPod', 'zones.list', 'zones.listClusters', 'zones.listPods',
   'allocation.hostsWithCapacity', 'allocation.poolsWithCapacity', 'allocation.reservedHostId', 'orchestration.hostCandidates',
   'orchestration.startSpec', 'orchestration.templateCopies', 'orchestration.templateOnPool', 'orchestration.vmDetails',
-  'orchestration.vmVolumes',
+  'orchestration.vmVolumes', 'entities.exists',
 ]);
 
 /** True when the call only reads (see DATA_READS; every `scan*` is a read too). */

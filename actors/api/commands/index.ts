@@ -8,6 +8,10 @@ import type { CommandDeps } from './common.js';
 import { eventCommands } from './events.js';
 import { fabricCommands, type FabricAdminClient } from './fabric.js';
 import { hostCommands } from './hosts.js';
+import { checkListIds } from './id-check.js';
+import { integrationsOffCommands } from './integrations-off.js';
+import { loginPageCommands } from './login-page.js';
+import { metricsCommands } from './metrics.js';
 import { imageCommands } from './images.js';
 import { jobCommands } from './jobs.js';
 import { managementServerCommands, type ClusterView } from './management-servers.js';
@@ -26,7 +30,7 @@ export { createJobRecord, jobResponse, type JobSubmission } from './jobs.js';
  */
 export function createCommands(deps: CommandDeps & { readonly orchestrator?: OrchestratorClient; readonly fabric?: FabricAdminClient;
   readonly cluster?: ClusterView }): HandledCommand[] {
-  return [
+  const commands = [
     ...jobCommands(deps),
     ...accountCommands(deps),
     ...zoneCommands(deps),
@@ -39,5 +43,8 @@ export function createCommands(deps: CommandDeps & { readonly orchestrator?: Orc
     ...(deps.orchestrator === undefined ? [] : orchestrationCommands({ ...deps, orchestrator: deps.orchestrator })),
     ...(deps.fabric === undefined ? [] : fabricCommands({ ...deps, fabric: deps.fabric })),
     ...(deps.cluster === undefined ? [] : managementServerCommands(deps.cluster, deps.cloudStackVersion)),
+    ...loginPageCommands(),
+    ...integrationsOffCommands(),
   ];
+  return checkListIds([...commands, ...metricsCommands(commands, deps)], deps.data);
 }

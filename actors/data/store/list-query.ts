@@ -36,7 +36,7 @@ export type ListParams = CommonListParams & { [extra: string]: ParamValue | unde
 export type FilterSpec =
   /** The parameter is the UUID of a row of `ref`; `column` holds that row's internal key. */
   | { ref: UuidTable; column: string }
-  /** `column` equals the value. */
+  /** `column` equals the value (text case-insensitively, as MySQL's default collation). */
   | { eq: string }
   /** `column` is 1/0 for a boolean parameter. */
   | { bool: string }
@@ -94,7 +94,9 @@ function filterCondition(ctx: StoreContext, spec: FilterSpec, value: ParamValue)
     const id = typeof value === 'string' ? ctx.idOf(spec.ref, value) : undefined;
     return id === undefined ? null : { sql: `t.${spec.column} = ?`, args: [id] };
   }
-  if ('eq' in spec) return { sql: `t.${spec.eq} = ?`, args: [value] };
+  // CloudStack's MySQL compares strings with a case-insensitive collation, and clients rely on it
+  // (the UI asks for `type=routing`): text filters match regardless of case.
+  if ('eq' in spec) return { sql: typeof value === 'string' ? `t.${spec.eq} = ? COLLATE NOCASE` : `t.${spec.eq} = ?`, args: [value] };
   if ('bool' in spec) return { sql: `t.${spec.bool} = ?`, args: [value === true || value === 'true' ? 1 : 0] };
   return spec.custom(value, ctx);
 }
