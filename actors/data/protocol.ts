@@ -21,7 +21,7 @@ import type { ScanChunk, ScanCursor, ScanWindow } from './store/pagination.js';
 export const DATA_METHODS = {
   accounts: ['create', 'findByName', 'get', 'list', 'roles', 'setState', 'scan'],
   capacity: ['list'],
-  config: ['get', 'list', 'number', 'set', 'scan'],
+  config: ['get', 'list', 'listSettings', 'number', 'set', 'scan', 'scanSettings', 'update'],
   domains: ['create', 'findByPath', 'get', 'list', 'root', 'rootUuid', 'scan'],
   events: ['create', 'get', 'list', 'scan'],
   hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'transition', 'update', 'scan'],
@@ -56,6 +56,7 @@ export const DATA_METHODS = {
   vmSnapshots: ['create', 'get', 'list', 'remove', 'transition', 'scan'],
   templateDownloads: ['claim', 'complete', 'fail', 'progress', 'requeueInProgress'],
   entities: ['exists'],
+  alerts: ['archive', 'delete', 'list', 'scan'],
   addresses: ['allocatePublicIp', 'releasePublicIp', 'setStaticNat', 'reserveNicIp', 'releaseNicIp', 'addVnetRange', 'allocateVnet', 'releaseVnet'],
 } as const satisfies { [R in keyof DataStore]?: readonly (keyof DataStore[R] & string)[] };
 
@@ -64,7 +65,7 @@ export const DATA_METHODS = {
  * sent (its outcome unknown). Writes are repeated only when they were never sent.
  */
 const DATA_READS: ReadonlySet<string> = new Set([
-  'accounts.findByName', 'accounts.get', 'accounts.list', 'accounts.roles', 'capacity.list', 'config.get', 'config.list', 'config.number',
+  'accounts.findByName', 'accounts.get', 'accounts.list', 'accounts.roles', 'capacity.list', 'config.get', 'config.list', 'config.listSettings', 'config.number',
   'domains.findByPath', 'domains.get', 'domains.list', 'domains.root', 'domains.rootUuid', 'events.get', 'events.list', 'hosts.get',
   'hosts.list', 'ipAddresses.get', 'ipAddresses.getRange', 'ipAddresses.list', 'ipAddresses.listRanges', 'jobs.get',
   'jobs.list', 'jobs.orphans', 'jobs.pending', 'jobs.record', 'jobs.turn', 'leases.get', 'leases.list', 'mocks.get', 'mocks.list',
@@ -76,7 +77,7 @@ const DATA_READS: ReadonlySet<string> = new Set([
   'volumes.get', 'volumes.list', 'zones.get', 'zones.getCluster', 'zones.getPod', 'zones.list', 'zones.listClusters', 'zones.listPods',
   'allocation.hostsWithCapacity', 'allocation.poolsWithCapacity', 'allocation.reservedHostId', 'orchestration.hostCandidates',
   'orchestration.startSpec', 'orchestration.templateCopies', 'orchestration.templateOnPool', 'orchestration.vmDetails',
-  'orchestration.vmVolumes', 'entities.exists',
+  'orchestration.vmVolumes', 'entities.exists', 'alerts.list',
 ]);
 
 /** True when the call only reads (see DATA_READS; every `scan*` is a read too). */

@@ -22,7 +22,7 @@ export const LIST_ID_TABLES: Readonly<Record<string, UuidTable>> = {
   listPortForwardingRules: 'network_rule', listLoadBalancerRules: 'network_rule', listEgressFirewallRules: 'network_rule',
   listIpForwardingRules: 'network_rule', listProjects: 'project', listVMSnapshot: 'vm_snapshot',
   listVirtualMachinesMetrics: 'vm_instance', listVolumesMetrics: 'volume', listZonesMetrics: 'zone', listHostsMetrics: 'host',
-  listClustersMetrics: 'cluster', listStoragePoolsMetrics: 'storage_pool',
+  listClustersMetrics: 'cluster', listStoragePoolsMetrics: 'storage_pool', listAlerts: 'alert',
 };
 
 function messageName(def: HandledCommand): string {

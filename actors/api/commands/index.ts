@@ -8,7 +8,13 @@ import type { CommandDeps } from './common.js';
 import { eventCommands } from './events.js';
 import { fabricCommands, type FabricAdminClient } from './fabric.js';
 import { hostCommands } from './hosts.js';
+import { alertCommands } from './alerts.js';
+import { applianceCommands } from './appliances.js';
 import { checkListIds } from './id-check.js';
+import { configurationCommands } from './configurations.js';
+import { featuresOffCommands } from './features-off.js';
+import { hypervisorCommands } from './hypervisors.js';
+import { roleCommands } from './roles.js';
 import { integrationsOffCommands } from './integrations-off.js';
 import { loginPageCommands } from './login-page.js';
 import { metricsCommands } from './metrics.js';
@@ -45,6 +51,12 @@ export function createCommands(deps: CommandDeps & { readonly orchestrator?: Orc
     ...(deps.cluster === undefined ? [] : managementServerCommands(deps.cluster, deps.cloudStackVersion)),
     ...loginPageCommands(),
     ...integrationsOffCommands(),
+    ...configurationCommands(deps),
+    ...applianceCommands(),
+    ...featuresOffCommands(),
+    ...hypervisorCommands(deps),
+    ...roleCommands(deps),
+    ...alertCommands(deps),
   ];
   return checkListIds([...commands, ...metricsCommands(commands, deps)], deps.data);
 }

@@ -40,6 +40,7 @@ import { TemplateAdminRepository } from './repos/template-admin.js';
 import { VmSnapshotRepository } from './repos/vm-snapshots.js';
 import { ProjectRepository } from './repos/projects.js';
 import { EntityRepository } from './repos/entities.js';
+import { AlertRepository } from './repos/alerts.js';
 
 export interface DataStoreOptions extends OpenDatabaseOptions, StoreContextOptions {}
 
@@ -89,6 +90,7 @@ export class DataStore {
   readonly vmSnapshots: VmSnapshotRepository;
   readonly projects: ProjectRepository;
   readonly entities: EntityRepository;
+  readonly alerts: AlertRepository;
 
   /** Opens the database (file under `dataDir`, or in memory), migrates it and bootstraps it. */
   static open(options: DataStoreOptions = {}): DataStore {
@@ -115,7 +117,8 @@ export class DataStore {
     this.users = new UserRepository(ctx);
     this.accounts = new AccountRepository(ctx, this.users);
     this.zones = new ZoneRepository(ctx);
-    this.hosts = new HostRepository(ctx, this.events, systemOwner);
+    this.alerts = new AlertRepository(ctx);
+    this.hosts = new HostRepository(ctx, this.events, systemOwner, this.alerts);
     this.storage = new StorageRepository(ctx);
     this.offerings = new OfferingRepository(ctx);
     this.templates = new TemplateRepository(ctx, this.tags);

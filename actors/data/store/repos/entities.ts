@@ -6,7 +6,7 @@ export const ENTITY_TABLES: ReadonlySet<UuidTable> = new Set<UuidTable>([
   'role', 'domain', 'account', 'app_user', 'zone', 'pod', 'cluster', 'host', 'storage_pool', 'image_store',
   'service_offering', 'disk_offering', 'network_offering', 'os_type', 'template', 'vm_instance', 'volume', 'snapshot',
   'ssh_keypair', 'network', 'nic', 'ip_range', 'ip_address', 'async_job', 'event', 'simulator_mock', 'resource_tag',
-  'user_data', 'instance_group', 'affinity_group', 'snapshot_policy', 'network_rule', 'vm_snapshot', 'project',
+  'user_data', 'instance_group', 'affinity_group', 'snapshot_policy', 'network_rule', 'vm_snapshot', 'project', 'alert',
 ]);
 
 /**

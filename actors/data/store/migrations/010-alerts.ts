@@ -1,0 +1,25 @@
+import type { Migration } from '../migrations.js';
+
+/**
+ * CloudStack's alert table: what needs an administrator's attention (a host gone Down or into Alert),
+ * with its AlertManager type number, kept until an administrator archives or deletes it.
+ */
+export const alerts: Migration = {
+  version: 10,
+  name: 'alerts',
+  sql: `
+CREATE TABLE alert (
+  id INTEGER PRIMARY KEY,
+  uuid TEXT NOT NULL UNIQUE,
+  type INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  zone_id INTEGER REFERENCES zone(id),
+  pod_id INTEGER REFERENCES pod(id),
+  cluster_id INTEGER REFERENCES cluster(id),
+  archived INTEGER NOT NULL DEFAULT 0,
+  created INTEGER NOT NULL
+) STRICT;
+CREATE INDEX alert_type ON alert(type);
+`,
+};

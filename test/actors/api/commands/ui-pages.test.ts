@@ -1,0 +1,121 @@
+/**
+ * The commands the UI's pages call that answered 432 before: global settings (only those cloudstackd
+ * reads, and an update that takes effect), alerts raised by a host going down, system VMs and routers
+ * (none exist), VPCs and network service providers (served, but not in listApis), hypervisors and roles.
+ */
+import { expect } from 'chai';
+import type { Lab } from '../../../../bin/lab.js';
+import type { Json } from '../../../helpers/cs-api.js';
+import { LabClient, testLab, userAccount } from './lab-client.js';
+
+const NO_SUCH = '00000000-0000-4000-8000-000000000000';
+
+describe('api/commands: the pages of the web UI', function () {
+  this.timeout(30_000);
+  let lab: Lab;
+  let admin: LabClient;
+
+  before(async () => {
+    lab = await testLab({ hosts: 2 });
+    admin = new LabClient(lab);
+  });
+
+  after(async () => {
+    await lab.stop();
+  });
+
+  it('lists only the settings cloudstackd reads, and an update takes effect', async () => {
+    const all = await admin.list('listConfigurations', 'configuration', { pagesize: '-1' });
+    const names = all.map((c) => c['name']);
+    expect(names).to.include.members(['cpu.overprovisioning.factor', 'vm.allocation.algorithm', 'max.account.user.vms',
+      'cluster.memory.allocated.capacity.notificationthreshold']);
+    // Not read anywhere (the page size is a start option), and the seed record is internal.
+    expect(names).to.not.include.members(['default.page.size', 'ping.interval']);
+    expect(names.some((n) => String(n).startsWith('cloudstackd.'))).to.equal(false);
+    const cpu = all.find((c) => c['name'] === 'cpu.overprovisioning.factor')!;
+    expect(cpu).to.include({ value: '1', defaultvalue: '1', isdynamic: true, type: 'Number', category: 'Advanced' });
+    const paged = await admin.ok('listConfigurations', { page: '1', pagesize: '2' });
+    expect(paged['count']).to.equal(all.length);
+    expect(await admin.list('listConfigurations', 'configuration', { name: 'CPU.overprovisioning.factor' })).to.have.length(1);
+    expect(await admin.ok('listConfigurations', { zoneid: lab.seed.zoneid })).to.deep.equal({});
+
+    const before = (await admin.list('listCapacity', 'capacity', { zoneid: lab.seed.zoneid })).find((c) => c['name'] === 'CPU')!;
+    const updated = (await admin.ok('updateConfiguration', { name: 'cpu.overprovisioning.factor', value: '2' }))['configuration'];
+    expect(updated).to.include({ name: 'cpu.overprovisioning.factor', value: '2', defaultvalue: '1' });
+    const after = (await admin.list('listCapacity', 'capacity', { zoneid: lab.seed.zoneid })).find((c) => c['name'] === 'CPU')!;
+    expect(after['capacitytotal']).to.equal(2 * Number(before['capacitytotal']));
+    await admin.ok('updateConfiguration', { name: 'cpu.overprovisioning.factor', value: '1' });
+
+    expect(await admin.fails(431, 'updateConfiguration', { name: 'no.such.setting', value: '1' })).to.match(/doesn't exist/);
+    expect(await admin.fails(431, 'updateConfiguration', { name: 'start.retry', value: 'many' })).to.match(/takes a number/);
+    await admin.fails(431, 'updateConfiguration', { name: 'start.retry', value: '3', zoneid: lab.seed.zoneid });
+    const u = await userAccount(admin);
+    await u.client.fails(401, 'listConfigurations');
+    await u.client.fails(401, 'updateConfiguration', { name: 'start.retry', value: '3' });
+  });
+
+  it('raises an alert when a host goes down, lists it newest first, and archives and deletes alerts', async () => {
+    expect(await admin.ok('listAlerts', { page: '1', pagesize: '8', listall: 'true' })).to.deep.equal({});
+    const [h1, h2] = lab.seed.hostids;
+    lab.handles.store.hosts.transition(h1!, 'PingTimeout');
+    lab.handles.store.hosts.transition(h2!, 'PingTimeout');
+    const alerts = await admin.list('listAlerts', 'alert', { page: '1', pagesize: '8', listall: 'true' });
+    expect(alerts).to.have.length(2);
+    expect(alerts[0]).to.include({ type: 7, name: 'ALERT.HOST' });
+    expect(String(alerts[0]!['description'])).to.contain(h2!);
+    expect(String(alerts[1]!['description'])).to.contain(h1!);
+    expect(alerts[0]!['sent']).to.match(/^\d{4}-\d\d-\d\dT/);
+    expect(await admin.list('listAlerts', 'alert', { type: '7' })).to.have.length(2);
+    expect(await admin.ok('listAlerts', { type: '1' })).to.deep.equal({});
+    await admin.fails(431, 'listAlerts', { id: NO_SUCH });
+    await admin.fails(431, 'archiveAlerts', {});
+    await admin.fails(431, 'deleteAlerts', { ids: NO_SUCH });
+    expect(await admin.ok('archiveAlerts', { ids: String(alerts[0]!['id']) })).to.deep.equal({ success: true });
+    expect((await admin.list('listAlerts', 'alert')).map((a) => a['id'])).to.deep.equal([alerts[1]!['id']]);
+    expect(await admin.ok('deleteAlerts', { type: '7' })).to.deep.equal({ success: true });
+    expect(await admin.ok('listAlerts')).to.deep.equal({});
+    const u = await userAccount(admin);
+    await u.client.fails(401, 'listAlerts');
+  });
+
+  it('lists no system VMs or routers (there are none) and refuses their ids', async () => {
+    expect(await admin.ok('listSystemVms', { zoneid: lab.seed.zoneid })).to.deep.equal({});
+    expect(await admin.ok('listRouters', { zoneid: lab.seed.zoneid, listall: 'true' })).to.deep.equal({});
+    await admin.fails(431, 'listSystemVms', { id: NO_SUCH });
+    await admin.fails(431, 'listRouters', { id: NO_SUCH });
+  });
+
+  it('serves listVPCs and listNetworkServiceProviders for the forms that call them, but leaves them out of listApis', async () => {
+    const u = await userAccount(admin);
+    for (const client of [admin, u.client]) {
+      expect(await client.ok('listVPCs', { listall: 'true' })).to.deep.equal({});
+      expect(await client.ok('listNetworkServiceProviders', { name: 'VirtualRouter' })).to.deep.equal({});
+      const names = (await client.list('listApis', 'api')).map((a) => a['name']);
+      expect(names).to.not.include.members(['listVPCs', 'listNetworkServiceProviders']);
+    }
+    await admin.fails(431, 'listVPCs', { id: NO_SUCH });
+    // listApis asked for an unlisted command by name: as for an unknown one.
+    expect((await admin.call('listApis', { name: 'listVPCs' })).status).to.equal(530);
+  });
+
+  it("lists the hypervisors of the zones' clusters", async () => {
+    expect(await admin.list('listHypervisors', 'hypervisor', { zoneid: lab.seed.zoneid })).to.deep.equal([{ name: 'Simulator' }]);
+    const u = await userAccount(admin);
+    expect(await u.client.list('listHypervisors', 'hypervisor')).to.deep.equal([{ name: 'Simulator' }]);
+    await admin.fails(431, 'listHypervisors', { zoneid: NO_SUCH });
+  });
+
+  it('lists the roles an account can be given', async () => {
+    const roles = await admin.list('listRoles', 'role');
+    expect(roles.map((r) => r['type'])).to.include.members(['Admin', 'DomainAdmin', 'User']);
+    const user = roles.find((r) => r['type'] === 'User') as Json;
+    expect(await admin.list('listRoles', 'role', { id: String(user['id']) })).to.have.length(1);
+    expect(await admin.list('listRoles', 'role', { type: 'user' })).to.have.length(1);
+    await admin.fails(431, 'listRoles', { id: NO_SUCH });
+    const d = (await admin.ok('createDomain', { name: 'roles-d' }))['domain'] as Json;
+    const dadmin = await userAccount(admin, { domainid: String(d['id']), accounttype: '2' });
+    expect((await dadmin.client.list('listRoles', 'role')).map((r) => r['type'])).to.not.include('Admin');
+    const u = await userAccount(admin);
+    await u.client.fails(401, 'listRoles');
+  });
+});
