@@ -185,6 +185,8 @@ function coerceValue(scope: CoerceScope, def: ParamDef, value: UnpackedValue): P
   if (value === '') return undefined;
   switch (def.type) {
     case 'uuid':
+      // ParamProcessWorker lets -1 through every UUID parameter (clients send projectid=-1 for "all projects").
+      if (value === '-1') return value;
       if (!UUID.test(value)) throw invalidUuid(scope, def, value);
       return value.toLowerCase();
     case 'integer':
