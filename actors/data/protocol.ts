@@ -19,14 +19,14 @@ import type { ScanChunk, ScanCursor, ScanWindow } from './store/pagination.js';
  * each call as one transaction; `batch` runs several calls in one transaction.
  */
 export const DATA_METHODS = {
-  accounts: ['create', 'findByName', 'get', 'list', 'roles', 'setState', 'scan'],
+  accounts: ['create', 'findByName', 'get', 'list', 'rename', 'roles', 'setState', 'scan'],
   capacity: ['list'],
   config: ['get', 'list', 'listSettings', 'number', 'set', 'scan', 'scanSettings', 'update'],
   domains: ['create', 'findByPath', 'get', 'list', 'root', 'rootUuid', 'scan'],
   events: ['create', 'get', 'list', 'scan'],
   hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'transition', 'update', 'scan'],
   ipAddresses: ['createRange', 'get', 'getRange', 'list', 'listRanges', 'scan', 'scanRanges'],
-  jobs: ['complete', 'create', 'createOwned', 'get', 'list', 'orphans', 'pending', 'record', 'saveProgress', 'turn', 'scan'],
+  jobs: ['complete', 'create', 'createDone', 'createOwned', 'get', 'list', 'orphans', 'pending', 'record', 'saveProgress', 'turn', 'scan'],
   leases: ['claim', 'get', 'list', 'release', 'renew'],
   sessions: ['create', 'delete', 'deleteForUser', 'sweep', 'touch'],
   mocks: ['create', 'fire', 'get', 'list', 'remove', 'scan'],
@@ -38,7 +38,7 @@ export const DATA_METHODS = {
   storage: ['createImageStore', 'createPool', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool', 'scanImageStores', 'scanPools'],
   tags: ['attach', 'create', 'delete', 'list', 'scan'],
   templates: ['createOsType', 'get', 'getOsType', 'list', 'listIsos', 'listOsTypes', 'register', 'setZoneStatus', 'scan', 'scanIsos', 'scanOsTypes'],
-  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'rootAdminCaller', 'setPassword', 'scan'],
+  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'rootAdminCaller', 'setPassword', 'setState', 'update', 'scan'],
   vmOps: ['create', 'markExpunged', 'scale', 'transition', 'update'],
   vms: ['get', 'list', 'scan'],
   volumes: ['attach', 'create', 'delete', 'detach', 'get', 'list', 'releaseForVm', 'setSize', 'transition', 'scan'],

@@ -8,6 +8,7 @@ import type { CommandDeps } from './common.js';
 import { eventCommands } from './events.js';
 import { fabricCommands, type FabricAdminClient } from './fabric.js';
 import { hostCommands } from './hosts.js';
+import { accountAdminCommands } from './account-admin.js';
 import { alertCommands } from './alerts.js';
 import { applianceCommands } from './appliances.js';
 import { checkListIds } from './id-check.js';
@@ -57,6 +58,7 @@ export function createCommands(deps: CommandDeps & { readonly orchestrator?: Orc
     ...hypervisorCommands(deps),
     ...roleCommands(deps),
     ...alertCommands(deps),
+    ...accountAdminCommands(deps),
   ];
   return checkListIds([...commands, ...metricsCommands(commands, deps)], deps.data);
 }

@@ -176,6 +176,18 @@ export class AccountRepository {
     });
   }
 
+  /** updateAccount: renames an account (names are unique within a domain). */
+  rename(scope: Scope, uuid: string, newName: string): Account {
+    return this.ctx.tx(() => {
+      this.get(scope, uuid);
+      if (scope !== SYSTEM && resolveCaller(this.ctx, scope).role === 'user') throw new PermissionDeniedError('a user cannot rename an account');
+      if (newName.trim() === '') throw new InvalidParameterError('newname must not be empty');
+      uniquely(`an account named ${newName} already exists in this domain`,
+        () => this.ctx.run('UPDATE account SET name = ? WHERE uuid = ?', newName, uuid));
+      return this.get(SYSTEM, uuid);
+    });
+  }
+
   private pickRole(input: CreateAccountInput): { id: number; type: RoleType } {
     if (input.roleid !== undefined) {
       const r = this.ctx.one<{ id: number; type: RoleType }>('SELECT id, type FROM role WHERE uuid = ?', input.roleid);

@@ -240,6 +240,14 @@ export class JobRepository {
    * Finishes a pending job (compare-and-set on status 0): succeeded, failed or cancelled with its
    * result. Finishing it again is IllegalStateError, so a job never has two outcomes.
    */
+  /**
+   * The record of a job the API did itself in one step (e.g. disableAccount): created and completed in
+   * one transaction, so no executor ever sees it pending.
+   */
+  createDone(scope: Scope, input: CreateJobInput, done: CompleteJobInput): AsyncJob {
+    return this.ctx.tx(() => this.complete(this.create(scope, input).jobid, done));
+  }
+
   complete(uuid: string, input: CompleteJobInput): AsyncJob {
     const event = STATUS_EVENT[input.status];
     if (event === undefined) throw new InvalidParameterError(`job status must be 1, 2 or 3, got ${String(input.status)}`);

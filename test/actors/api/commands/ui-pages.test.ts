@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import type { Lab } from '../../../../bin/lab.js';
 import type { Json } from '../../../helpers/cs-api.js';
 import { LabClient, testLab, userAccount } from './lab-client.js';
+import { SessionClient } from './session-client.js';
 
 const NO_SUCH = '00000000-0000-4000-8000-000000000000';
 
@@ -117,5 +118,41 @@ describe('api/commands: the pages of the web UI', function () {
     expect((await dadmin.client.list('listRoles', 'role')).map((r) => r['type'])).to.not.include('Admin');
     const u = await userAccount(admin);
     await u.client.fails(401, 'listRoles');
+  });
+
+  it('disables, enables, locks and renames accounts and users, and updates a user', async () => {
+    const u = await userAccount(admin);
+    const job = async (command: string, params: Record<string, string>): Promise<Json> => {
+      const { jobid } = (await admin.ok(command, params)) as { jobid: string };
+      const r = await admin.ok('queryAsyncJobResult', { jobid });
+      expect(r['jobstatus'], JSON.stringify(r)).to.equal(1);
+      return r['jobresult'] as Json;
+    };
+    expect((await job('disableAccount', { id: u.accountId, lock: 'false' }))['account']).to.include({ id: u.accountId, state: 'disabled' });
+    // A disabled account can neither sign requests nor log in.
+    await u.client.fails(401, 'listZones');
+    const ui = new SessionClient(admin.port);
+    expect((await ui.post('login', { username: u.name, password: `pw-${u.name}` })).status).to.equal(531);
+    expect((await admin.ok('enableAccount', { id: u.accountId }))['account']).to.include({ state: 'enabled' });
+    expect((await u.client.ok('listZones'))['count']).to.equal(1);
+    expect((await admin.ok('updateAccount', { account: u.name, domainid: lab.seed.domainid, newname: `${u.name}-renamed` }))['account'])
+      .to.include({ id: u.accountId, name: `${u.name}-renamed` });
+
+    expect((await job('disableUser', { id: u.userId }))['user']).to.include({ id: u.userId, state: 'disabled' });
+    await u.client.fails(401, 'listZones');
+    expect((await admin.ok('lockUser', { id: u.userId }))['user']).to.include({ state: 'locked' });
+    expect((await admin.ok('enableUser', { id: u.userId }))['user']).to.include({ state: 'enabled' });
+    // A user updates their own name and time zone; login then reports the zone.
+    expect((await u.client.ok('updateUser', { id: u.userId, firstname: 'Ada', timezone: 'Asia/Kolkata' }))['user'])
+      .to.include({ firstname: 'Ada', timezone: 'Asia/Kolkata' });
+    const login = await new SessionClient(admin.port).login(u.name, `pw-${u.name}`);
+    expect(login).to.include({ firstname: 'Ada', timezone: 'Asia/Kolkata', timezoneoffset: '5.5' });
+    // A plain user may change no one else, nor any state; no one disables their own account.
+    const other = await userAccount(admin);
+    // Another account's user is one the caller cannot see: the same 431 as for no user at all.
+    await u.client.fails(431, 'updateUser', { id: other.userId, firstname: 'x' });
+    await u.client.fails(401, 'enableUser', { id: other.userId });
+    await admin.fails(431, 'disableAccount', { id: lab.seed.adminAccountId, lock: 'true' });
+    await admin.fails(431, 'enableAccount', { id: NO_SUCH });
   });
 });

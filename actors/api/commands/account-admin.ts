@@ -1,0 +1,111 @@
+/**
+ * Changing accounts and users after they exist, as the UI's Accounts and Users pages do: enable,
+ * disable (or lock) and rename accounts; enable, disable, lock and update users. A user or account
+ * that is not enabled can neither log in nor sign requests (the data service refuses them); cached
+ * API keys of the users concerned are dropped at once. disableAccount and disableUser are async in
+ * CloudStack: their job is recorded as done, since the change is one step here.
+ */
+import { InvalidParameterError } from '../../../src/errors.js';
+import { defineCommand, type HandledCommand } from '../command-table.js';
+import { getBoolean, getString } from '../params.js';
+import type { Caller, Params } from '../types.js';
+import { accountIdFor, objectOf, required, type CommandDeps } from './common.js';
+import { doneJobRecord } from './jobs.js';
+
+const ACCOUNT_REF = [
+  { name: 'id', type: 'uuid', description: 'Account id' },
+  { name: 'account', type: 'string', description: 'Account name; must be used with domainId' },
+  { name: 'domainid', type: 'uuid', description: 'the domain ID of the account; must be used with account' },
+] as const;
+
+/** The account named by `id`, or by `account` (+ `domainid`). */
+async function accountOf(deps: CommandDeps, caller: Caller, params: Params): Promise<string> {
+  const id = getString(params, 'id');
+  if (id !== undefined) return id;
+  if (getString(params, 'account') === undefined) throw new InvalidParameterError('Either id or account name with domainId must be specified');
+  return (await accountIdFor(deps, caller, params))!;
+}
+
+/** Drops the cached API keys of every user of an account (its state or name changed). */
+async function forgetAccountKeys(deps: CommandDeps, caller: Caller, accountid: string): Promise<void> {
+  for (const u of await deps.data.users.all(caller, { accountid, listall: true })) deps.keysChanged(u.id);
+}
+
+export function accountAdminCommands(deps: CommandDeps): HandledCommand[] {
+  return [
+    defineCommand({
+      name: 'enableAccount', description: 'Enables an account', isAsync: false, access: 'domainadmin', objectName: 'account',
+      params: [...ACCOUNT_REF],
+      async handler({ caller, params }) {
+        const id = await accountOf(deps, caller, params);
+        const account = await deps.data.accounts.setState(caller, id, 'enabled');
+        await forgetAccountKeys(deps, caller, id);
+        return objectOf(account);
+      },
+    }),
+    defineCommand({
+      name: 'disableAccount', description: 'Disables an account', isAsync: true, access: 'domainadmin', objectName: 'account',
+      params: [...ACCOUNT_REF, { name: 'lock', type: 'boolean', required: true, description: 'If true, only lock the account; else disable the account' }],
+      async handler(ctx) {
+        const { caller, params } = ctx;
+        const id = await accountOf(deps, caller, params);
+        if (id === caller.accountId) throw new InvalidParameterError('an account cannot disable itself');
+        const account = await deps.data.accounts.setState(caller, id, getBoolean(params, 'lock') === true ? 'locked' : 'disabled');
+        await forgetAccountKeys(deps, caller, id);
+        return doneJobRecord(deps.data, ctx, { cmd: 'org.apache.cloudstack.api.command.admin.account.DisableAccountCmd',
+          instancetype: 'Account', instanceid: id }, { account: objectOf(account).object });
+      },
+    }),
+    defineCommand({
+      name: 'updateAccount', description: 'Updates account information for the authenticated user', isAsync: false, access: 'domainadmin',
+      objectName: 'account',
+      params: [...ACCOUNT_REF, { name: 'newname', type: 'string', required: true, description: 'new name for the account' }],
+      async handler({ caller, params }) {
+        const id = await accountOf(deps, caller, params);
+        return objectOf(await deps.data.accounts.rename(caller, id, required(params, 'newname')));
+      },
+    }),
+    ...(['enabled', 'locked'] as const).map((state) => defineCommand({
+      name: state === 'enabled' ? 'enableUser' : 'lockUser',
+      description: state === 'enabled' ? 'Enables a user account' : 'Locks a user account',
+      isAsync: false, access: 'domainadmin', objectName: 'user',
+      params: [{ name: 'id', type: 'uuid', required: true, description: 'the ID of the user' }],
+      async handler({ caller, params }) {
+        const id = required(params, 'id');
+        const user = await deps.data.users.setState(caller, id, state);
+        deps.keysChanged(id);
+        return objectOf(user);
+      },
+    })),
+    defineCommand({
+      name: 'disableUser', description: 'Disables a user account', isAsync: true, access: 'domainadmin', objectName: 'user',
+      params: [{ name: 'id', type: 'uuid', required: true, description: 'the ID of the user' }],
+      async handler(ctx) {
+        const id = required(ctx.params, 'id');
+        const user = await deps.data.users.setState(ctx.caller, id, 'disabled');
+        deps.keysChanged(id);
+        return doneJobRecord(deps.data, ctx, { cmd: 'org.apache.cloudstack.api.command.admin.user.DisableUserCmd',
+          instancetype: 'User', instanceid: id }, { user: objectOf(user).object });
+      },
+    }),
+    defineCommand({
+      name: 'updateUser', description: 'Updates a user account', isAsync: false, access: 'user', objectName: 'user',
+      params: [
+        { name: 'id', type: 'uuid', required: true, description: 'User uuid' },
+        { name: 'firstname', type: 'string', description: 'first name' },
+        { name: 'lastname', type: 'string', description: 'last name' },
+        { name: 'email', type: 'string', description: 'email' },
+        { name: 'timezone', type: 'string', description: 'Specifies a timezone for this command. For more information on the timezone parameter, see Time Zone Format.' },
+        { name: 'username', type: 'string', description: 'Unique username' },
+      ],
+      async handler({ caller, params }) {
+        const patch: { firstname?: string; lastname?: string; email?: string; timezone?: string; username?: string } = {};
+        for (const k of ['firstname', 'lastname', 'email', 'timezone', 'username'] as const) {
+          const v = getString(params, k);
+          if (v !== undefined) patch[k] = v;
+        }
+        return objectOf(await deps.data.users.update(caller, required(params, 'id'), patch));
+      },
+    }),
+  ];
+}
