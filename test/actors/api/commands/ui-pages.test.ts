@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import type { Lab } from '../../../../bin/lab.js';
-import type { Json } from '../../../helpers/cs-api.js';
+import { CsApi, type Json } from '../../../helpers/cs-api.js';
 import { LabClient, testLab, userAccount } from './lab-client.js';
 import { SessionClient } from './session-client.js';
 
@@ -74,6 +74,9 @@ describe('api/commands: the pages of the web UI', function () {
     expect(await admin.ok('archiveAlerts', { ids: String(alerts[0]!['id']) })).to.deep.equal({ success: true });
     expect((await admin.list('listAlerts', 'alert')).map((a) => a['id'])).to.deep.equal([alerts[1]!['id']]);
     expect(await admin.ok('deleteAlerts', { type: '7' })).to.deep.equal({ success: true });
+    expect(await admin.ok('listAlerts')).to.deep.equal({});
+    // Back up (a host answering again raises no alert).
+    for (const h of [h1!, h2!]) lab.handles.store.hosts.transition(h, 'Ping');
     expect(await admin.ok('listAlerts')).to.deep.equal({});
     const u = await userAccount(admin);
     await u.client.fails(401, 'listAlerts');
@@ -154,5 +157,25 @@ describe('api/commands: the pages of the web UI', function () {
     await u.client.fails(401, 'enableUser', { id: other.userId });
     await admin.fails(431, 'disableAccount', { id: lab.seed.adminAccountId, lock: 'true' });
     await admin.fails(431, 'enableAccount', { id: NO_SUCH });
+  });
+
+  it('disables and enables a primary storage pool; a disabled pool takes no new volume', async () => {
+    const pool = lab.seed.storagepoolid;
+    expect((await admin.ok('updateStoragePool', { id: pool, enabled: 'false' }))['storagepool']).to.include({ id: pool, state: 'Disabled' });
+    const api = new CsApi({ endpoint: lab.endpoint, apiKey: lab.apiKey, secretKey: lab.secretKey, pollMs: 5 });
+    const deploy = () => api.job('deployVirtualMachine', { zoneid: lab.seed.zoneid, serviceofferingid: lab.seed.serviceofferings.small,
+      templateid: lab.seed.templateid });
+    const refused = await deploy();
+    expect(refused.jobstatus, JSON.stringify(refused.jobresult)).to.equal(2);
+    expect(refused.jobresult['errorcode']).to.equal(533);
+    expect(String(refused.jobresult['errortext'])).to.match(/storage/i);
+    const updated = (await admin.ok('updateStoragePool', { id: pool, enabled: 'true', name: 'primary-renamed', tags: 'ssd,fast' }))['storagepool'];
+    expect(updated).to.include({ state: 'Up', name: 'primary-renamed', tags: 'ssd,fast' });
+    await admin.fails(431, 'updateStoragePool', { id: NO_SUCH, enabled: 'true' });
+    const u = await userAccount(admin);
+    await u.client.fails(401, 'updateStoragePool', { id: pool, enabled: 'false' });
+    const again = await deploy();
+    expect(again.jobstatus, JSON.stringify(again.jobresult)).to.equal(1);
+    api.close();
   });
 });
