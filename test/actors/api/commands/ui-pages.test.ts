@@ -178,4 +178,19 @@ describe('api/commands: the pages of the web UI', function () {
     expect(again.jobstatus, JSON.stringify(again.jobresult)).to.equal(1);
     api.close();
   });
+
+  it('lists the OS categories of the known OS types, and OS types by category', async () => {
+    const types = await admin.list('listOsTypes', 'ostype', { pagesize: '-1' });
+    const names = [...new Set(types.map((t) => String(t['oscategoryname'])))].sort();
+    const cats = await admin.list('listOsCategories', 'oscategory', { pagesize: '-1' });
+    expect(cats.map((c) => c['name'])).to.deep.equal(names);
+    const first = cats[0]!;
+    const inFirst = await admin.list('listOsTypes', 'ostype', { oscategoryid: String(first['id']), pagesize: '-1' });
+    expect(inFirst).to.have.length(types.filter((t) => t['oscategoryname'] === first['name']).length);
+    for (const t of inFirst) expect(t).to.include({ oscategoryname: first['name'], oscategoryid: first['id'] });
+    // Names match regardless of case; the id is the one derived from the name.
+    expect((await admin.list('listOsCategories', 'oscategory', { name: String(first['name']).toUpperCase() }))[0]!['id']).to.equal(first['id']);
+    await admin.fails(431, 'listOsCategories', { id: NO_SUCH });
+    await admin.fails(431, 'listOsTypes', { oscategoryid: NO_SUCH });
+  });
 });
