@@ -23,7 +23,7 @@ export const DATA_METHODS = {
   capacity: ['list'],
   config: ['get', 'list', 'listSettings', 'number', 'set', 'scan', 'scanSettings', 'update'],
   domains: ['create', 'findByPath', 'get', 'list', 'root', 'rootUuid', 'scan'],
-  events: ['create', 'get', 'list', 'scan'],
+  events: ['archive', 'create', 'delete', 'get', 'list', 'scan'],
   hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'transition', 'update', 'scan'],
   ipAddresses: ['createRange', 'get', 'getRange', 'list', 'listRanges', 'scan', 'scanRanges'],
   jobs: ['complete', 'create', 'createDone', 'createOwned', 'get', 'list', 'orphans', 'pending', 'record', 'saveProgress', 'turn', 'scan'],

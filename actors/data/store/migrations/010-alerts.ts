@@ -2,11 +2,12 @@ import type { Migration } from '../migrations.js';
 
 /**
  * CloudStack's alert table: what needs an administrator's attention (a host gone Down or into Alert),
- * with its AlertManager type number, kept until an administrator archives or deletes it.
+ * with its AlertManager type number, kept until an administrator archives or deletes it. Events can be
+ * archived too (archiveEvents): they stay, but listEvents no longer shows them.
  */
 export const alerts: Migration = {
   version: 10,
-  name: 'alerts',
+  name: 'alerts and archived events',
   sql: `
 CREATE TABLE alert (
   id INTEGER PRIMARY KEY,
@@ -21,5 +22,6 @@ CREATE TABLE alert (
   created INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX alert_type ON alert(type);
+ALTER TABLE event ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
 `,
 };

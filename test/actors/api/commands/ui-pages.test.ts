@@ -193,4 +193,26 @@ describe('api/commands: the pages of the web UI', function () {
     await admin.fails(431, 'listOsCategories', { id: NO_SUCH });
     await admin.fails(431, 'listOsTypes', { oscategoryid: NO_SUCH });
   });
+
+  it("archives and deletes events: a user only its own, by id or type", async () => {
+    const u = await userAccount(admin);
+    for (const name of ['n1', 'n2']) {
+      await u.client.ok('createNetwork', { name, displaytext: name, zoneid: lab.seed.zoneid, networkofferingid: lab.seed.networkofferingid });
+    }
+    const mine = await u.client.list('listEvents', 'event');
+    expect(mine.length).to.be.at.least(2);
+    const adminEvents = await admin.list('listEvents', 'event', { listall: 'true', account: 'admin', domainid: lab.seed.domainid, pagesize: '-1' });
+    expect(adminEvents.length).to.be.greaterThan(0);
+    // Another account's event is one the user cannot see: 431, and nothing changes.
+    await u.client.fails(431, 'archiveEvents', { ids: String(adminEvents[0]!['id']) });
+    await u.client.fails(431, 'deleteEvents', {});
+    expect(await u.client.ok('archiveEvents', { ids: String(mine[0]!['id']) })).to.deep.equal({ success: true });
+    expect((await u.client.list('listEvents', 'event')).map((e) => e['id'])).to.not.include(mine[0]!['id']);
+    const type = 'NETWORK.CREATE';
+    expect(await u.client.ok('deleteEvents', { type: type.toLowerCase() })).to.deep.equal({ success: true });
+    expect((await u.client.list('listEvents', 'event')).filter((e) => e['type'] === type)).to.deep.equal([]);
+    // The admin's events of that type are untouched.
+    const stillThere = await admin.list('listEvents', 'event', { listall: 'true', account: 'admin', domainid: lab.seed.domainid, pagesize: '-1' });
+    expect(stillThere.length).to.equal(adminEvents.length);
+  });
 });
