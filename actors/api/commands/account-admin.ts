@@ -89,6 +89,18 @@ export function accountAdminCommands(deps: CommandDeps): HandledCommand[] {
       },
     }),
     defineCommand({
+      name: 'deleteDomain', description: 'Deletes a specified domain', isAsync: true, access: 'domainadmin',
+      params: [{ name: 'id', type: 'uuid', required: true, description: 'ID of domain to delete' },
+        { name: 'cleanup', type: 'boolean', description: 'true to delete the domain\'s accounts and sub-domains too; not done here: ' +
+          'a domain that still has any is refused either way (delete them first)' }],
+      async handler(ctx) {
+        const id = required(ctx.params, 'id');
+        await deps.data.domains.delete(ctx.caller, id);
+        return doneJobRecord(deps.data, ctx, { cmd: 'org.apache.cloudstack.api.command.admin.domain.DeleteDomainCmd',
+          instancetype: 'Domain', instanceid: id }, { success: true });
+      },
+    }),
+    defineCommand({
       name: 'updateUser', description: 'Updates a user account', isAsync: false, access: 'user', objectName: 'user',
       params: [
         { name: 'id', type: 'uuid', required: true, description: 'User uuid' },

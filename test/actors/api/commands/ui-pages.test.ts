@@ -215,4 +215,23 @@ describe('api/commands: the pages of the web UI', function () {
     const stillThere = await admin.list('listEvents', 'event', { listall: 'true', account: 'admin', domainid: lab.seed.domainid, pagesize: '-1' });
     expect(stillThere.length).to.equal(adminEvents.length);
   });
+
+  it('deletes an empty domain, and refuses one that still has accounts or sub-domains', async () => {
+    const parent = (await admin.ok('createDomain', { name: 'to-delete' }))['domain'] as Json;
+    const child = (await admin.ok('createDomain', { name: 'inner', parentdomainid: String(parent['id']) }))['domain'] as Json;
+    const u = await userAccount(admin, { domainid: String(child['id']) });
+    const job = async (params: Record<string, string>): Promise<Json> => {
+      const { jobid } = (await admin.call('deleteDomain', params)).body as { jobid: string };
+      return admin.ok('queryAsyncJobResult', { jobid });
+    };
+    expect(await admin.fails(536, 'deleteDomain', { id: String(parent['id']) })).to.match(/1 sub-domain\(s\)/);
+    expect(await admin.fails(536, 'deleteDomain', { id: String(child['id']) })).to.match(/1 account\(s\)/);
+    await u.client.fails(401, 'deleteDomain', { id: String(child['id']) });
+    await admin.fails(531, 'deleteDomain', { id: lab.seed.domainid });
+    await admin.fails(431, 'deleteDomain', { id: NO_SUCH });
+    const empty = (await admin.ok('createDomain', { name: 'empty' }))['domain'] as Json;
+    const done = await job({ id: String(empty['id']) });
+    expect(done).to.include({ jobstatus: 1 });
+    expect((await admin.list('listDomains', 'domain', { listall: 'true' })).map((d) => d['id'])).to.not.include(empty['id']);
+  });
 });
