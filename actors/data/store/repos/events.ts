@@ -83,7 +83,7 @@ const SPEC: ListSpec<EventRow, Event> = {
   filters: {
     type: { eq: 'type' },
     level: { eq: 'level' },
-    resourceid: { eq: 'resource_uuid' },
+    resourceid: { eq: 'resource_uuid', exact: true },
     startid: { custom: (v, ctx) => ({ sql: 't.id >= ?', args: [ctx.idOf('event', String(v)) ?? 0] }) },
   },
   keyword: ['type', 'description'],

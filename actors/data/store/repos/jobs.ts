@@ -106,8 +106,8 @@ const SPEC: ListSpec<JobRow, AsyncJob> = {
     u.uuid AS u_uuid, d.uuid AS d_uuid, d.path AS d_path`,
   joins: 'JOIN account a ON a.id = t.account_id LEFT JOIN app_user u ON u.id = t.user_id JOIN domain d ON d.id = t.domain_id',
   scope: 'owned',
-  filters: { jobstatus: { eq: 'status' }, instancetype: { eq: 'instance_type' }, instanceid: { eq: 'instance_uuid' },
-    ownernode: { eq: 'owner_node' } },
+  filters: { jobstatus: { eq: 'status' }, instancetype: { eq: 'instance_type' }, instanceid: { eq: 'instance_uuid', exact: true },
+    ownernode: { eq: 'owner_node', exact: true } },
   keyword: ['cmd'],
   map: (r) => compact<AsyncJob>({
     jobid: r.uuid, accountid: r.a_uuid, account: r.a_name, userid: r.u_uuid, domainid: r.d_uuid,
