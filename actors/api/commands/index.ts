@@ -16,6 +16,7 @@ import { configurationCommands } from './configurations.js';
 import { featuresOffCommands } from './features-off.js';
 import { hypervisorCommands } from './hypervisors.js';
 import { roleCommands } from './roles.js';
+import { rolePermissionCommands } from './role-permissions.js';
 import { integrationsOffCommands } from './integrations-off.js';
 import { loginPageCommands } from './login-page.js';
 import { metricsCommands } from './metrics.js';
@@ -60,5 +61,7 @@ export function createCommands(deps: CommandDeps & { readonly orchestrator?: Orc
     ...alertCommands(deps),
     ...accountAdminCommands(deps),
   ];
-  return checkListIds([...commands, ...metricsCommands(commands, deps)], deps.data);
+  const all: HandledCommand[] = [];
+  all.push(...checkListIds([...commands, ...metricsCommands(commands, deps)], deps.data), ...rolePermissionCommands(deps, () => all));
+  return all;
 }

@@ -234,4 +234,26 @@ describe('api/commands: the pages of the web UI', function () {
     expect(done).to.include({ jobstatus: 1 });
     expect((await admin.list('listDomains', 'domain', { listall: 'true' })).map((d) => d['id'])).to.not.include(empty['id']);
   });
+
+  it("lists a role's rules as they are enforced: one allow rule per command the role may call", async () => {
+    const roles = await admin.list('listRoles', 'role');
+    const roleOf = (type: string): string => String(roles.find((r) => r['type'] === type)!['id']);
+    const rules = async (type: string): Promise<string[]> =>
+      (await admin.list('listRolePermissions', 'rolepermission', { roleid: roleOf(type) })).map((r) => String(r['rule']));
+    const user = await rules('User');
+    const adminRules = await rules('Admin');
+    expect(user).to.include.members(['listVirtualMachines', 'deployVirtualMachine', 'listApis', 'listVPCs']).and.not.include('createZone');
+    expect(adminRules).to.include.members(['createZone', 'listConfigurations', 'listRolePermissions']);
+    // What a user's listApis offers is allowed by the User role's rules (and login/logout are not rules).
+    const u = await userAccount(admin);
+    const offered = (await u.client.list('listApis', 'api')).map((a) => String(a['name'])).filter((n) => n !== 'login' && n !== 'logout');
+    expect(user).to.include.members(offered);
+    const [rule] = await admin.list('listRolePermissions', 'rolepermission', { roleid: roleOf('User') });
+    expect(rule).to.include({ roleid: roleOf('User'), permission: 'allow' });
+    await admin.fails(431, 'listRolePermissions', { roleid: NO_SUCH });
+    const d = (await admin.ok('createDomain', { name: 'perm-d' }))['domain'] as Json;
+    const dadmin = await userAccount(admin, { domainid: String(d['id']), accounttype: '2' });
+    await dadmin.client.fails(431, 'listRolePermissions', { roleid: roleOf('Admin') });
+    await u.client.fails(401, 'listRolePermissions', {});
+  });
 });
