@@ -1,7 +1,8 @@
 /**
  * System VMs and virtual routers: cloudstackd runs neither (its network element applies rules on the
  * hosts, and it needs no console proxy or secondary storage VM), so their lists are empty — truthfully —
- * and an id names nothing (CloudStack's 431). The UI's dashboard counts both.
+ * and an id names nothing (CloudStack's 431). The UI's dashboard counts both whatever listApis says; they
+ * stay out of listApis, so that the UI shows no System VMs or Virtual Routers page.
  */
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getString, unknownUuidError } from '../params.js';
@@ -10,7 +11,7 @@ import { OWNER_LIST_PARAMS } from './common.js';
 
 function noneList(name: string, description: string, objectName: string, params: readonly ParamDef[]): HandledCommand {
   return defineCommand({
-    name, description, isAsync: false, access: 'admin', objectName, paged: true, params,
+    name, description, isAsync: false, access: 'admin', objectName, paged: true, params, listed: false,
     async handler({ params: p }) {
       const id = getString(p, 'id');
       if (id !== undefined) throw unknownUuidError(name.toLowerCase(), 'id', id);

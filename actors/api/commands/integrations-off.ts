@@ -1,7 +1,8 @@
 /**
  * Integrations that CloudStack ships but that are off here, answered as CloudStack answers when they
  * are not configured: the UI asks both right after login, for every user, and logs out when either is
- * refused. LDAP has no configuration (an empty list); the Cloudian connector is disabled.
+ * refused. LDAP has no configuration (an empty list); the Cloudian connector is disabled. Both stay out
+ * of listApis: the UI then shows no page for features cloudstackd does not have.
  */
 import { defineCommand, type HandledCommand } from '../command-table.js';
 
@@ -12,6 +13,7 @@ export function integrationsOffCommands(): HandledCommand[] {
       description: 'Lists all LDAP configurations',
       isAsync: false,
       access: 'user',
+      listed: false,
       responseName: 'ldapconfigurationresponse',
       objectName: 'LdapConfiguration',
       since: '4.2.0',
@@ -34,6 +36,7 @@ export function integrationsOffCommands(): HandledCommand[] {
       description: 'Checks if the Cloudian Connector is enabled',
       isAsync: false,
       access: 'user',
+      listed: false,
       objectName: 'cloudianisenabled',
       since: '4.11.0',
       params: [],

@@ -2,7 +2,8 @@
  * What the UI's login page asks before anyone has logged in. CloudStack answers listOauthProvider
  * (an API authenticator) and listGuiThemes without a session; the UI logs out and redirects when
  * either is refused. cloudstackd has neither OAuth providers nor GUI themes, so both list nothing —
- * as CloudStack does when none is configured. (listIdps, forgotPassword and cloudianIsEnabled need a
+ * as CloudStack does when none is configured — and both stay out of listApis, so that the UI shows no
+ * page for these features. (listIdps, forgotPassword and cloudianIsEnabled need a
  * session in CloudStack when SAML, password reset and Cloudian are off, and get the same 401 here.)
  */
 import { defineCommand, type HandledCommand } from '../command-table.js';
@@ -15,6 +16,7 @@ export function loginPageCommands(): HandledCommand[] {
       description: 'List OAuth providers registered',
       isAsync: false,
       access: 'anonymous',
+      listed: false,
       objectName: 'oauthprovider',
       since: '4.19.0',
       paged: true,
@@ -39,6 +41,7 @@ export function loginPageCommands(): HandledCommand[] {
       description: 'Lists GUI themes.',
       isAsync: false,
       access: 'anonymous',
+      listed: false,
       objectName: 'guiThemes',
       since: '4.21.0.0',
       paged: true,
