@@ -67,6 +67,9 @@ describe('api/commands: the pages of the web UI', function () {
     expect(String(alerts[1]!['description'])).to.contain(h1!);
     expect(alerts[0]!['sent']).to.match(/^\d{4}-\d\d-\d\dT/);
     expect(await admin.list('listAlerts', 'alert', { type: '7' })).to.have.length(2);
+    const second = await admin.ok('listAlerts', { page: '2', pagesize: '1' });
+    expect(second['count']).to.equal(2);
+    expect((second['alert'] as Json[]).map((a) => a['id'])).to.deep.equal([alerts[1]!['id']]);
     expect(await admin.ok('listAlerts', { type: '1' })).to.deep.equal({});
     await admin.fails(431, 'listAlerts', { id: NO_SUCH });
     await admin.fails(431, 'archiveAlerts', {});
@@ -115,6 +118,9 @@ describe('api/commands: the pages of the web UI', function () {
     const user = roles.find((r) => r['type'] === 'User') as Json;
     expect(await admin.list('listRoles', 'role', { id: String(user['id']) })).to.have.length(1);
     expect(await admin.list('listRoles', 'role', { type: 'user' })).to.have.length(1);
+    const page = await admin.ok('listRoles', { page: '2', pagesize: '1' });
+    expect(page['count']).to.equal(roles.length);
+    expect((page['role'] as Json[])[0]!['id']).to.equal(roles[1]!['id']);
     await admin.fails(431, 'listRoles', { id: NO_SUCH });
     const d = (await admin.ok('createDomain', { name: 'roles-d' }))['domain'] as Json;
     const dadmin = await userAccount(admin, { domainid: String(d['id']), accounttype: '2' });
@@ -190,6 +196,9 @@ describe('api/commands: the pages of the web UI', function () {
     for (const t of inFirst) expect(t).to.include({ oscategoryname: first['name'], oscategoryid: first['id'] });
     // Names match regardless of case; the id is the one derived from the name.
     expect((await admin.list('listOsCategories', 'oscategory', { name: String(first['name']).toUpperCase() }))[0]!['id']).to.equal(first['id']);
+    const paged = await admin.ok('listOsCategories', { page: '1', pagesize: '1' });
+    expect(paged['count']).to.equal(cats.length);
+    expect(paged['oscategory']).to.have.length(1);
     await admin.fails(431, 'listOsCategories', { id: NO_SUCH });
     await admin.fails(431, 'listOsTypes', { oscategoryid: NO_SUCH });
   });
