@@ -22,7 +22,7 @@ export const DATA_METHODS = {
   accounts: ['create', 'findByName', 'get', 'list', 'rename', 'roles', 'setState', 'scan'],
   capacity: ['list'],
   config: ['get', 'list', 'listSettings', 'number', 'set', 'scan', 'scanSettings', 'update'],
-  domains: ['create', 'delete', 'findByPath', 'get', 'list', 'root', 'rootUuid', 'scan'],
+  domains: ['create', 'delete', 'findByPath', 'get', 'list', 'root', 'rootUuid', 'scan', 'update'],
   events: ['archive', 'create', 'delete', 'get', 'list', 'scan'],
   hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'transition', 'update', 'scan'],
   ipAddresses: ['createRange', 'get', 'getRange', 'list', 'listRanges', 'scan', 'scanRanges'],

@@ -1,6 +1,7 @@
 /**
- * Changing accounts and users after they exist, as the UI's Accounts and Users pages do: enable,
- * disable (or lock) and rename accounts; enable, disable, lock and update users. A user or account
+ * Changing accounts, users and domains after they exist, as the UI's Accounts, Users and Domains pages
+ * do: enable, disable (or lock) and rename accounts; enable, disable, lock and update users; rename and
+ * delete (empty) domains. A user or account
  * that is not enabled can neither log in nor sign requests (the data service refuses them); cached
  * API keys of the users concerned are dropped at once. disableAccount and disableUser are async in
  * CloudStack: their job is recorded as done, since the change is one step here.
@@ -86,6 +87,20 @@ export function accountAdminCommands(deps: CommandDeps): HandledCommand[] {
         deps.keysChanged(id);
         return doneJobRecord(deps.data, ctx, { cmd: 'org.apache.cloudstack.api.command.admin.user.DisableUserCmd',
           instancetype: 'User', instanceid: id }, { user: objectOf(user).object });
+      },
+    }),
+    defineCommand({
+      name: 'updateDomain', description: "Updates a domain with a new name", isAsync: false, access: 'domainadmin', objectName: 'domain',
+      params: [{ name: 'id', type: 'uuid', required: true, description: 'ID of domain to update' },
+        { name: 'name', type: 'string', description: 'updates domain with this name' },
+        { name: 'networkdomain', type: 'string', description: "Network domain for the domain's networks; empty string will update domainName with NULL value" }],
+      async handler({ caller, params }) {
+        const patch: { name?: string; networkdomain?: string } = {};
+        const name = getString(params, 'name');
+        if (name !== undefined) patch.name = name;
+        const networkdomain = getString(params, 'networkdomain');
+        if (networkdomain !== undefined) patch.networkdomain = networkdomain;
+        return objectOf(await deps.data.domains.update(caller, required(params, 'id'), patch));
       },
     }),
     defineCommand({

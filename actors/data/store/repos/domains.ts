@@ -132,6 +132,41 @@ export class DomainRepository {
 
   /** createDomain: a child of `parentdomainid` (default ROOT), unique among its siblings. */
   /**
+   * updateDomain: a new name (the paths of the domain and its whole subtree follow) and/or network
+   * domain. ROOT keeps its name; a domain admin may change only domains below their own.
+   */
+  update(scope: Scope, uuid: string, patch: { name?: string; networkdomain?: string }): Domain {
+    return this.ctx.tx(() => {
+      const d = this.ctx.one<{ id: number; path: string; parent_id: number | null; name: string }>(
+        'SELECT id, path, parent_id, name FROM domain WHERE uuid = ? AND removed IS NULL', uuid);
+      if (d === undefined) throw new InvalidParameterError(`Unable to find domain with id ${uuid}`);
+      if (scope !== SYSTEM) {
+        const rc = resolveCaller(this.ctx, scope);
+        if (rc.role === 'user' || !d.path.startsWith(rc.domainPath)) throw new InvalidParameterError(`Unable to find domain with id ${uuid}`);
+        if (rc.role !== 'admin' && d.path === rc.domainPath) throw new PermissionDeniedError('a domain admin cannot update their own domain');
+      }
+      if (patch.networkdomain !== undefined) {
+        this.ctx.run('UPDATE domain SET network_domain = ? WHERE id = ?', patch.networkdomain === '' ? null : patch.networkdomain, d.id);
+      }
+      if (patch.name !== undefined && patch.name !== d.name) {
+        if (d.parent_id === null) throw new InvalidParameterError('the ROOT domain cannot be renamed');
+        if (patch.name.includes('/') || patch.name.trim() === '') {
+          throw new InvalidParameterError(`invalid domain name "${patch.name}": it must be non-empty and contain no "/"`);
+        }
+        const parentPath = d.path.slice(0, d.path.length - d.name.length - 1);
+        const newPath = `${parentPath}${patch.name}/`;
+        const [lo, hi] = subtreeRange(d.path);
+        uniquely(`Domain with name ${patch.name} already exists in the parent domain`, () => {
+          this.ctx.run('UPDATE domain SET name = ? WHERE id = ?', patch.name, d.id);
+          this.ctx.run(`UPDATE domain SET path = ? || substr(path, ?) WHERE path >= ? AND path < ? AND removed IS NULL`,
+            newPath, d.path.length + 1, lo, hi);
+        });
+      }
+      return this.get(SYSTEM, uuid);
+    });
+  }
+
+  /**
    * deleteDomain of an empty domain: one with no sub-domain, account or offering restricted to it left
    * (CloudStack's cleanup=false; nothing is removed on the domain's behalf here). Not ROOT, and not the
    * caller's own domain.

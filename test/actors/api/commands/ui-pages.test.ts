@@ -265,4 +265,22 @@ describe('api/commands: the pages of the web UI', function () {
     await dadmin.client.fails(431, 'listRolePermissions', { roleid: roleOf('Admin') });
     await u.client.fails(401, 'listRolePermissions', {});
   });
+
+  it('renames a domain: its subtree follows, and its users still log in with the new path', async () => {
+    const top = (await admin.ok('createDomain', { name: 'dept' }))['domain'] as Json;
+    const sub = (await admin.ok('createDomain', { name: 'team', parentdomainid: String(top['id']) }))['domain'] as Json;
+    const u = await userAccount(admin, { domainid: String(sub['id']) });
+    const renamed = (await admin.ok('updateDomain', { id: String(top['id']), name: 'division', networkdomain: 'div.example' }))['domain'];
+    expect(renamed).to.include({ id: top['id'], name: 'division', networkdomain: 'div.example' });
+    const [child] = await admin.list('listDomains', 'domain', { id: String(sub['id']) });
+    expect(child!['path']).to.equal('ROOT/division/team');
+    expect((await new SessionClient(admin.port).login(u.name, `pw-${u.name}`, '/division/team'))['account']).to.equal(u.name);
+    expect((await u.client.ok('listZones'))['count']).to.equal(1);
+    const other = (await admin.ok('createDomain', { name: 'other-dept' }))['domain'] as Json;
+    await admin.fails(431, 'updateDomain', { id: String(other['id']), name: 'division' });
+    await admin.fails(431, 'updateDomain', { id: lab.seed.domainid, name: 'TOP' });
+    const dadmin = await userAccount(admin, { domainid: String(top['id']), accounttype: '2' });
+    await dadmin.client.fails(531, 'updateDomain', { id: String(top['id']), name: 'mine' });
+    expect((await dadmin.client.ok('updateDomain', { id: String(sub['id']), name: 'squad' }))['domain']).to.include({ name: 'squad' });
+  });
 });
