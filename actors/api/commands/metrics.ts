@@ -7,6 +7,7 @@
  */
 import { InternalError } from '../../../src/errors.js';
 import { PAGING_PARAMS, defineCommand, type HandledCommand } from '../command-table.js';
+import { responseFieldsOf } from '../response-fields.js';
 import type { Caller, CommandResult, HandlerContext, ResponseFieldDef, ResponseObject } from '../types.js';
 import type { CommandDeps } from './common.js';
 
@@ -269,7 +270,7 @@ export function metricsCommands(commands: readonly HandledCommand[], deps: Comma
       paged: base.paged,
       since: '4.9.3',
       params: base.params.filter((p) => !base.paged || !PAGING.has(p.name)),
-      response: [...base.response, ...spec.response],
+      response: [...(base.response.length > 0 ? base.response : responseFieldsOf(base.objectName)), ...spec.response],
       async handler(ctx) {
         return enrichResult(await base.invoke(ctx), ctx, spec.enrich);
       },
