@@ -8,6 +8,7 @@ import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getBoolean, getList, getNumber, getString } from '../params.js';
 import type { Params } from '../types.js';
 import { listOf, listed, listParams, objectOf, required, type CommandDeps } from './common.js';
+import { doneJobRecord } from './jobs.js';
 import { hypervisorName } from './zones.js';
 
 type CreatePoolInput = Parameters<DataApi['storage']['createPool']>[0];
@@ -116,6 +117,19 @@ export function storageCommands(deps: CommandDeps): HandledCommand[] {
         return objectOf(await deps.data.storage.updatePool(id, patch));
       },
     }),
+    ...([['enableStorageMaintenance', 'Puts storage pool into maintenance state: no new volume is placed on it and no VM with a volume ' +
+      'on it starts. The VMs using it must be stopped first.', 'EnableStorageMaintenanceCmd'],
+    ['cancelStorageMaintenance', 'Cancels maintenance for primary storage', 'CancelPrimaryStorageMaintenanceCmd']] as const).map(([name, description, cmd]) =>
+      defineCommand({
+        name, description, isAsync: true, access: 'admin', objectName: 'storagepool',
+        params: [{ name: 'id', type: 'uuid', required: true, description: 'Primary storage ID' }],
+        async handler(ctx) {
+          const id = required(ctx.params, 'id');
+          const pool = name === 'enableStorageMaintenance' ? await deps.data.storage.enterMaintenance(id) : await deps.data.storage.cancelMaintenance(id);
+          return doneJobRecord(deps.data, ctx, { cmd: `org.apache.cloudstack.api.command.admin.storage.${cmd}`, instancetype: 'StoragePool',
+            instanceid: id }, { storagepool: objectOf(pool).object });
+        },
+      })),
     defineCommand({
       name: 'listStoragePools',
       description: 'Lists storage pools.',

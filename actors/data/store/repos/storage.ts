@@ -1,4 +1,4 @@
-import { InvalidParameterError } from '../../../../src/errors.js';
+import { IllegalStateError, InvalidParameterError, ResourceInUseError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
 import { bool, compact, formatDate } from '../format.js';
 import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
@@ -201,6 +201,35 @@ export class StorageRepository {
         used_bytes: patch.usedbytes, state: patch.state });
       const id = this.ctx.requireId('storage_pool', uuid, 'storage pool');
       if (cols.sql !== '') this.ctx.run(`UPDATE storage_pool SET ${cols.sql} WHERE id = ?`, ...cols.args, id);
+      return this.getPool(uuid);
+    });
+  }
+
+  /**
+   * enableStorageMaintenance: the pool goes to Maintenance — no new volume is placed on it and no VM
+   * with a volume on it starts — once no VM using it is running. CloudStack stops such VMs itself; here
+   * the administrator stops them first (ResourceInUseError names how many are still up).
+   */
+  enterMaintenance(uuid: string): StoragePool {
+    return this.ctx.tx(() => {
+      const id = this.ctx.requireId('storage_pool', uuid, 'storage pool');
+      const state = this.ctx.one<{ state: string }>('SELECT state FROM storage_pool WHERE id = ?', id)!.state;
+      if (state !== 'Up' && state !== 'Disabled') throw new IllegalStateError(`storage pool ${uuid} is ${state}; only an Up or Disabled pool enters maintenance`);
+      const busy = this.ctx.one<{ n: number }>(`SELECT count(DISTINCT vm.id) AS n FROM volume v JOIN vm_instance vm ON vm.id = v.vm_id
+        WHERE v.pool_id = ? AND v.removed IS NULL AND vm.removed IS NULL AND vm.state NOT IN ('Stopped', 'Destroyed', 'Expunging', 'Error')`, id)!.n;
+      if (busy > 0) throw new ResourceInUseError(`storage pool ${uuid} still has volumes of ${busy} VM(s) that are not stopped; stop them first`);
+      this.ctx.run("UPDATE storage_pool SET state = 'Maintenance' WHERE id = ?", id);
+      return this.getPool(uuid);
+    });
+  }
+
+  /** cancelStorageMaintenance: a pool in Maintenance is Up again. */
+  cancelMaintenance(uuid: string): StoragePool {
+    return this.ctx.tx(() => {
+      const id = this.ctx.requireId('storage_pool', uuid, 'storage pool');
+      const state = this.ctx.one<{ state: string }>('SELECT state FROM storage_pool WHERE id = ?', id)!.state;
+      if (state !== 'Maintenance') throw new IllegalStateError(`storage pool ${uuid} is ${state}, not in Maintenance`);
+      this.ctx.run("UPDATE storage_pool SET state = 'Up' WHERE id = ?", id);
       return this.getPool(uuid);
     });
   }

@@ -283,4 +283,31 @@ describe('api/commands: the pages of the web UI', function () {
     await dadmin.client.fails(531, 'updateDomain', { id: String(top['id']), name: 'mine' });
     expect((await dadmin.client.ok('updateDomain', { id: String(sub['id']), name: 'squad' }))['domain']).to.include({ name: 'squad' });
   });
+
+  it('puts a primary storage pool into maintenance once its VMs are stopped, and takes it out again', async () => {
+    const pool = lab.seed.storagepoolid;
+    const api = new CsApi({ endpoint: lab.endpoint, apiKey: lab.apiKey, secretKey: lab.secretKey, pollMs: 5 });
+    const deployed = await api.job('deployVirtualMachine', { zoneid: lab.seed.zoneid, serviceofferingid: lab.seed.serviceofferings.small,
+      templateid: lab.seed.templateid });
+    expect(deployed.jobstatus, JSON.stringify(deployed.jobresult)).to.equal(1);
+    const vmid = String((deployed.jobresult['virtualmachine'] as Json)['id']);
+    expect(await admin.fails(536, 'enableStorageMaintenance', { id: pool })).to.match(/not stopped; stop them first/);
+    // Every VM with a volume on the pool (earlier tests deployed some) must be stopped.
+    for (const vm of await admin.list('listVirtualMachines', 'virtualmachine', { listall: 'true', state: 'Running' })) {
+      expect((await api.job('stopVirtualMachine', { id: String(vm['id']) })).jobstatus).to.equal(1);
+    }
+    const entered = await api.job('enableStorageMaintenance', { id: pool });
+    expect(entered.jobresult['storagepool']).to.include({ id: pool, state: 'Maintenance' });
+    const start = await api.job('startVirtualMachine', { id: vmid });
+    expect(start.jobstatus).to.equal(2);
+    expect(String(start.jobresult['errortext'])).to.match(/Maintenance; the VM cannot start/);
+    await admin.fails(431, 'enableStorageMaintenance', { id: pool });
+    const left = await api.job('cancelStorageMaintenance', { id: pool });
+    expect(left.jobresult['storagepool']).to.include({ state: 'Up' });
+    expect((await api.job('startVirtualMachine', { id: vmid })).jobstatus).to.equal(1);
+    await admin.fails(431, 'cancelStorageMaintenance', { id: pool });
+    const u = await userAccount(admin);
+    await u.client.fails(401, 'enableStorageMaintenance', { id: pool });
+    api.close();
+  });
 });
