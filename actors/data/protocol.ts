@@ -35,7 +35,7 @@ export const DATA_METHODS = {
   offerings: ['createDisk', 'createNetwork', 'createService', 'getDisk', 'getNetwork', 'getService', 'listDisk', 'listNetwork', 'listService', 'updateNetwork', 'scanDisk', 'scanNetwork', 'scanService'],
   snapshots: ['create', 'get', 'list', 'transition', 'scan'],
   sshKeys: ['create', 'delete', 'get', 'list', 'publicKey', 'register', 'scan'],
-  storage: ['cancelMaintenance', 'createImageStore', 'createPool', 'enterMaintenance', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool', 'scanImageStores', 'scanPools'],
+  storage: ['cancelMaintenance', 'createImageStore', 'createPool', 'deleteImageStore', 'enterMaintenance', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool', 'scanImageStores', 'scanPools'],
   tags: ['attach', 'create', 'delete', 'list', 'scan'],
   templates: ['createOsType', 'get', 'getOsType', 'list', 'listIsos', 'listOsTypes', 'register', 'setZoneStatus', 'scan', 'scanIsos', 'scanOsTypes'],
   users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'rootAdminCaller', 'setPassword', 'setState', 'update', 'scan'],

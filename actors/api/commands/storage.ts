@@ -131,6 +131,14 @@ export function storageCommands(deps: CommandDeps): HandledCommand[] {
         },
       })),
     defineCommand({
+      name: 'deleteImageStore', description: 'Deletes an image store or Secondary Storage.', isAsync: false, access: 'admin',
+      params: [{ name: 'id', type: 'uuid', required: true, description: 'The image store ID or Secondary Storage ID.' }],
+      async handler({ params }) {
+        await deps.data.storage.deleteImageStore(required(params, 'id'));
+        return { kind: 'success' };
+      },
+    }),
+    defineCommand({
       name: 'listStoragePools',
       description: 'Lists storage pools.',
       isAsync: false,

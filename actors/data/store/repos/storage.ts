@@ -234,6 +234,29 @@ export class StorageRepository {
     });
   }
 
+  /**
+   * deleteImageStore: refused while it is the last image store of a zone that still has templates or
+   * snapshots (they live on secondary storage), as CloudStack refuses a store with active backups.
+   */
+  deleteImageStore(uuid: string): void {
+    this.ctx.tx(() => {
+      const store = this.ctx.one<{ id: number; zone_id: number | null }>('SELECT id, zone_id FROM image_store WHERE uuid = ? AND removed IS NULL', uuid);
+      if (store === undefined) throw new InvalidParameterError(`Unable to find image store with id ${uuid}`);
+      if (store.zone_id !== null) {
+        const others = this.ctx.one<{ n: number }>('SELECT count(*) AS n FROM image_store WHERE zone_id = ? AND removed IS NULL AND id <> ?',
+          store.zone_id, store.id)!.n;
+        const held = this.ctx.one<{ n: number }>(`SELECT (SELECT count(*) FROM template_zone tz JOIN template t ON t.id = tz.template_id
+          WHERE tz.zone_id = ? AND t.removed IS NULL) + (SELECT count(*) FROM snapshot WHERE zone_id = ? AND removed IS NULL) AS n`,
+        store.zone_id, store.zone_id)!.n;
+        if (others === 0 && held > 0) {
+          throw new ResourceInUseError(`Cannot delete image store ${uuid} with active templates backup: it is the last image store of its zone, ` +
+            `which still has ${held} template(s) and snapshot(s); add another image store first`);
+        }
+      }
+      this.ctx.run('UPDATE image_store SET removed = ? WHERE id = ?', this.ctx.now(), store.id);
+    });
+  }
+
   getImageStore(uuid: string): ImageStore {
     return getGlobal(this.ctx, IMAGE_STORE_SPEC, 'image store', uuid).item;
   }

@@ -310,4 +310,16 @@ describe('api/commands: the pages of the web UI', function () {
     await u.client.fails(401, 'enableStorageMaintenance', { id: pool });
     api.close();
   });
+
+  it('deletes an image store, but not the last one of a zone that still has templates', async () => {
+    const store = lab.seed.imagestoreid;
+    expect(await admin.fails(536, 'deleteImageStore', { id: store })).to.match(/last image store of its zone/);
+    const added = (await admin.ok('addImageStore', { name: 'second', url: 'nfs://192.168.56.7/export/secondary2', provider: 'NFS',
+      zoneid: lab.seed.zoneid }))['imagestore'] as Json;
+    expect(await admin.ok('deleteImageStore', { id: store })).to.deep.equal({ success: true });
+    expect((await admin.list('listImageStores', 'imagestore')).map((s) => s['id'])).to.deep.equal([added['id']]);
+    await admin.fails(431, 'deleteImageStore', { id: store });
+    const u = await userAccount(admin);
+    await u.client.fails(401, 'deleteImageStore', { id: String(added['id']) });
+  });
 });
