@@ -38,7 +38,7 @@ export const DATA_METHODS = {
   storage: ['cancelMaintenance', 'createImageStore', 'createPool', 'deleteImageStore', 'enterMaintenance', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool', 'scanImageStores', 'scanPools'],
   tags: ['attach', 'create', 'delete', 'list', 'scan'],
   templates: ['createOsType', 'get', 'getOsType', 'list', 'listIsos', 'listOsTypes', 'register', 'setZoneStatus', 'scan', 'scanIsos', 'scanOsTypes'],
-  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'rootAdminCaller', 'setPassword', 'setState', 'update', 'scan'],
+  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'remove', 'rootAdminCaller', 'setPassword', 'setState', 'update', 'scan'],
   vmOps: ['create', 'markExpunged', 'scale', 'transition', 'update'],
   vms: ['get', 'list', 'scan'],
   volumes: ['attach', 'create', 'delete', 'detach', 'get', 'list', 'releaseForVm', 'setSize', 'transition', 'scan'],

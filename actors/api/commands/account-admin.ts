@@ -116,6 +116,16 @@ export function accountAdminCommands(deps: CommandDeps): HandledCommand[] {
       },
     }),
     defineCommand({
+      name: 'deleteUser', description: 'Deletes a user for an account', isAsync: false, access: 'domainadmin',
+      params: [{ name: 'id', type: 'uuid', required: true, description: 'id of the user to be deleted' }],
+      async handler({ caller, params }) {
+        const id = required(params, 'id');
+        await deps.data.users.remove(caller, id);
+        deps.keysChanged(id);
+        return { kind: 'success' };
+      },
+    }),
+    defineCommand({
       name: 'updateUser', description: 'Updates a user account', isAsync: false, access: 'user', objectName: 'user',
       params: [
         { name: 'id', type: 'uuid', required: true, description: 'User uuid' },

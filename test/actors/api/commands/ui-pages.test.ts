@@ -322,4 +322,23 @@ describe('api/commands: the pages of the web UI', function () {
     const u = await userAccount(admin);
     await u.client.fails(401, 'deleteImageStore', { id: String(added['id']) });
   });
+
+  it('deletes a user: its keys and sessions stop working; an account keeps its last user', async () => {
+    const u = await userAccount(admin);
+    const second = (await admin.ok('createUser', { account: u.name, domainid: lab.seed.domainid, username: `${u.name}-2`,
+      password: 'pw2', email: 'two@example.com', firstname: 'Two', lastname: 'User' }))['user'] as Json;
+    const keys = (await admin.ok('registerUserKeys', { id: String(second['id']) }))['userkeys'] as { apikey: string; secretkey: string };
+    const client = admin.as({ apiKey: keys.apikey, secretKey: keys.secretkey });
+    const ui = new SessionClient(admin.port);
+    await ui.login(`${u.name}-2`, 'pw2');
+    expect((await client.ok('listZones'))['count']).to.equal(1);
+    expect(await admin.ok('deleteUser', { id: String(second['id']) })).to.deep.equal({ success: true });
+    await client.fails(401, 'listZones');
+    expect((await ui.get('listZones')).status).to.equal(401);
+    expect((await new SessionClient(admin.port).post('login', { username: `${u.name}-2`, password: 'pw2' })).status).to.equal(531);
+    expect(await admin.fails(431, 'deleteUser', { id: u.userId })).to.match(/last user of its account/);
+    expect(await admin.fails(431, 'deleteUser', { id: lab.seed.adminUserId })).to.match(/own user/);
+    await u.client.fails(401, 'deleteUser', { id: u.userId });
+    await admin.fails(431, 'deleteUser', { id: NO_SUCH });
+  });
 });
