@@ -19,7 +19,7 @@ import type { ScanChunk, ScanCursor, ScanWindow } from './store/pagination.js';
  * each call as one transaction; `batch` runs several calls in one transaction.
  */
 export const DATA_METHODS = {
-  accounts: ['create', 'findByName', 'get', 'list', 'rename', 'roles', 'setState', 'scan'],
+  accounts: ['create', 'findByName', 'get', 'list', 'remove', 'rename', 'roles', 'setState', 'scan'],
   capacity: ['list'],
   config: ['get', 'list', 'listSettings', 'number', 'set', 'scan', 'scanSettings', 'update'],
   domains: ['create', 'delete', 'findByPath', 'get', 'list', 'root', 'rootUuid', 'scan', 'update'],

@@ -58,6 +58,19 @@ export function accountAdminCommands(deps: CommandDeps): HandledCommand[] {
       },
     }),
     defineCommand({
+      name: 'deleteAccount', description: 'Deletes an account and all users in it (an account that still owns resources is refused: delete them first)',
+      isAsync: true, access: 'domainadmin',
+      params: [{ name: 'id', type: 'uuid', required: true, description: 'Account id' }],
+      async handler(ctx) {
+        const id = required(ctx.params, 'id');
+        const users = await deps.data.users.all(ctx.caller, { accountid: id, listall: true });
+        await deps.data.accounts.remove(ctx.caller, id);
+        for (const u of users) deps.keysChanged(u.id);
+        return doneJobRecord(deps.data, ctx, { cmd: 'org.apache.cloudstack.api.command.admin.account.DeleteAccountCmd',
+          instancetype: 'Account', instanceid: id }, { success: true });
+      },
+    }),
+    defineCommand({
       name: 'updateAccount', description: 'Updates account information for the authenticated user', isAsync: false, access: 'domainadmin',
       objectName: 'account',
       params: [...ACCOUNT_REF, { name: 'newname', type: 'string', required: true, description: 'new name for the account' }],

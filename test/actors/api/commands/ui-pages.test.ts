@@ -341,4 +341,19 @@ describe('api/commands: the pages of the web UI', function () {
     await u.client.fails(401, 'deleteUser', { id: u.userId });
     await admin.fails(431, 'deleteUser', { id: NO_SUCH });
   });
+
+  it('deletes an account that owns nothing any more, with its users; one that still owns resources is refused', async () => {
+    const u = await userAccount(admin);
+    await u.client.ok('createSSHKeyPair', { name: 'left-behind' });
+    expect(await admin.fails(536, 'deleteAccount', { id: u.accountId })).to.match(/still owns 1 SSH key pairs; delete them first/);
+    await u.client.ok('deleteSSHKeyPair', { name: 'left-behind' });
+    await u.client.fails(401, 'deleteAccount', { id: u.accountId });
+    const { jobid } = (await admin.ok('deleteAccount', { id: u.accountId })) as { jobid: string };
+    expect(await admin.ok('queryAsyncJobResult', { jobid })).to.include({ jobstatus: 1 });
+    expect((await admin.list('listAccounts', 'account', { listall: 'true' })).map((a) => a['id'])).to.not.include(u.accountId);
+    await u.client.fails(401, 'listZones');
+    expect((await new SessionClient(admin.port).post('login', { username: u.name, password: `pw-${u.name}` })).status).to.equal(531);
+    expect(await admin.fails(431, 'deleteAccount', { id: lab.seed.adminAccountId })).to.match(/cannot delete itself/);
+    await admin.fails(431, 'deleteAccount', { id: NO_SUCH });
+  });
 });
