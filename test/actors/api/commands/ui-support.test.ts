@@ -163,7 +163,7 @@ describe('api/commands: what the stock web UI needs', function () {
   it('answers 431 for a list id that names nothing, and an empty list for one the caller may not see', async () => {
     for (const [command, extra] of [['listZones', {}], ['listVirtualMachines', {}], ['listVolumes', {}], ['listNetworks', {}],
       ['listTemplates', { templatefilter: 'all' }], ['listServiceOfferings', {}], ['listAccounts', {}], ['listHostsMetrics', {}],
-      ['listVirtualMachinesMetrics', {}]] as const) {
+      ['listVirtualMachinesMetrics', {}], ['listManagementServers', {}]] as const) {
       const text = await admin.fails(431, command, { id: NO_SUCH, ...extra });
       expect(text, command).to.equal(`Unable to execute API command ${command.toLowerCase()} due to invalid value. Invalid parameter id ` +
         `value=${NO_SUCH} due to incorrect long value format, or entity does not exist or due to incorrect parameter annotation for the field in api cmd class.`);
