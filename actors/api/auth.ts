@@ -11,7 +11,7 @@ import { ApiError, ApiErrorCode } from './error-map.js';
 import { getString, lookupParam } from './params.js';
 import type { Session, Sessions } from './sessions.js';
 import { checkExpiry, verifySignature, type ParamPair } from './signature.js';
-import type { Caller, Credentials, Params, ResponseObject, Role } from './types.js';
+import type { Caller, Credentials, Params, ResponseObject, Role, UserProfile } from './types.js';
 
 /** Where a session request must carry its sessionkey (`api.sessionkey.check.locations`). */
 export type SessionKeyCheck = 'CookieAndParameter' | 'CookieOrParameter' | 'ParameterOnly';
@@ -136,16 +136,48 @@ export function normaliseLoginDomain(domain: string | undefined): string {
 
 const ACCOUNT_TYPE: Readonly<Record<Role, string>> = { user: '0', admin: '1', domainadmin: '2' };
 
-/** The loginresponse payload. CloudStack sends these fields as strings. */
-function loginPayload(session: Session, timeoutSeconds: number): ResponseObject {
+/**
+ * Java's Float.toString of an offset in hours, as ApiServer.loginUser reports `timezoneoffset`:
+ * always a decimal point (`0.0`, `5.5`, `-7.0`).
+ */
+export function formatOffsetHours(hours: number): string {
+  return Number.isInteger(hours) ? hours.toFixed(1) : String(hours);
+}
+
+/**
+ * The offset of `zone` from UTC at `at`, in hours (daylight saving included, as Java's
+ * TimeZone.getOffset). An unknown zone counts as UTC, as Java's TimeZone.getTimeZone falls back to GMT.
+ */
+export function zoneOffsetHours(zone: string, at: Date): number {
+  let name: string | undefined;
+  try {
+    name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
+      .formatToParts(at).find((p) => p.type === 'timeZoneName')?.value;
+  } catch {
+    return 0;
+  }
+  const m = /^GMT([+-])(\d{2}):(\d{2})$/.exec(name ?? '');
+  if (m === null) return 0;
+  const hours = Number(m[2]) + Number(m[3]) / 60;
+  return m[1] === '-' ? -hours : hours;
+}
+
+/** The loginresponse payload: every field of LoginCmdResponse that applies (no 2FA provider here). CloudStack sends them as strings. */
+function loginPayload(session: Session, profile: UserProfile, timeoutSeconds: number, now: Date): ResponseObject {
   const c = session.caller;
+  // The UI JSON-parses `timezoneoffset` and stores `timezone`; CloudStack sends UTC / 0.0 for a user without a zone.
+  const timezone = profile.timezone ?? 'UTC';
   return {
     username: session.username,
     userid: c.userId,
     domainid: c.domainId,
     timeout: String(timeoutSeconds),
     account: c.accountName,
+    firstname: profile.firstname,
+    lastname: profile.lastname,
     type: ACCOUNT_TYPE[c.role],
+    timezone,
+    timezoneoffset: formatOffsetHours(zoneOffsetHours(timezone, now)),
     registered: 'false',
     sessionkey: session.key,
     is2faenabled: 'false',
@@ -159,23 +191,33 @@ export interface LoginOutcome {
 }
 
 /** Checks the password and opens a session; wrong credentials are 531, as in CloudStack. */
-export async function login(params: Params, credentials: Credentials, sessions: Sessions): Promise<LoginOutcome> {
+export async function login(params: Params, credentials: Credentials, sessions: Sessions, now: Date): Promise<LoginOutcome> {
   const username = getString(params, 'username') ?? '';
   const password = getString(params, 'password') ?? '';
   const domain = normaliseLoginDomain(getString(params, 'domain'));
-  const caller = await credentials.checkPassword(username, password, domain);
-  if (caller === undefined) {
+  const found = await credentials.checkPassword(username, password, domain);
+  if (found === undefined) {
     throw new ApiError(ApiErrorCode.ACCOUNT_ERROR,
       `Failed to authenticate user ${username} in domain ${domain}; please provide valid credentials`, { cserrorcode: null });
   }
-  const session = await sessions.create(caller, username);
-  return { session, payload: loginPayload(session, sessions.timeoutSeconds) };
+  const session = await sessions.create(found.caller, username);
+  return { session, payload: loginPayload(session, found.profile, sessions.timeoutSeconds, now) };
 }
 
-/** Ends the session named by the JSESSIONID cookie, if any. Logout always succeeds, as in CloudStack. */
+/** DefaultLogoutAPIAuthenticatorCmd's text when the request names no live session. */
+export const NO_LOGOUT_SESSION_TEXT = 'Session not found for the logout process.';
+
+/**
+ * Ends the session named by the JSESSIONID cookie. Without a live session it is CloudStack's 431: the
+ * servlet has nothing to invalidate, and expiring the cookies then would end a login that raced ahead
+ * of this logout (the UI fires logout and login together).
+ */
 export async function logout(cookies: ReadonlyMap<string, string>, sessions: Sessions): Promise<ResponseObject> {
   const jsessionid = cookies.get('JSESSIONID');
-  if (jsessionid !== undefined) await sessions.delete(jsessionid.split('.')[0]!);
+  const id = jsessionid?.split('.')[0];
+  const live = id === undefined || id === '' ? undefined : await sessions.touch(id);
+  if (live === undefined) throw new ApiError(ApiErrorCode.PARAM_ERROR, NO_LOGOUT_SESSION_TEXT);
+  await sessions.delete(live.id);
   return { description: 'success' };
 }
 

@@ -23,6 +23,12 @@ export interface CommandSpecBase {
   readonly related?: readonly string[];
   /** Response fields, for listApis. */
   readonly response?: readonly ResponseFieldDef[];
+  /**
+   * False for a command served (the UI calls it whatever listApis says) but left out of listApis, because
+   * it belongs to a feature cloudstackd does not have: the UI then leaves that feature's pages out.
+   * Default true.
+   */
+  readonly listed?: boolean;
 }
 
 export type CallerFor<A extends Access> = A extends 'anonymous' ? Caller | undefined : Caller;
@@ -47,6 +53,7 @@ interface DefinitionBase {
   readonly since: string | undefined;
   readonly related: readonly string[];
   readonly response: readonly ResponseFieldDef[];
+  readonly listed: boolean;
 }
 
 /** A command served by its handler. */
@@ -129,6 +136,7 @@ function buildBase(spec: CommandSpecBase, isAsync: boolean, access: Access): Def
     since: spec.since,
     related: Object.freeze([...(spec.related ?? [])]),
     response: Object.freeze([...(spec.response ?? [])]),
+    listed: spec.listed !== false,
   });
 }
 

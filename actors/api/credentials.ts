@@ -75,7 +75,9 @@ export function createDataCredentials(data: DataApi, clock: Clock, options: Part
     },
     async checkPassword(username, password, domainPath) {
       const found = await data.users.login(username, password, { domain: domainPath });
-      return found === undefined || found === null ? undefined : toCaller(found);
+      if (found === undefined || found === null) return undefined;
+      const u = found.user;
+      return { caller: toCaller(found), profile: { firstname: u.firstname, lastname: u.lastname, timezone: u.timezone } };
     },
     invalidateUser(userId) {
       generation++;

@@ -173,7 +173,7 @@ class ApiDispatcher implements Dispatcher {
     // A login replaces whatever session the client had, as the servlet invalidates it first.
     const previous = req.cookies.get('JSESSIONID');
     if (previous !== undefined) await o.sessions.delete(previous.split('.')[0]!);
-    const outcome = await login(params, o.credentials, o.sessions);
+    const outcome = await login(params, o.credentials, o.sessions, new Date(o.clock.now()));
     return this.render(200, format, def.responseName, outcome.payload, { 'Set-Cookie': sessionCookies(outcome.session) });
   }
 }

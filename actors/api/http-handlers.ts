@@ -69,7 +69,8 @@ function tooLarge(limits: ApiServerLimits): ApiError {
 
 async function serve(d: HandlerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { path, query } = splitUrl(req.url ?? '/');
-  if (path !== API_PATH) {
+  // The UI calls `/client/api/`; the servlet is mapped at both.
+  if (path !== API_PATH && path !== `${API_PATH}/`) {
     res.writeHead(404, d.isClosing() ? { 'Content-Type': 'text/plain; charset=UTF-8', Connection: 'close' } : { 'Content-Type': 'text/plain; charset=UTF-8' });
     res.end(`Not found: the CloudStack API is at ${API_PATH}\n`);
     return;

@@ -7,6 +7,7 @@
 import { InternalError } from '../../src/errors.js';
 import { defineCommand, roleAllows, type CommandDefinition, type CommandTable, type HandledCommand } from './command-table.js';
 import { DEFAULT_STRING_LENGTH, getString } from './params.js';
+import { responseFieldsOf } from './response-fields.js';
 import type { ResponseObject } from './types.js';
 
 function describeCommand(def: CommandDefinition): ResponseObject {
@@ -24,7 +25,8 @@ function describeCommand(def: CommandDefinition): ResponseObject {
       required: p.required === true,
       since: p.since,
     })),
-    response: def.response.map((r) => ({ name: r.name, description: r.description, type: r.type })),
+    response: (def.response.length > 0 ? def.response : responseFieldsOf(def.objectName))
+      .map((r) => ({ name: r.name, description: r.description, type: r.type })),
   };
 }
 
@@ -47,7 +49,7 @@ export function createListApisCommand(getTable: () => CommandTable): HandledComm
     ],
     async handler({ caller, params }) {
       const name = getString(params, 'name');
-      const visible = getTable().all().filter((d) => roleAllows(d.access, caller.role));
+      const visible = getTable().all().filter((d) => d.listed && roleAllows(d.access, caller.role));
       const chosen = name === undefined ? visible : visible.filter((d) => d.name === name);
       if (chosen.length === 0) {
         // ListApisCmd's own error when the discovery service finds nothing.

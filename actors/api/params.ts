@@ -122,8 +122,16 @@ function invalidValue(scope: CoerceScope, def: ParamDef, value: UnpackedValue): 
 }
 
 function invalidUuid(scope: CoerceScope, def: ParamDef, value: string): ApiError {
+  return unknownUuidError(scope.command, def.name, value);
+}
+
+/**
+ * ParamProcessWorker's 431 for a UUID parameter that is malformed or names no entity. `command` is
+ * the name as CloudStack prints it (the response name without `response`).
+ */
+export function unknownUuidError(command: string, param: string, value: string): ApiError {
   return new ApiError(ApiErrorCode.PARAM_ERROR,
-    `Unable to execute API command ${scope.command} due to invalid value. Invalid parameter ${def.name} ` +
+    `Unable to execute API command ${command} due to invalid value. Invalid parameter ${param} ` +
     `value=${shorten(value)} due to incorrect long value format, or entity does not exist or due to incorrect ` +
     'parameter annotation for the field in api cmd class.');
 }
@@ -177,6 +185,8 @@ function coerceValue(scope: CoerceScope, def: ParamDef, value: UnpackedValue): P
   if (value === '') return undefined;
   switch (def.type) {
     case 'uuid':
+      // ParamProcessWorker lets -1 through every UUID parameter (clients send projectid=-1 for "all projects").
+      if (value === '-1') return value;
       if (!UUID.test(value)) throw invalidUuid(scope, def, value);
       return value.toLowerCase();
     case 'integer':

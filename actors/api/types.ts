@@ -29,7 +29,21 @@ export interface Caller {
 export interface Credentials {
   findByApiKey(apiKey: string): Promise<{ secretKey: string; caller: Caller } | undefined>;
   /** `domainPath` is CloudStack's login form: `/` for ROOT, `/child/` for ROOT/child. */
-  checkPassword(username: string, password: string, domainPath: string): Promise<Caller | undefined>;
+  checkPassword(username: string, password: string, domainPath: string): Promise<LoginIdentity | undefined>;
+}
+
+/** The user's own settings that loginresponse reports (LoginCmdResponse's firstname, lastname, timezone). */
+export interface UserProfile {
+  readonly firstname?: string | undefined;
+  readonly lastname?: string | undefined;
+  /** An IANA zone name (CloudStack keeps Java's zone ids, which are the same names); none means UTC. */
+  readonly timezone?: string | undefined;
+}
+
+/** Who a password login found. */
+export interface LoginIdentity {
+  readonly caller: Caller;
+  readonly profile: UserProfile;
 }
 
 /** Parameter types, as CloudStack's listApis spells them. */

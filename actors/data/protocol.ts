@@ -19,14 +19,14 @@ import type { ScanChunk, ScanCursor, ScanWindow } from './store/pagination.js';
  * each call as one transaction; `batch` runs several calls in one transaction.
  */
 export const DATA_METHODS = {
-  accounts: ['create', 'findByName', 'get', 'list', 'roles', 'setState', 'scan'],
+  accounts: ['create', 'findByName', 'get', 'list', 'remove', 'rename', 'roles', 'setState', 'scan'],
   capacity: ['list'],
-  config: ['get', 'list', 'number', 'set', 'scan'],
-  domains: ['create', 'findByPath', 'get', 'list', 'root', 'rootUuid', 'scan'],
-  events: ['create', 'get', 'list', 'scan'],
+  config: ['get', 'list', 'listSettings', 'number', 'set', 'scan', 'scanSettings', 'update'],
+  domains: ['create', 'delete', 'findByPath', 'get', 'list', 'root', 'rootUuid', 'scan', 'update'],
+  events: ['archive', 'create', 'delete', 'get', 'list', 'scan'],
   hosts: ['create', 'get', 'list', 'recordPing', 'resourceTransition', 'transition', 'update', 'scan'],
   ipAddresses: ['createRange', 'get', 'getRange', 'list', 'listRanges', 'scan', 'scanRanges'],
-  jobs: ['complete', 'create', 'createOwned', 'get', 'list', 'orphans', 'pending', 'record', 'saveProgress', 'turn', 'scan'],
+  jobs: ['complete', 'create', 'createDone', 'createOwned', 'get', 'list', 'orphans', 'pending', 'record', 'saveProgress', 'turn', 'scan'],
   leases: ['claim', 'get', 'list', 'release', 'renew'],
   sessions: ['create', 'delete', 'deleteForUser', 'sweep', 'touch'],
   mocks: ['create', 'fire', 'get', 'list', 'remove', 'scan'],
@@ -35,10 +35,10 @@ export const DATA_METHODS = {
   offerings: ['createDisk', 'createNetwork', 'createService', 'getDisk', 'getNetwork', 'getService', 'listDisk', 'listNetwork', 'listService', 'updateNetwork', 'scanDisk', 'scanNetwork', 'scanService'],
   snapshots: ['create', 'get', 'list', 'transition', 'scan'],
   sshKeys: ['create', 'delete', 'get', 'list', 'publicKey', 'register', 'scan'],
-  storage: ['createImageStore', 'createPool', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool', 'scanImageStores', 'scanPools'],
+  storage: ['cancelMaintenance', 'createImageStore', 'createPool', 'deleteImageStore', 'enterMaintenance', 'getImageStore', 'getPool', 'listImageStores', 'listPools', 'updatePool', 'scanImageStores', 'scanPools'],
   tags: ['attach', 'create', 'delete', 'list', 'scan'],
   templates: ['createOsType', 'get', 'getOsType', 'list', 'listIsos', 'listOsTypes', 'register', 'setZoneStatus', 'scan', 'scanIsos', 'scanOsTypes'],
-  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'rootAdminCaller', 'setPassword', 'scan'],
+  users: ['authenticateApiKey', 'callerFor', 'create', 'get', 'getKeys', 'list', 'login', 'registerKeys', 'remove', 'rootAdminCaller', 'setPassword', 'setState', 'update', 'scan'],
   vmOps: ['create', 'markExpunged', 'scale', 'transition', 'update'],
   vms: ['get', 'list', 'scan'],
   volumes: ['attach', 'create', 'delete', 'detach', 'get', 'list', 'releaseForVm', 'setSize', 'transition', 'scan'],
@@ -55,6 +55,8 @@ export const DATA_METHODS = {
   projects: ['accountOf', 'accounts', 'addAccount', 'create', 'delete', 'get', 'list', 'removeAccount', 'update', 'scan'],
   vmSnapshots: ['create', 'get', 'list', 'remove', 'transition', 'scan'],
   templateDownloads: ['claim', 'complete', 'fail', 'progress', 'requeueInProgress'],
+  entities: ['exists'],
+  alerts: ['archive', 'delete', 'list', 'scan'],
   addresses: ['allocatePublicIp', 'releasePublicIp', 'setStaticNat', 'reserveNicIp', 'releaseNicIp', 'addVnetRange', 'allocateVnet', 'releaseVnet'],
 } as const satisfies { [R in keyof DataStore]?: readonly (keyof DataStore[R] & string)[] };
 
@@ -63,7 +65,7 @@ export const DATA_METHODS = {
  * sent (its outcome unknown). Writes are repeated only when they were never sent.
  */
 const DATA_READS: ReadonlySet<string> = new Set([
-  'accounts.findByName', 'accounts.get', 'accounts.list', 'accounts.roles', 'capacity.list', 'config.get', 'config.list', 'config.number',
+  'accounts.findByName', 'accounts.get', 'accounts.list', 'accounts.roles', 'capacity.list', 'config.get', 'config.list', 'config.listSettings', 'config.number',
   'domains.findByPath', 'domains.get', 'domains.list', 'domains.root', 'domains.rootUuid', 'events.get', 'events.list', 'hosts.get',
   'hosts.list', 'ipAddresses.get', 'ipAddresses.getRange', 'ipAddresses.list', 'ipAddresses.listRanges', 'jobs.get',
   'jobs.list', 'jobs.orphans', 'jobs.pending', 'jobs.record', 'jobs.turn', 'leases.get', 'leases.list', 'mocks.get', 'mocks.list',
@@ -75,7 +77,7 @@ const DATA_READS: ReadonlySet<string> = new Set([
   'volumes.get', 'volumes.list', 'zones.get', 'zones.getCluster', 'zones.getPod', 'zones.list', 'zones.listClusters', 'zones.listPods',
   'allocation.hostsWithCapacity', 'allocation.poolsWithCapacity', 'allocation.reservedHostId', 'orchestration.hostCandidates',
   'orchestration.startSpec', 'orchestration.templateCopies', 'orchestration.templateOnPool', 'orchestration.vmDetails',
-  'orchestration.vmVolumes',
+  'orchestration.vmVolumes', 'entities.exists', 'alerts.list',
 ]);
 
 /** True when the call only reads (see DATA_READS; every `scan*` is a read too). */

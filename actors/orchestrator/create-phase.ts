@@ -84,6 +84,7 @@ async function checkVisible(c: Components, req: Exclude<JobRequest, ClientReques
     case 'deleteSnapshot':
       return (await d.snapshots.get(req.caller, req.snapshotid)).id;
     case 'deleteNetwork':
+    case 'restartNetwork':
       return (await d.networks.get(req.caller, req.networkid)).id;
     case 'disassociateIp': {
       const ip = await d.ipAddresses.get(req.caller, req.ipid);

@@ -22,6 +22,7 @@ export const JOB_COMMANDS: { readonly [O in JobOp]: { readonly cmd: string; read
   createSnapshot: { cmd: `${P}.user.snapshot.CreateSnapshotCmd`, instancetype: 'Snapshot' },
   deleteSnapshot: { cmd: `${P}.user.snapshot.DeleteSnapshotCmd`, instancetype: 'Snapshot' },
   deleteNetwork: { cmd: `${P}.user.network.DeleteNetworkCmd`, instancetype: 'Network' },
+  restartNetwork: { cmd: `${P}.user.network.RestartNetworkCmd`, instancetype: 'Network' },
   associateIp: { cmd: `${P}.user.address.AssociateIPAddrCmd`, instancetype: 'IpAddress' },
   disassociateIp: { cmd: `${P}.user.address.DisassociateIPAddrCmd`, instancetype: 'IpAddress' },
   createTags: { cmd: `${P}.user.tag.CreateTagsCmd`, instancetype: 'None' },

@@ -60,6 +60,7 @@ export const JobRequestSchema = t.union(
   t.object({ op: t.literal('createSnapshot'), caller: CallerSchema, volumeid: id(), name: str() }),
   t.object({ op: t.literal('deleteSnapshot'), caller: CallerSchema, snapshotid: id() }),
   t.object({ op: t.literal('deleteNetwork'), caller: CallerSchema, networkid: id() }),
+  t.object({ op: t.literal('restartNetwork'), caller: CallerSchema, networkid: id() }),
   t.object({ op: t.literal('associateIp'), caller: CallerSchema, zoneid: t.optional(id()), networkid: t.optional(id()),
     accountid: t.optional(id()), ipaddress: str(64) }),
   t.object({ op: t.literal('disassociateIp'), caller: CallerSchema, ipid: id() }),

@@ -3,7 +3,7 @@
  */
 import type { DataApi } from '../../data/protocol.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
-import { getNumber, getString } from '../params.js';
+import { getDate, getList, getNumber, getString } from '../params.js';
 import type { Caller, HandlerContext, ResponseObject } from '../types.js';
 import { OWNER_LIST_PARAMS, listOf, listed, listParams, objectOf, type CommandDeps } from './common.js';
 
@@ -68,6 +68,28 @@ export function eventCommands(deps: CommandDeps): HandledCommand[] {
         });
       },
     }),
+    ...(['archive', 'delete'] as const).map((what) => defineCommand({
+      name: `${what}Events`,
+      description: what === 'archive' ? 'Archive one or more events.' : 'Delete one or more events.',
+      isAsync: false,
+      access: 'user',
+      params: [
+        { name: 'ids', type: 'list', collectionType: 'uuid', description: `the IDs of the events to ${what}` },
+        { name: 'type', type: 'string', description: `${what} by event type` },
+        { name: 'enddate', type: 'date', description: `end date range to ${what} events (including) this date` },
+      ],
+      async handler({ caller, params }) {
+        const sel: Parameters<typeof deps.data.events.archive>[1] = {};
+        const ids = getList(params, 'ids');
+        if (ids !== undefined) sel.ids = [...ids];
+        const type = getString(params, 'type');
+        if (type !== undefined) sel.type = type;
+        const end = getDate(params, 'enddate');
+        if (end !== undefined) sel.sentBefore = end.getTime();
+        await (what === 'archive' ? deps.data.events.archive(caller, sel) : deps.data.events.delete(caller, sel));
+        return { kind: 'success' };
+      },
+    })),
     defineCommand({
       name: 'listCapacity',
       description: 'Lists all the system wide capacities.',

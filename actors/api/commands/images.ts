@@ -9,6 +9,7 @@ import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getBoolean, getList, getMap, getString } from '../params.js';
 import type { Caller, Params } from '../types.js';
 import { accountIdFor, listOf, listed, listParams, ownerParams, required, type CommandDeps } from './common.js';
+import { osCommands } from './os-categories.js';
 import { hypervisorName } from './zones.js';
 
 type RegisterInput = Parameters<DataApi['templates']['register']>[1];
@@ -165,29 +166,7 @@ function templateCommands(deps: CommandDeps): HandledCommand[] {
   ];
 }
 
-function osTypeCommands(deps: CommandDeps): HandledCommand[] {
-  return [
-    defineCommand({
-      name: 'listOsTypes',
-      description: 'Lists all supported OS types for this cloud.',
-      isAsync: false,
-      access: 'user',
-      objectName: 'ostype',
-      paged: true,
-      params: [
-        { name: 'id', type: 'uuid', description: 'list by Os type Id' },
-        { name: 'description', type: 'string', description: 'list os by description', since: '3.0.1' },
-      ],
-      async handler(ctx) {
-        return listed(ctx, listParams(ctx, ['id', 'description']), {
-          page: (q) => deps.data.templates.listOsTypes(q), scan: (q, w) => deps.data.templates.scanOsTypes(q, w),
-        });
-      },
-    }),
-  ];
-}
-
-/** Templates, ISOs and OS types. */
+/** Templates, ISOs and OS types (with their categories: os-categories.ts). */
 export function imageCommands(deps: CommandDeps): HandledCommand[] {
-  return [...templateCommands(deps), ...osTypeCommands(deps)];
+  return [...templateCommands(deps), ...osCommands(deps)];
 }

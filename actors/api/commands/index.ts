@@ -8,6 +8,18 @@ import type { CommandDeps } from './common.js';
 import { eventCommands } from './events.js';
 import { fabricCommands, type FabricAdminClient } from './fabric.js';
 import { hostCommands } from './hosts.js';
+import { accountAdminCommands } from './account-admin.js';
+import { alertCommands } from './alerts.js';
+import { applianceCommands } from './appliances.js';
+import { checkListIds } from './id-check.js';
+import { configurationCommands } from './configurations.js';
+import { featuresOffCommands } from './features-off.js';
+import { hypervisorCommands } from './hypervisors.js';
+import { roleCommands } from './roles.js';
+import { rolePermissionCommands } from './role-permissions.js';
+import { integrationsOffCommands } from './integrations-off.js';
+import { loginPageCommands } from './login-page.js';
+import { metricsCommands } from './metrics.js';
 import { imageCommands } from './images.js';
 import { jobCommands } from './jobs.js';
 import { managementServerCommands, type ClusterView } from './management-servers.js';
@@ -26,7 +38,7 @@ export { createJobRecord, jobResponse, type JobSubmission } from './jobs.js';
  */
 export function createCommands(deps: CommandDeps & { readonly orchestrator?: OrchestratorClient; readonly fabric?: FabricAdminClient;
   readonly cluster?: ClusterView }): HandledCommand[] {
-  return [
+  const commands = [
     ...jobCommands(deps),
     ...accountCommands(deps),
     ...zoneCommands(deps),
@@ -39,5 +51,17 @@ export function createCommands(deps: CommandDeps & { readonly orchestrator?: Orc
     ...(deps.orchestrator === undefined ? [] : orchestrationCommands({ ...deps, orchestrator: deps.orchestrator })),
     ...(deps.fabric === undefined ? [] : fabricCommands({ ...deps, fabric: deps.fabric })),
     ...(deps.cluster === undefined ? [] : managementServerCommands(deps.cluster, deps.cloudStackVersion)),
+    ...loginPageCommands(),
+    ...integrationsOffCommands(),
+    ...configurationCommands(deps),
+    ...applianceCommands(),
+    ...featuresOffCommands(),
+    ...hypervisorCommands(deps),
+    ...roleCommands(deps),
+    ...alertCommands(deps),
+    ...accountAdminCommands(deps),
   ];
+  const all: HandledCommand[] = [];
+  all.push(...checkListIds([...commands, ...metricsCommands(commands, deps)], deps.data), ...rolePermissionCommands(deps, () => all));
+  return all;
 }

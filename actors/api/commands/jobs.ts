@@ -50,6 +50,18 @@ export async function createJobRecord(data: DataApi, ctx: HandlerContext<Caller>
   return createdId === undefined ? { kind: 'async', jobid: created.jobid } : { kind: 'async', id: createdId, jobid: created.jobid };
 }
 
+/**
+ * An async command whose work the API has just done in one step: its job is recorded as already
+ * succeeded with `result` (what queryAsyncJobResult answers), and the reply is the usual `{jobid}`.
+ */
+export async function doneJobRecord(data: DataApi, ctx: HandlerContext<Caller>, job: JobSubmission, result: ResponseObject): Promise<AsyncResult> {
+  const input: Parameters<DataApi['jobs']['create']>[1] = { cmd: job.cmd, idempotencykey: `api:${ctx.requestId}` };
+  if (job.instancetype !== undefined) input.instancetype = job.instancetype;
+  if (job.instanceid !== undefined) input.instanceid = job.instanceid;
+  const created = await data.jobs.createDone(ctx.caller, input, { status: 1, resultcode: 0, result });
+  return { kind: 'async', jobid: created.jobid };
+}
+
 export function jobCommands(deps: CommandDeps): HandledCommand[] {
   return [
     defineCommand({

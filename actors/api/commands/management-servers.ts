@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { ClusterMember } from '../../../src/component.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
-import { getString } from '../params.js';
+import { getString, unknownUuidError } from '../params.js';
 import { formatCloudStackDate } from '../dates.js';
 import type { ResponseObject } from '../types.js';
 
@@ -67,6 +67,10 @@ export function managementServerCommands(cluster: ClusterView, version: string):
         .filter((m) => m.roles.some((r) => r !== 'compute'))
         .filter((m) => (id === undefined || managementServerId(m.id) === id) && (name === undefined || m.id.toLowerCase() === name.toLowerCase()))
         .sort((a, b) => (a.id < b.id ? -1 : 1));
+      // An id that names no live management server is CloudStack's 431, as for every list id.
+      if (id !== undefined && !cluster.members().some((m) => managementServerId(m.id) === id)) {
+        throw unknownUuidError('listmanagementservers', 'id', id);
+      }
       const start = page?.startIndex ?? 0;
       const items = page?.pageSize === undefined ? all.slice(start) : all.slice(start, start + page.pageSize);
       return { kind: 'list', count: all.length, items: items.map((m) => describe(m, version)) };

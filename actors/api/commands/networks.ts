@@ -47,6 +47,14 @@ export function networkCommands(deps: OrchestrationDeps): HandledCommand[] {
       handler: async ({ caller, params }) => asyncReply(await o.submit({ op: 'deleteNetwork', caller: scopeOf(caller), networkid: required(params, 'id') })),
     }),
     defineCommand({
+      name: 'restartNetwork',
+      description: 'Restarts the network; includes 1) restarting network elements - virtual routers, DHCP servers 2) reapplying all public IPs 3) reapplying loadBalancing/portForwarding rules',
+      isAsync: true, access: 'user',
+      params: [{ name: 'id', type: 'uuid', required: true, description: 'The ID of the network to restart.' },
+        { name: 'cleanup', type: 'boolean', description: 'If cleanup old network elements (accepted: the element is given every rule again either way)' }],
+      handler: async ({ caller, params }) => asyncReply(await o.submit({ op: 'restartNetwork', caller: scopeOf(caller), networkid: required(params, 'id') })),
+    }),
+    defineCommand({
       name: 'listNetworks', description: 'Lists all available networks.', isAsync: false, access: 'user', objectName: 'network', paged: true,
       params: [
         { name: 'id', type: 'uuid', description: 'list networks by ID' },

@@ -5,9 +5,10 @@
 import { InvalidParameterError } from '../../../src/errors.js';
 import type { DataApi } from '../../data/protocol.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
-import { getNumber, getString } from '../params.js';
+import { getBoolean, getList, getNumber, getString } from '../params.js';
 import type { Params } from '../types.js';
 import { listOf, listed, listParams, objectOf, required, type CommandDeps } from './common.js';
+import { doneJobRecord } from './jobs.js';
 import { hypervisorName } from './zones.js';
 
 type CreatePoolInput = Parameters<DataApi['storage']['createPool']>[0];
@@ -77,6 +78,64 @@ export function storageCommands(deps: CommandDeps): HandledCommand[] {
       ],
       async handler({ params }) {
         return objectOf(await createPool(deps, params));
+      },
+    }),
+    defineCommand({
+      name: 'updateStoragePool',
+      description: 'Updates a storage pool. A disabled pool (enabled=false) takes no new volumes; enabled=true puts it back Up.',
+      isAsync: false,
+      access: 'admin',
+      objectName: 'storagepool',
+      params: [
+        { name: 'id', type: 'uuid', required: true, description: 'the Id of the storage pool' },
+        { name: 'name', type: 'string', description: 'Change the name of the storage pool' },
+        { name: 'tags', type: 'list', description: 'comma-separated list of tags for the storage pool' },
+        { name: 'capacitybytes', type: 'long', description: 'bytes CloudStack can provision from this storage pool' },
+        { name: 'enabled', type: 'boolean', description: 'false to disable the pool for allocation of new volumes, true to enable it back.' },
+      ],
+      async handler({ params }) {
+        const id = required(params, 'id');
+        const pool = await deps.data.storage.getPool(id);
+        const patch: Parameters<typeof deps.data.storage.updatePool>[1] = {};
+        const name = getString(params, 'name');
+        if (name !== undefined) patch.name = name;
+        const tags = getList(params, 'tags');
+        if (tags !== undefined) patch.tags = tags.join(',');
+        const capacity = getNumber(params, 'capacitybytes');
+        if (capacity !== undefined) {
+          if (capacity < 1) throw new InvalidParameterError('capacitybytes must be a positive number of bytes');
+          patch.capacitybytes = capacity;
+        }
+        const enabled = getBoolean(params, 'enabled');
+        if (enabled !== undefined) {
+          // Only between Up and Disabled: a pool in another state (maintenance...) is not switched by this.
+          if (pool.state !== 'Up' && pool.state !== 'Disabled') {
+            throw new InvalidParameterError(`storage pool ${pool.name} is ${pool.state}; only an Up or Disabled pool can be enabled or disabled`);
+          }
+          patch.state = enabled ? 'Up' : 'Disabled';
+        }
+        return objectOf(await deps.data.storage.updatePool(id, patch));
+      },
+    }),
+    ...([['enableStorageMaintenance', 'Puts storage pool into maintenance state: no new volume is placed on it and no VM with a volume ' +
+      'on it starts. The VMs using it must be stopped first.', 'EnableStorageMaintenanceCmd'],
+    ['cancelStorageMaintenance', 'Cancels maintenance for primary storage', 'CancelPrimaryStorageMaintenanceCmd']] as const).map(([name, description, cmd]) =>
+      defineCommand({
+        name, description, isAsync: true, access: 'admin', objectName: 'storagepool',
+        params: [{ name: 'id', type: 'uuid', required: true, description: 'Primary storage ID' }],
+        async handler(ctx) {
+          const id = required(ctx.params, 'id');
+          const pool = name === 'enableStorageMaintenance' ? await deps.data.storage.enterMaintenance(id) : await deps.data.storage.cancelMaintenance(id);
+          return doneJobRecord(deps.data, ctx, { cmd: `org.apache.cloudstack.api.command.admin.storage.${cmd}`, instancetype: 'StoragePool',
+            instanceid: id }, { storagepool: objectOf(pool).object });
+        },
+      })),
+    defineCommand({
+      name: 'deleteImageStore', description: 'Deletes an image store or Secondary Storage.', isAsync: false, access: 'admin',
+      params: [{ name: 'id', type: 'uuid', required: true, description: 'The image store ID or Secondary Storage ID.' }],
+      async handler({ params }) {
+        await deps.data.storage.deleteImageStore(required(params, 'id'));
+        return { kind: 'success' };
       },
     }),
     defineCommand({

@@ -97,7 +97,7 @@ export type UuidTable =
   | 'image_store' | 'service_offering' | 'disk_offering' | 'network_offering' | 'os_type' | 'template'
   | 'vm_instance' | 'volume' | 'snapshot' | 'ssh_keypair' | 'network' | 'nic' | 'ip_range' | 'ip_address'
   | 'async_job' | 'event' | 'simulator_mock' | 'resource_tag'
-  | 'user_data' | 'instance_group' | 'affinity_group' | 'snapshot_policy' | 'network_rule' | 'vm_snapshot' | 'project';
+  | 'user_data' | 'instance_group' | 'affinity_group' | 'snapshot_policy' | 'network_rule' | 'vm_snapshot' | 'project' | 'alert';
 
 /**
  * What every repository gets: the connection, a statement cache, the clock and id sources, and the

@@ -39,6 +39,8 @@ import { TemplateDownloadRepository } from './repos/template-downloads.js';
 import { TemplateAdminRepository } from './repos/template-admin.js';
 import { VmSnapshotRepository } from './repos/vm-snapshots.js';
 import { ProjectRepository } from './repos/projects.js';
+import { EntityRepository } from './repos/entities.js';
+import { AlertRepository } from './repos/alerts.js';
 
 export interface DataStoreOptions extends OpenDatabaseOptions, StoreContextOptions {}
 
@@ -87,6 +89,8 @@ export class DataStore {
   readonly templateAdmin: TemplateAdminRepository;
   readonly vmSnapshots: VmSnapshotRepository;
   readonly projects: ProjectRepository;
+  readonly entities: EntityRepository;
+  readonly alerts: AlertRepository;
 
   /** Opens the database (file under `dataDir`, or in memory), migrates it and bootstraps it. */
   static open(options: DataStoreOptions = {}): DataStore {
@@ -113,7 +117,8 @@ export class DataStore {
     this.users = new UserRepository(ctx);
     this.accounts = new AccountRepository(ctx, this.users);
     this.zones = new ZoneRepository(ctx);
-    this.hosts = new HostRepository(ctx, this.events, systemOwner);
+    this.alerts = new AlertRepository(ctx);
+    this.hosts = new HostRepository(ctx, this.events, systemOwner, this.alerts);
     this.storage = new StorageRepository(ctx);
     this.offerings = new OfferingRepository(ctx);
     this.templates = new TemplateRepository(ctx, this.tags);
@@ -142,6 +147,7 @@ export class DataStore {
     this.templateAdmin = new TemplateAdminRepository(ctx, this.templates, this.tags);
     this.vmSnapshots = new VmSnapshotRepository(ctx, this.tags);
     this.projects = new ProjectRepository(ctx, this.tags);
+    this.entities = new EntityRepository(ctx);
     this.vmOps = new VmCommands(ctx, this.vms, this.nics, this.volumes, this.events, this.allocation, this.networks,
       new VmLinks(ctx, this.instanceGroups, this.userData, this.affinityGroups, this.networkRules, this.vmSnapshots));
   }

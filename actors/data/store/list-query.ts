@@ -36,8 +36,11 @@ export type ListParams = CommonListParams & { [extra: string]: ParamValue | unde
 export type FilterSpec =
   /** The parameter is the UUID of a row of `ref`; `column` holds that row's internal key. */
   | { ref: UuidTable; column: string }
-  /** `column` equals the value. */
-  | { eq: string }
+  /**
+   * `column` equals the value: text case-insensitively, as MySQL's default collation compares it;
+   * `exact` for identifiers (UUIDs, node names), compared as they are so that their indexes serve.
+   */
+  | { eq: string; exact?: boolean }
   /** `column` is 1/0 for a boolean parameter. */
   | { bool: string }
   /** Anything else; null means "matches nothing". */
@@ -94,7 +97,11 @@ function filterCondition(ctx: StoreContext, spec: FilterSpec, value: ParamValue)
     const id = typeof value === 'string' ? ctx.idOf(spec.ref, value) : undefined;
     return id === undefined ? null : { sql: `t.${spec.column} = ?`, args: [id] };
   }
-  if ('eq' in spec) return { sql: `t.${spec.eq} = ?`, args: [value] };
+  // CloudStack's MySQL compares strings with a case-insensitive collation, and clients rely on it
+  // (the UI asks for `type=routing`): text filters match regardless of case.
+  if ('eq' in spec) {
+    return { sql: typeof value === 'string' && spec.exact !== true ? `t.${spec.eq} = ? COLLATE NOCASE` : `t.${spec.eq} = ?`, args: [value] };
+  }
   if ('bool' in spec) return { sql: `t.${spec.bool} = ?`, args: [value === true || value === 'true' ? 1 : 0] };
   return spec.custom(value, ctx);
 }

@@ -162,11 +162,23 @@ export function projectAccount(ctx: StoreContext, rc: ResolvedCaller | undefined
   return p.account_id;
 }
 
+/** `projectid=-1`: every resource the caller may list, its projects' included (the UI's dashboard asks so). */
+export const ALL_PROJECTS = '-1';
+
 /**
  * The ownership condition for a list over a table whose rows carry `account_id` and `domain_id`.
  */
 export function ownershipCondition(ctx: StoreContext, scope: Scope, p: OwnershipParams, alias = 't'): Condition {
   const rc = scope === SYSTEM ? undefined : resolveCaller(ctx, scope);
+  if (p.projectid === ALL_PROJECTS) {
+    // CloudStack's ListAllIncludingProjectResources: a user's own resources and those of its projects;
+    // for others, what they would list without a project.
+    if (rc?.role === 'user') {
+      return { sql: `(${alias}.account_id = ? OR ${alias}.account_id IN (SELECT p.account_id FROM project p JOIN project_account pa
+        ON pa.project_id = p.id WHERE pa.account_id = ? AND p.removed IS NULL))`, args: [rc.accountId, rc.accountId] };
+    }
+    return ownershipCondition(ctx, scope, { ...p, projectid: undefined }, alias);
+  }
   if (p.projectid !== undefined) return { sql: `${alias}.account_id = ?`, args: [projectAccount(ctx, rc, p.projectid)] };
   const domain = p.domainid !== undefined ? visibleDomain(ctx, rc, p.domainid) : undefined;
   if (p.account !== undefined) {

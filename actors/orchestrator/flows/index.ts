@@ -2,7 +2,7 @@ import type { JobOp } from '../protocol.js';
 import { CLIENT_FLOWS } from './client-flows.js';
 import type { Flow } from './flow.js';
 import {
-  associateIpFlow, attachVolumeFlow, createSnapshotFlow, createVolumeFlow, deleteNetworkFlow, deleteSnapshotFlow,
+  associateIpFlow, attachVolumeFlow, createSnapshotFlow, createVolumeFlow, deleteNetworkFlow, deleteSnapshotFlow, restartNetworkFlow,
   detachVolumeFlow, disassociateIpFlow, resizeVolumeFlow,
 } from './resource-flows.js';
 import {
@@ -16,7 +16,7 @@ export const FLOWS: { [O in JobOp]: Flow<O> } = {
   expungeVm: expungeVmFlow, scaleVm: scaleVmFlow, restoreVm: restoreVmFlow, migrateVm: migrateVmFlow,
   resetPassword: resetPasswordFlow, createVolume: createVolumeFlow, attachVolume: attachVolumeFlow,
   detachVolume: detachVolumeFlow, resizeVolume: resizeVolumeFlow, createSnapshot: createSnapshotFlow,
-  deleteSnapshot: deleteSnapshotFlow, deleteNetwork: deleteNetworkFlow, associateIp: associateIpFlow,
+  deleteSnapshot: deleteSnapshotFlow, deleteNetwork: deleteNetworkFlow, restartNetwork: restartNetworkFlow, associateIp: associateIpFlow,
   disassociateIp: disassociateIpFlow, ...CLIENT_FLOWS,
 };
 

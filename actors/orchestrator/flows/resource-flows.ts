@@ -112,6 +112,34 @@ export const deleteNetworkFlow: Flow<'deleteNetwork'> = {
   },
 };
 
+/** The rule sets of a public address, each applied to the element as a whole. */
+const IP_RULE_PURPOSES = ['Firewall', 'PortForwarding', 'LoadBalancing', 'StaticNat'] as const;
+
+/**
+ * restartNetwork: the network element is given again every rule set of the network — each of its public
+ * addresses' ingress firewall, port forwarding, load balancing and static NAT, and its egress firewall —
+ * as CloudStack re-applies them when it restarts a network. Only a network in use can be restarted.
+ */
+export const restartNetworkFlow: Flow<'restartNetwork'> = {
+  lock: async (req) => req.networkid,
+  async run(env, req) {
+    const net = await env.c.data.networks.get(SYSTEM, req.networkid);
+    if (net.state !== 'Implemented' && net.state !== 'Setup') {
+      throw new InvalidParameterError(`Network ${net.name} is not in the right state to be restarted (${net.state}). Correct states are: Implemented, Setup`);
+    }
+    const ips = await env.c.data.ipAddresses.all(SYSTEM, { associatednetworkid: req.networkid, listall: true });
+    for (const ip of ips) {
+      for (const purpose of IP_RULE_PURPOSES) {
+        const target = { purpose, traffictype: 'Ingress' as const, ipid: ip.id, networkid: req.networkid };
+        await env.ctx.step(`apply:${purpose}:${ip.id}`, async (key) => { await env.c.network('applyRules', { key, target }); return true; });
+      }
+    }
+    const egress = { purpose: 'Firewall' as const, traffictype: 'Egress' as const, networkid: req.networkid };
+    await env.ctx.step('apply:egress', async (key) => { await env.c.network('applyRules', { key, target: egress }); return true; });
+    return object('network', await env.c.data.networks.get(SYSTEM, req.networkid));
+  },
+};
+
 export const associateIpFlow: Flow<'associateIp'> = {
   lock: async () => undefined,
   async run(env) {

@@ -1,4 +1,4 @@
-import { CloudstackdError, InsufficientCapacityError } from '../../../src/errors.js';
+import { CloudstackdError, InsufficientCapacityError, ResourceUnavailableError } from '../../../src/errors.js';
 import { firstHostTag, type Placement, type PlanConstraints } from '../planner.js';
 import { SYSTEM, vmState, type VirtualMachine } from '../vm-state.js';
 import { buildSpec, vmVolumes, type Volume } from '../vm-spec.js';
@@ -35,6 +35,11 @@ export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Prom
   const p = o.prefix;
   const vm = await c.data.vms.get(SYSTEM, vmid);
   if (vm.state === 'Running' && !ctx.has(`${p}.starting`)) return vm;
+  if (!ctx.has(`${p}.starting`)) {
+    // A pool in maintenance (or disabled) holds the VM's disks out of use: CloudStack refuses the start.
+    const held = (await vmVolumes(c.data, vmid)).find((v) => v.poolstate !== undefined && v.poolstate !== 'Up' && v.poolstate !== 'Disabled');
+    if (held !== undefined) throw new ResourceUnavailableError(`volume ${held.name} is on storage pool ${held.storageid} which is ${held.poolstate}; the VM cannot start until it is Up`);
+  }
   const begin = ctx.mark();
   await ctx.step(`${p}.starting`, async () => { await vmState(c.data, vmid, 'StartRequested', { from: 'Stopped', to: 'Starting' }); return true; },
     () => ({ op: 'vmState', args: { vmid, event: 'OperationFailed', to: 'Stopped' } }));

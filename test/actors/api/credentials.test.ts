@@ -90,7 +90,7 @@ describe('api/credentials (data-backed, cached)', () => {
     const { data } = fakeData(new Map());
     const creds = createDataCredentials(data, new SimulatedClock(0));
     expect(await creds.checkPassword('alice', 'wrong', '/')).to.equal(undefined);
-    expect((await creds.checkPassword('alice', 'right', '/'))!.userId).to.equal('alice');
+    expect((await creds.checkPassword('alice', 'right', '/'))!.caller.userId).to.equal('alice');
   });
 
   it('refuses a negative ttl or size', () => {

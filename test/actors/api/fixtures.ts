@@ -9,7 +9,7 @@ import { InsufficientCapacityError, NotFoundError, ResourceInUseError } from '..
 import { asyncJobResponse } from '../../../actors/api/async-job.js';
 import { defineCommand, type CommandDefinition } from '../../../actors/api/command-table.js';
 import { getString } from '../../../actors/api/params.js';
-import type { Caller, Credentials, ResponseObject } from '../../../actors/api/types.js';
+import type { Caller, Credentials, ResponseObject, UserProfile } from '../../../actors/api/types.js';
 
 export const ADMIN: Caller = {
   accountId: '11111111-1111-4111-8111-111111111111', userId: '22222222-2222-4222-8222-222222222222',
@@ -25,12 +25,14 @@ export const USER_KEYS = { apiKey: 'userApiKey-456', secretKey: 'userSecret_ABC'
 export function fakeCredentials(): Credentials {
   const keys = new Map([[ADMIN_KEYS.apiKey, { secretKey: ADMIN_KEYS.secretKey, caller: ADMIN }],
     [USER_KEYS.apiKey, { secretKey: USER_KEYS.secretKey, caller: USER }]]);
-  const passwords = new Map([['/|admin', { password: 'password', caller: ADMIN }], ['/child/|alice', { password: 's3cret', caller: USER }]]);
+  const passwords = new Map<string, { password: string; caller: Caller; profile: UserProfile }>([
+    ['/|admin', { password: 'password', caller: ADMIN, profile: { firstname: 'Admin', lastname: 'User' } }],
+    ['/child/|alice', { password: 's3cret', caller: USER, profile: { firstname: 'Alice', lastname: 'Liddell', timezone: 'Asia/Kolkata' } }]]);
   return {
     findByApiKey: async (apiKey) => keys.get(apiKey),
     checkPassword: async (username, password, domainPath) => {
       const entry = passwords.get(`${domainPath}|${username}`);
-      return entry !== undefined && entry.password === password ? entry.caller : undefined;
+      return entry !== undefined && entry.password === password ? { caller: entry.caller, profile: entry.profile } : undefined;
     },
   };
 }

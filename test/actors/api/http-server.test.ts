@@ -265,6 +265,56 @@ describe('api/http-server', function () {
       expect((await withSession(`command=listZones&response=json&sessionkey=${encodeURIComponent(key)}`)).status).to.equal(401);
     });
 
+    it('serves the API at /client/api/ too (the UI calls it with the slash)', async () => {
+      const r = await formPost(port, '/client/api/', 'command=login&username=admin&password=password&response=json');
+      expect(r.status).to.equal(200);
+      const key = json(r)['loginresponse']!['sessionkey'] as string;
+      const zones = await httpCall(port, { path: `/client/api/?command=listZones&response=json&sessionkey=${encodeURIComponent(key)}`,
+        headers: { Cookie: cookiesOf(r) } });
+      expect(zones.status).to.equal(200);
+      expect((await httpCall(port, { path: '/client/apix?command=listZones' })).status).to.equal(404);
+    });
+
+    it('answers a logout without a session as ApiServlet does: 431, and no cookie expired', async () => {
+      for (const cookie of [undefined, 'JSESSIONID=unknown-session; sessionkey=whatever']) {
+        const r = await httpCall(port, { path: '/client/api/?command=logout&response=json', ...(cookie === undefined ? {} : { headers: { Cookie: cookie } }) });
+        expect(r.status).to.equal(431);
+        expect(json(r)['logoutresponse']).to.include({ errorcode: 431, errortext: 'Session not found for the logout process.' });
+        expect(r.headers['set-cookie']).to.equal(undefined);
+      }
+    });
+
+    it('a cookie-less logout racing a login does not end the new session', async () => {
+      // The UI fires logout and then login without waiting: the logout may be answered last.
+      const [out, r] = await Promise.all([
+        httpCall(port, { path: '/client/api/?command=logout&response=json' }),
+        login('command=login&username=admin&password=password&response=json'),
+      ]);
+      expect(out.status).to.equal(431);
+      expect(out.headers['set-cookie']).to.equal(undefined);
+      const key = json(r)['loginresponse']!['sessionkey'] as string;
+      // A second cookie-less logout, answered after the login, changes nothing either.
+      expect((await httpCall(port, { path: '/client/api/?command=logout&response=json' })).headers['set-cookie']).to.equal(undefined);
+      const ok = await httpCall(port, { path: `/client/api?command=listZones&response=json&sessionkey=${encodeURIComponent(key)}`,
+        headers: { Cookie: cookiesOf(r) } });
+      expect(ok.status).to.equal(200);
+      // A logout with the session's cookie ends it and expires the cookies.
+      const end = await httpCall(port, { path: '/client/api?command=logout&response=json', headers: { Cookie: cookiesOf(r) } });
+      expect(end.status).to.equal(200);
+      expect(end.headers['set-cookie']!.join(';')).to.match(/JSESSIONID=;.*Max-Age=0/);
+    });
+
+    it("answers every field of CloudStack's LoginCmdResponse, timezone and its offset included", async () => {
+      const admin = json(await login('command=login&username=admin&password=password&response=json'))['loginresponse']!;
+      expect(Object.keys(admin).sort()).to.deep.equal(['account', 'domainid', 'firstname', 'is2faenabled', 'is2faverified', 'lastname',
+        'registered', 'sessionkey', 'timeout', 'timezone', 'timezoneoffset', 'type', 'userid', 'username']);
+      // A user without a zone: CloudStack's defaults, which the UI JSON-parses.
+      expect(admin).to.include({ timezone: 'UTC', timezoneoffset: '0.0', firstname: 'Admin', lastname: 'User', type: '1' });
+      expect(JSON.parse(String(admin['timezoneoffset']))).to.equal(0);
+      const alice = json(await login('command=login&username=alice&password=s3cret&domain=child&response=json'))['loginresponse']!;
+      expect(alice).to.include({ timezone: 'Asia/Kolkata', timezoneoffset: '5.5', firstname: 'Alice' });
+    });
+
     it('invalidates a session presented with a wrong or missing sessionkey', async () => {
       const r = await login('command=login&username=admin&password=password&response=json');
       const key = json(r)['loginresponse']!['sessionkey'] as string;
@@ -341,5 +391,19 @@ describe('api/http-server', function () {
       await other.listen().then(() => expect.fail('should not listen'), (e: Error) => expect(e.message).to.contain(`port ${port}`));
       await other.close();
     });
+  });
+});
+
+describe('api/auth: time zone offsets', () => {
+  it("reports a zone's offset at the login time as Java's Float.toString of hours", async () => {
+    const { formatOffsetHours, zoneOffsetHours } = await import('../../../actors/api/auth.js');
+    const winter = new Date(Date.UTC(2030, 0, 15));
+    const summer = new Date(Date.UTC(2030, 6, 15));
+    expect(formatOffsetHours(zoneOffsetHours('UTC', winter))).to.equal('0.0');
+    expect(formatOffsetHours(zoneOffsetHours('America/New_York', winter))).to.equal('-5.0');
+    expect(formatOffsetHours(zoneOffsetHours('America/New_York', summer))).to.equal('-4.0');
+    expect(formatOffsetHours(zoneOffsetHours('Asia/Kathmandu', winter))).to.equal('5.75');
+    // Java's TimeZone.getTimeZone falls back to GMT for a name it does not know.
+    expect(formatOffsetHours(zoneOffsetHours('Not/AZone', winter))).to.equal('0.0');
   });
 });

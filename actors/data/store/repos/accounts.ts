@@ -1,4 +1,4 @@
-import { InvalidParameterError, NotFoundError, PermissionDeniedError } from '../../../../src/errors.js';
+import { InvalidParameterError, NotFoundError, PermissionDeniedError, ResourceInUseError } from '../../../../src/errors.js';
 import { uniquely, type StoreContext } from '../context.js';
 import { compact, formatDate, displayDomainPath } from '../format.js';
 import { groupBy, listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
@@ -172,6 +172,56 @@ export class AccountRepository {
         throw new PermissionDeniedError('a user cannot change the state of an account');
       }
       this.ctx.run('UPDATE account SET state = ? WHERE uuid = ?', state, uuid);
+      return this.get(SYSTEM, uuid);
+    });
+  }
+
+  /**
+   * deleteAccount of an account that owns nothing any more: its users are removed with it (their keys
+   * and sessions stop working) and it leaves its projects. CloudStack destroys what the account still
+   * owns; here that is refused (ResourceInUseError names what is left), so nothing is lost unasked.
+   */
+  remove(scope: Scope, uuid: string): void {
+    this.ctx.tx(() => {
+      this.get(scope, uuid);
+      const a = this.ctx.one<{ id: number; name: string }>('SELECT id, name FROM account WHERE uuid = ?', uuid)!;
+      if (scope !== SYSTEM) {
+        const rc = resolveCaller(this.ctx, scope);
+        if (rc.role === 'user') throw new PermissionDeniedError('a user cannot delete accounts');
+        if (rc.accountId === a.id) throw new InvalidParameterError('an account cannot delete itself');
+      }
+      if (this.ctx.one('SELECT 1 FROM project WHERE account_id = ?', a.id) !== undefined) {
+        throw new InvalidParameterError(`account ${a.name} is a project's own account; delete the project instead`);
+      }
+      const live = (table: string, extra = ' AND removed IS NULL'): number =>
+        this.ctx.one<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE account_id = ?${extra}`, a.id)!.n;
+      const owned: [string, number][] = [
+        ['VMs', live('vm_instance')], ['volumes', live('volume')], ['snapshots', live('snapshot')], ['networks', live('network')],
+        ['templates and ISOs', live('template')], ['VM snapshots', live('vm_snapshot')], ['public IP addresses', live('ip_address', '')],
+        ['SSH key pairs', live('ssh_keypair', '')], ['user data', live('user_data', '')], ['instance groups', live('instance_group', '')],
+        ['affinity groups', live('affinity_group', '')], ['snapshot policies', live('snapshot_policy', '')],
+        ['network rules', live('network_rule', '')],
+      ];
+      const left = owned.filter(([, n]) => n > 0);
+      if (left.length > 0) {
+        throw new ResourceInUseError(`account ${a.name} still owns ${left.map(([what, n]) => `${n} ${what}`).join(', ')}; delete them first`);
+      }
+      const now = this.ctx.now();
+      this.ctx.run(`DELETE FROM api_session WHERE user_uuid IN (SELECT uuid FROM app_user WHERE account_id = ?)`, a.id);
+      this.ctx.run('UPDATE app_user SET removed = ?, apikey = NULL, secretkey = NULL WHERE account_id = ? AND removed IS NULL', now, a.id);
+      this.ctx.run('DELETE FROM project_account WHERE account_id = ?', a.id);
+      this.ctx.run('UPDATE account SET removed = ? WHERE id = ?', now, a.id);
+    });
+  }
+
+  /** updateAccount: renames an account (names are unique within a domain). */
+  rename(scope: Scope, uuid: string, newName: string): Account {
+    return this.ctx.tx(() => {
+      this.get(scope, uuid);
+      if (scope !== SYSTEM && resolveCaller(this.ctx, scope).role === 'user') throw new PermissionDeniedError('a user cannot rename an account');
+      if (newName.trim() === '') throw new InvalidParameterError('newname must not be empty');
+      uniquely(`an account named ${newName} already exists in this domain`,
+        () => this.ctx.run('UPDATE account SET name = ? WHERE uuid = ?', newName, uuid));
       return this.get(SYSTEM, uuid);
     });
   }

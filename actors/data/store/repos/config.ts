@@ -20,8 +20,10 @@ interface Default {
 }
 
 /**
- * Global settings the components read, with CloudStack's names and defaults. Written once at bootstrap
- * (existing values are kept); `set` changes them at run time.
+ * Global settings the components read, with CloudStack's names and defaults: every one is read where
+ * it is used, at each use, so a change applies at once. Only these are listed and can be updated
+ * through the API (listConfigurations / updateConfiguration). Written once at bootstrap (existing
+ * values are kept); `set` changes them at run time.
  */
 export const CONFIG_DEFAULTS: Readonly<Record<string, Default>> = {
   'max.account.user.vms': { value: '20', category: 'Account Defaults', description: 'User VMs an account (not root admin) may have; -1 = unlimited' },
@@ -35,18 +37,23 @@ export const CONFIG_DEFAULTS: Readonly<Record<string, Default>> = {
     description: 'Primary storage over-provisioning: allocatable bytes = capacity × factor' },
   'vm.allocation.algorithm': { value: 'random', category: 'Advanced',
     description: 'Host order when deploying: random, firstfit, userdispersing, firstfitleastconsumed...' },
-  'default.page.size': { value: '500', category: 'Advanced', description: 'Default and maximum list page size' },
   'start.retry': { value: '10', category: 'Advanced', description: 'Start attempts on different hosts before failing' },
-  'ping.interval': { value: '60', category: 'Advanced', description: 'Seconds between host pings' },
-  'ping.timeout': { value: '2.5', category: 'Advanced', description: 'Multiplier of ping.interval before a host is behind' },
-  'expunge.delay': { value: '86400', category: 'Advanced', description: 'Seconds a destroyed VM waits before expunge' },
-  'expunge.interval': { value: '86400', category: 'Advanced', description: 'Seconds between expunge runs' },
-  'guest.vlan.bits': { value: '12', category: 'Network', description: 'Bits of a guest VLAN id' },
-  'network.gc.interval': { value: '600', category: 'Network', description: 'Seconds between network garbage collection' },
+  'cluster.cpu.allocated.capacity.notificationthreshold': { value: '0.75', category: 'Alert',
+    description: 'Allocated CPU fraction above which a cluster or host is flagged (the metrics lists)' },
   'cluster.cpu.allocated.capacity.disablethreshold': { value: '0.85', category: 'Alert',
-    description: 'Allocated CPU fraction above which a cluster is skipped by the planner' },
+    description: 'Allocated CPU fraction above which a cluster or host is flagged as past its disable threshold (the metrics lists)' },
+  'cluster.memory.allocated.capacity.notificationthreshold': { value: '0.75', category: 'Alert',
+    description: 'Allocated memory fraction above which a cluster or host is flagged (the metrics lists)' },
   'cluster.memory.allocated.capacity.disablethreshold': { value: '0.85', category: 'Alert',
-    description: 'Allocated memory fraction above which a cluster is skipped by the planner' },
+    description: 'Allocated memory fraction above which a cluster or host is flagged as past its disable threshold (the metrics lists)' },
+  'cluster.storage.capacity.notificationthreshold': { value: '0.75', category: 'Alert',
+    description: 'Used fraction of a primary storage pool above which it is flagged (the metrics lists)' },
+  'pool.storage.capacity.disablethreshold': { value: '0.85', category: 'Alert',
+    description: 'Used fraction of a primary storage pool above which it is flagged as past its disable threshold (the metrics lists)' },
+  'cluster.storage.allocated.capacity.notificationthreshold': { value: '0.75', category: 'Alert',
+    description: 'Allocated fraction of a primary storage pool above which it is flagged (the metrics lists)' },
+  'pool.storage.allocated.capacity.disablethreshold': { value: '0.85', category: 'Alert',
+    description: 'Allocated fraction of a primary storage pool above which it is flagged as past its disable threshold (the metrics lists)' },
 };
 
 interface Row {
@@ -72,6 +79,22 @@ const SPEC: ListSpec<Row, ConfigValue> = {
     return out;
   },
 };
+
+/** The settings of CONFIG_DEFAULTS only: the table also holds internal records (the seed's). */
+const SETTINGS_SPEC: ListSpec<Row, ConfigValue> = {
+  ...SPEC,
+  // The names are this module's constants (no quote in them), so they can be written into the SQL.
+  where: `t.name IN (${Object.keys(CONFIG_DEFAULTS).map((n) => `'${n}'`).join(', ')})`,
+};
+
+/** The value a setting accepts: a number where its default is one. */
+function checkSettingValue(name: string, value: string): void {
+  const d = CONFIG_DEFAULTS[name];
+  if (d === undefined) throw new InvalidParameterError(`Config parameter with name ${name} doesn't exist`);
+  if (Number.isFinite(Number(d.value)) && (value.trim() === '' || !Number.isFinite(Number(value)))) {
+    throw new InvalidParameterError(`${name} takes a number, got ${JSON.stringify(value)}`);
+  }
+}
 
 export class ConfigRepository {
   constructor(private readonly ctx: StoreContext) {}
@@ -110,6 +133,23 @@ export class ConfigRepository {
         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated = excluded.updated`, name, value, this.ctx.now());
       return this.list({ name }).items[0]!;
     });
+  }
+
+  /** updateConfiguration: changes one of CONFIG_DEFAULTS (InvalidParameterError for any other name or a bad value). */
+  update(name: string, value: string): ConfigValue {
+    checkSettingValue(name, value);
+    this.set(name, value);
+    return this.listSettings({ name }).items[0]!;
+  }
+
+  /** listConfigurations: the settings of CONFIG_DEFAULTS only. */
+  listSettings(params: ListParams = {}): ListResult<ConfigValue> {
+    return listResources(this.ctx, SETTINGS_SPEC, SYSTEM, params);
+  }
+
+  /** Every match of `listSettings`, chunk by chunk (see pagination.ts). */
+  scanSettings(params: ListParams, window: ScanWindow = {}): ScanChunk<ConfigValue> {
+    return scanResources(this.ctx, SETTINGS_SPEC, SYSTEM, params, window);
   }
 
   list(params: ListParams = {}): ListResult<ConfigValue> {

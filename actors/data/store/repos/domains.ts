@@ -1,4 +1,4 @@
-import { InvalidParameterError, PermissionDeniedError } from '../../../../src/errors.js';
+import { InvalidParameterError, PermissionDeniedError, ResourceInUseError } from '../../../../src/errors.js';
 import { uniquely, type StoreContext } from '../context.js';
 import { compact, displayDomainPath, formatDate } from '../format.js';
 import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
@@ -131,6 +131,70 @@ export class DomainRepository {
   }
 
   /** createDomain: a child of `parentdomainid` (default ROOT), unique among its siblings. */
+  /**
+   * updateDomain: a new name (the paths of the domain and its whole subtree follow) and/or network
+   * domain. ROOT keeps its name; a domain admin may change only domains below their own.
+   */
+  update(scope: Scope, uuid: string, patch: { name?: string; networkdomain?: string }): Domain {
+    return this.ctx.tx(() => {
+      const d = this.ctx.one<{ id: number; path: string; parent_id: number | null; name: string }>(
+        'SELECT id, path, parent_id, name FROM domain WHERE uuid = ? AND removed IS NULL', uuid);
+      if (d === undefined) throw new InvalidParameterError(`Unable to find domain with id ${uuid}`);
+      if (scope !== SYSTEM) {
+        const rc = resolveCaller(this.ctx, scope);
+        if (rc.role === 'user' || !d.path.startsWith(rc.domainPath)) throw new InvalidParameterError(`Unable to find domain with id ${uuid}`);
+        if (rc.role !== 'admin' && d.path === rc.domainPath) throw new PermissionDeniedError('a domain admin cannot update their own domain');
+      }
+      if (patch.networkdomain !== undefined) {
+        this.ctx.run('UPDATE domain SET network_domain = ? WHERE id = ?', patch.networkdomain === '' ? null : patch.networkdomain, d.id);
+      }
+      if (patch.name !== undefined && patch.name !== d.name) {
+        if (d.parent_id === null) throw new InvalidParameterError('the ROOT domain cannot be renamed');
+        if (patch.name.includes('/') || patch.name.trim() === '') {
+          throw new InvalidParameterError(`invalid domain name "${patch.name}": it must be non-empty and contain no "/"`);
+        }
+        const parentPath = d.path.slice(0, d.path.length - d.name.length - 1);
+        const newPath = `${parentPath}${patch.name}/`;
+        const [lo, hi] = subtreeRange(d.path);
+        uniquely(`Domain with name ${patch.name} already exists in the parent domain`, () => {
+          this.ctx.run('UPDATE domain SET name = ? WHERE id = ?', patch.name, d.id);
+          this.ctx.run(`UPDATE domain SET path = ? || substr(path, ?) WHERE path >= ? AND path < ? AND removed IS NULL`,
+            newPath, d.path.length + 1, lo, hi);
+        });
+      }
+      return this.get(SYSTEM, uuid);
+    });
+  }
+
+  /**
+   * deleteDomain of an empty domain: one with no sub-domain, account or offering restricted to it left
+   * (CloudStack's cleanup=false; nothing is removed on the domain's behalf here). Not ROOT, and not the
+   * caller's own domain.
+   */
+  delete(scope: Scope, uuid: string): void {
+    this.ctx.tx(() => {
+      const d = this.ctx.one<{ id: number; path: string; parent_id: number | null; name: string }>(
+        'SELECT id, path, parent_id, name FROM domain WHERE uuid = ? AND removed IS NULL', uuid);
+      if (d === undefined) throw new InvalidParameterError(`Unable to find domain with id ${uuid}`);
+      if (d.parent_id === null) throw new PermissionDeniedError('the ROOT domain cannot be deleted');
+      if (scope !== SYSTEM) {
+        const rc = resolveCaller(this.ctx, scope);
+        if (rc.role === 'user' || !d.path.startsWith(rc.domainPath)) throw new InvalidParameterError(`Unable to find domain with id ${uuid}`);
+        if (d.path === rc.domainPath) throw new PermissionDeniedError('a domain admin cannot delete their own domain');
+      }
+      const count = (table: string, column: string): number =>
+        this.ctx.one<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ? AND removed IS NULL`, d.id)!.n;
+      const children = count('domain', 'parent_id');
+      const accounts = count('account', 'domain_id');
+      const offerings = count('service_offering', 'domain_id') + count('disk_offering', 'domain_id');
+      if (children + accounts + offerings > 0) {
+        throw new ResourceInUseError(`Failed to delete domain ${d.name}: it still has ${children} sub-domain(s), ${accounts} account(s) and ` +
+          `${offerings} offering(s) restricted to it; delete them first`);
+      }
+      this.ctx.run('UPDATE domain SET removed = ?, state = ? WHERE id = ?', this.ctx.now(), 'Inactive', d.id);
+    });
+  }
+
   create(scope: Scope, input: CreateDomainInput): Domain {
     if (input.name.includes('/') || input.name.trim() === '') {
       throw new InvalidParameterError(`invalid domain name "${input.name}": it must be non-empty and contain no "/"`);

@@ -2,7 +2,8 @@ import type { StoreContext } from '../context.js';
 import { compact, formatDate } from '../format.js';
 import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
 import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
-import { SYSTEM, resolveCaller, type Scope } from '../scoping.js';
+import { InvalidParameterError } from '../../../../src/errors.js';
+import { SYSTEM, ownershipCondition, resolveCaller, type Scope } from '../scoping.js';
 import { OWNER_COLUMNS, OWNER_JOINS, accountOwner, getOwned, ownerFields, type OwnedRow, type OwnerColumns } from './common.js';
 
 export type EventLevel = 'INFO' | 'WARN' | 'ERROR';
@@ -23,6 +24,13 @@ export interface Event {
   parentid?: string;
   resourceid?: string;
   resourcetype?: string;
+}
+
+/** Which events archiveEvents / deleteEvents act on: by id, by type, or all up to a time (ms). */
+export interface EventSelection {
+  ids?: string[];
+  type?: string;
+  sentBefore?: number;
 }
 
 /** An event to write, by internal owner keys (used inside other commands' transactions). */
@@ -71,10 +79,11 @@ const SPEC: ListSpec<EventRow, Event> = {
     t.resource_type, t.resource_uuid, t.parent_uuid`,
   joins: `${OWNER_JOINS} LEFT JOIN app_user u ON u.id = t.user_id`,
   scope: 'owned',
+  where: 't.archived = 0',
   filters: {
     type: { eq: 'type' },
     level: { eq: 'level' },
-    resourceid: { eq: 'resource_uuid' },
+    resourceid: { eq: 'resource_uuid', exact: true },
     startid: { custom: (v, ctx) => ({ sql: 't.id >= ?', args: [ctx.idOf('event', String(v)) ?? 0] }) },
   },
   keyword: ['type', 'description'],
@@ -121,6 +130,43 @@ export class EventRepository {
 
   get(scope: Scope, uuid: string): Event {
     return getOwned(this.ctx, SPEC, scope, 'event', uuid, '1').item;
+  }
+
+  /** archiveEvents: hides the selected events (of those the caller may list) from listEvents. */
+  archive(scope: Scope, sel: EventSelection): number {
+    return this.ctx.tx(() => {
+      const w = this.selection(scope, sel);
+      return this.ctx.run(`UPDATE event SET archived = 1 WHERE archived = 0 AND ${w.sql}`, ...w.args).changes;
+    });
+  }
+
+  /** deleteEvents: removes the selected events (of those the caller may list). */
+  delete(scope: Scope, sel: EventSelection): number {
+    return this.ctx.tx(() => {
+      const w = this.selection(scope, sel);
+      return this.ctx.run(`DELETE FROM event WHERE ${w.sql}`, ...w.args).changes;
+    });
+  }
+
+  private selection(scope: Scope, sel: EventSelection): { sql: string; args: unknown[] } {
+    const own = ownershipCondition(this.ctx, scope, { listall: true }, 'event');
+    const parts: string[] = own.sql === '' ? [] : [`(${own.sql})`];
+    const args: unknown[] = [...own.args];
+    if (sel.ids !== undefined) {
+      for (const id of sel.ids) {
+        // One the caller may not see is reported as one that does not exist.
+        const visible = this.ctx.one(`SELECT 1 FROM event WHERE uuid = ?${own.sql === '' ? '' : ` AND (${own.sql})`}`, id, ...own.args);
+        if (visible === undefined) throw new InvalidParameterError(`Unable to find event with id ${id}`);
+      }
+      parts.push('uuid IN (SELECT value FROM json_each(?))');
+      args.push(JSON.stringify(sel.ids));
+    }
+    if (sel.type !== undefined) { parts.push('type = ? COLLATE NOCASE'); args.push(sel.type); }
+    if (sel.sentBefore !== undefined) { parts.push('created <= ?'); args.push(sel.sentBefore); }
+    if (sel.ids === undefined && sel.type === undefined && sel.sentBefore === undefined) {
+      throw new InvalidParameterError('either ids, type or enddate must be specified');
+    }
+    return { sql: parts.join(' AND '), args };
   }
 
   list(scope: Scope, params: ListParams = {}): ListResult<Event> {

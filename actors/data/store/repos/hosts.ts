@@ -8,6 +8,7 @@ import {
   HOST_MACHINE, RESOURCE_STATE_MACHINE, applyTransition, type HostState, type ResourceState,
 } from '../state-machines.js';
 import { getGlobal, updateColumns } from './common.js';
+import type { AlertRepository } from './alerts.js';
 import type { EventRepository } from './events.js';
 
 /** listHosts' `host` object. Memory figures are bytes, CPU figures MHz. */
@@ -189,7 +190,7 @@ const HOST_EVENTS: Partial<Record<string, string>> = { Up: 'HOST.UP', Down: 'HOS
 
 export class HostRepository {
   constructor(private readonly ctx: StoreContext, private readonly events: EventRepository,
-    private readonly systemOwner: () => { accountId: number; domainId: number }) {}
+    private readonly systemOwner: () => { accountId: number; domainId: number }, private readonly alerts: AlertRepository) {}
 
   get(uuid: string): Host {
     return getGlobal(this.ctx, SPEC, 'host', uuid).item;
@@ -259,6 +260,11 @@ export class HostRepository {
       if (from !== to && type !== undefined) {
         this.events.record({ type, description: `host ${uuid} ${from} -> ${to} (${event})`, ...this.systemOwner(),
           resourceType: 'Host', resourceUuid: uuid, level: to === 'Up' ? 'INFO' : 'WARN' });
+      }
+      // CloudStack's ALERT_TYPE_HOST: a host that stops answering needs an administrator's attention.
+      if (from !== to && (to === 'Down' || to === 'Alert')) {
+        const name = this.ctx.one<{ name: string }>('SELECT name FROM host WHERE id = ?', id)!.name;
+        this.alerts.recordHost(id, `Host is ${to === 'Down' ? 'down' : 'in alert state'}, name: ${name} (id: ${uuid}), after ${event} (was ${from})`);
       }
       return getGlobal(this.ctx, SPEC, 'host', uuid, '1').item;
     });

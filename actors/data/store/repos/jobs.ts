@@ -106,8 +106,8 @@ const SPEC: ListSpec<JobRow, AsyncJob> = {
     u.uuid AS u_uuid, d.uuid AS d_uuid, d.path AS d_path`,
   joins: 'JOIN account a ON a.id = t.account_id LEFT JOIN app_user u ON u.id = t.user_id JOIN domain d ON d.id = t.domain_id',
   scope: 'owned',
-  filters: { jobstatus: { eq: 'status' }, instancetype: { eq: 'instance_type' }, instanceid: { eq: 'instance_uuid' },
-    ownernode: { eq: 'owner_node' } },
+  filters: { jobstatus: { eq: 'status' }, instancetype: { eq: 'instance_type' }, instanceid: { eq: 'instance_uuid', exact: true },
+    ownernode: { eq: 'owner_node', exact: true } },
   keyword: ['cmd'],
   map: (r) => compact<AsyncJob>({
     jobid: r.uuid, accountid: r.a_uuid, account: r.a_name, userid: r.u_uuid, domainid: r.d_uuid,
@@ -240,6 +240,14 @@ export class JobRepository {
    * Finishes a pending job (compare-and-set on status 0): succeeded, failed or cancelled with its
    * result. Finishing it again is IllegalStateError, so a job never has two outcomes.
    */
+  /**
+   * The record of a job the API did itself in one step (e.g. disableAccount): created and completed in
+   * one transaction, so no executor ever sees it pending.
+   */
+  createDone(scope: Scope, input: CreateJobInput, done: CompleteJobInput): AsyncJob {
+    return this.ctx.tx(() => this.complete(this.create(scope, input).jobid, done));
+  }
+
   complete(uuid: string, input: CompleteJobInput): AsyncJob {
     const event = STATUS_EVENT[input.status];
     if (event === undefined) throw new InvalidParameterError(`job status must be 1, 2 or 3, got ${String(input.status)}`);

@@ -1,7 +1,7 @@
 import { InvalidParameterError, NotFoundError } from '../../../../src/errors.js';
 import { uniquely, type StoreContext } from '../context.js';
 import { bool, compact, formatDate, parseJson } from '../format.js';
-import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
+import { listResources, scanResources, type FilterSpec, type ListParams, type ListSpec } from '../list-query.js';
 import type { ListResult, ScanChunk, ScanWindow } from '../pagination.js';
 import { SYSTEM, resolveCaller, type Condition, type Scope } from '../scoping.js';
 import { boolInt, getGlobal, updateColumns } from './common.js';
@@ -155,6 +155,19 @@ function domainVisibility(ctx: StoreContext, scope: Scope): Condition {
     args: [rc.domainPath] };
 }
 
+/**
+ * CloudStack's `domainid` filter of offering lists: the offerings usable in that domain — public ones
+ * and those of the domain or any of its parents (the UI's deploy wizard asks with the caller's domain,
+ * and must see the public offerings). An unknown domain matches nothing.
+ */
+const usableInDomain: FilterSpec = {
+  custom: (v, ctx) => {
+    const row = ctx.one<{ path: string }>('SELECT path FROM domain WHERE uuid = ? AND removed IS NULL', String(v));
+    if (row === undefined) return null;
+    return { sql: '(t.domain_id IS NULL OR t.domain_id IN (SELECT id FROM domain WHERE substr(?, 1, length(path)) = path))', args: [row.path] };
+  },
+};
+
 /** Wraps a possibly OR-ed condition so that it composes with AND. */
 function paren(c: Condition): Condition {
   return c.sql === '' ? c : { sql: `(${c.sql})`, args: c.args };
@@ -176,7 +189,7 @@ const SERVICE_SPEC: ListSpec<Row, ServiceOffering> = {
     return { sql: vis.sql === '' ? sys : `${vis.sql} AND ${sys}`, args: vis.args };
   },
   where: 't.removed IS NULL',
-  filters: { name: { eq: 'name' }, domainid: { ref: 'domain', column: 'domain_id' },
+  filters: { name: { eq: 'name' }, domainid: usableInDomain,
     systemvmtype: { eq: 'system_vm_type' }, offerha: { bool: 'offer_ha' } },
   keyword: ['name', 'display_text'],
   map: (r) => compact<ServiceOffering>({
@@ -196,7 +209,7 @@ const DISK_SPEC: ListSpec<Row, DiskOffering> = {
   joins: 'LEFT JOIN domain d ON d.id = t.domain_id',
   scope: (ctx, scope) => paren(domainVisibility(ctx, scope)),
   where: 't.removed IS NULL',
-  filters: { name: { eq: 'name' }, domainid: { ref: 'domain', column: 'domain_id' } },
+  filters: { name: { eq: 'name' }, domainid: usableInDomain },
   keyword: ['name', 'display_text'],
   map: (r) => compact<DiskOffering>({
     id: r.uuid, name: r.name, displaytext: str(r.display_text), disksize: Math.round(Number(r.disk_size) / GIB),

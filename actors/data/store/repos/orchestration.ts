@@ -32,6 +32,8 @@ export interface VmVolume {
   /** The pool's scope and cluster, when the volume is on a pool. */
   poolscope?: string;
   poolclusterid?: string;
+  /** The pool's state: a VM starts only when every pool of its volumes is Up. */
+  poolstate?: string;
   path?: string;
 }
 
@@ -102,8 +104,9 @@ export class OrchestrationRepository {
   vmVolumes(vmUuid: string): VmVolume[] {
     // Bounded: a VM has at most MAX_VOLUMES volumes.
     const rows = this.ctx.all<{ uuid: string; name: string; volume_type: string; device_id: number | null; size: number; state: string;
-      path: string | null; p_uuid: string | null; p_scope: string | null; c_uuid: string | null }>(`SELECT v.uuid, v.name, v.volume_type,
-      v.device_id, v.size, v.state, v.path, p.uuid AS p_uuid, p.scope AS p_scope, c.uuid AS c_uuid FROM volume v
+      path: string | null; p_uuid: string | null; p_scope: string | null; p_state: string | null; c_uuid: string | null }>(`SELECT v.uuid,
+      v.name, v.volume_type, v.device_id, v.size, v.state, v.path, p.uuid AS p_uuid, p.scope AS p_scope, p.state AS p_state,
+      c.uuid AS c_uuid FROM volume v
       LEFT JOIN storage_pool p ON p.id = v.pool_id LEFT JOIN cluster c ON c.id = p.cluster_id
       WHERE v.vm_id = (SELECT id FROM vm_instance WHERE uuid = ?) AND v.removed IS NULL
       ORDER BY v.volume_type <> 'ROOT', v.device_id`, vmUuid);
@@ -112,6 +115,7 @@ export class OrchestrationRepository {
       if (r.device_id !== null) v.deviceid = r.device_id;
       if (r.p_uuid !== null) v.storageid = r.p_uuid;
       if (r.p_scope !== null) v.poolscope = r.p_scope;
+      if (r.p_state !== null) v.poolstate = r.p_state;
       if (r.c_uuid !== null) v.poolclusterid = r.c_uuid;
       if (r.path !== null) v.path = r.path;
       return v;

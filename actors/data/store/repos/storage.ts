@@ -1,4 +1,4 @@
-import { InvalidParameterError } from '../../../../src/errors.js';
+import { IllegalStateError, InvalidParameterError, ResourceInUseError } from '../../../../src/errors.js';
 import type { StoreContext } from '../context.js';
 import { bool, compact, formatDate } from '../format.js';
 import { listResources, scanResources, type ListParams, type ListSpec } from '../list-query.js';
@@ -202,6 +202,58 @@ export class StorageRepository {
       const id = this.ctx.requireId('storage_pool', uuid, 'storage pool');
       if (cols.sql !== '') this.ctx.run(`UPDATE storage_pool SET ${cols.sql} WHERE id = ?`, ...cols.args, id);
       return this.getPool(uuid);
+    });
+  }
+
+  /**
+   * enableStorageMaintenance: the pool goes to Maintenance — no new volume is placed on it and no VM
+   * with a volume on it starts — once no VM using it is running. CloudStack stops such VMs itself; here
+   * the administrator stops them first (ResourceInUseError names how many are still up).
+   */
+  enterMaintenance(uuid: string): StoragePool {
+    return this.ctx.tx(() => {
+      const id = this.ctx.requireId('storage_pool', uuid, 'storage pool');
+      const state = this.ctx.one<{ state: string }>('SELECT state FROM storage_pool WHERE id = ?', id)!.state;
+      if (state !== 'Up' && state !== 'Disabled') throw new IllegalStateError(`storage pool ${uuid} is ${state}; only an Up or Disabled pool enters maintenance`);
+      const busy = this.ctx.one<{ n: number }>(`SELECT count(DISTINCT vm.id) AS n FROM volume v JOIN vm_instance vm ON vm.id = v.vm_id
+        WHERE v.pool_id = ? AND v.removed IS NULL AND vm.removed IS NULL AND vm.state NOT IN ('Stopped', 'Destroyed', 'Expunging', 'Error')`, id)!.n;
+      if (busy > 0) throw new ResourceInUseError(`storage pool ${uuid} still has volumes of ${busy} VM(s) that are not stopped; stop them first`);
+      this.ctx.run("UPDATE storage_pool SET state = 'Maintenance' WHERE id = ?", id);
+      return this.getPool(uuid);
+    });
+  }
+
+  /** cancelStorageMaintenance: a pool in Maintenance is Up again. */
+  cancelMaintenance(uuid: string): StoragePool {
+    return this.ctx.tx(() => {
+      const id = this.ctx.requireId('storage_pool', uuid, 'storage pool');
+      const state = this.ctx.one<{ state: string }>('SELECT state FROM storage_pool WHERE id = ?', id)!.state;
+      if (state !== 'Maintenance') throw new IllegalStateError(`storage pool ${uuid} is ${state}, not in Maintenance`);
+      this.ctx.run("UPDATE storage_pool SET state = 'Up' WHERE id = ?", id);
+      return this.getPool(uuid);
+    });
+  }
+
+  /**
+   * deleteImageStore: refused while it is the last image store of a zone that still has templates or
+   * snapshots (they live on secondary storage), as CloudStack refuses a store with active backups.
+   */
+  deleteImageStore(uuid: string): void {
+    this.ctx.tx(() => {
+      const store = this.ctx.one<{ id: number; zone_id: number | null }>('SELECT id, zone_id FROM image_store WHERE uuid = ? AND removed IS NULL', uuid);
+      if (store === undefined) throw new InvalidParameterError(`Unable to find image store with id ${uuid}`);
+      if (store.zone_id !== null) {
+        const others = this.ctx.one<{ n: number }>('SELECT count(*) AS n FROM image_store WHERE zone_id = ? AND removed IS NULL AND id <> ?',
+          store.zone_id, store.id)!.n;
+        const held = this.ctx.one<{ n: number }>(`SELECT (SELECT count(*) FROM template_zone tz JOIN template t ON t.id = tz.template_id
+          WHERE tz.zone_id = ? AND t.removed IS NULL) + (SELECT count(*) FROM snapshot WHERE zone_id = ? AND removed IS NULL) AS n`,
+        store.zone_id, store.zone_id)!.n;
+        if (others === 0 && held > 0) {
+          throw new ResourceInUseError(`Cannot delete image store ${uuid} with active templates backup: it is the last image store of its zone, ` +
+            `which still has ${held} template(s) and snapshot(s); add another image store first`);
+        }
+      }
+      this.ctx.run('UPDATE image_store SET removed = ? WHERE id = ?', this.ctx.now(), store.id);
     });
   }
 

@@ -99,7 +99,7 @@ const SPEC: ListSpec<TagRow, ResourceTag> = {
   columns: COLUMNS,
   joins: JOINS,
   scope: 'owned',
-  filters: { resourcetype: { eq: 'resource_type' }, resourceid: { eq: 'resource_uuid' }, key: { eq: 'key' },
+  filters: { resourcetype: { eq: 'resource_type' }, resourceid: { eq: 'resource_uuid', exact: true }, key: { eq: 'key' },
     value: { eq: 'value' }, customer: { eq: 'customer' } },
   keyword: ['key', 'value'],
   map: mapTag,

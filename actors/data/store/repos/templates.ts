@@ -167,8 +167,8 @@ function spec(iso: boolean, tags: TagRepository): ListSpec<TemplateRow, Template
     },
     filters: {
       zoneid: { ref: 'zone', column: 'zone_id' },
-      name: { custom: (v) => ({ sql: 't.template_id IN (SELECT id FROM template WHERE name = ?)', args: [v] }) },
-      hypervisor: { custom: (v) => ({ sql: 't.template_id IN (SELECT id FROM template WHERE hypervisor = ?)', args: [v] }) },
+      name: { custom: (v) => ({ sql: 't.template_id IN (SELECT id FROM template WHERE name = ? COLLATE NOCASE)', args: [v] }) },
+      hypervisor: { custom: (v) => ({ sql: 't.template_id IN (SELECT id FROM template WHERE hypervisor = ? COLLATE NOCASE)', args: [v] }) },
       isready: { bool: 'is_ready' },
       templateids: { custom: (v) => ({
         sql: 't.template_id IN (SELECT id FROM template WHERE uuid IN (SELECT value FROM json_each(?)))',

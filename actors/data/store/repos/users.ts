@@ -248,6 +248,67 @@ export class UserRepository {
     return callerOf(found);
   }
 
+  /**
+   * enableUser / disableUser / lockUser: a user that is not enabled cannot log in or sign requests.
+   * A plain user may change no user's state, and no one may change their own.
+   */
+  setState(scope: Scope, userUuid: string, state: 'enabled' | 'disabled' | 'locked'): User {
+    return this.ctx.tx(() => {
+      this.get(scope, userUuid);
+      if (scope !== SYSTEM) {
+        const rc = resolveCaller(this.ctx, scope);
+        if (rc.role === 'user') throw new PermissionDeniedError('a user cannot change the state of a user');
+        if (scope.userId === userUuid) throw new InvalidParameterError('a user cannot change the state of their own user');
+      }
+      this.ctx.run('UPDATE app_user SET state = ? WHERE uuid = ?', state, userUuid);
+      return this.get(SYSTEM, userUuid);
+    });
+  }
+
+  /**
+   * deleteUser: the user can no longer log in or sign requests (its keys and sessions go with it). Not
+   * the caller's own user, and not the last user of its account (an account keeps one).
+   */
+  remove(scope: Scope, userUuid: string): void {
+    this.ctx.tx(() => {
+      this.get(scope, userUuid);
+      if (scope !== SYSTEM) {
+        const rc = resolveCaller(this.ctx, scope);
+        if (rc.role === 'user') throw new PermissionDeniedError('a user cannot delete users');
+        if (scope.userId === userUuid) throw new InvalidParameterError('a user cannot delete their own user');
+      }
+      const row = this.ctx.one<{ id: number; account_id: number }>('SELECT id, account_id FROM app_user WHERE uuid = ?', userUuid)!;
+      const others = this.ctx.one<{ n: number }>('SELECT count(*) AS n FROM app_user WHERE account_id = ? AND removed IS NULL AND id <> ?',
+        row.account_id, row.id)!.n;
+      if (others === 0) throw new InvalidParameterError(`user ${userUuid} is the last user of its account; an account keeps at least one user`);
+      this.ctx.run('UPDATE app_user SET removed = ?, apikey = NULL, secretkey = NULL WHERE id = ?', this.ctx.now(), row.id);
+      this.ctx.run('DELETE FROM api_session WHERE user_uuid = ?', userUuid);
+    });
+  }
+
+  /** updateUser: the given fields of a user the caller may see (a plain user: only their own). */
+  update(scope: Scope, userUuid: string, patch: { firstname?: string; lastname?: string; email?: string; timezone?: string;
+    username?: string }): User {
+    return this.ctx.tx(() => {
+      this.get(scope, userUuid);
+      if (scope !== SYSTEM && resolveCaller(this.ctx, scope).role === 'user' && scope.userId !== userUuid) {
+        throw new PermissionDeniedError('a user can update only their own user');
+      }
+      const sets: string[] = [];
+      const args: unknown[] = [];
+      for (const [k, v] of Object.entries(patch)) {
+        if (v === undefined) continue;
+        sets.push(`${k} = ?`);
+        args.push(v);
+      }
+      if (sets.length > 0) {
+        uniquely(`a user named ${patch.username ?? ''} already exists in this domain`,
+          () => this.ctx.run(`UPDATE app_user SET ${sets.join(', ')} WHERE uuid = ?`, ...args, userUuid));
+      }
+      return this.get(SYSTEM, userUuid);
+    });
+  }
+
   /** Sets a user's password (SYSTEM or a caller allowed to see the user). */
   setPassword(scope: Scope, userUuid: string, password: string): void {
     const hash = this.hash(password);

@@ -83,7 +83,7 @@ export class VmSnapshotRepository {
       joins: `${OWNER_JOINS} JOIN vm_instance v ON v.id = t.vm_id JOIN zone z ON z.id = v.zone_id LEFT JOIN vm_snapshot p ON p.id = t.parent_id`,
       scope: 'owned',
       where: 't.removed IS NULL',
-      filters: { virtualmachineid: { ref: 'vm_instance', column: 'vm_id' }, vmsnapshotid: { eq: 'uuid' }, name: { eq: 'name' },
+      filters: { virtualmachineid: { ref: 'vm_instance', column: 'vm_id' }, vmsnapshotid: { eq: 'uuid', exact: true }, name: { eq: 'name' },
         state: { eq: 'state' } },
       keyword: ['name', 'display_name'],
       map: (r) => compact<VmSnapshot>({ id: r.uuid, name: r.name, displayname: r.display_name ?? r.name, description: r.description,
