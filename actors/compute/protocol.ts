@@ -92,6 +92,12 @@ export const VmSpecSchema = t.object({
   password: t.optional(t.string({ maxLength: 255 })),
   sshPublicKey: t.optional(t.string({ maxLength: 16_384 })),
   templateUuid: t.optional(id()),
+  /** The template's image (registered URL, checksum, format): a real hypervisor copies it to its pool once. */
+  template: t.optional(t.object({
+    url: t.string({ maxLength: 2_048 }),
+    checksum: t.optional(t.string({ maxLength: 255 })),
+    format: t.string({ maxLength: 32 }),
+  })),
   osType: t.optional(t.string({ maxLength: 255 })),
   haEnabled: t.optional(t.boolean()),
 });
