@@ -79,7 +79,7 @@ ip link set lo up
 for n in /sys/class/net/*; do
   i="${n##*/}"; [ "$i" = lo ] && continue
   ip link set "$i" up
-  udhcpc -i "$i" -b -t 20 -T 1 -s /etc/udhcpc.script >/dev/null 2>&1
+  udhcpc -i "$i" -b -t 5 -T 1 -s /etc/udhcpc.script >/dev/null 2>&1
 done
 disks() { ls /sys/block | grep '^vd' | tr '\n' ' '; }
 last="$(disks)"; echo "CSD-GUEST-DISKS $last" > /dev/ttyS0

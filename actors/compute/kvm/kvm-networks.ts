@@ -81,9 +81,9 @@ export class KvmNetworks {
     return net;
   }
 
-  private files(net: Net): { hosts: string; pid: string; leases: string } {
+  private files(net: Net): { hosts: string; pid: string; leases: string; log: string } {
     const base = join(this.dir, `dhcp-${net.bridge}`);
-    return { hosts: `${base}.hosts`, pid: `${base}.pid`, leases: `${base}.leases` };
+    return { hosts: `${base}.hosts`, pid: `${base}.pid`, leases: `${base}.leases`, log: `${base}.log` };
   }
 
   /** dnsmasq on the bridge with the gateway's address, answering only the MACs it has a static lease for. */
@@ -98,9 +98,10 @@ export class KvmNetworks {
     if (!addrs.includes(` ${net.gateway}/`)) await this.ip(['addr', 'add', `${net.gateway}/${net.prefix}`, 'dev', net.bridge]);
     if (await this.dhcpAlive(f.pid)) return;
     const network = networkOf(net.gateway!, net.prefix!);
-    await this.run.run('dnsmasq', ['--conf-file=/dev/null', '--port=0', '--bind-interfaces', `--interface=${net.bridge}`, '--except-interface=lo',
+    // As root: its hosts file lives in the agent's private data directory, which user nobody cannot read.
+    await this.run.run('dnsmasq', ['--conf-file=/dev/null', '--user=root', '--port=0', '--bind-interfaces', `--interface=${net.bridge}`, '--except-interface=lo',
       `--dhcp-range=${network},static,${netmask}`, `--dhcp-hostsfile=${f.hosts}`, '--dhcp-ignore=tag:!known', `--dhcp-option=3,${net.gateway}`,
-      `--pid-file=${f.pid}`, `--dhcp-leasefile=${f.leases}`], { inNetns: true });
+      `--pid-file=${f.pid}`, `--dhcp-leasefile=${f.leases}`, '--log-dhcp', `--log-facility=${f.log}`], { inNetns: true });
   }
 
   private async dhcpAlive(pidFile: string): Promise<boolean> {
@@ -122,7 +123,7 @@ export class KvmNetworks {
       const f = this.files(net);
       const pid = Number((await readFile(f.pid, 'utf8').catch(() => '')).trim());
       if (pid > 0) { try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ } }
-      await Promise.all([f.hosts, f.pid, f.leases].map((x) => rm(x, { force: true })));
+      await Promise.all([f.hosts, f.pid, f.leases, f.log].map((x) => rm(x, { force: true })));
       if (net.vni !== undefined) await this.ip(['link', 'del', `csdvx${net.vni}`]).catch(() => undefined);
       await this.ip(['link', 'del', net.bridge]).catch(() => undefined);
     }
