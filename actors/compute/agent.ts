@@ -150,6 +150,11 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
         ctx.log.info('host fenced', { host: host(), alreadyFenced: r.alreadyFenced, stoppedVms: r.stoppedVms.length });
         return { hostName: host(), alreadyFenced: r.alreadyFenced, stoppedVms: r.stoppedVms };
       }),
+      deleteVolumes: ({ key, volumeUuids }, ctx) => keyed(ctx, key, `deleteVolumes ${volumeUuids.join(',')}`, async () => {
+        // A driver without files of its own (the simulator) has nothing to remove.
+        const deleted = driver.deleteVolumes === undefined ? [] : await driver.deleteVolumes(volumeUuids);
+        return { hostName: host(), deleted };
+      }),
       unfence: (_b, ctx) => act(ctx, 'unfence', async () => ({ hostName: host(), wasFenced: (await driver.unfence()).wasFenced })),
       setMocks: ({ mocks }) => {
         if (driver.mocks === undefined) {

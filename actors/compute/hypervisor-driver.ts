@@ -70,6 +70,11 @@ export interface HypervisorDriver {
   fence(reason: string): Promise<FenceOutcome>;
   unfence(): Promise<{ wasFenced: boolean }>;
 
+  /**
+   * Removes the files of deleted volumes from the host's own storage; resolves with the ids whose file
+   * was removed. Absent on drivers that keep no files (the simulator).
+   */
+  deleteVolumes?(volumeUuids: readonly string[]): Promise<string[]>;
   /** The identifiers the management side admitted the host under (for mock scoping, logs). */
   setPlacement?(placement: HostPlacement): void;
   /** Present on drivers that support simulator failure injection. */

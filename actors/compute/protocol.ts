@@ -243,6 +243,12 @@ export const ComputeProtocol = defineProtocol(COMPUTE_SERVICE, '1.0', {
     t.object({ reason: t.optional(t.string({ maxLength: 1_024 })) }),
     t.object({ hostName: t.string(), alreadyFenced: t.boolean(), stoppedVms: t.array(t.string()) }),
   ),
+  /**
+   * Removes the files of deleted volumes from this host's primary storage (DeleteCommand of a local
+   * pool). Volumes with no file here are skipped; `deleted` names those whose file was removed.
+   */
+  deleteVolumes: ask(t.object({ key: key(), volumeUuids: t.array(id(), { maxItems: MAX_VOLUMES }) }),
+    t.object({ hostName: t.string(), deleted: t.array(t.string()) })),
   /** Lets a fenced host take work again (it comes back with no VMs). */
   unfence: ask(t.object({}), t.object({ hostName: t.string(), wasFenced: t.boolean() })),
   /** Replaces the simulator mocks this agent applies (UnsupportedError on a driver without mocks). */

@@ -47,19 +47,20 @@ export class KvmHosts {
   readonly dir = mkdtempSync(join(tmpdir(), 'cloudstackd-kvm-'));
   readonly fabric = `csd${this.id}-fab`;
   readonly hosts = new Map<string, KvmHost>();
-  private fabricUp = false;
+  private fabricUp: Promise<void> | undefined;
 
   private async ip(...args: string[]): Promise<string> {
     return (await run('ip', args)).stdout;
   }
 
   /** The fabric namespace and its bridge: the underlay every host joins. */
-  private async ensureFabric(): Promise<void> {
-    if (this.fabricUp) return;
-    await this.ip('netns', 'add', this.fabric);
-    this.fabricUp = true;
-    await this.ip('-n', this.fabric, 'link', 'add', 'fab0', 'type', 'bridge');
-    await this.ip('-n', this.fabric, 'link', 'set', 'fab0', 'up');
+  private ensureFabric(): Promise<void> {
+    this.fabricUp ??= (async () => {
+      await this.ip('netns', 'add', this.fabric);
+      await this.ip('-n', this.fabric, 'link', 'add', 'fab0', 'type', 'bridge');
+      await this.ip('-n', this.fabric, 'link', 'set', 'fab0', 'up');
+    })();
+    return this.fabricUp;
   }
 
   /** A new host: namespace, uplink (172.31.250.<index>/24) on the fabric, and its own libvirtd. */
@@ -129,7 +130,7 @@ export class KvmHosts {
     }
     await sleep(100);
     for (const h of this.hosts.values()) await this.ip('netns', 'del', h.netns).catch(() => undefined);
-    if (this.fabricUp) await this.ip('netns', 'del', this.fabric).catch(() => undefined);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.fabricUp !== undefined) await this.ip('netns', 'del', this.fabric).catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }

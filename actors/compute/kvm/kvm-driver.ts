@@ -375,6 +375,15 @@ export class KvmDriver implements HypervisorDriver {
     return this.pool.deleteVolume(volumeUuid);
   }
 
+  async deleteVolumes(volumeUuids: readonly string[]): Promise<string[]> {
+    const inUse = new Set([...this.guests.values()].flatMap((g) => g.spec.volumes.map((v) => v.uuid)));
+    const busy = volumeUuids.filter((id) => inUse.has(id));
+    if (busy.length > 0) throw new IllegalStateError(`volumes ${busy.join(', ')} belong to a guest running on host ${this.host.hostName}; stop it first`);
+    const deleted: string[] = [];
+    for (const id of volumeUuids) if (await this.pool.deleteVolume(id)) deleted.push(id);
+    return deleted;
+  }
+
   /** Time spent in each kind of virsh / qemu-img / ip call so far. */
   timings(): Record<string, CallStats> {
     return this.run.timings();

@@ -15,7 +15,7 @@ import type { CommandRunner } from './command-runner.js';
 /** How guest networks are isolated on this host. 802.1Q VLANs need the kernel's 8021q; VXLAN is used regardless. */
 export type Isolation = 'vxlan' | 'none';
 
-interface Net { vni: number | undefined; bridge: string; leases: Map<string, string>; gateway?: string; prefix?: number }
+interface Net { vni: number | undefined; bridge: string; leases: Map<string, string>; gateway?: string; prefix?: number; netmask?: string }
 
 export class KvmNetworks {
   private readonly nets = new Map<string, Net>();
@@ -47,7 +47,20 @@ export class KvmNetworks {
   async unplug(nic: NicSpec): Promise<void> {
     const vni = vniOf(nic.broadcastUri);
     const net = this.nets.get(vni === undefined ? 'untagged' : String(vni));
-    if (net?.leases.delete(nic.mac.toLowerCase()) === true) await this.writeLeases(net);
+    if (net?.leases.delete(nic.mac.toLowerCase()) !== true) return;
+    // dnsmasq keeps a released guest's lease (an hour) and would refuse its address to the next guest
+    // that is given it: start it afresh, with no lease database. The other guests' leases are static.
+    const f = this.files(net);
+    await this.stopDhcp(f.pid);
+    await rm(f.leases, { force: true });
+    if (net.netmask !== undefined) await this.startDhcp(net, net.netmask);
+  }
+
+  private async stopDhcp(pidFile: string): Promise<void> {
+    const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+    if (!(pid > 0)) return;
+    try { process.kill(pid, 'SIGTERM'); } catch { return; }
+    for (let i = 0; i < 50 && await this.dhcpAlive(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
   }
 
   /** The isolation in use for a NIC's network. */
@@ -75,6 +88,7 @@ export class KvmNetworks {
     if (nic.gateway !== undefined && nic.netmask !== undefined) {
       net.gateway = nic.gateway;
       net.prefix = prefixOf(nic.netmask);
+      net.netmask = nic.netmask;
       await this.startDhcp(net, nic.netmask);
     }
     this.nets.set(vni === undefined ? 'untagged' : String(vni), net);
@@ -90,9 +104,7 @@ export class KvmNetworks {
   private async startDhcp(net: Net, netmask: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const f = this.files(net);
-    // Leases written by a previous incarnation of the agent are kept: its guests still run.
-    const old = await readFile(f.hosts, 'utf8').catch(() => '');
-    for (const line of old.split('\n')) { const [mac, ip] = line.split(','); if (mac && ip) net.leases.set(mac, ip); }
+    // Only the guests this agent knows: a restarted agent plugs each re-adopted guest again, which adds its lease.
     await writeFile(f.hosts, hostsFile(net));
     const addrs = await this.ip(['-o', 'addr', 'show', 'dev', net.bridge]);
     if (!addrs.includes(` ${net.gateway}/`)) await this.ip(['addr', 'add', `${net.gateway}/${net.prefix}`, 'dev', net.bridge]);
