@@ -57,7 +57,8 @@ export class KvmHosts {
   private ensureFabric(): Promise<void> {
     this.fabricUp ??= (async () => {
       await this.ip('netns', 'add', this.fabric);
-      await this.ip('-n', this.fabric, 'link', 'add', 'fab0', 'type', 'bridge');
+      // No IGMP snooping: nothing queries on this segment, and VXLAN's multicast must reach every host.
+      await this.ip('-n', this.fabric, 'link', 'add', 'fab0', 'type', 'bridge', 'mcast_snooping', '0');
       await this.ip('-n', this.fabric, 'link', 'set', 'fab0', 'up');
     })();
     return this.fabricUp;

@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
+import { execFile, execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { guestImage, KvmHosts, missingHypervisorTool, type KvmHost } from '../helpers/kvm-host.js';
 import { cliPath } from '../helpers/paths.js';
 import { waitFor } from '../helpers/wait.js';
@@ -141,6 +142,10 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     expect(v.nic[0]!.ipaddress).to.match(/^\d+\.\d+\.\d+\.\d+$/);
     await waitBoot(v);
     print(`deploy -> Running ${apiMs} ms; -> boot marker and DHCP address ${Date.now() - t0} ms`);
+    // What a user runs on the host to read the console (README).
+    const tail = execFileSync(process.execPath, [join(dirname(cliPath()), 'console-tail.js'), '--data-dir', join(host(v.hostname!).dir, 'agent'),
+      '--lines', '5', v.instancename], { encoding: 'utf8' });
+    expect(tail).to.include(`CSD-GUEST-IP eth0 ${v.nic[0]!.ipaddress}`);
     expect(await domains(v.hostname!)).to.deep.equal([v.instancename]);
   });
 
@@ -164,6 +169,54 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
       expect(diskFiles(n), `disk files left on ${n}`).to.deep.equal([]);
       expect(await kvm!.qemuCount(n)).to.equal(0);
     }
+  });
+
+  it("isolates networks by VXLAN: a network's guests on two hosts share one segment, another network's guest is not on it", async () => {
+    const [h1, h2] = await kvmHosts();
+    const deployOn = async (hostid: string, extra: Record<string, string> = {}): Promise<Vm> => {
+      const job = await client.job('deployVirtualMachine', { zoneid: ids.zoneid, templateid: ids.templateid, serviceofferingid: ids.tiny, hostid, ...extra });
+      return (job.jobresult as { virtualmachine: Vm }).virtualmachine;
+    };
+    const a1 = await deployOn(h1!.id);
+    const a2 = await deployOn(h2!.id);
+    const offering = (await c!.api!.listAll<{ id: string; guestiptype: string }>('listNetworkOfferings', 'networkoffering', { state: 'Enabled' }))
+      .find((o) => o.guestiptype === 'Isolated')!.id;
+    const netB = (await c!.api!.call<{ network: { id: string } }>('createNetwork', { name: 'net-b', displaytext: 'net-b', networkofferingid: offering, zoneid: ids.zoneid })).network.id;
+    const b1 = await deployOn(h2!.id, { networkids: netB }).catch(async (err: unknown) => {
+      await client.job('deleteNetwork', { id: netB });
+      throw err;
+    });
+    try {
+    await Promise.all([waitBoot(a1), waitBoot(a2), waitBoot(b1)]);
+    const nets = await c!.api!.listAll<{ id: string; broadcasturi?: string }>('listNetworks', 'network', { listall: true });
+    const bridgeOf = (vmNet: string): string => `csdbr${/(\d+)$/.exec(nets.find((n) => n.id === vmNet)!.broadcasturi!)![1]}`;
+    const full = async (v: Vm): Promise<Vm & { nic: { ipaddress?: string; macaddress?: string; networkid?: string }[] }> => (await vm(v.id)) as never;
+    const [fa1, fa2, fb1] = await Promise.all([full(a1), full(a2), full(b1)]);
+    const brA = bridgeOf(fa1.nic[0]!.networkid!);
+    const brB = bridgeOf(fb1.nic[0]!.networkid!);
+    expect(brA).to.not.equal(brB);
+    expect(bridgeOf(fa2.nic[0]!.networkid!)).to.equal(brA);
+    const ping = async (ns: string, bridge: string, ip: string): Promise<boolean> =>
+      new Promise((resolve) => { execFile('ip', ['netns', 'exec', ns, 'busybox', 'ping', '-c', '2', '-W', '2', '-I', bridge, ip], (err) => resolve(err === null)); });
+    const neigh = async (ns: string, bridge: string): Promise<string> => execFileSync('ip', ['-n', ns, 'neigh', 'show', 'dev', bridge], { encoding: 'utf8' }).toLowerCase();
+    // From host k-of-a1, on network A's bridge: a2 on the other host answers across the VXLAN.
+    const nsA1 = host(fa1.hostname!).netns;
+    expect(await ping(nsA1, brA, fa2.nic[0]!.ipaddress!), `${a2.name} reachable on network A from the other host`).to.equal(true);
+    expect(await neigh(nsA1, brA)).to.include(fa2.nic[0]!.macaddress!.toLowerCase());
+    // b1 (network B, on the same host as a2) is never seen on network A's segment, nor a1/a2 on network B's.
+    await ping(nsA1, brA, fb1.nic[0]!.ipaddress!);
+    expect(await neigh(nsA1, brA)).to.not.include(fb1.nic[0]!.macaddress!.toLowerCase());
+    const nsB1 = host(fb1.hostname!).netns;
+    await ping(nsB1, brB, fa1.nic[0]!.ipaddress!);
+    await ping(nsB1, brB, fa2.nic[0]!.ipaddress!);
+    const onB = await neigh(nsB1, brB);
+    expect(onB).to.not.include(fa1.nic[0]!.macaddress!.toLowerCase());
+    expect(onB).to.not.include(fa2.nic[0]!.macaddress!.toLowerCase());
+    } finally {
+      for (const v of [a1, a2, b1]) await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
+      await client.job('deleteNetwork', { id: netB }); // the account has one default network again
+    }
+    for (const n of HOSTS) expect(await domains(n), `domains left on ${n}`).to.deep.equal([]);
   });
 
   it('SIGKILL of a compute agent: its guest keeps running and is re-adopted by the restarted agent, not restarted', async () => {

@@ -361,8 +361,7 @@ export class KvmDriver implements HypervisorDriver {
   // ---- console and timings -----------------------------------------------------------------------
 
   consolePath(instanceName: string): string {
-    if (!/^[A-Za-z0-9._-]+$/.test(instanceName)) throw new InvalidParameterError(`instance name ${instanceName} cannot name a console log`);
-    return join(this.cfg.dataDir, 'console', `${instanceName}.log`);
+    return consoleLogPath(this.cfg.dataDir, instanceName);
   }
 
   /** The last `lines` lines of a guest's serial console. */
@@ -443,6 +442,12 @@ export class KvmDriver implements HypervisorDriver {
   private busy(g: Guest, vmUuid: string, action: string): ConflictError {
     return new ConflictError(`cannot ${action} VM ${vmUuid} on host ${this.host.hostName}: ${g.op ? `a ${g.op.kind} is in progress` : `it is ${g.phase}`}; retry when it is done`);
   }
+}
+
+/** Where a host keeps a guest's serial console log: <dataDir>/console/<instance>.log. */
+export function consoleLogPath(dataDir: string, instanceName: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(instanceName)) throw new InvalidParameterError(`instance name ${instanceName} cannot name a console log`);
+  return join(dataDir, 'console', `${instanceName}.log`);
 }
 
 export function tailLines(text: string, lines: number): string {
