@@ -243,6 +243,11 @@ export const ComputeProtocol = defineProtocol(COMPUTE_SERVICE, '1.0', {
     t.object({ reason: t.optional(t.string({ maxLength: 1_024 })) }),
     t.object({ hostName: t.string(), alreadyFenced: t.boolean(), stoppedVms: t.array(t.string()) }),
   ),
+  /** Hot-plugs a data volume into a VM running here (AttachCommand); attached already → success. */
+  attachVolume: ask(t.object({ key: key(), vmUuid: id(), volume: VolumeSpecSchema }), t.object({ hostName: t.string(), vmUuid: t.string() })),
+  /** Hot-unplugs a data volume from a VM running here (DettachCommand); not attached → success, wasAttached false. */
+  detachVolume: ask(t.object({ key: key(), vmUuid: id(), volumeUuid: id() }),
+    t.object({ hostName: t.string(), vmUuid: t.string(), wasAttached: t.boolean() })),
   /**
    * Removes the files of deleted volumes from this host's primary storage (DeleteCommand of a local
    * pool). Volumes with no file here are skipped; `deleted` names those whose file was removed.

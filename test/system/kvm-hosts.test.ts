@@ -171,6 +171,24 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     }
   });
 
+  it('hot-plugs a data volume into a running guest, which sees it, then unplugs it', async () => {
+    const v = await deploy(ids.tiny);
+    await waitBoot(v);
+    const offering = (await c!.api!.listAll<{ id: string; disksize: number; iscustomized: boolean }>('listDiskOfferings', 'diskoffering'))
+      .filter((o) => !o.iscustomized).sort((a, b) => a.disksize - b.disksize)[0]!;
+    const vol = (await client.job('createVolume', { name: 'data1', diskofferingid: offering.id, zoneid: ids.zoneid })).jobresult as { volume: { id: string } };
+    const volid = vol.volume.id;
+    const disks = (): string[] => (consoleOf(v.hostname!, v.instancename).match(/CSD-GUEST-DISKS[^\n]*/g) ?? []).map((l) => l.trim());
+    await client.job('attachVolume', { id: volid, virtualmachineid: v.id });
+    await waitFor(() => disks().at(-1) === 'CSD-GUEST-DISKS vda vdb', 20_000, 'the guest sees vdb', 200);
+    expect(diskFiles(v.hostname!)).to.include(`${volid}.qcow2`);
+    await client.job('detachVolume', { id: volid });
+    await waitFor(() => disks().at(-1) === 'CSD-GUEST-DISKS vda', 20_000, 'vdb gone from the guest', 200);
+    expect(await host(v.hostname!).virsh('domblklist', v.instancename)).to.not.include(volid);
+    await c!.api!.call('deleteVolume', { id: volid });
+    await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
+  });
+
   it("isolates networks by VXLAN: a network's guests on two hosts share one segment, another network's guest is not on it", async () => {
     const [h1, h2] = await kvmHosts();
     const deployOn = async (hostid: string, extra: Record<string, string> = {}): Promise<Vm> => {

@@ -24,7 +24,7 @@ import { OpToken } from '../op-token.js';
 import type { HostHealth, PowerState, VmSpec } from '../protocol.js';
 import { CommandError, CommandRunner, execProgram, type CallStats, type ExecFn } from './command-runner.js';
 import { DomainEventStream } from './domain-events.js';
-import { diskDev, domainXml, specFromXml } from './domain-xml.js';
+import { diskDev, domainXml, METADATA_NS, specFromXml, xmlEscape } from './domain-xml.js';
 import type { KvmDriverConfig } from './kvm-config.js';
 import { KvmNetworks } from './kvm-networks.js';
 import { KvmPool, type PoolCapacity } from './kvm-pool.js';
@@ -372,6 +372,55 @@ export class KvmDriver implements HypervisorDriver {
   /** Removes a volume's file (the volume was deleted). */
   deleteVolume(volumeUuid: string): Promise<boolean> {
     return this.pool.deleteVolume(volumeUuid);
+  }
+
+  /** Hot-plugs a data disk (created with its size when it has no file yet) into a running guest. */
+  async attachVolume(vmUuid: string, vol: VmSpec['volumes'][number], _op: DriverOperation): Promise<void> {
+    await this.init();
+    this.assertUsable('attach a volume to', vmUuid);
+    const g = this.runningGuest(vmUuid, 'attach a volume to');
+    if (g.spec.volumes.some((v) => v.uuid === vol.uuid)) return;
+    if (g.spec.volumes.some((v) => v.deviceId === vol.deviceId)) {
+      throw new IllegalStateError(`VM ${vmUuid} already has a disk at device ${vol.deviceId}; detach it first`);
+    }
+    const d = await this.pool.dataDisk(vol);
+    try {
+      await this.virsh(['attach-disk', g.spec.name, d.file, diskDev(vol.deviceId), '--driver', 'qemu', '--subdriver', 'qcow2', '--targetbus', 'virtio', '--live', '--config']);
+    } catch (err) {
+      if (d.created) await this.pool.deleteVolume(vol.uuid).catch(() => undefined);
+      throw err instanceof CommandError ? new ResourceUnavailableError(`libvirt refused to attach volume ${vol.uuid} to VM ${vmUuid}: ${err.message}`) : err;
+    }
+    g.spec = { ...g.spec, volumes: [...g.spec.volumes, { ...vol, type: 'DATADISK' }] };
+    g.fp = fingerprint(g.spec);
+    await this.saveSpec(g);
+  }
+
+  async detachVolume(vmUuid: string, volumeUuid: string, _op: DriverOperation): Promise<{ wasAttached: boolean }> {
+    await this.init();
+    const g = this.guests.get(vmUuid);
+    const vol = g?.spec.volumes.find((v) => v.uuid === volumeUuid);
+    if (g === undefined || vol === undefined) return { wasAttached: false };
+    if (vol.type === 'ROOT') throw new IllegalStateError(`volume ${volumeUuid} is the root disk of VM ${vmUuid}; it cannot be detached`);
+    await this.virsh(['detach-disk', g.spec.name, diskDev(vol.deviceId), '--live', '--config']).catch((err: unknown) => {
+      throw err instanceof CommandError ? new ResourceUnavailableError(`libvirt refused to detach volume ${volumeUuid} from VM ${vmUuid}: ${err.message}`) : err;
+    });
+    g.spec = { ...g.spec, volumes: g.spec.volumes.filter((v) => v.uuid !== volumeUuid) };
+    g.fp = fingerprint(g.spec);
+    await this.saveSpec(g);
+    return { wasAttached: true };
+  }
+
+  /** The domain's metadata follows hot-plugs, so a restarted agent re-adopts the guest with its disks. */
+  private async saveSpec(g: Guest): Promise<void> {
+    const meta = `<vm uuid='${xmlEscape(g.spec.uuid)}'>${Buffer.from(JSON.stringify(g.spec)).toString('base64')}</vm>`;
+    await this.virsh(['metadata', g.spec.name, METADATA_NS, '--key', 'csd', '--set', meta, '--live', '--config']);
+  }
+
+  private runningGuest(vmUuid: string, action: string): Guest {
+    const g = this.guests.get(vmUuid);
+    if (g === undefined || g.phase !== 'running') throw new IllegalStateError(`VM ${vmUuid} is not running on host ${this.host.hostName}; cannot ${action} it`);
+    if (g.op !== undefined) throw this.busy(g, vmUuid, action);
+    return g;
   }
 
   async deleteVolumes(volumeUuids: readonly string[]): Promise<string[]> {
