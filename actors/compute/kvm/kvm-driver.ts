@@ -90,7 +90,7 @@ export class KvmDriver implements HypervisorDriver {
     this.log = o.log.child({ driver: 'kvm', host: o.host.hostName });
     this.run = new CommandRunner(o.exec ?? execProgram, o.clock, this.cfg.commandTimeoutMs, this.cfg.netns);
     this.pool = new KvmPool(this.cfg.storageDir, this.run);
-    this.networks = new KvmNetworks(this.run, join(this.cfg.dataDir, 'dhcp'), this.cfg.underlay);
+    this.networks = new KvmNetworks(this.run, join(this.cfg.dataDir, 'dhcp'), this.cfg.underlay, o.clock);
   }
 
   get version(): string {

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Clock } from '../../../src/clock.js';
 import { InvalidParameterError } from '../../../src/errors.js';
 import type { NicSpec } from '../protocol.js';
 import type { CommandRunner } from './command-runner.js';
@@ -23,7 +24,8 @@ export class KvmNetworks {
   /** Whether the kernel has 802.1Q (said in the log; VXLAN is what isolates here either way). */
   readonly has8021q = existsSync('/proc/net/vlan');
 
-  constructor(private readonly run: CommandRunner, private readonly dir: string, private readonly underlay: string | undefined) {}
+  constructor(private readonly run: CommandRunner, private readonly dir: string, private readonly underlay: string | undefined,
+    private readonly clock: Clock) {}
 
   /** The bridge a NIC plugs into, made ready (bridge, VXLAN, DHCP) with the NIC's static lease. */
   async plug(nic: NicSpec): Promise<string> {
@@ -60,7 +62,8 @@ export class KvmNetworks {
     const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
     if (!(pid > 0)) return;
     try { process.kill(pid, 'SIGTERM'); } catch { return; }
-    for (let i = 0; i < 50 && await this.dhcpAlive(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
+    // Up to 1 s for it to exit (it frees the DHCP port); a zombie awaiting its reaper counts as alive.
+    for (let i = 0; i < 50 && await this.dhcpAlive(pidFile); i++) await new Promise<void>((r) => { this.clock.setTimeout(r, 20); });
   }
 
   /** The isolation in use for a NIC's network. */
