@@ -26,7 +26,8 @@ export class DomainEventStream {
 
   start(): void {
     if (this.closed) return;
-    const child = spawn('virsh', ['-c', this.uri, 'event', '--all', '--loop'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // Under setpriv --pdeathsig: a SIGKILLed agent leaves no `virsh event` behind (virsh reads no stdin to notice).
+    const child = spawn('setpriv', ['--pdeathsig', 'TERM', '--', 'virsh', '-c', this.uri, 'event', '--all', '--loop'], { stdio: ['ignore', 'pipe', 'ignore'] });
     this.child = child;
     let buf = '';
     child.stdout!.setEncoding('utf8');
