@@ -85,6 +85,21 @@ export async function runKvmBench(emit: Emit): Promise<void> {
       destroy.push(performance.now() - t0);
       await d.deleteVolumes([vm.volumes[0]!.uuid]);
     }
+    // The agent's own cost per running guest: this process's CPU over a window with the driver following
+    // N idle guests (events + polling), beside the same window with none; and QEMU's RSS per idle guest.
+    const WINDOW_MS = 5_000;
+    const N = 3;
+    const cpuOver = async (): Promise<number> => { const c0 = process.cpuUsage(); await sleep(WINDOW_MS); const c = process.cpuUsage(c0); return (c.user + c.system) / 1_000; };
+    const idleCpuMs = await cpuOver();
+    const rss0 = process.memoryUsage().rss;
+    for (let i = 0; i < N; i++) await d.start(spec(20 + i), op);
+    await sleep(8_000); // booted and idle
+    const busyCpuMs = await cpuOver();
+    const rssPerVmKiB = (process.memoryUsage().rss - rss0) / 1024 / N;
+    const qemuRss = (await hosts.qemuRssKiB('b1')).map((k) => k / 1024);
+    for (let i = 0; i < N; i++) { await d.stop(`bench-${20 + i}`, true, op); await d.deleteVolumes([`bench-root-${20 + i}`]); }
+    emit(line(`kvm: driver CPU per idle guest (${N} guests, ${WINDOW_MS / 1000} s)`, Math.max(0, busyCpuMs - idleCpuMs) / N, 'ms', 'driver CPU with no guest, same window', idleCpuMs));
+    progress(`kvm: driver process RSS change per guest (GC noise dominates) ${rssPerVmKiB.toFixed(0)} KiB; QEMU RSS per idle guest ${qemuRss.map((m) => m.toFixed(0)).join(', ')} MiB`);
     const base = median(raw);
     emit(line('kvm: driver start (clone+net+define+start)', median(drv), 'ms', 'virsh define+start alone', base));
     emit(line('kvm: start to guest boot marker', median(boot), 'ms', 'virsh define+start alone', base));

@@ -122,6 +122,17 @@ export class KvmHosts {
     return n;
   }
 
+  /** Resident memory of each QEMU process in the host's namespace, KiB. */
+  async qemuRssKiB(name: string): Promise<number[]> {
+    const h = this.hosts.get(name)!;
+    const out: number[] = [];
+    for (const p of (await this.ip('netns', 'pids', h.netns)).split('\n').filter(Boolean)) {
+      const status = await run('cat', [`/proc/${p}/status`]).then((r) => r.stdout, () => '');
+      if (/^Name:\s+qemu-system/m.test(status)) out.push(Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+    }
+    return out;
+  }
+
   async dispose(): Promise<void> {
     for (const h of this.hosts.values()) {
       await h.virsh('list', '--name').then(async (out) => {
