@@ -25,6 +25,7 @@ const SUITES: Suite[] = [
   { name: 'distributed', file: 'distributed.js', fn: 'runDistributedBench' },
   { name: 'split', file: 'split.js', fn: 'runSplitBench' },
   { name: 'scale', file: 'scale.js', fn: 'runScaleBench' },
+  { name: 'kvm', file: 'kvm.js', fn: 'runKvmBench' },
 ];
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../src/logger.js';
 import { standaloneProblem } from './assembly.js';
+import { KVM_DEFAULTS } from '../actors/compute/kvm/kvm-config.js';
 import { COMPONENT_NAMES, ROLE_SETS } from './components.js';
 
 /** Everything the command line decides, validated once. */
@@ -20,7 +21,10 @@ export interface CliConfig {
   hosts: number;
   logLevel: LogLevel;
   strict: boolean;
-  hypervisor: 'simulator';
+  hypervisor: 'simulator' | 'kvm';
+  /** --hypervisor kvm: the libvirt driver's settings (its limits keep KVM_DEFAULTS unless given). */
+  kvm?: { uri: string; acceleration: 'kvm' | 'tcg'; storageDir: string | undefined; underlay: string | undefined; netns: string | undefined;
+    maxGuests: number; stopTimeoutMs: number };
   cpuCores: number;
   cpuSpeed: number;
   memory: number;
@@ -83,7 +87,14 @@ export function buildProgram(): Command {
     .addOption(new Option('--hosts <n>', 'lab: number of simulated hypervisor hosts').default(4).argParser(int('--hosts', 0, 100_000)))
     .addOption(new Option('--log-level <level>', 'debug, info, warn, error or silent').default('info').argParser(oneOf('--log-level', LOG_LEVELS)))
     .addOption(new Option('--strict', 'encode every local message as if it crossed the wire (debugging)').default(false))
-    .addOption(new Option('--hypervisor <kind>', 'compute: hypervisor driver').default('simulator').argParser(oneOf('--hypervisor', ['simulator'] as const)))
+    .addOption(new Option('--hypervisor <kind>', 'compute: hypervisor driver').default('simulator').argParser(oneOf('--hypervisor', ['simulator', 'kvm'] as const)))
+    .addOption(new Option('--libvirt-uri <uri>', 'kvm: libvirt connection URI').default(KVM_DEFAULTS.uri))
+    .addOption(new Option('--kvm-acceleration <kind>', 'kvm: kvm (hardware) or tcg (software; boots where /dev/kvm is paravirtual)').default(KVM_DEFAULTS.acceleration).argParser(oneOf('--kvm-acceleration', ['kvm', 'tcg'] as const)))
+    .addOption(new Option('--kvm-storage-dir <dir>', 'kvm: primary storage directory of this host').default(undefined, '<data-dir>/primary'))
+    .addOption(new Option('--kvm-underlay <iface>', 'kvm: interface carrying the VXLAN of guest networks between hosts'))
+    .addOption(new Option('--kvm-netns <name>', 'kvm: run bridges and dnsmasq in this network namespace (test hosts)'))
+    .addOption(new Option('--kvm-max-guests <n>', 'kvm: most guests this host runs').default(KVM_DEFAULTS.maxGuests).argParser(int('--kvm-max-guests', 1, 10_000)))
+    .addOption(new Option('--kvm-stop-timeout <ms>', 'kvm: ACPI shutdown wait before a stop destroys the guest').default(KVM_DEFAULTS.stopTimeoutMs).argParser(int('--kvm-stop-timeout', 0, 3_600_000)))
     .addOption(new Option('--cpu-cores <n>', 'compute: CPU cores this host offers').default(32).argParser(int('--cpu-cores', 1, 4096)))
     .addOption(new Option('--cpu-speed <mhz>', 'compute: speed of one core, MHz').default(2400).argParser(int('--cpu-speed', 100, 100_000)))
     .addOption(new Option('--memory <mib>', 'compute: memory this host offers, MiB').default(131_072).argParser(int('--memory', 128, 1 << 30)))
@@ -100,7 +111,8 @@ interface RawOptions {
   role: string[]; transport: CliConfig['transport']; listen: CliConfig['listen']; join: CliConfig['join'];
   joinTimeout: number; redisUrl?: string; clusterName: string; clusterSecretFile?: string; nodeName: string;
   bind: string; port: number; dataDir: string; hosts: number; logLevel: LogLevel; strict: boolean;
-  hypervisor: 'simulator'; cpuCores: number; cpuSpeed: number; memory: number; zone?: string; pod?: string;
+  hypervisor: 'simulator' | 'kvm'; libvirtUri: string; kvmAcceleration: 'kvm' | 'tcg'; kvmStorageDir?: string; kvmUnderlay?: string;
+  kvmNetns?: string; kvmMaxGuests: number; kvmStopTimeout: number; cpuCores: number; cpuSpeed: number; memory: number; zone?: string; pod?: string;
   cluster?: string; heartbeatProfile: 'default' | 'test';
 }
 
@@ -118,6 +130,8 @@ export function checkCombination(c: CliConfig): string | undefined {
     return `--transport ${c.transport} needs --cluster-secret-file: nodes prove they belong to the cluster with that secret`;
   }
   if (c.transport === 'redis' && c.redisUrl === undefined) return '--transport redis needs --redis-url';
+  if (c.hypervisor === 'kvm' && !c.roles.includes('compute')) return '--hypervisor kvm applies to a compute node: add --role=compute';
+  if (c.hypervisor === 'kvm' && c.roles.includes('data')) return '--hypervisor kvm runs one real host: start it as --role=compute and join the management node';
   if (c.redisUrl !== undefined && !/^rediss?:\/\//.test(c.redisUrl)) return '--redis-url must start with redis:// or rediss://';
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(c.clusterName)) return '--cluster-name must be 1-64 letters, digits, dots, dashes or underscores';
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(c.nodeName)) return '--node-name must be 1-128 letters, digits, dots, dashes or underscores';
@@ -129,7 +143,9 @@ export function toConfig(o: RawOptions): CliConfig {
     roles: o.role, transport: o.transport, listen: o.listen, join: o.join, joinTimeoutMs: o.joinTimeout,
     redisUrl: o.redisUrl, clusterName: o.clusterName, clusterSecretFile: o.clusterSecretFile, nodeName: o.nodeName,
     bind: o.bind, port: o.port, dataDir: o.dataDir, hosts: o.hosts, logLevel: o.logLevel, strict: o.strict,
-    hypervisor: o.hypervisor, cpuCores: o.cpuCores, cpuSpeed: o.cpuSpeed, memory: o.memory, zone: o.zone, pod: o.pod,
+    hypervisor: o.hypervisor, cpuCores: o.cpuCores,
+    kvm: { uri: o.libvirtUri, acceleration: o.kvmAcceleration, storageDir: o.kvmStorageDir, underlay: o.kvmUnderlay, netns: o.kvmNetns,
+      maxGuests: o.kvmMaxGuests, stopTimeoutMs: o.kvmStopTimeout }, cpuSpeed: o.cpuSpeed, memory: o.memory, zone: o.zone, pod: o.pod,
     cluster: o.cluster, heartbeatProfile: o.heartbeatProfile,
   };
 }

@@ -3,6 +3,8 @@
  * component options. The components' own timing profiles follow --heartbeat-profile.
  */
 import type { SimulatedHostConfig } from '../actors/compute/start-agents.js';
+import { join } from 'node:path';
+import { KVM_DEFAULTS, type KvmDriverConfig } from '../actors/compute/kvm/kvm-config.js';
 import type { CliConfig } from './cli-options.js';
 import { labHosts } from './lab.js';
 
@@ -27,7 +29,16 @@ export function optionsFromCli(config: CliConfig): (name: string) => unknown {
       hosts: labLike ? labHosts(config.hosts) : [hostOf(config)],
       // With the monitor in this process a stall stops both alike: nothing to fence against.
       selfFence: !config.roles.includes('fabric-monitor'),
+      ...(config.hypervisor === 'kvm' ? { kvm: kvmConfig(config) } : {}),
     },
   };
   return (name) => table[name] ?? {};
+}
+
+/** The libvirt driver's settings from --libvirt-uri, --kvm-*; console logs and DHCP state under --data-dir. */
+export function kvmConfig(config: CliConfig): KvmDriverConfig {
+  const k = config.kvm;
+  return { ...KVM_DEFAULTS, ...(k === undefined ? {} : { uri: k.uri, acceleration: k.acceleration, maxGuests: k.maxGuests, stopTimeoutMs: k.stopTimeoutMs }),
+    storageDir: k?.storageDir ?? join(config.dataDir, 'primary'), dataDir: config.dataDir,
+    ...(k?.underlay === undefined ? {} : { underlay: k.underlay }), ...(k?.netns === undefined ? {} : { netns: k.netns }) };
 }

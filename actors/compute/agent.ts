@@ -150,6 +150,19 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
         ctx.log.info('host fenced', { host: host(), alreadyFenced: r.alreadyFenced, stoppedVms: r.stoppedVms.length });
         return { hostName: host(), alreadyFenced: r.alreadyFenced, stoppedVms: r.stoppedVms };
       }),
+      attachVolume: ({ key, vmUuid, volume }, ctx) => keyed(ctx, key, `attachVolume ${vmUuid} ${volume.uuid}`, async (op) => {
+        await driver.attachVolume?.(vmUuid, volume, op);
+        return { hostName: host(), vmUuid };
+      }),
+      detachVolume: ({ key, vmUuid, volumeUuid }, ctx) => keyed(ctx, key, `detachVolume ${vmUuid} ${volumeUuid}`, async (op) => {
+        const r = driver.detachVolume === undefined ? { wasAttached: true } : await driver.detachVolume(vmUuid, volumeUuid, op);
+        return { hostName: host(), vmUuid, wasAttached: r.wasAttached };
+      }),
+      deleteVolumes: ({ key, volumeUuids }, ctx) => keyed(ctx, key, `deleteVolumes ${volumeUuids.join(',')}`, async () => {
+        // A driver without files of its own (the simulator) has nothing to remove.
+        const deleted = driver.deleteVolumes === undefined ? [] : await driver.deleteVolumes(volumeUuids);
+        return { hostName: host(), deleted };
+      }),
       unfence: (_b, ctx) => act(ctx, 'unfence', async () => ({ hostName: host(), wasFenced: (await driver.unfence()).wasFenced })),
       setMocks: ({ mocks }) => {
         if (driver.mocks === undefined) {

@@ -10,6 +10,8 @@ import { NoInstanceError } from '../../src/errors.js';
 import { FabricMonitorProtocol } from '../fabric-monitor/protocol.js';
 import { COMPUTE_NODE_DEFAULTS, COMPUTE_NODE_TEST_TIMINGS, type ComputeNodeTimings } from './config.js';
 import { IsolationWatcher } from './isolation.js';
+import type { KvmDriverConfig } from './kvm/kvm-config.js';
+import { KvmDriver } from './kvm/kvm-driver.js';
 import { ComputeDirectoryProtocol, ComputeProtocol } from './protocol.js';
 import { startComputeAgents, type ComputeAgents, type ComputeAgentsOptions, type SimulatedHostConfig } from './start-agents.js';
 
@@ -22,6 +24,8 @@ export interface ComputeComponentOptions {
   readonly timings?: Partial<ComputeNodeTimings>;
   /** Agent settings (simulator latency, mocks, random source, drivers). */
   readonly agents?: Omit<ComputeAgentsOptions, 'heartbeat'>;
+  /** Run the hosts on libvirt (real guests) instead of the simulator. */
+  readonly kvm?: KvmDriverConfig;
 }
 
 export const computeComponent: ComponentDescriptor<ComputeComponentOptions, ComputeAgents> = {
@@ -32,8 +36,12 @@ export const computeComponent: ComponentDescriptor<ComputeComponentOptions, Comp
   instances: 'many',
   async start({ system, services, options, profile, log, clock }) {
     const timings = { ...(profile === 'test' ? COMPUTE_NODE_TEST_TIMINGS : COMPUTE_NODE_DEFAULTS), ...options.timings };
+    const kvm = options.kvm;
     const agents = await startComputeAgents(system, options.hosts, {
       ...options.agents,
+      ...(kvm === undefined ? {} : {
+        createDriver: (h) => new KvmDriver({ host: { hostName: h.name, zone: h.zone, pod: h.pod, cluster: h.cluster }, clock, log, config: kvm }),
+      }),
       heartbeat: {
         intervalMs: timings.heartbeatIntervalMs,
         send: (r) => {

@@ -70,6 +70,17 @@ export interface HypervisorDriver {
   fence(reason: string): Promise<FenceOutcome>;
   unfence(): Promise<{ wasFenced: boolean }>;
 
+  /**
+   * Hot-plugs / unplugs a data volume of a running VM. Absent on drivers that model no disks (the
+   * simulator): the agent then answers success, as the simulator's AttachCommand does.
+   */
+  attachVolume?(vmUuid: string, volume: VmSpec['volumes'][number], op: DriverOperation): Promise<void>;
+  detachVolume?(vmUuid: string, volumeUuid: string, op: DriverOperation): Promise<{ wasAttached: boolean }>;
+  /**
+   * Removes the files of deleted volumes from the host's own storage; resolves with the ids whose file
+   * was removed. Absent on drivers that keep no files (the simulator).
+   */
+  deleteVolumes?(volumeUuids: readonly string[]): Promise<string[]>;
   /** The identifiers the management side admitted the host under (for mock scoping, logs). */
   setPlacement?(placement: HostPlacement): void;
   /** Present on drivers that support simulator failure injection. */

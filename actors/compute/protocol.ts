@@ -92,6 +92,12 @@ export const VmSpecSchema = t.object({
   password: t.optional(t.string({ maxLength: 255 })),
   sshPublicKey: t.optional(t.string({ maxLength: 16_384 })),
   templateUuid: t.optional(id()),
+  /** The template's image (registered URL, checksum, format): a real hypervisor copies it to its pool once. */
+  template: t.optional(t.object({
+    url: t.string({ maxLength: 2_048 }),
+    checksum: t.optional(t.string({ maxLength: 255 })),
+    format: t.string({ maxLength: 32 }),
+  })),
   osType: t.optional(t.string({ maxLength: 255 })),
   haEnabled: t.optional(t.boolean()),
 });
@@ -237,6 +243,17 @@ export const ComputeProtocol = defineProtocol(COMPUTE_SERVICE, '1.0', {
     t.object({ reason: t.optional(t.string({ maxLength: 1_024 })) }),
     t.object({ hostName: t.string(), alreadyFenced: t.boolean(), stoppedVms: t.array(t.string()) }),
   ),
+  /** Hot-plugs a data volume into a VM running here (AttachCommand); attached already → success. */
+  attachVolume: ask(t.object({ key: key(), vmUuid: id(), volume: VolumeSpecSchema }), t.object({ hostName: t.string(), vmUuid: t.string() })),
+  /** Hot-unplugs a data volume from a VM running here (DettachCommand); not attached → success, wasAttached false. */
+  detachVolume: ask(t.object({ key: key(), vmUuid: id(), volumeUuid: id() }),
+    t.object({ hostName: t.string(), vmUuid: t.string(), wasAttached: t.boolean() })),
+  /**
+   * Removes the files of deleted volumes from this host's primary storage (DeleteCommand of a local
+   * pool). Volumes with no file here are skipped; `deleted` names those whose file was removed.
+   */
+  deleteVolumes: ask(t.object({ key: key(), volumeUuids: t.array(id(), { maxItems: MAX_VOLUMES }) }),
+    t.object({ hostName: t.string(), deleted: t.array(t.string()) })),
   /** Lets a fenced host take work again (it comes back with no VMs). */
   unfence: ask(t.object({}), t.object({ hostName: t.string(), wasFenced: t.boolean() })),
   /** Replaces the simulator mocks this agent applies (UnsupportedError on a driver without mocks). */

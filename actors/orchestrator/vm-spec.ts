@@ -34,6 +34,7 @@ export async function buildSpec(data: DataApi, vmid: string): Promise<VmSpec> {
     }),
   };
   if (s.templateid !== undefined) spec.templateUuid = s.templateid;
+  if (s.template !== undefined) spec.template = { ...s.template };
   if (s.details.userdata !== undefined) spec.userData = s.details.userdata;
   if (s.details.password !== undefined && s.passwordenabled) spec.password = s.details.password;
   if (s.details.sshpublickey !== undefined) spec.sshPublicKey = s.details.sshpublickey;

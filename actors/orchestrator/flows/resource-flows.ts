@@ -43,6 +43,15 @@ async function attach(env: FlowEnv, caller: Parameters<Components['data']['volum
       () => ({ op: 'detachVolume', args: { volumeid } }));
   }
   await createOnVmPool(env, volumeid, vmid);
+  const host = vm.state === 'Running' ? vm.hostname : undefined;
+  if (host !== undefined) {
+    // Hot-plug into the running guest (AttachCommand), at the device id the database gave it.
+    const now = await c.data.volumes.get(SYSTEM, volumeid);
+    await ctx.step('attach.agent', async (key) => {
+      await c.compute(host, 'attachVolume', { key, vmUuid: vmid, volume: { uuid: volumeid, deviceId: now.deviceid ?? 1, type: 'DATADISK', sizeBytes: now.size } }, key);
+      return true;
+    });
+  }
 }
 
 export const createVolumeFlow: Flow<'createVolume'> = {
@@ -67,6 +76,15 @@ export const detachVolumeFlow: Flow<'detachVolume'> = {
   async run(env, req) {
     const { ctx, c } = env;
     const vol = await c.data.volumes.get(req.caller, req.volumeid);
+    const vmid = vol.virtualmachineid;
+    const vm = vmid === undefined ? undefined : await c.data.vms.get(SYSTEM, vmid);
+    if (vmid !== undefined && vm?.state === 'Running' && vm.hostname !== undefined) {
+      const host = vm.hostname;
+      await ctx.step('detach.agent', async (key) => {
+        await c.compute(host, 'detachVolume', { key, vmUuid: vmid, volumeUuid: req.volumeid }, key);
+        return true;
+      });
+    }
     if (vol.virtualmachineid !== undefined) {
       await ctx.step('detach.db', async () => { await c.data.volumes.detach(req.caller, req.volumeid); return true; });
     }

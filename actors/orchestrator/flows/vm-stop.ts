@@ -88,8 +88,22 @@ export async function expungeVm(env: FlowEnv, vmid: string): Promise<VirtualMach
   for (const nic of vm.nic) {
     await ctx.step(`expunge.nic.${nic.id}`, async (key) => { await c.network('releaseNic', { key, nicid: nic.id }); return true; });
   }
-  for (const v of await vmVolumes(c.data, vmid)) {
-    if (v.type !== 'ROOT') continue;
+  const roots = (await vmVolumes(c.data, vmid)).filter((v) => v.type === 'ROOT');
+  const lastHost = vm.hostid ?? vm.lasthostid;
+  if (lastHost !== undefined && roots.length > 0) {
+    // A root disk on a host's own storage (a KVM local pool) is a file there: that host removes it.
+    await ctx.step('expunge.files', async (key) => {
+      try {
+        const host = (await c.data.hosts.get(lastHost)).name;
+        return (await c.compute(host, 'deleteVolumes', { key, volumeUuids: roots.map((v) => v.id) }, key)).deleted.length;
+      } catch (err) {
+        c.log.warn('the last host of an expunged VM did not remove its root disk file; remove it there by hand', {
+          vm: vmid, host: lastHost, volumes: roots.map((v) => v.id).join(','), error: (err as Error).message });
+        return 0;
+      }
+    });
+  }
+  for (const v of roots) {
     await ctx.step(`expunge.vol.${v.id}`, async (key) => { await c.storage('destroyVolume', { key, volumeid: v.id }); return true; });
   }
   await ctx.step('expunge.removed', async () => {

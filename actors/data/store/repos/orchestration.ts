@@ -47,6 +47,8 @@ export interface VmStartSpec {
   memory: number;
   haenable: boolean;
   templateid?: string;
+  /** Where the template's image is downloaded from, its checksum and format: a real hypervisor copies it to its pool. */
+  template?: { url: string; checksum?: string; format: string };
   passwordenabled: boolean;
   details: VmStartDetails;
   nics: { id: string; networkid: string; deviceid: number; macaddress?: string; ipaddress?: string; netmask?: string;
@@ -125,8 +127,10 @@ export class OrchestrationRepository {
   /** What StartCommand carries: sizing, NICs with their addresses, volumes with their pools, boot data. */
   startSpec(vmUuid: string): VmStartSpec {
     const vm = this.ctx.one<{ id: number; name: string; display_name: string | null; instance_name: string; cpu_number: number;
-      cpu_speed: number; memory: number; ha_enabled: number; t_uuid: string | null; t_pw: number | null }>(`SELECT v.id, v.name,
-      v.display_name, v.instance_name, v.cpu_number, v.cpu_speed, v.memory, v.ha_enabled, t.uuid AS t_uuid, t.password_enabled AS t_pw
+      cpu_speed: number; memory: number; ha_enabled: number; t_uuid: string | null; t_pw: number | null; t_url: string | null;
+      t_checksum: string | null; t_format: string | null }>(`SELECT v.id, v.name,
+      v.display_name, v.instance_name, v.cpu_number, v.cpu_speed, v.memory, v.ha_enabled, t.uuid AS t_uuid, t.password_enabled AS t_pw,
+      t.url AS t_url, t.checksum AS t_checksum, t.format AS t_format
       FROM vm_instance v LEFT JOIN template t ON t.id = v.template_id WHERE v.uuid = ? AND v.removed IS NULL`, vmUuid);
     if (vm === undefined) throw new NotFoundError(`Unable to find virtual machine with id ${vmUuid}`);
     // Bounded: a VM has at most MAX_NICS NICs.
@@ -147,6 +151,9 @@ export class OrchestrationRepository {
         return o;
       }) };
     if (vm.t_uuid !== null) spec.templateid = vm.t_uuid;
+    if (vm.t_url !== null && vm.t_format !== null) {
+      spec.template = { url: vm.t_url, format: vm.t_format, ...(vm.t_checksum === null ? {} : { checksum: vm.t_checksum }) };
+    }
     return spec;
   }
 

@@ -1,0 +1,506 @@
+/**
+ * The KVM hypervisor driver: real guests through libvirt, driven by `virsh` with generated domain XML
+ * (execFile, never blocking the agent; every call timed, see CommandRunner.timings). Disks live in the
+ * host's directory pool (kvm-pool.ts), NICs on a bridge per guest network (kvm-networks.ts). A guest's
+ * serial console is logged to <dataDir>/console/<instance>.log.
+ *
+ * Power state: the driver's own view (it started and stopped the guests), corrected by libvirt's
+ * lifecycle events and a periodic `virsh list` for guests that power off or crash by themselves. A
+ * restarted agent re-adopts the running domains it defined (their spec is in the domain's metadata),
+ * without restarting them.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock, TimerHandle } from '../../../src/clock.js';
+import {
+  ConfigError, ConflictError, IllegalStateError, InsufficientCapacityError, InterruptedError, InvalidParameterError, NotFoundError,
+  ResourceUnavailableError, StoppedError, UnsupportedError,
+} from '../../../src/errors.js';
+import type { Logger } from '../../../src/logger.js';
+import type {
+  DriverOperation, FenceOutcome, HostDescription, HostPlacement, HypervisorDriver, StartOutcome, StopOutcome,
+} from '../hypervisor-driver.js';
+import { OpToken } from '../op-token.js';
+import type { HostHealth, PowerState, VmSpec } from '../protocol.js';
+import { CommandError, CommandRunner, execProgram, type CallStats, type ExecFn } from './command-runner.js';
+import { DomainEventStream } from './domain-events.js';
+import { diskDev, domainXml, METADATA_NS, specFromXml, xmlEscape } from './domain-xml.js';
+import type { KvmDriverConfig } from './kvm-config.js';
+import { KvmNetworks } from './kvm-networks.js';
+import { KvmPool, type PoolCapacity } from './kvm-pool.js';
+
+export interface KvmDriverOptions {
+  host: HostPlacement;
+  clock: Clock;
+  config: KvmDriverConfig;
+  log: Logger;
+  /** Runs programs. Default: execFile. */
+  exec?: ExecFn;
+  /** Follow `virsh event --loop`. Default true. */
+  events?: boolean;
+}
+
+type Phase = 'starting' | 'running' | 'stopping' | 'rebooting';
+interface Guest {
+  spec: VmSpec;
+  fp: string;
+  phase: Phase;
+  op: { kind: 'start' | 'stop' | 'reboot'; token: OpToken; promise: Promise<unknown> } | undefined;
+}
+
+function fingerprint(vm: VmSpec): string {
+  const macs = vm.nics.map((n) => n.mac.toLowerCase()).sort().join(',');
+  const vols = vm.volumes.map((v) => v.uuid).sort().join(',');
+  return `${vm.cpuCores}/${vm.cpuSpeedMhz}/${vm.memoryMiB}|${macs}|${vols}`;
+}
+
+const POWERED_ON: Record<Phase, boolean> = { starting: false, running: true, stopping: true, rebooting: true };
+
+/** `virsh` said the domain does not exist (it is off and undefined already). */
+function noDomain(err: unknown): boolean {
+  return err instanceof CommandError && /failed to get domain|Domain not found|domain is not running|not found/i.test(err.stderr);
+}
+
+export class KvmDriver implements HypervisorDriver {
+  readonly hypervisor = 'KVM';
+  private libvirtVersion = 'unknown';
+  private host: HostPlacement;
+  private readonly clock: Clock;
+  private readonly cfg: KvmDriverConfig;
+  private readonly log: Logger;
+  private readonly run: CommandRunner;
+  readonly pool: KvmPool;
+  readonly networks: KvmNetworks;
+  private readonly guests = new Map<string, Guest>();
+  private readonly byName = new Map<string, string>();
+  private ready: Promise<void> | undefined;
+  private node = { cpuCores: 1, cpuSpeedMhz: 1_000, memoryMiB: 1 };
+  private events: DomainEventStream | undefined;
+  private poller: TimerHandle | undefined;
+  private lastPollError: string | undefined;
+  private fenced = false;
+  private closed = false;
+
+  constructor(private readonly o: KvmDriverOptions) {
+    this.host = { ...o.host };
+    this.clock = o.clock;
+    this.cfg = o.config;
+    if (this.cfg.acceleration !== 'kvm' && this.cfg.acceleration !== 'tcg') throw new ConfigError(`acceleration must be kvm or tcg (got ${String(this.cfg.acceleration)})`);
+    if (!(this.cfg.maxGuests > 0)) throw new ConfigError(`maxGuests must be positive (got ${this.cfg.maxGuests})`);
+    this.log = o.log.child({ driver: 'kvm', host: o.host.hostName });
+    this.run = new CommandRunner(o.exec ?? execProgram, o.clock, this.cfg.commandTimeoutMs, this.cfg.netns);
+    this.pool = new KvmPool(this.cfg.storageDir, this.run);
+    this.networks = new KvmNetworks(this.run, join(this.cfg.dataDir, 'dhcp'), this.cfg.underlay, o.clock);
+  }
+
+  get version(): string {
+    return this.libvirtVersion;
+  }
+
+  /** Connects to libvirt, reads the node's capacity and re-adopts the running guests. Retried by the next call after a failure. */
+  init(): Promise<void> {
+    if (this.ready === undefined) {
+      this.ready = this.connect();
+      this.ready.catch(() => { this.ready = undefined; });
+    }
+    return this.ready;
+  }
+
+  private async connect(): Promise<void> {
+    await Promise.all([this.pool.init(), mkdir(join(this.cfg.dataDir, 'console'), { recursive: true }),
+      mkdir(join(this.cfg.dataDir, 'domains'), { recursive: true })]);
+    const info = await this.virsh(['nodeinfo']);
+    const num = (label: string): number => Number(new RegExp(`^${label}:\\s+(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+    this.node = { cpuCores: num('CPU\\(s\\)'), cpuSpeedMhz: num('CPU frequency') || 1_000, memoryMiB: Math.floor(num('Memory size') / 1024) };
+    const ver = await this.virsh(['version', '--daemon']).catch(() => '');
+    this.libvirtVersion = /Running hypervisor: (.+)/.exec(ver)?.[1]?.trim() ?? /library: libvirt (\S+)/.exec(ver)?.[1] ?? 'unknown';
+    await this.adopt();
+    if (this.o.events !== false && this.events === undefined) {
+      this.events = new DomainEventStream(this.cfg.uri, this.clock, (e) => {
+        if (e.event === 'Stopped' || e.event === 'Shutdown' || e.event === 'Crashed') void this.poll();
+      });
+      this.events.start();
+    }
+    this.poller ??= this.clock.setInterval(() => { void this.poll(); }, this.cfg.pollIntervalMs);
+    this.log.info('kvm driver ready', { uri: this.cfg.uri, acceleration: this.cfg.acceleration, libvirt: this.libvirtVersion,
+      adopted: this.guests.size, isolation: 'vxlan', kernel8021q: this.networks.has8021q, ...this.node });
+  }
+
+  /** Takes over the running domains this driver defined (an agent restart): no restart, no loss. */
+  private async adopt(): Promise<void> {
+    const names = (await this.virsh(['list', '--name'])).split('\n').map((s) => s.trim()).filter((s) => s !== '');
+    for (const name of names) {
+      const spec = specFromXml(await this.virsh(['dumpxml', name]).catch(() => ''));
+      if (spec === undefined || this.guests.has(spec.uuid)) continue;
+      for (const nic of spec.nics) await this.networks.plug(nic);
+      this.guests.set(spec.uuid, { spec, fp: fingerprint(spec), phase: 'running', op: undefined });
+      this.byName.set(spec.name, spec.uuid);
+      this.log.info('re-adopted a running guest', { vm: spec.uuid, domain: name });
+    }
+  }
+
+  /** Guests that powered off or crashed by themselves are no longer running here. */
+  private async poll(): Promise<void> {
+    if (this.closed) return;
+    let running: Set<string>;
+    try {
+      running = new Set((await this.virsh(['list', '--name'])).split('\n').map((s) => s.trim()));
+      this.lastPollError = undefined;
+    } catch (err) {
+      this.lastPollError = (err as Error).message;
+      return;
+    }
+    for (const [id, g] of this.guests) {
+      if (g.phase !== 'running' || g.op !== undefined || running.has(g.spec.name)) continue;
+      this.log.info('guest is no longer running (powered off or crashed)', { vm: id, domain: g.spec.name });
+      this.forget(id, g);
+      await this.virsh(['undefine', g.spec.name]).catch(() => undefined);
+    }
+  }
+
+  setPlacement(placement: HostPlacement): void {
+    this.host = { ...placement };
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------------
+
+  async start(vm: VmSpec, _op: DriverOperation): Promise<StartOutcome> {
+    await this.init();
+    this.assertUsable('start', vm.uuid);
+    const fp = fingerprint(vm);
+    const cur = this.guests.get(vm.uuid);
+    if (cur !== undefined) {
+      if (cur.phase === 'running' && cur.fp === fp) return { alreadyRunning: true };
+      if (cur.op?.kind === 'start' && cur.fp === fp) { await cur.op.promise; return { alreadyRunning: false }; }
+      if (cur.phase === 'running') {
+        throw new IllegalStateError(`VM ${vm.uuid} already runs on host ${this.host.hostName} with a different spec; stop it before starting it with the new one`);
+      }
+      throw this.busy(cur, vm.uuid, 'start');
+    }
+    if (this.guests.size >= this.cfg.maxGuests) {
+      throw new InsufficientCapacityError(`host ${this.host.hostName} already runs ${this.guests.size} guests (maxGuests); cannot take VM ${vm.uuid}`);
+    }
+    const g: Guest = { spec: vm, fp, phase: 'starting', op: undefined };
+    this.guests.set(vm.uuid, g);
+    this.byName.set(vm.name, vm.uuid);
+    return this.track(vm.uuid, g, 'start', async (token) => {
+      const created: string[] = [];
+      try {
+        const disks: { file: string; dev: string }[] = [];
+        for (const v of [...vm.volumes].sort((a, b) => a.deviceId - b.deviceId)) {
+          let d: { file: string; created: boolean };
+          if (v.type === 'ROOT') {
+            if (vm.template === undefined) throw new InvalidParameterError(`VM ${vm.uuid} has no template image to clone its root disk from; register the template with a URL`);
+            d = await this.pool.rootDisk(v, await this.pool.template(vm.template));
+          } else {
+            d = await this.pool.dataDisk(v);
+          }
+          if (d.created) created.push(v.uuid);
+          disks.push({ file: d.file, dev: diskDev(v.deviceId) });
+          token.check();
+        }
+        const nics: { bridge: string; mac: string }[] = [];
+        for (const n of [...vm.nics].sort((a, b) => a.deviceId - b.deviceId)) nics.push({ bridge: await this.networks.plug(n), mac: n.mac });
+        token.check();
+        const xmlFile = join(this.cfg.dataDir, 'domains', `${vm.name}.xml`);
+        await writeFile(xmlFile, domainXml({ spec: vm, type: this.cfg.acceleration === 'kvm' ? 'kvm' : 'qemu', disks, nics,
+          consoleLog: this.consolePath(vm.name), tbCacheMiB: this.cfg.tbCacheMiB }));
+        await this.virsh(['define', xmlFile]);
+        token.check();
+        await this.virsh(['start', vm.name]);
+        token.check();
+        g.phase = 'running';
+        return { alreadyRunning: false };
+      } catch (err) {
+        // Leave the host as it was: no domain, and none of the disks this start created.
+        await this.virsh(['destroy', vm.name]).catch(() => undefined);
+        await this.virsh(['undefine', vm.name]).catch(() => undefined);
+        for (const id of created) await this.pool.deleteVolume(id).catch(() => undefined);
+        throw err instanceof CommandError ? new ResourceUnavailableError(`libvirt refused to start VM ${vm.uuid} on host ${this.host.hostName}: ${err.message}`) : err;
+      }
+    }, () => this.forget(vm.uuid, g));
+  }
+
+  async stop(vmUuid: string, forced: boolean, _op: DriverOperation): Promise<StopOutcome> {
+    await this.init().catch(() => undefined); // a stop answers even when libvirt is unreachable: nothing runs then
+    const cur = this.guests.get(vmUuid);
+    if (cur === undefined) return { wasRunning: false };
+    if (cur.op?.kind === 'stop') return (await cur.op.promise) as StopOutcome;
+    if (cur.phase === 'starting') {
+      const start = cur.op;
+      start?.token.cancel(new InterruptedError(`start of VM ${vmUuid} on host ${this.host.hostName} was cut short by a stop`));
+      await start?.promise.catch(() => undefined); // its cleanup removes the domain
+      this.forget(vmUuid, cur);
+      return { wasRunning: false };
+    }
+    cur.op?.token.cancel(new InterruptedError(`reboot of VM ${vmUuid} on host ${this.host.hostName} was cut short by a stop`));
+    cur.phase = 'stopping';
+    return this.track(vmUuid, cur, 'stop', async (token) => {
+      const name = cur.spec.name;
+      if (!forced) {
+        // ACPI first, as CloudStack's KVM agent does; a guest that ignores it is destroyed after stopTimeoutMs.
+        const acpi = await this.virsh(['shutdown', name]).then(() => true, (err: unknown) => { if (noDomain(err)) return false; throw err; });
+        if (acpi) {
+          const until = this.clock.now() + this.cfg.stopTimeoutMs;
+          while (this.clock.now() < until && await this.isActive(name)) await token.sleep(this.cfg.stopPollMs);
+        }
+      }
+      await this.virsh(['destroy', name]).catch((err: unknown) => { if (!noDomain(err)) throw err; });
+      await this.virsh(['undefine', name]).catch((err: unknown) => { if (!noDomain(err)) throw err; });
+      for (const n of cur.spec.nics) await this.networks.unplug(n);
+      this.forget(vmUuid, cur);
+      return { wasRunning: true };
+    }, () => { cur.phase = 'running'; });
+  }
+
+  async reboot(vmUuid: string, _op: DriverOperation): Promise<void> {
+    await this.init();
+    this.assertUsable('reboot', vmUuid);
+    const cur = this.guests.get(vmUuid);
+    if (cur === undefined || !POWERED_ON[cur.phase]) throw new NotFoundError(`VM ${vmUuid} is not running on host ${this.host.hostName}, so it cannot be rebooted there`);
+    if (cur.op?.kind === 'reboot') { await cur.op.promise; return; }
+    if (cur.phase !== 'running') throw this.busy(cur, vmUuid, 'reboot');
+    cur.phase = 'rebooting';
+    // A hardware reset: the guest boots again at once whatever its OS does with ACPI reboot requests.
+    await this.track(vmUuid, cur, 'reboot', async () => { await this.virsh(['reset', cur.spec.name]); cur.phase = 'running'; },
+      () => { cur.phase = 'running'; });
+  }
+
+  async prepareMigration(vm: VmSpec): Promise<void> {
+    throw new UnsupportedError(`live migration of VM ${vm.uuid} between KVM hosts is not implemented; stop it and start it on the other host`);
+  }
+
+  async migrateOut(vmUuid: string): Promise<void> {
+    throw new UnsupportedError(`live migration of VM ${vmUuid} between KVM hosts is not implemented; stop it and start it on the other host`);
+  }
+
+  async finalizeMigration(vmUuid: string): Promise<void> {
+    throw new NotFoundError(`no migration of VM ${vmUuid} was prepared on KVM host ${this.host.hostName}`);
+  }
+
+  async abortMigration(): Promise<void> {
+    // Nothing is ever prepared here (prepareMigration refuses), so there is nothing to drop.
+  }
+
+  // ---- reports -----------------------------------------------------------------------------------
+
+  async queryPowerStates(vmUuids?: readonly string[]): Promise<Record<string, PowerState>> {
+    await this.init();
+    await this.poll();
+    if (vmUuids === undefined) return this.powerStatesNow();
+    const out: Record<string, PowerState> = {};
+    for (const id of vmUuids) { const g = this.guests.get(id); out[id] = g !== undefined && POWERED_ON[g.phase] ? 'PowerOn' : 'PowerOff'; }
+    return out;
+  }
+
+  async reportPowerStates(): Promise<Record<string, PowerState>> {
+    return this.powerStatesNow();
+  }
+
+  async describeHost(): Promise<HostDescription> {
+    await this.init();
+    const allocated = { vms: 0, cpuCores: 0, cpuMhz: 0, memoryMiB: 0 };
+    for (const g of this.guests.values()) {
+      if (!POWERED_ON[g.phase]) continue;
+      allocated.vms++; allocated.cpuCores += g.spec.cpuCores; allocated.cpuMhz += g.spec.cpuCores * g.spec.cpuSpeedMhz; allocated.memoryMiB += g.spec.memoryMiB;
+    }
+    return { ...this.node, allocated };
+  }
+
+  /** The pool's real capacity and usage (statfs of the storage directory). */
+  storageCapacity(): Promise<PoolCapacity> {
+    return this.pool.capacity();
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new StoppedError(`KVM host ${this.host.hostName} is closed`);
+    await this.init();
+    if (this.lastPollError !== undefined) throw new ResourceUnavailableError(`libvirt at ${this.cfg.uri} does not answer: ${this.lastPollError}`);
+  }
+
+  async checkHealth(): Promise<HostHealth> {
+    if (this.fenced) return 'fenced';
+    return this.ready !== undefined && this.lastPollError === undefined ? 'healthy' : 'unhealthy';
+  }
+
+  /** Destroys every guest of this host and refuses VM work until unfenced. */
+  async fence(reason: string): Promise<FenceOutcome> {
+    if (this.fenced) return { alreadyFenced: true, stoppedVms: [] };
+    this.fenced = true;
+    await this.init().catch((err: Error) => {
+      throw new ResourceUnavailableError(`cannot fence KVM host ${this.host.hostName}: libvirt does not answer (${err.message})`);
+    });
+    const stopped: string[] = [];
+    for (const [id, g] of [...this.guests]) {
+      g.op?.token.cancel(new InterruptedError(`host ${this.host.hostName} was fenced: ${reason}`));
+      await this.virsh(['destroy', g.spec.name]).catch((err: unknown) => {
+        if (!noDomain(err)) throw new ResourceUnavailableError(`cannot fence KVM host ${this.host.hostName}: destroy of ${g.spec.name} failed: ${(err as Error).message}`);
+      });
+      await this.virsh(['undefine', g.spec.name]).catch(() => undefined);
+      if (POWERED_ON[g.phase]) stopped.push(id);
+      this.forget(id, g);
+    }
+    this.log.warn('host fenced: every guest destroyed', { reason, destroyed: stopped.length });
+    return { alreadyFenced: false, stoppedVms: stopped };
+  }
+
+  async unfence(): Promise<{ wasFenced: boolean }> {
+    const wasFenced = this.fenced;
+    this.fenced = false;
+    return { wasFenced };
+  }
+
+  /** Stops following libvirt; the guests keep running (a restarted agent re-adopts them). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.events?.close();
+    this.poller?.cancel();
+    for (const g of this.guests.values()) g.op?.token.cancel(new StoppedError(`KVM driver of host ${this.host.hostName} was closed`));
+  }
+
+  // ---- console and timings -----------------------------------------------------------------------
+
+  consolePath(instanceName: string): string {
+    return consoleLogPath(this.cfg.dataDir, instanceName);
+  }
+
+  /** The last `lines` lines of a guest's serial console. */
+  async consoleTail(instanceName: string, lines = this.cfg.consoleTailLines): Promise<string> {
+    return tailLines(await readFile(this.consolePath(instanceName), 'utf8'), lines);
+  }
+
+  /** Removes a volume's file (the volume was deleted). */
+  deleteVolume(volumeUuid: string): Promise<boolean> {
+    return this.pool.deleteVolume(volumeUuid);
+  }
+
+  /** Hot-plugs a data disk (created with its size when it has no file yet) into a running guest. */
+  async attachVolume(vmUuid: string, vol: VmSpec['volumes'][number], _op: DriverOperation): Promise<void> {
+    await this.init();
+    this.assertUsable('attach a volume to', vmUuid);
+    const g = this.runningGuest(vmUuid, 'attach a volume to');
+    if (g.spec.volumes.some((v) => v.uuid === vol.uuid)) return;
+    if (g.spec.volumes.some((v) => v.deviceId === vol.deviceId)) {
+      throw new IllegalStateError(`VM ${vmUuid} already has a disk at device ${vol.deviceId}; detach it first`);
+    }
+    const d = await this.pool.dataDisk(vol);
+    try {
+      await this.virsh(['attach-disk', g.spec.name, d.file, diskDev(vol.deviceId), '--driver', 'qemu', '--subdriver', 'qcow2', '--targetbus', 'virtio', '--live', '--config']);
+    } catch (err) {
+      if (d.created) await this.pool.deleteVolume(vol.uuid).catch(() => undefined);
+      throw err instanceof CommandError ? new ResourceUnavailableError(`libvirt refused to attach volume ${vol.uuid} to VM ${vmUuid}: ${err.message}`) : err;
+    }
+    g.spec = { ...g.spec, volumes: [...g.spec.volumes, { ...vol, type: 'DATADISK' }] };
+    g.fp = fingerprint(g.spec);
+    await this.saveSpec(g);
+  }
+
+  async detachVolume(vmUuid: string, volumeUuid: string, _op: DriverOperation): Promise<{ wasAttached: boolean }> {
+    await this.init();
+    const g = this.guests.get(vmUuid);
+    const vol = g?.spec.volumes.find((v) => v.uuid === volumeUuid);
+    if (g === undefined || vol === undefined) return { wasAttached: false };
+    if (vol.type === 'ROOT') throw new IllegalStateError(`volume ${volumeUuid} is the root disk of VM ${vmUuid}; it cannot be detached`);
+    await this.virsh(['detach-disk', g.spec.name, diskDev(vol.deviceId), '--live', '--config']).catch((err: unknown) => {
+      throw err instanceof CommandError ? new ResourceUnavailableError(`libvirt refused to detach volume ${volumeUuid} from VM ${vmUuid}: ${err.message}`) : err;
+    });
+    g.spec = { ...g.spec, volumes: g.spec.volumes.filter((v) => v.uuid !== volumeUuid) };
+    g.fp = fingerprint(g.spec);
+    await this.saveSpec(g);
+    return { wasAttached: true };
+  }
+
+  /** The domain's metadata follows hot-plugs, so a restarted agent re-adopts the guest with its disks. */
+  private async saveSpec(g: Guest): Promise<void> {
+    const meta = `<vm uuid='${xmlEscape(g.spec.uuid)}'>${Buffer.from(JSON.stringify(g.spec)).toString('base64')}</vm>`;
+    await this.virsh(['metadata', g.spec.name, METADATA_NS, '--key', 'csd', '--set', meta, '--live', '--config']);
+  }
+
+  private runningGuest(vmUuid: string, action: string): Guest {
+    const g = this.guests.get(vmUuid);
+    if (g === undefined || g.phase !== 'running') throw new IllegalStateError(`VM ${vmUuid} is not running on host ${this.host.hostName}; cannot ${action} it`);
+    if (g.op !== undefined) throw this.busy(g, vmUuid, action);
+    return g;
+  }
+
+  async deleteVolumes(volumeUuids: readonly string[]): Promise<string[]> {
+    const inUse = new Set([...this.guests.values()].flatMap((g) => g.spec.volumes.map((v) => v.uuid)));
+    const busy = volumeUuids.filter((id) => inUse.has(id));
+    if (busy.length > 0) throw new IllegalStateError(`volumes ${busy.join(', ')} belong to a guest running on host ${this.host.hostName}; stop it first`);
+    const deleted: string[] = [];
+    for (const id of volumeUuids) if (await this.pool.deleteVolume(id)) deleted.push(id);
+    return deleted;
+  }
+
+  /** Time spent in each kind of virsh / qemu-img / ip call so far. */
+  timings(): Record<string, CallStats> {
+    return this.run.timings();
+  }
+
+  /** Removes the console log of a guest that is gone. */
+  async dropConsole(instanceName: string): Promise<void> {
+    await rm(this.consolePath(instanceName), { force: true });
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------
+
+  private virsh(args: string[]): Promise<string> {
+    return this.run.run('virsh', ['-q', '-c', this.cfg.uri, ...args], { kind: `virsh ${args[0]}` });
+  }
+
+  private async isActive(name: string): Promise<boolean> {
+    const state = await this.virsh(['domstate', name]).catch((err: unknown) => { if (noDomain(err)) return 'shut off'; throw err; });
+    return !/shut off|crashed/.test(state);
+  }
+
+  private powerStatesNow(): Record<string, PowerState> {
+    const out: Record<string, PowerState> = {};
+    for (const [id, g] of this.guests) if (POWERED_ON[g.phase]) out[id] = 'PowerOn';
+    return out;
+  }
+
+  private forget(vmUuid: string, g: Guest): void {
+    if (this.guests.get(vmUuid) === g) this.guests.delete(vmUuid);
+    if (this.byName.get(g.spec.name) === vmUuid) this.byName.delete(g.spec.name);
+  }
+
+  private track<T>(vmUuid: string, g: Guest, kind: 'start' | 'stop' | 'reboot', body: (token: OpToken) => Promise<T>, undo: () => void): Promise<T> {
+    const op = { kind, token: new OpToken(this.clock), promise: Promise.resolve() as Promise<unknown> };
+    const run = async (): Promise<T> => {
+      try {
+        return await body(op.token);
+      } catch (err) {
+        if (g.op === op && this.guests.get(vmUuid) === g) undo();
+        throw err;
+      } finally {
+        if (g.op === op) g.op = undefined;
+      }
+    };
+    g.op = op;
+    const promise = run();
+    op.promise = promise;
+    promise.catch(() => undefined);
+    return promise;
+  }
+
+  private assertUsable(action: string, vmUuid: string): void {
+    if (this.closed) throw new StoppedError(`KVM host ${this.host.hostName} is closed; cannot ${action} VM ${vmUuid}`);
+    if (this.fenced) throw new IllegalStateError(`host ${this.host.hostName} is fenced and refuses to ${action} VM ${vmUuid} until it is unfenced`);
+  }
+
+  private busy(g: Guest, vmUuid: string, action: string): ConflictError {
+    return new ConflictError(`cannot ${action} VM ${vmUuid} on host ${this.host.hostName}: ${g.op ? `a ${g.op.kind} is in progress` : `it is ${g.phase}`}; retry when it is done`);
+  }
+}
+
+/** Where a host keeps a guest's serial console log: <dataDir>/console/<instance>.log. */
+export function consoleLogPath(dataDir: string, instanceName: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(instanceName)) throw new InvalidParameterError(`instance name ${instanceName} cannot name a console log`);
+  return join(dataDir, 'console', `${instanceName}.log`);
+}
+
+export function tailLines(text: string, lines: number): string {
+  const all = text.split('\n');
+  if (all[all.length - 1] === '') all.pop();
+  return all.slice(-Math.max(1, lines)).join('\n');
+}

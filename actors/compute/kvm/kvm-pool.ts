@@ -1,0 +1,131 @@
+/**
+ * The primary storage pool of one KVM host: a local directory, as CloudStack's KVM agent keeps a
+ * "Filesystem" pool. Templates are copied into it once (downloaded from their registered URL, checksum
+ * verified); a root disk is a qcow2 linked clone of its template (`qemu-img create -b`); data disks are
+ * qcow2 files of their size. Files are named by volume uuid, so a file always says whose it is.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InvalidParameterError, ResourceUnavailableError } from '../../../src/errors.js';
+import type { VmSpec, VolumeSpec } from '../protocol.js';
+import type { CommandRunner } from './command-runner.js';
+
+type TemplateRef = NonNullable<VmSpec['template']>;
+
+export interface PoolCapacity { totalBytes: number; usedBytes: number; availableBytes: number }
+
+/** Longest wait for a template's download, ms. 10 minutes: a few GiB over a slow link. */
+export const TEMPLATE_DOWNLOAD_TIMEOUT_MS = 600_000;
+
+export class KvmPool {
+  private readonly downloads = new Map<string, Promise<string>>();
+
+  constructor(readonly dir: string, private readonly run: CommandRunner, private readonly downloadTimeoutMs = TEMPLATE_DOWNLOAD_TIMEOUT_MS) {}
+
+  async init(): Promise<void> {
+    await mkdir(join(this.dir, 'templates'), { recursive: true });
+  }
+
+  volumePath(volumeUuid: string): string {
+    if (!/^[A-Za-z0-9._-]+$/.test(volumeUuid)) throw new InvalidParameterError(`volume id ${volumeUuid} cannot name a file in the pool`);
+    return join(this.dir, `${volumeUuid}.qcow2`);
+  }
+
+  /** The template's local copy, downloaded once per pool (concurrent callers share the download). */
+  template(t: TemplateRef): Promise<string> {
+    const name = createHash('sha256').update(t.url).digest('hex').slice(0, 24);
+    const file = join(this.dir, 'templates', `${name}.${t.format.toLowerCase() === 'raw' ? 'raw' : 'qcow2'}`);
+    let p = this.downloads.get(file);
+    if (p === undefined) {
+      p = this.fetchTemplate(t, file);
+      this.downloads.set(file, p);
+      p.catch(() => this.downloads.delete(file)); // a failed download is tried again by the next start
+    }
+    return p;
+  }
+
+  private async fetchTemplate(t: TemplateRef, file: string): Promise<string> {
+    if (await exists(file)) return file;
+    const part = `${file}.part`;
+    const res = await fetch(t.url, { signal: AbortSignal.timeout(this.downloadTimeoutMs) }).catch((err: Error) => {
+      throw new ResourceUnavailableError(`cannot download template ${t.url} to the pool ${this.dir}: ${err.message}`);
+    });
+    if (!res.ok || res.body === null) throw new ResourceUnavailableError(`template ${t.url} answered HTTP ${res.status}; check the template's URL`);
+    const want = parseChecksum(t.checksum);
+    const hash = want === undefined ? undefined : createHash(want.algorithm);
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    if (hash !== undefined) body.on('data', (c: Buffer) => hash.update(c));
+    await pipeline(body, createWriteStream(part));
+    const got = hash?.digest('hex');
+    if (want !== undefined && got !== want.hex) {
+      await rm(part, { force: true });
+      throw new ResourceUnavailableError(`template ${t.url} has ${want.algorithm} ${got}, not the registered checksum ${want.hex}; fix the template or its checksum`);
+    }
+    await rename(part, file);
+    return file;
+  }
+
+  /** The root disk: a qcow2 linked clone of the template (kept when it exists: a stopped VM keeps its disk). */
+  async rootDisk(vol: VolumeSpec, templateFile: string): Promise<{ file: string; created: boolean }> {
+    const file = this.volumePath(vol.uuid);
+    if (await exists(file)) return { file, created: false };
+    const fmt = templateFile.endsWith('.raw') ? 'raw' : 'qcow2';
+    const args = ['create', '-q', '-f', 'qcow2', '-b', templateFile, '-F', fmt, file];
+    const base = await this.virtualSize(templateFile, fmt);
+    if (vol.sizeBytes > base) args.push(String(vol.sizeBytes)); // a root disk bigger than its template grows
+    await this.run.run('qemu-img', args);
+    return { file, created: true };
+  }
+
+  /** A data disk of its size (kept when it exists). */
+  async dataDisk(vol: VolumeSpec): Promise<{ file: string; created: boolean }> {
+    const file = this.volumePath(vol.uuid);
+    if (await exists(file)) return { file, created: false };
+    if (vol.sizeBytes <= 0) throw new InvalidParameterError(`data volume ${vol.uuid} has no size; give it one`);
+    await this.run.run('qemu-img', ['create', '-q', '-f', 'qcow2', file, String(vol.sizeBytes)]);
+    return { file, created: true };
+  }
+
+  /** Grows a disk to `sizeBytes` (qemu-img resize); shrinking is refused, as CloudStack does without shrinkok. */
+  async resize(volumeUuid: string, sizeBytes: number): Promise<void> {
+    const file = this.volumePath(volumeUuid);
+    if (sizeBytes < await this.virtualSize(file, 'qcow2')) throw new InvalidParameterError(`volume ${volumeUuid} cannot shrink`);
+    await this.run.run('qemu-img', ['resize', '-q', file, String(sizeBytes)]);
+  }
+
+  async deleteVolume(volumeUuid: string): Promise<boolean> {
+    const file = this.volumePath(volumeUuid);
+    const had = await exists(file);
+    await rm(file, { force: true });
+    return had;
+  }
+
+  async capacity(): Promise<PoolCapacity> {
+    const s = await statfs(this.dir);
+    const totalBytes = s.blocks * s.bsize;
+    const availableBytes = s.bavail * s.bsize;
+    return { totalBytes, availableBytes, usedBytes: totalBytes - s.bfree * s.bsize };
+  }
+
+  private async virtualSize(file: string, fmt: string): Promise<number> {
+    const out = await this.run.run('qemu-img', ['info', '--output=json', '-f', fmt, file]);
+    return (JSON.parse(out) as { 'virtual-size': number })['virtual-size'];
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(() => true, () => false);
+}
+
+/** CloudStack's checksum forms: `{SHA-256}hex`, `{MD5}hex`, or bare hex (MD5 when 32 digits, SHA-256 when 64). */
+export function parseChecksum(c: string | undefined): { algorithm: string; hex: string } | undefined {
+  if (c === undefined || c.trim() === '') return undefined;
+  const m = /^\{([A-Za-z0-9-]+)\}([0-9a-fA-F]+)$/.exec(c.trim());
+  if (m !== null) return { algorithm: m[1]!.toLowerCase().replace('-', ''), hex: m[2]!.toLowerCase() };
+  const hex = c.trim().toLowerCase();
+  return { algorithm: hex.length === 64 ? 'sha256' : hex.length === 128 ? 'sha512' : hex.length === 40 ? 'sha1' : 'md5', hex };
+}

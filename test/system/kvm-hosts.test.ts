@@ -1,0 +1,272 @@
+/**
+ * Real VMs through the CloudStack API: a management node and two KVM "hosts", each a network namespace
+ * with its own libvirtd and its own `cloudstackd --role=compute --hypervisor kvm`, over ws. Guests boot
+ * under TCG from a template registered by URL (served by this test over loopback) and report on their
+ * serial console, which the test reads from the host's console log. Everything lives in namespaces and
+ * temp directories that `after` removes, also after a failure.
+ * Skips without root or the packages (.ci/install-hypervisor.sh), except under CI where it fails.
+ */
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { createServer, type Server } from 'node:http';
+import { execFile, execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { guestImage, KvmHosts, missingHypervisorTool, type KvmHost } from '../helpers/kvm-host.js';
+import { cliPath } from '../helpers/paths.js';
+import { waitFor } from '../helpers/wait.js';
+import { csclient, type Client } from '../lifecycle/csclient.js';
+import { ProcCluster } from './distributed-cluster.js';
+
+interface Host { id: string; name: string; state: string; hypervisor: string; cpunumber: number; memorytotal: number }
+interface Vm { id: string; name: string; instancename: string; state: string; hostname?: string; hostid?: string; nic: { ipaddress?: string }[] }
+
+const HOSTS = ['k1', 'k2'];
+
+function print(line: string): void {
+  process.stdout.write(`      (${line})\n`);
+}
+
+describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own namespace', function () {
+  this.timeout(180_000);
+  let kvm: KvmHosts | undefined;
+  let c: ProcCluster | undefined;
+  let server: Server | undefined;
+  let client: Client;
+  const ids = { zoneid: '', tiny: '', ha: '', templateid: '', cluster: 'kvm1' };
+
+  const host = (name: string): KvmHost => kvm!.hosts.get(name)!;
+  const consoleOf = (hostName: string, instance: string): string => {
+    try { return readFileSync(join(host(hostName).dir, 'agent', 'console', `${instance}.log`), 'utf8'); } catch { return ''; }
+  };
+  const boots = (hostName: string, instance: string): number => (consoleOf(hostName, instance).match(/CSD-GUEST-BOOTED/g) ?? []).length;
+  const vm = async (id: string): Promise<Vm> => (await c!.api!.listAll<Vm>('listVirtualMachines', 'virtualmachine', { id, listall: true }))[0]!;
+  const kvmHosts = async (): Promise<Host[]> => (await c!.api!.listAll<Host>('listHosts', 'host', { type: 'Routing' })).filter((h) => h.hypervisor === 'KVM');
+  const domains = async (name: string): Promise<string[]> => (await host(name).virsh('list', '--all', '--name')).split('\n').map((s) => s.trim()).filter(Boolean);
+  const diskFiles = (name: string): string[] => {
+    const dir = join(host(name).dir, 'primary');
+    return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.qcow2')) : [];
+  };
+  const startAgent = (name: string): Promise<unknown> => {
+    const h = host(name);
+    return c!.startCompute(name, { extra: ['--hypervisor', 'kvm', '--libvirt-uri', h.uri, '--kvm-netns', h.netns, '--kvm-underlay', h.underlay,
+      '--data-dir', join(h.dir, 'agent'), '--kvm-storage-dir', join(h.dir, 'primary'), '--cluster', ids.cluster, '--kvm-stop-timeout', '15000'] });
+  };
+  const deploy = async (offering: string): Promise<Vm> => {
+    const job = await client.job('deployVirtualMachine', { zoneid: ids.zoneid, templateid: ids.templateid, serviceofferingid: offering });
+    expect(job.jobstatus).to.equal(1);
+    return (job.jobresult as { virtualmachine: Vm }).virtualmachine;
+  };
+  const waitBoot = async (v: Vm, count = 1): Promise<void> => {
+    const ip = v.nic[0]!.ipaddress!;
+    await waitFor(() => boots(v.hostname!, v.instancename) >= count, 60_000, `${v.name} boot ${count} on ${v.hostname}`, 200);
+    await waitFor(() => (consoleOf(v.hostname!, v.instancename).match(new RegExp(`CSD-GUEST-IP eth0 ${ip.replace(/\./g, '\\.')}`, 'g')) ?? []).length >= count,
+      60_000, `${v.name} configured ${ip} by DHCP`, 200);
+  };
+
+  before(async function () {
+    const missing = missingHypervisorTool() ?? (existsSync(cliPath()) ? undefined : `${cliPath()} (npm run build)`);
+    if (missing !== undefined) {
+      if (process.env.CI === 'true') throw new Error(`real-VM tests need ${missing}: run .ci/install-hypervisor.sh`);
+      print(`skipped: needs ${missing}; run .ci/install-hypervisor.sh`);
+      this.skip();
+    }
+    const image = await guestImage();
+    const file = join(image, 'template.qcow2');
+    const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+    server = createServer((_req, res) => { res.writeHead(200, { 'content-length': statSync(file).size }); createReadStream(file).pipe(res); });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/tiny-guest.qcow2`;
+
+    kvm = new KvmHosts();
+    await Promise.all(HOSTS.map((n, i) => kvm!.add(n, i + 1)));
+    c = new ProcCluster({ transport: 'ws', logLevel: 'warn' });
+    await c.startManagement();
+    const api = c.api!;
+    ids.zoneid = (await api.listAll<{ id: string }>('listZones', 'zone'))[0]!.id;
+    const podid = (await api.listAll<{ id: string }>('listPods', 'pod', { zoneid: ids.zoneid }))[0]!.id;
+    const cluster = await api.call<{ cluster: { id: string }[] }>('addCluster', { zoneid: ids.zoneid, podid, clustername: ids.cluster, hypervisor: 'KVM', clustertype: 'CloudManaged' });
+    // The cluster's primary storage as the management side books it: each host keeps the files in its own
+    // directory (--kvm-storage-dir), sized here by that file system's real capacity.
+    const fs = statfsSync(kvm.dir);
+    await api.call('createStoragePool', { zoneid: ids.zoneid, podid, clusterid: cluster.cluster[0]!.id, scope: 'cluster', hypervisor: 'KVM', name: 'kvm-local',
+      url: `sharedmountpoint:///${kvm.dir.replace(/^\//, '')}`, capacitybytes: fs.blocks * fs.bsize });
+    // 128 MiB: the guest kernel needs 80 at least; HA for the host-failure case.
+    ids.tiny = (await api.call<{ serviceoffering: { id: string } }>('createServiceOffering', { name: 'tiny', displaytext: 'tiny', cpunumber: 1, cpuspeed: 500, memory: 128 })).serviceoffering.id;
+    ids.ha = (await api.call<{ serviceoffering: { id: string } }>('createServiceOffering', { name: 'tiny-ha', displaytext: 'tiny HA', cpunumber: 1, cpuspeed: 500, memory: 128, offerha: true })).serviceoffering.id;
+    const ostypeid = (await api.listAll<{ id: string }>('listOsTypes', 'ostype'))[0]!.id;
+    const reg = await api.call<{ template: { id: string }[] }>('registerTemplate', { name: 'tiny-guest', displaytext: 'busybox guest', url, format: 'QCOW2',
+      hypervisor: 'KVM', zoneid: ids.zoneid, ostypeid, checksum: `{SHA-256}${sha}`, ispublic: true, isfeatured: true });
+    ids.templateid = reg.template[0]!.id;
+    await waitFor(async () => (await api.listAll<{ isready: boolean }>('listTemplates', 'template', { templatefilter: 'all', id: ids.templateid }))[0]?.isready === true,
+      30_000, 'the template Ready', 200);
+    const t0 = Date.now();
+    await Promise.all(HOSTS.map((n) => startAgent(n)));
+    await waitFor(async () => (await kvmHosts()).filter((h) => h.state === 'Up').length === 2, 30_000, 'two KVM hosts Up', 200);
+    print(`2 KVM hosts Up ${Date.now() - t0} ms after their agents were started`);
+    client = await csclient(c.endpoint, c.keys);
+  });
+
+  after(async () => {
+    await c?.dispose();
+    await kvm?.dispose();
+    server?.close();
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed' && c !== undefined) {
+      for (const p of c.procs.values()) process.stdout.write(`--- ${p.name} stderr (tail) ---\n${p.tail().slice(-2000)}\n`);
+      for (const n of HOSTS) {
+        const dir = join(host(n).dir, 'agent', 'dhcp');
+        for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+          process.stdout.write(`--- ${n} ${f} ---\n${readFileSync(join(dir, f), 'utf8').slice(-1500)}\n`);
+        }
+      }
+    }
+  });
+
+  it('admits both hosts with their real capacity', async () => {
+    for (const h of await kvmHosts()) {
+      const info = await host(h.name).virsh('nodeinfo');
+      expect(h.cpunumber).to.equal(cpus().length);
+      expect(h.memorytotal).to.equal(Math.floor(Number(/Memory size:\s+(\d+) KiB/.exec(info)![1]) / 1024) * 1024 * 1024);
+    }
+  });
+
+  it('deploys through csclient: Running, and the guest boots with the allocated address', async () => {
+    const t0 = Date.now();
+    const v = await deploy(ids.tiny);
+    const apiMs = Date.now() - t0;
+    expect(v.state).to.equal('Running');
+    expect(v.nic[0]!.ipaddress).to.match(/^\d+\.\d+\.\d+\.\d+$/);
+    await waitBoot(v);
+    print(`deploy -> Running ${apiMs} ms; -> boot marker and DHCP address ${Date.now() - t0} ms`);
+    // What a user runs on the host to read the console (README).
+    const tail = execFileSync(process.execPath, [join(dirname(cliPath()), 'console-tail.js'), '--data-dir', join(host(v.hostname!).dir, 'agent'),
+      '--lines', '5', v.instancename], { encoding: 'utf8' });
+    expect(tail).to.include(`CSD-GUEST-IP eth0 ${v.nic[0]!.ipaddress}`);
+    expect(await domains(v.hostname!)).to.deep.equal([v.instancename]);
+  });
+
+  it('stops, starts, reboots and destroys with expunge a guest, leaving no domain and no disk file', async () => {
+    const v = (await c!.api!.listAll<Vm>('listVirtualMachines', 'virtualmachine', { listall: true }))[0]!;
+    const where = v.hostname!;
+    const hostid = v.hostid!;
+    await client.job('stopVirtualMachine', { id: v.id });
+    expect((await vm(v.id)).state).to.equal('Stopped');
+    expect(await domains(where)).to.deep.equal([]);
+    expect(consoleOf(where, v.instancename)).to.include('CSD-GUEST-ACPI-POWEROFF');
+    await client.job('startVirtualMachine', { id: v.id, hostid });
+    await waitBoot(v, 2);
+    await client.job('rebootVirtualMachine', { id: v.id });
+    await waitBoot(v, 3);
+    expect((await vm(v.id)).state).to.equal('Running');
+    await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
+    expect(await vm(v.id)).to.equal(undefined);
+    for (const n of HOSTS) {
+      expect(await domains(n), `domains left on ${n}`).to.deep.equal([]);
+      expect(diskFiles(n), `disk files left on ${n}`).to.deep.equal([]);
+      expect(await kvm!.qemuCount(n)).to.equal(0);
+    }
+  });
+
+  it('hot-plugs a data volume into a running guest, which sees it, then unplugs it', async () => {
+    const v = await deploy(ids.tiny);
+    await waitBoot(v);
+    const offering = (await c!.api!.listAll<{ id: string; disksize: number; iscustomized: boolean }>('listDiskOfferings', 'diskoffering'))
+      .filter((o) => !o.iscustomized).sort((a, b) => a.disksize - b.disksize)[0]!;
+    const vol = (await client.job('createVolume', { name: 'data1', diskofferingid: offering.id, zoneid: ids.zoneid })).jobresult as { volume: { id: string } };
+    const volid = vol.volume.id;
+    const disks = (): string[] => (consoleOf(v.hostname!, v.instancename).match(/CSD-GUEST-DISKS[^\n]*/g) ?? []).map((l) => l.trim());
+    await client.job('attachVolume', { id: volid, virtualmachineid: v.id });
+    await waitFor(() => disks().at(-1) === 'CSD-GUEST-DISKS vda vdb', 20_000, 'the guest sees vdb', 200);
+    expect(diskFiles(v.hostname!)).to.include(`${volid}.qcow2`);
+    await client.job('detachVolume', { id: volid });
+    await waitFor(() => disks().at(-1) === 'CSD-GUEST-DISKS vda', 20_000, 'vdb gone from the guest', 200);
+    expect(await host(v.hostname!).virsh('domblklist', v.instancename)).to.not.include(volid);
+    await c!.api!.call('deleteVolume', { id: volid });
+    await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
+  });
+
+  it("isolates networks by VXLAN: a network's guests on two hosts share one segment, another network's guest is not on it", async () => {
+    const [h1, h2] = await kvmHosts();
+    const deployOn = async (hostid: string, extra: Record<string, string> = {}): Promise<Vm> => {
+      const job = await client.job('deployVirtualMachine', { zoneid: ids.zoneid, templateid: ids.templateid, serviceofferingid: ids.tiny, hostid, ...extra });
+      return (job.jobresult as { virtualmachine: Vm }).virtualmachine;
+    };
+    const a1 = await deployOn(h1!.id);
+    const a2 = await deployOn(h2!.id);
+    const offering = (await c!.api!.listAll<{ id: string; guestiptype: string }>('listNetworkOfferings', 'networkoffering', { state: 'Enabled' }))
+      .find((o) => o.guestiptype === 'Isolated')!.id;
+    const netB = (await c!.api!.call<{ network: { id: string } }>('createNetwork', { name: 'net-b', displaytext: 'net-b', networkofferingid: offering, zoneid: ids.zoneid })).network.id;
+    const b1 = await deployOn(h2!.id, { networkids: netB }).catch(async (err: unknown) => {
+      await client.job('deleteNetwork', { id: netB });
+      throw err;
+    });
+    try {
+    await Promise.all([waitBoot(a1), waitBoot(a2), waitBoot(b1)]);
+    const nets = await c!.api!.listAll<{ id: string; broadcasturi?: string }>('listNetworks', 'network', { listall: true });
+    const bridgeOf = (vmNet: string): string => `csdbr${/(\d+)$/.exec(nets.find((n) => n.id === vmNet)!.broadcasturi!)![1]}`;
+    const full = async (v: Vm): Promise<Vm & { nic: { ipaddress?: string; macaddress?: string; networkid?: string }[] }> => (await vm(v.id)) as never;
+    const [fa1, fa2, fb1] = await Promise.all([full(a1), full(a2), full(b1)]);
+    const brA = bridgeOf(fa1.nic[0]!.networkid!);
+    const brB = bridgeOf(fb1.nic[0]!.networkid!);
+    expect(brA).to.not.equal(brB);
+    expect(bridgeOf(fa2.nic[0]!.networkid!)).to.equal(brA);
+    const ping = async (ns: string, bridge: string, ip: string): Promise<boolean> =>
+      new Promise((resolve) => { execFile('ip', ['netns', 'exec', ns, 'busybox', 'ping', '-c', '2', '-W', '2', '-I', bridge, ip], (err) => resolve(err === null)); });
+    const neigh = async (ns: string, bridge: string): Promise<string> => execFileSync('ip', ['-n', ns, 'neigh', 'show', 'dev', bridge], { encoding: 'utf8' }).toLowerCase();
+    // From host k-of-a1, on network A's bridge: a2 on the other host answers across the VXLAN.
+    const nsA1 = host(fa1.hostname!).netns;
+    expect(await ping(nsA1, brA, fa2.nic[0]!.ipaddress!), `${a2.name} reachable on network A from the other host`).to.equal(true);
+    expect(await neigh(nsA1, brA)).to.include(fa2.nic[0]!.macaddress!.toLowerCase());
+    // b1 (network B, on the same host as a2) is never seen on network A's segment, nor a1/a2 on network B's.
+    await ping(nsA1, brA, fb1.nic[0]!.ipaddress!);
+    expect(await neigh(nsA1, brA)).to.not.include(fb1.nic[0]!.macaddress!.toLowerCase());
+    const nsB1 = host(fb1.hostname!).netns;
+    await ping(nsB1, brB, fa1.nic[0]!.ipaddress!);
+    await ping(nsB1, brB, fa2.nic[0]!.ipaddress!);
+    const onB = await neigh(nsB1, brB);
+    expect(onB).to.not.include(fa1.nic[0]!.macaddress!.toLowerCase());
+    expect(onB).to.not.include(fa2.nic[0]!.macaddress!.toLowerCase());
+    } finally {
+      for (const v of [a1, a2, b1]) await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
+      await client.job('deleteNetwork', { id: netB }); // the account has one default network again
+    }
+    for (const n of HOSTS) expect(await domains(n), `domains left on ${n}`).to.deep.equal([]);
+  });
+
+  it('SIGKILL of a compute agent: its guest keeps running and is re-adopted by the restarted agent, not restarted', async () => {
+    const v = await deploy(ids.tiny);
+    await waitBoot(v);
+    const domid = (await host(v.hostname!).virsh('domid', v.instancename)).trim();
+    await c!.signal(v.hostname!, 'SIGKILL');
+    expect(await kvm!.qemuCount(v.hostname!)).to.equal(1);
+    await startAgent(v.hostname!);
+    await waitFor(async () => (await kvmHosts()).every((h) => h.state === 'Up'), 30_000, 'both hosts Up again', 200);
+    // Several heartbeats of the new agent, carrying the adopted guest.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await vm(v.id)).state).to.equal('Running');
+    expect((await host(v.hostname!).virsh('domid', v.instancename)).trim()).to.equal(domid);
+    expect(boots(v.hostname!, v.instancename)).to.equal(1);
+    await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
+    expect(await domains(v.hostname!)).to.deep.equal([]);
+  });
+
+  it('host failure: the host (agent, libvirtd, guests) dies, goes Down, and its HA guest boots on the other host, once', async () => {
+    const v = await deploy(ids.ha);
+    await waitBoot(v);
+    const dead = v.hostname!;
+    const other = HOSTS.find((n) => n !== dead)!;
+    const t0 = Date.now();
+    await c!.signal(dead, 'SIGKILL');
+    await kvm!.killHost(dead);
+    await waitFor(async () => (await kvmHosts()).find((h) => h.name === dead)?.state === 'Down', 60_000, `${dead} Down`, 200);
+    await waitFor(async () => { const x = await vm(v.id); return x.state === 'Running' && x.hostname === other; }, 90_000, `${v.name} running on ${other}`, 200);
+    await waitBoot({ ...v, hostname: other });
+    print(`host killed -> HA guest booted on the other host ${Date.now() - t0} ms`);
+    expect(await kvm!.qemuCount(dead)).to.equal(0);
+    expect(await domains(other)).to.deep.equal([v.instancename]);
+  });
+});
