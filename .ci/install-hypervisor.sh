@@ -38,8 +38,9 @@ command -v mkfs.vfat >/dev/null 2>&1 || need+=(dosfstools)
 if [ ${#need[@]} -gt 0 ]; then
   command -v apt-get >/dev/null 2>&1 || fail "${need[*]} missing and apt-get is not available"
   echo "== installing ${need[*]} with apt-get"
-  $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${need[@]}"
+  APT_LOCK=(-o DPkg::Lock::Timeout=600)  # wait for another installer rather than fail at once
+  $SUDO apt-get "${APT_LOCK[@]}" update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${APT_LOCK[@]}" install -y --no-install-recommends "${need[@]}"
 else
   echo "== hypervisor packages present"
 fi
