@@ -29,6 +29,8 @@ export interface CliConfig {
   cluster: string | undefined;
   joinTimeoutMs: number;
   heartbeatProfile: 'default' | 'test';
+  labels: string[];
+  launcherCapacity: number;
 }
 
 export { ROLE_SETS };
@@ -91,6 +93,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--pod <name-or-id>', 'compute: pod to join (default: the zone\'s first pod)'))
     .addOption(new Option('--cluster <name-or-id>', 'compute: cluster to join (default: the pod\'s first cluster)'))
     .addOption(new Option('--heartbeat-profile <profile>', 'heartbeat and failure-detection timings: default or test (about 5x faster)').default('default').argParser(oneOf('--heartbeat-profile', ['default', 'test'] as const)))
+    .addOption(new Option('--labels <l1,l2,...>', 'launcher: labels of this node that placement rules match (e.g. zone=a,ssd)').default([], 'none').argParser((v) => v.split(',').map((x) => x.trim()).filter(Boolean)))
+    .addOption(new Option('--launcher-capacity <n>', 'launcher: most component processes it runs at once').default(32).argParser(int('--launcher-capacity', 1, 10_000)))
     .allowExcessArguments(false)
     .configureHelp({ helpWidth: 140 })
     .showHelpAfterError(false);
@@ -101,7 +105,7 @@ interface RawOptions {
   joinTimeout: number; redisUrl?: string; clusterName: string; clusterSecretFile?: string; nodeName: string;
   bind: string; port: number; dataDir: string; hosts: number; logLevel: LogLevel; strict: boolean;
   hypervisor: 'simulator'; cpuCores: number; cpuSpeed: number; memory: number; zone?: string; pod?: string;
-  cluster?: string; heartbeatProfile: 'default' | 'test';
+  cluster?: string; heartbeatProfile: 'default' | 'test'; labels: string[]; launcherCapacity: number;
 }
 
 /** Checks combinations commander cannot; returns the problem in one line, or undefined. */
@@ -130,7 +134,7 @@ export function toConfig(o: RawOptions): CliConfig {
     redisUrl: o.redisUrl, clusterName: o.clusterName, clusterSecretFile: o.clusterSecretFile, nodeName: o.nodeName,
     bind: o.bind, port: o.port, dataDir: o.dataDir, hosts: o.hosts, logLevel: o.logLevel, strict: o.strict,
     hypervisor: o.hypervisor, cpuCores: o.cpuCores, cpuSpeed: o.cpuSpeed, memory: o.memory, zone: o.zone, pod: o.pod,
-    cluster: o.cluster, heartbeatProfile: o.heartbeatProfile,
+    cluster: o.cluster, heartbeatProfile: o.heartbeatProfile, labels: o.labels, launcherCapacity: o.launcherCapacity,
   };
 }
 

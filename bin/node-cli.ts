@@ -16,6 +16,7 @@ import { startAssembly, waitForServices, type Assembly } from './assembly.js';
 import type { CliConfig } from './cli-options.js';
 import { startClusterMembership, type ClusterMembership } from './cluster.js';
 import { ensureDataDir, writeCredentials } from './lab.js';
+import { loadReportMs, startLoadReport } from './load-report.js';
 import { optionsFromCli } from './node-options.js';
 import { runUntilSignal } from './until-signal.js';
 
@@ -93,8 +94,10 @@ export async function runNodeCli(config: CliConfig): Promise<void> {
     fatal(e.message, err instanceof ConfigError || (err instanceof CloudstackdError && !err.retryable) ? 2 : 1);
   }
   announce(config, assembly);
+  const stopLoadReport = startLoadReport(node.system, cluster.services, loadReportMs(config.heartbeatProfile));
 
   const stopping = runUntilSignal(log, async () => {
+    stopLoadReport();
     await assembly.stop();
     await cluster.gossip.leave().catch(() => undefined);
     await node.stop();

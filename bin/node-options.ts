@@ -2,7 +2,9 @@
  * What the command line means for each component of a node: the one place where CLI flags become
  * component options. The components' own timing profiles follow --heartbeat-profile.
  */
+import { join } from 'node:path';
 import type { SimulatedHostConfig } from '../actors/compute/start-agents.js';
+import type { LauncherComponentOptions } from '../actors/launcher/component.js';
 import type { CliConfig } from './cli-options.js';
 import { labHosts } from './lab.js';
 
@@ -17,6 +19,20 @@ export function hostOf(config: CliConfig): SimulatedHostConfig {
  * join: its database is seeded with --hosts simulator hosts, which its own compute component runs. A
  * compute node on its own is one hypervisor host, named by --node-name.
  */
+/** What a launcher's children share with it: the cluster (transport, name, secret), the profile and log level. */
+export function childArgsOf(config: CliConfig): string[] {
+  return ['--transport', config.transport, '--cluster-name', config.clusterName, '--heartbeat-profile', config.heartbeatProfile,
+    '--log-level', config.logLevel,
+    ...(config.clusterSecretFile === undefined ? [] : ['--cluster-secret-file', config.clusterSecretFile]),
+    ...(config.redisUrl === undefined ? [] : ['--redis-url', config.redisUrl])];
+}
+
+/** The launcher of a node: children run this same entry point, under <data dir>/launched. */
+export function launcherOptionsOf(config: CliConfig, cli: string): LauncherComponentOptions {
+  return { cli, baseArgs: childArgsOf(config), listenHost: config.listen.host, dir: join(config.dataDir, 'launched'),
+    labels: config.labels, capacity: config.launcherCapacity };
+}
+
 export function optionsFromCli(config: CliConfig): (name: string) => unknown {
   const withData = config.roles.includes('data');
   const labLike = withData && config.roles.includes('compute');
@@ -28,6 +44,7 @@ export function optionsFromCli(config: CliConfig): (name: string) => unknown {
       // With the monitor in this process a stall stops both alike: nothing to fence against.
       selfFence: !config.roles.includes('fabric-monitor'),
     },
+    launcher: launcherOptionsOf(config, process.argv[1] ?? ''),
   };
   return (name) => table[name] ?? {};
 }

@@ -129,6 +129,18 @@ export class ActorSystem implements SystemInternals, RefHost {
     this.pending.stop();
   }
 
+  /** Messages waiting in every mailbox, and the `top` fullest mailboxes (status, load reports). */
+  mailboxes(top = 5): { total: number; busiest: { path: string; queued: number }[] } {
+    let total = 0;
+    const all: { path: string; queued: number }[] = [];
+    for (const [path, cell] of this.cells) {
+      const queued = cell.queued;
+      total += queued;
+      if (queued > 0) all.push({ path, queued });
+    }
+    return { total, busiest: all.sort((a, b) => b.queued - a.queued).slice(0, top) };
+  }
+
   stats(): RuntimeMetrics & { actors: number; pendingAsks: number } {
     return { ...this.metrics, actors: this.cells.size, pendingAsks: this.pending.count };
   }

@@ -8,10 +8,11 @@ import { operations } from './006-operations.js';
 import { orchestration } from './007-orchestration.js';
 import { leases } from './008-leases.js';
 import { clientResources } from './009-client-resources.js';
+import { componentServices } from './010-component-services.js';
 
 /**
  * Every schema migration, in order. Append new ones at the end with the next version number; never edit
  * one that has shipped (a deployed database has already run it).
  */
 export const MIGRATIONS: readonly Migration[] = [identity, infrastructure, catalog, compute, network, operations,
-  orchestration, leases, clientResources];
+  orchestration, leases, clientResources, componentServices];
