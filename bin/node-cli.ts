@@ -45,7 +45,7 @@ function readSecret(config: CliConfig): Buffer | undefined {
   }
 }
 
-async function joinCluster(config: CliConfig, log: Logger): Promise<{ node: Node; cluster: ClusterMembership }> {
+export async function joinCluster(config: CliConfig, log: Logger): Promise<{ node: Node; cluster: ClusterMembership }> {
   const transport = await createTransport({
     kind: config.transport, nodeId: config.nodeName, clusterName: config.clusterName, clusterSecret: readSecret(config),
     listen: config.listen, redisUrl: config.redisUrl, logger: log,

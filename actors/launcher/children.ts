@@ -8,7 +8,7 @@ import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:c
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../src/clock.js';
-import { LimitExceededError } from '../../src/errors.js';
+import { LimitExceededError, StoppedError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { InstanceInfo, InstanceState } from './protocol.js';
 
@@ -50,6 +50,8 @@ const LIVE: ReadonlySet<InstanceState> = new Set(['starting', 'running']);
 export class ChildTable {
   private readonly children = new Map<string, Child>();
   private readonly spawn: Spawn;
+  /** Set once stopAll began: nothing new starts, so nothing can outlive the launcher. */
+  private closed = false;
 
   constructor(private readonly o: ChildTableOptions) {
     this.spawn = o.spawn ?? nodeSpawn;
@@ -70,6 +72,7 @@ export class ChildTable {
   launch(instance: string, role: string, args: readonly string[]): InstanceInfo {
     const known = this.children.get(instance);
     if (known !== undefined && LIVE.has(known.info.state as InstanceState)) return { ...known.info };
+    if (this.closed) throw new StoppedError('this launcher is stopping: it starts nothing more');
     if (this.live() >= this.o.capacity) {
       throw new LimitExceededError(`this launcher already runs ${this.live()} children, its capacity: start a launcher on another node ` +
         'or give this one a larger --launcher-capacity');
@@ -117,6 +120,7 @@ export class ChildTable {
 
   /** Stops every child: `first` roles first (e.g. the service framework, so it restarts nothing meanwhile). */
   async stopAll(first: readonly string[] = []): Promise<void> {
+    this.closed = true;
     const all = [...this.children.values()];
     await Promise.all(all.filter((c) => first.includes(c.info.role)).map((c) => this.terminate(c)));
     await Promise.all(all.map((c) => this.terminate(c)));
