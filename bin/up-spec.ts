@@ -18,7 +18,7 @@
  * of the cloud must be named (data is implied: one instance).
  */
 import { readFileSync } from 'node:fs';
-import type { DefineComponentService, ScalingPolicy } from '../actors/data/store/repos/component-services.js';
+import type { DefineComponentService, ScalingPolicy } from '../actors/data/protocol.js';
 import { ConfigError } from '../src/errors.js';
 import { LOG_LEVELS, type LogLevel } from '../src/logger.js';
 import { componentNamed, ROLE_SETS } from './components.js';

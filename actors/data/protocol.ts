@@ -218,3 +218,6 @@ export function isDataMethod(repo: string, method: string): boolean {
   const list = (DATA_METHODS as Record<string, readonly string[]>)[repo];
   return list !== undefined && list.includes(method);
 }
+
+/** The service framework's desired deployment, as the data service keeps it. */
+export type { Alert, ComponentService, DefineComponentService, ScalingPolicy } from './store/repos/component-services.js';

@@ -7,7 +7,7 @@
  * so load that oscillates faster than the cooldown cannot make the count flap.
  */
 import type { Clock } from '../../src/clock.js';
-import type { ComponentService, ScalingPolicy } from '../data/store/repos/component-services.js';
+import type { ComponentService, ScalingPolicy } from '../data/protocol.js';
 import type { LauncherReport } from '../launcher/protocol.js';
 
 export const POLICY_DEFAULTS = Object.freeze({ tolerance: 0.1, maxStep: 2, stabilizationMs: 300_000, cooldownMs: 60_000 });

@@ -10,7 +10,7 @@ import type { Clock, TimerHandle } from '../../src/clock.js';
 import type { ServiceDirectory } from '../../src/component.js';
 import type { Logger } from '../../src/logger.js';
 import type { DataApi } from '../data/protocol.js';
-import type { ComponentService } from '../data/store/repos/component-services.js';
+import type { ComponentService } from '../data/protocol.js';
 import { LAUNCHER_PATH, LauncherProtocol, type LauncherReport } from '../launcher/protocol.js';
 import { Autoscaler, type AutoscaleSignals } from './autoscale.js';
 import type { FrameworkStatus, ServiceView } from './protocol.js';

@@ -1,6 +1,6 @@
 import { ask, defineProtocol } from '../../src/protocol.js';
 import { t } from '../../src/schema.js';
-import type { ComponentService } from '../data/store/repos/component-services.js';
+import type { ComponentService } from '../data/protocol.js';
 import type { InstanceInfo } from '../launcher/protocol.js';
 
 /** One component service as the acting framework sees it: wanted, running, restarted. */

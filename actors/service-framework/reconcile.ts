@@ -3,7 +3,7 @@
  * launchers report, and the restart history: which instances to launch (new or restarted), which to
  * stop, and which components just went into a crash loop. The acting framework carries it out.
  */
-import type { ComponentService } from '../data/store/repos/component-services.js';
+import type { ComponentService } from '../data/protocol.js';
 import type { InstanceInfo, LauncherReport } from '../launcher/protocol.js';
 import { choose, nextInstanceId, planned } from './placement.js';
 import { newRecord, recordExit, type RestartOptions, type RestartRecord } from './restart-policy.js';

@@ -5,6 +5,7 @@
 import type { HandledCommand } from '../command-table.js';
 import { accountCommands } from './accounts.js';
 import type { CommandDeps } from './common.js';
+import { componentServiceCommands, type FrameworkClient } from './component-services.js';
 import { eventCommands } from './events.js';
 import { fabricCommands, type FabricAdminClient } from './fabric.js';
 import { hostCommands } from './hosts.js';
@@ -25,7 +26,7 @@ export { createJobRecord, jobResponse, type JobSubmission } from './jobs.js';
  * with a fabric admin, the host, pod and cluster administration commands (and addHost of compute nodes).
  */
 export function createCommands(deps: CommandDeps & { readonly orchestrator?: OrchestratorClient; readonly fabric?: FabricAdminClient;
-  readonly cluster?: ClusterView }): HandledCommand[] {
+  readonly cluster?: ClusterView; readonly framework?: FrameworkClient }): HandledCommand[] {
   return [
     ...jobCommands(deps),
     ...accountCommands(deps),
@@ -39,5 +40,6 @@ export function createCommands(deps: CommandDeps & { readonly orchestrator?: Orc
     ...(deps.orchestrator === undefined ? [] : orchestrationCommands({ ...deps, orchestrator: deps.orchestrator })),
     ...(deps.fabric === undefined ? [] : fabricCommands({ ...deps, fabric: deps.fabric })),
     ...(deps.cluster === undefined ? [] : managementServerCommands(deps.cluster, deps.cloudStackVersion)),
+    ...(deps.framework === undefined ? [] : componentServiceCommands(deps, deps.framework)),
   ];
 }
