@@ -50,6 +50,8 @@ export async function runStatusCli(argv: string[]): Promise<void> {
       out.push(`  ${v.name.padEnd(18)} ${v.running}/${v.desired} running (min ${v.min}, max ${v.max}${v.fixed ? ', fixed' : ''})` +
         `  restarts ${v.restarts}  ${v.state}${v.reason === undefined ? '' : `: ${v.reason}`}`);
     }
+    out.push('launchers:');
+    for (const l of s.launchers) out.push(`  ${l.node.padEnd(24)} free ${l.free}/${l.capacity}${l.labels.length > 0 ? `  labels ${l.labels.join(',')}` : ''}`);
     out.push('instances:');
     for (const i of [...s.instances].sort((a, b) => (a.instance < b.instance ? -1 : 1))) {
       out.push(`  ${i.instance.padEnd(24)} ${i.state.padEnd(8)} pid ${String(i.pid).padEnd(7)} on ${i.node}  restarts ${i.restarts}  since ${new Date(i.startedAt).toISOString()}`);

@@ -15,7 +15,9 @@ import { LAUNCHER_PATH, LauncherProtocol, type InstanceInfo } from '../actors/la
 import { ServiceFrameworkProtocol, type FrameworkStatus } from '../actors/service-framework/protocol.js';
 import { ConfigError } from '../src/errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../src/logger.js';
+import type { Node } from '../src/node.js';
 import { startAssembly, waitForServices } from './assembly.js';
+import type { ClusterMembership } from './cluster.js';
 import type { CliConfig } from './cli-options.js';
 import { writeCredentials } from './lab.js';
 import { joinCluster } from './node-cli.js';
@@ -39,11 +41,14 @@ function configOf(spec: UpSpec, dir: string, logLevel: LogLevel): CliConfig {
   };
 }
 
+/** A failure that waiting longer cannot mend. */
+class CloudFailed extends ConfigError {}
+
 async function until<T>(what: string, probe: () => Promise<T | undefined>, stopping: () => boolean): Promise<T> {
   const end = Date.now() + UP_TIMEOUT_MS;
   for (;;) {
     if (stopping()) throw new ConfigError('stopped before the cloud was up');
-    const v = await probe().catch(() => undefined);
+    const v = await probe().catch((err: unknown) => { if (err instanceof CloudFailed) throw err; return undefined; });
     if (v !== undefined) return v;
     if (Date.now() > end) throw new ConfigError(`the cloud is not up after ${UP_TIMEOUT_MS} ms: ${what}`);
     await new Promise((r) => setTimeout(r, POLL_MS));
@@ -71,12 +76,24 @@ export async function runUpCli(argv: string[]): Promise<void> {
   const { node, cluster } = await joinCluster(config, log);
   const assembly = await startAssembly({ system: node.system, services: cluster.services, transport: node.transport, log, profile: spec.profile },
     ['launcher'], (name) => (name === 'launcher' ? launcherOptionsOf(config, process.argv[1] ?? '') : {}));
-  const stopping = runUntilSignal(log, async () => {
+  let shutdown: Promise<void> | undefined;
+  const stopAll = (): Promise<void> => (shutdown ??= (async () => {
     await assembly.stop();
     await cluster.gossip.leave().catch(() => undefined);
     await node.stop();
     if (temporary) rmSync(dir, { recursive: true, force: true });
-  });
+  })());
+  const stopping = runUntilSignal(log, stopAll);
+  try {
+    await bringUp(spec, dir, node, cluster, stopping);
+  } catch (err) {
+    // Nothing is left behind when the cloud cannot come up: every process started is stopped.
+    await stopAll();
+    if (!stopping()) throw err;
+  }
+}
+
+async function bringUp(spec: UpSpec, dir: string, node: Node, cluster: ClusterMembership, stopping: () => boolean): Promise<void> {
   const launcher = node.system.ref({ node: node.id, path: LAUNCHER_PATH }, LauncherProtocol);
   const launch = (instance: string, role: string): Promise<InstanceInfo> => launcher.ask('launch', { instance, role, args: [] });
 
@@ -90,6 +107,11 @@ export async function runUpCli(argv: string[]): Promise<void> {
   const framework = () => cluster.services.locator.ref(ServiceFrameworkProtocol);
   const status = await until('components still starting', async () => {
     const s = await framework().ask('reconcile', {}, { timeoutMs: 10_000 });
+    const failed = s.services.find((v) => v.state === 'Alert');
+    if (failed !== undefined) {
+      const restarts = s.instances.filter((i) => i.role === failed.name).reduce((n, i) => n + i.restarts, 0);
+      throw new CloudFailed(`cannot bring the cloud up: component ${failed.name} is crash-looping (${restarts} restarts): ${failed.reason ?? ''}`);
+    }
     return allRunning(s) ? s : undefined;
   }, stopping);
   const api = status.instances.find((i) => i.role === 'api' && i.state === 'running' && i.endpoint !== undefined);

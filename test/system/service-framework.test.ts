@@ -1,0 +1,168 @@
+/**
+ * The service framework with real processes (issue 14, section 5): `cloudstackd up` from a spec (2 api,
+ * 2 orchestrators, 3 compute) that csclient deploys through; an api instance SIGKILLed and restarted;
+ * a second launcher node whose services move when it is SIGKILLed (its children notice and stop);
+ * the acting framework SIGKILLed and the standby adopting without duplicates; Ctrl-C leaving no
+ * process; and a crash-looping component stopped with an alert.
+ */
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCli, type CliProcess } from '../helpers/cli-process.js';
+import { CsApi } from '../helpers/cs-api.js';
+import { waitFor } from '../helpers/wait.js';
+import { csclient } from '../lifecycle/csclient.js';
+import { processAlive, startUp, type UpCloud } from './up-process.js';
+
+interface Instance { name: string; component: string; node: string; pid: number; state: string; restarts: number; endpoint?: string }
+interface Service { name: string; desiredinstances: number; runninginstances?: number; restarts?: number; state: string }
+
+const SPEC = {
+  profile: 'test',
+  framework: { instances: 2 },
+  components: {
+    api: { min: 2, max: 4 }, orchestrator: { count: 2 }, network: { count: 1 }, storage: { count: 1 },
+    'fabric-monitor': { count: 1 }, 'fabric-admin': { count: 1 }, compute: { count: 3, args: ['--cpu-cores', '16', '--memory', '65536'] },
+  },
+};
+
+describe('system: cloudstackd up and the service framework (real processes)', function () {
+  this.timeout(120_000);
+  let cloud: UpCloud;
+  let api: CsApi;
+  const instances = (component?: string): Promise<Instance[]> =>
+    api.listAll<Instance>('listComponentServiceInstances', 'componentserviceinstance', component === undefined ? {} : { component });
+  const services = (): Promise<Service[]> => api.listAll<Service>('listComponentServices', 'componentservice');
+
+  before(async () => {
+    cloud = await startUp(SPEC);
+    expect(cloud.endpoint, cloud.output()).to.match(/^http:/);
+    api = new CsApi({ endpoint: cloud.endpoint, ...cloud.keys, keepAlive: false });
+  });
+
+  after(() => {
+    api?.close();
+    cloud?.dispose();
+  });
+
+  it('comes up from a spec: csclient deploys through the API, status shows every instance', async () => {
+    await waitFor(async () => (await api.listAll<{ state: string }>('listHosts', 'host', { type: 'Routing' })).filter((h) => h.state === 'Up').length === 3,
+      60_000, 'three hosts Up', 200);
+    const client = await csclient(cloud.endpoint, cloud.keys);
+    const zoneid = String(((await client.sync('listZones')).zone as { id: string }[])[0]!.id);
+    const offering = ((await client.sync('listServiceOfferings')).serviceoffering as { id: string; name: string }[]).find((o) => o.name.startsWith('Small'))!;
+    const template = ((await client.sync('listTemplates', { templatefilter: 'featured' })).template as { id: string }[])[0]!;
+    const job = await client.job('deployVirtualMachine', { zoneid, serviceofferingid: offering.id, templateid: template.id });
+    expect(job.jobstatus).to.equal(1);
+    expect((job.jobresult.virtualmachine as { state: string }).state).to.equal('Running');
+    const status = cloud.status();
+    for (const name of ['api-1', 'api-2', 'orchestrator-1', 'orchestrator-2', 'compute-1', 'compute-2', 'compute-3', 'data-1', 'network-1',
+      'storage-1', 'fabric-monitor-1', 'fabric-admin-1', 'service-framework-1', 'service-framework-2']) {
+      expect(status, status).to.match(new RegExp(`^  ${name} +running +pid \\d+`, 'm'));
+    }
+    expect(status).to.match(/^ {2}api +2\/2 running/m);
+    expect(status).to.match(/^ {2}service-framework +service-framework-\d\/\d+ +epoch \d+/m);
+  });
+
+  it('restarts a SIGKILLed api instance, which serves again, and counts the restart', async () => {
+    const all = await instances('api');
+    const victim = all.find((i) => i.endpoint !== undefined && !cloud.endpoint.startsWith(i.endpoint.replace(/\/client\/api$/, '')))!;
+    process.kill(victim.pid, 'SIGKILL');
+    let back: Instance | undefined;
+    await waitFor(async () => {
+      back = (await instances('api')).find((i) => i.name === victim.name && i.state === 'running' && i.pid !== victim.pid);
+      return back !== undefined;
+    }, 30_000, `${victim.name} running again`, 200);
+    expect(back!.restarts).to.equal(victim.restarts + 1);
+    const again = new CsApi({ endpoint: back!.endpoint!, ...cloud.keys, keepAlive: false });
+    try {
+      expect(await again.listAll('listZones', 'zone')).to.have.length(1);
+    } finally { again.close(); }
+    expect((await services()).find((s) => s.name === 'api')!.restarts).to.be.at.least(1);
+  });
+
+  it('places the services of a lost launcher node on another launcher; its children stop on their own', async () => {
+    const file = JSON.parse((await import('node:fs')).readFileSync(cloud.clusterFile, 'utf8')) as { join: string; clusterSecretFile: string };
+    const dir = mkdtempSync(join(tmpdir(), 'cloudstackd-launcher2-'));
+    let second: CliProcess | undefined;
+    try {
+      second = await startCli('launcher-2', ['--role=launcher', '--transport', 'ws', '--listen', '127.0.0.1:0', '--join', file.join,
+        '--cluster-secret-file', file.clusterSecretFile, '--cluster-name', cloud.cluster, '--heartbeat-profile', 'test', '--log-level', 'warn',
+        '--node-name', 'launcher-2', '--data-dir', dir], /^ready node=/m, 30_000);
+      await waitFor(() => /^ {2}launcher-2 +free/m.test(cloud.status()), 30_000, 'the framework to know launcher-2', 200);
+      await api.call('scaleComponentService', { name: 'api', instances: 3 });
+      await waitFor(async () => (await instances('api')).some((i) => i.node === 'launcher-2' && i.state === 'running'), 30_000, 'an api instance on launcher-2', 300);
+      const moved = (await instances('api')).find((i) => i.node === 'launcher-2')!;
+      await second.kill('SIGKILL');
+      await waitFor(() => !processAlive(moved.pid), 15_000, `${moved.name} (pid ${moved.pid}) to stop after its launcher died`, 100);
+      await waitFor(async () => {
+        const now = await instances('api');
+        return now.filter((i) => i.state === 'running').length === 3 && now.every((i) => i.node !== 'launcher-2');
+      }, 60_000, 'three api instances, none on launcher-2', 300);
+      await api.call('scaleComponentService', { name: 'api', instances: 2 });
+      await waitFor(async () => (await instances('api')).filter((i) => i.state === 'running').length === 2, 30_000, 'api back to 2', 300);
+    } finally {
+      await second?.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a SIGKILLed acting framework is replaced by the standby, which adopts the running instances and launches no duplicate', async () => {
+    const before = cloud.status();
+    const acting = /acting framework (\S+), epoch (\d+)/.exec(before)!;
+    const frameworks = await instances('service-framework');
+    const victim = frameworks.find((i) => i.name === acting[1])!;
+    const others = (await instances()).filter((i) => i.component !== 'service-framework' && i.state === 'running');
+    process.kill(victim.pid, 'SIGKILL');
+    let after = '';
+    await waitFor(() => {
+      after = cloud.status();
+      const m = /acting framework (\S+), epoch (\d+)/.exec(after)!;
+      return m[1] !== acting[1] && Number(m[2]) > Number(acting[2]);
+    }, 60_000, 'the standby acting', 500);
+    expect(after).to.match(/launches=0 /);
+    const now = await instances();
+    for (const i of others) {
+      // Adopted: the same process still runs each instance, and there is no second one.
+      expect(now.filter((x) => x.name === i.name)).to.have.length(1);
+      expect(now.find((x) => x.name === i.name)!.pid).to.equal(i.pid);
+    }
+    for (const s of await services()) expect(now.filter((i) => i.component === s.name && i.state === 'running').length).to.be.at.most(s.desiredinstances);
+  });
+
+  it('Ctrl-C stops every process it started (checked by pid)', async () => {
+    const pids = cloud.pids();
+    expect(pids.length).to.be.at.least(14);
+    cloud.child.kill('SIGINT');
+    expect(await cloud.exited).to.equal(0);
+    expect(pids.filter(processAlive)).to.deep.equal([]);
+  });
+});
+
+describe('system: a crash-looping component (real processes)', function () {
+  this.timeout(120_000);
+
+  it('backs off, then stops restarting with an alert after the configured count; up says why and leaves no process', async () => {
+    const none = { count: 0 };
+    const cloud = await startUp({ profile: 'test', components: { api: { min: 0, max: 1 }, orchestrator: none, network: none,
+      storage: { count: 1, args: ['--no-such-option'] }, 'fabric-monitor': none, 'fabric-admin': none, compute: none } });
+    try {
+      const code = await cloud.exited;
+      expect(code).to.not.equal(0);
+      // RESTART_DEFAULTS.maxFailures = 5 exits: the first start and four restarts.
+      expect(cloud.output()).to.match(/component storage is crash-looping \(4 restarts\): storage-1 exited 5 times within \d+ ms; restarts stopped\. Last error: .*no-such-option/);
+      expect(cloud.pids()).to.deep.equal([]);
+      // The alert and the event are in the data service's database (read once every process has gone).
+      const db = new Database(join(cloud.dir, 'cloud', 'launched', 'data-1', 'cloudstackd.db'), { readonly: true });
+      try {
+        const alerts = db.prepare('SELECT name, subject FROM alert').all() as { name: string; subject: string }[];
+        expect(alerts).to.deep.equal([{ name: 'ALERT.SERVICE.CRASHLOOP', subject: 'component storage is crash-looping' }]);
+        expect(db.prepare("SELECT level FROM event WHERE type = 'SERVICE.CRASHLOOP'").all()).to.deep.equal([{ level: 'ERROR' }]);
+      } finally { db.close(); }
+    } finally {
+      cloud.dispose();
+    }
+  });
+});
