@@ -31,6 +31,9 @@ export interface CliConfig {
   heartbeatProfile: 'default' | 'test';
   labels: string[];
   launcherCapacity: number;
+  /** Serve Prometheus metrics on this port (0: a free one); undefined: off. */
+  metricsPort: number | undefined;
+  metricsHost: string;
 }
 
 export { ROLE_SETS };
@@ -95,6 +98,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--heartbeat-profile <profile>', 'heartbeat and failure-detection timings: default or test (about 5x faster)').default('default').argParser(oneOf('--heartbeat-profile', ['default', 'test'] as const)))
     .addOption(new Option('--labels <l1,l2,...>', 'launcher: labels of this node that placement rules match (e.g. zone=a,ssd)').default([], 'none').argParser((v) => v.split(',').map((x) => x.trim()).filter(Boolean)))
     .addOption(new Option('--launcher-capacity <n>', 'launcher: most component processes it runs at once').default(32).argParser(int('--launcher-capacity', 1, 10_000)))
+    .addOption(new Option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port (0 picks a free one; off by default)').argParser(int('--metrics-port', 0, 65535)))
+    .addOption(new Option('--metrics-host <address>', 'address the metrics endpoint listens on').default('127.0.0.1'))
     .allowExcessArguments(false)
     .configureHelp({ helpWidth: 140 })
     .showHelpAfterError(false);
@@ -105,7 +110,7 @@ interface RawOptions {
   joinTimeout: number; redisUrl?: string; clusterName: string; clusterSecretFile?: string; nodeName: string;
   bind: string; port: number; dataDir: string; hosts: number; logLevel: LogLevel; strict: boolean;
   hypervisor: 'simulator'; cpuCores: number; cpuSpeed: number; memory: number; zone?: string; pod?: string;
-  cluster?: string; heartbeatProfile: 'default' | 'test'; labels: string[]; launcherCapacity: number;
+  cluster?: string; heartbeatProfile: 'default' | 'test'; labels: string[]; launcherCapacity: number; metricsPort?: number; metricsHost: string;
 }
 
 /** Checks combinations commander cannot; returns the problem in one line, or undefined. */
@@ -135,6 +140,7 @@ export function toConfig(o: RawOptions): CliConfig {
     bind: o.bind, port: o.port, dataDir: o.dataDir, hosts: o.hosts, logLevel: o.logLevel, strict: o.strict,
     hypervisor: o.hypervisor, cpuCores: o.cpuCores, cpuSpeed: o.cpuSpeed, memory: o.memory, zone: o.zone, pod: o.pod,
     cluster: o.cluster, heartbeatProfile: o.heartbeatProfile, labels: o.labels, launcherCapacity: o.launcherCapacity,
+    metricsPort: o.metricsPort, metricsHost: o.metricsHost,
   };
 }
 

@@ -17,6 +17,8 @@ import type { CliConfig } from './cli-options.js';
 import { startClusterMembership, type ClusterMembership } from './cluster.js';
 import { ensureDataDir, writeCredentials } from './lab.js';
 import { loadReportMs, startLoadReport } from './load-report.js';
+import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.js';
+import type { ServiceFrameworkHandle } from '../actors/service-framework/component.js';
 import { optionsFromCli } from './node-options.js';
 import { runUntilSignal } from './until-signal.js';
 
@@ -82,23 +84,40 @@ export async function runNodeCli(config: CliConfig): Promise<void> {
     try { ensureDataDir(config.dataDir); } catch (err) { fatal((err as Error).message, 2); }
   }
   const { node, cluster } = await joinCluster(config, log);
+  let metrics: MetricsEndpoint | undefined;
   let assembly: Assembly;
   try {
+    if (config.metricsPort !== undefined) metrics = await startMetricsEndpoint(node, cluster.gossip, { host: config.metricsHost, port: config.metricsPort });
+    const base = optionsFromCli(config);
+    const onRequest = metrics?.onApiRequest;
     assembly = await startAssembly({ system: node.system, services: cluster.services, transport: node.transport, log,
-      profile: config.heartbeatProfile }, config.roles, optionsFromCli(config));
+      profile: config.heartbeatProfile }, config.roles,
+    (name) => (name === 'api' && onRequest !== undefined ? { ...(base(name) as object), server: { onRequest } } : base(name)));
   } catch (err) {
     cluster.gossip.stop();
+    await metrics?.close();
     await node.stop().catch(() => undefined);
     const e = err as Error;
     // A role that cannot run here (a second SQLite writer, a port in use...) is a configuration problem: 2.
     fatal(e.message, err instanceof ConfigError || (err instanceof CloudstackdError && !err.retryable) ? 2 : 1);
   }
   announce(config, assembly);
+  if (metrics !== undefined) {
+    const framework = assembly.handle<ServiceFrameworkHandle>('service-framework');
+    if (framework !== undefined) {
+      metrics.addSource(() => {
+        const c = framework.framework()?.status().counters;
+        return c === undefined ? {} : { launch: c.launches, restart: c.restarts, stop: c.stops, scale: c.scaleChanges, crashloop: c.crashLoops };
+      });
+    }
+    say(`metrics: ${metrics.url}`);
+  }
   const stopLoadReport = startLoadReport(node.system, cluster.services, loadReportMs(config.heartbeatProfile));
 
   const stopping = runUntilSignal(log, async () => {
     stopLoadReport();
     await assembly.stop();
+    await metrics?.close();
     await cluster.gossip.leave().catch(() => undefined);
     await node.stop();
   });

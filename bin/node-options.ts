@@ -24,7 +24,9 @@ export function childArgsOf(config: CliConfig): string[] {
   return ['--transport', config.transport, '--cluster-name', config.clusterName, '--heartbeat-profile', config.heartbeatProfile,
     '--log-level', config.logLevel,
     ...(config.clusterSecretFile === undefined ? [] : ['--cluster-secret-file', config.clusterSecretFile]),
-    ...(config.redisUrl === undefined ? [] : ['--redis-url', config.redisUrl])];
+    ...(config.redisUrl === undefined ? [] : ['--redis-url', config.redisUrl]),
+    // With metrics on here, every child serves them too, each on a port of its own.
+    ...(config.metricsPort === undefined ? [] : ['--metrics-port', '0', '--metrics-host', config.metricsHost])];
 }
 
 /** The launcher of a node: children run this same entry point, under <data dir>/launched. */

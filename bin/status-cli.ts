@@ -33,7 +33,7 @@ export async function runStatusCli(argv: string[]): Promise<void> {
     roles: [], transport: 'ws', listen: { host: '127.0.0.1', port: 0 }, join: [parseHostPort(join)], redisUrl: undefined,
     clusterName: file.clusterName ?? o.clusterName, clusterSecretFile: secret, nodeName: `status-${process.pid}`, bind: '127.0.0.1', port: 0,
     dataDir: '.', hosts: 0, logLevel: 'error', strict: false, hypervisor: 'simulator', cpuCores: 1, cpuSpeed: 100, memory: 128, zone: undefined,
-    pod: undefined, cluster: undefined, joinTimeoutMs: 10_000, heartbeatProfile: 'default', labels: [], launcherCapacity: 1,
+    pod: undefined, cluster: undefined, joinTimeoutMs: 10_000, heartbeatProfile: 'default', labels: [], launcherCapacity: 1, metricsPort: undefined, metricsHost: '127.0.0.1',
   };
   const { node, cluster } = await joinCluster(config, createLogger('error'));
   try {
@@ -54,7 +54,7 @@ export async function runStatusCli(argv: string[]): Promise<void> {
     for (const l of s.launchers) out.push(`  ${l.node.padEnd(24)} free ${l.free}/${l.capacity}${l.labels.length > 0 ? `  labels ${l.labels.join(',')}` : ''}`);
     out.push('instances:');
     for (const i of [...s.instances].sort((a, b) => (a.instance < b.instance ? -1 : 1))) {
-      out.push(`  ${i.instance.padEnd(24)} ${i.state.padEnd(8)} pid ${String(i.pid).padEnd(7)} on ${i.node}  restarts ${i.restarts}  since ${new Date(i.startedAt).toISOString()}`);
+      out.push(`  ${i.instance.padEnd(24)} ${i.state.padEnd(8)} pid ${String(i.pid).padEnd(7)} on ${i.node}  restarts ${i.restarts}  since ${new Date(i.startedAt).toISOString()}${i.metrics === undefined ? '' : `  ${i.metrics}`}`);
     }
     out.push('busiest mailboxes (messages waiting per member):');
     for (const m of [...members].sort((a, b) => (b.load.mailbox ?? 0) - (a.load.mailbox ?? 0)).slice(0, 5)) {

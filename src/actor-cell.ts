@@ -68,6 +68,10 @@ export class ActorCell<S = unknown> implements Runnable {
   /** False from the moment stopping begins (a field, not a getter: it is read on every send). */
   alive = true;
 
+  get protocolName(): string {
+    return this.definition.protocol.name;
+  }
+
   get queued(): number {
     return this.queue.length;
   }
@@ -159,21 +163,25 @@ export class ActorCell<S = unknown> implements Runnable {
       return;
     }
     this.current = msg;
+    const observer = this.system.observer;
+    const started = observer === undefined ? 0 : performance.now();
     let result: unknown;
     try {
       result = handler(msg.body, this.ctx as never);
     } catch (err) {
+      observer?.handled(this.path, msg.type, performance.now() - started);
       this.handlerFailed(msg, err);
       return;
     }
     if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
       this.busy = true;
       (result as Promise<unknown>).then(
-        (value) => { this.busy = false; msg.reply?.resolve(value); this.current = undefined; this.schedule(); },
-        (err) => { this.busy = false; this.handlerFailed(msg, err); this.current = undefined; this.schedule(); },
+        (value) => { observer?.handled(this.path, msg.type, performance.now() - started); this.busy = false; msg.reply?.resolve(value); this.current = undefined; this.schedule(); },
+        (err) => { observer?.handled(this.path, msg.type, performance.now() - started); this.busy = false; this.handlerFailed(msg, err); this.current = undefined; this.schedule(); },
       );
       return;
     }
+    observer?.handled(this.path, msg.type, performance.now() - started);
     this.current = undefined;
     msg.reply?.resolve(result);
   }

@@ -1,3 +1,4 @@
+import type { RuntimeObserver } from './observer.js';
 import { ActorCell, type Msg } from './actor-cell.js';
 import type { ActorDefinition, ActorRef, Address, AskOptions, SpawnOptions } from './actor-types.js';
 import { DEFAULT_MAILBOX, DEFAULT_SUPERVISION } from './actor-types.js';
@@ -141,6 +142,9 @@ export class ActorSystem implements SystemInternals, RefHost {
     return { total, busiest: all.sort((a, b) => b.queued - a.queued).slice(0, top) };
   }
 
+  /** Installed by a metrics endpoint (see observer.ts); undefined costs nothing but a check. */
+  observer: RuntimeObserver | undefined;
+
   stats(): RuntimeMetrics & { actors: number; pendingAsks: number } {
     return { ...this.metrics, actors: this.cells.size, pendingAsks: this.pending.count };
   }
@@ -156,6 +160,7 @@ export class ActorSystem implements SystemInternals, RefHost {
 
   localAsk(cell: ActorCell, type: string, body: unknown, options: AskOptions | undefined, sender: ActorCell | undefined): Promise<unknown> {
     const p = this.pending.create(options?.timeoutMs ?? this.askTimeoutMs, `${type} to ${cell.path}`);
+    if (this.observer !== undefined) observeAsk(this.observer, cell.protocolName, type, p.promise);
     const reply: ReplySink = this.strict ? strictSink(p) : p;
     const msg: Msg = {
       type, body, reply, sender: sender?.address, deadline: p.deadline,
@@ -200,6 +205,7 @@ export class ActorSystem implements SystemInternals, RefHost {
   remoteAsk(ref: ActorRef, type: string, body: unknown, options: AskOptions | undefined, sender: ActorCell | undefined): Promise<unknown> {
     const timeoutMs = options?.timeoutMs ?? this.askTimeoutMs;
     const p = this.pending.create(timeoutMs, `${type} to ${ref.node}${ref.path}`);
+    if (this.observer !== undefined) observeAsk(this.observer, ref.protocol.name, type, p.promise);
     const id = options?.id ?? this.nextId();
     const env: Envelope = {
       kind: 'ask', id, toNode: ref.node, to: ref.path, fromNode: this.nodeId, from: sender?.path ?? '',
@@ -299,4 +305,9 @@ function strictSink(p: ReplySink): ReplySink {
     resolve: (v) => { try { p.resolve(roundTrip(v)); } catch (err) { p.reject(err); } },
     reject: (e) => p.reject(e),
   };
+}
+
+function observeAsk(o: RuntimeObserver, protocol: string, type: string, settled: Promise<unknown>): void {
+  const done = o.ask(protocol, type);
+  settled.then(() => done('ok'), () => done('error'));
 }

@@ -27,6 +27,8 @@ export interface HandlerDeps {
   readonly isClosing: () => boolean;
   /** Where a streamed answer cut short is reported. */
   readonly logger?: Logger;
+  /** See ApiServerOptions.onRequest. */
+  readonly onRequest?: (command: string, status: number, ms: number) => void;
 }
 
 function writeReply(res: ServerResponse, reply: ApiReply, closeAfter: boolean): void {
@@ -96,8 +98,14 @@ async function serve(d: HandlerDeps, req: IncomingMessage, res: ServerResponse):
     return;
   }
   const cookies = parseCookies(req.headers.cookie);
+  const started = d.onRequest === undefined ? 0 : performance.now();
   const reply = await d.dispatcher.dispatch({ method, pairs, cookies, requestId: d.nextRequestId() });
   writeReply(res, reply, d.isClosing());
+  if (d.onRequest !== undefined) {
+    // Only a command the table knows is a label: a client must not create unbounded metric series.
+    const named = pairs.find(([n]) => n === 'command')?.[1];
+    d.onRequest((named === undefined ? undefined : d.dispatcher.commandName(named)) ?? 'unknown', reply.status, performance.now() - started);
+  }
   if (reply.stream !== undefined) {
     if (method === 'HEAD') { await reply.stream[Symbol.asyncIterator]().return?.(); res.end(); return; }
     await writeStream(res, reply.stream, { stallTimeoutMs: d.limits.streamStallTimeoutMs, log: d.logger });

@@ -149,6 +149,8 @@ export class ChildTable {
         if (line.startsWith('ready ')) c.info.state = 'running';
         const endpoint = /^endpoint: (\S+)/.exec(line)?.[1];
         if (endpoint !== undefined) c.info.endpoint = endpoint.slice(0, 512);
+        const metrics = /^metrics: (\S+)/.exec(line)?.[1];
+        if (metrics !== undefined) c.info.metrics = metrics.slice(0, 512);
         const credentials = /^credentials: (\S+)/.exec(line)?.[1];
         if (credentials !== undefined) c.info.credentials = credentials.slice(0, 4096);
       }

@@ -25,6 +25,8 @@ export const InstanceInfoSchema = t.object({
   exitCode: t.optional(t.number()),
   /** The API endpoint the child printed (api instances). */
   endpoint: t.optional(t.string({ maxLength: 512 })),
+  /** The Prometheus endpoint the child printed (with metrics on). */
+  metrics: t.optional(t.string({ maxLength: 512 })),
   /** The credentials file the child printed (data instances). */
   credentials: t.optional(t.string({ maxLength: 4096 })),
   /** The last line the child wrote to stderr before it exited (why it failed). */

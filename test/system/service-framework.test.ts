@@ -7,6 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import parsePrometheus from 'parse-prometheus-text-format';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,30 @@ import { processAlive, startUp, type UpCloud } from './up-process.js';
 
 interface Instance { name: string; component: string; node: string; pid: number; state: string; restarts: number; endpoint?: string }
 interface Service { name: string; desiredinstances: number; runninginstances?: number; restarts?: number; state: string }
+
+interface Family { name: string; type: string; metrics: { labels?: Record<string, string>; value?: string; count?: string }[] }
+
+const matches = (labels: Record<string, string> | undefined, want: Record<string, string>): boolean =>
+  Object.entries(want).every(([k, v]) => labels?.[k] === v);
+
+/** A histogram's observation count: the samples of its `_count` series that carry the labels wanted. */
+function histogramCount(families: Family[], name: string, want: Record<string, string>): number {
+  return sampleSum(families, `${name}_count`, want);
+}
+
+/**
+ * Parses a scrape. parse-prometheus-text-format folds only unlabelled histograms into one object (it
+ * drops the labels of labelled ones), so histograms are declared untyped first: each of their series
+ * (`_bucket`, `_sum`, `_count`) is then read as plain samples with their labels.
+ */
+function parseScrape(text: string): Family[] {
+  return parsePrometheus(text.replace(/^# TYPE (\S+) histogram$/gm, '# TYPE $1 untyped')) as Family[];
+}
+
+function sampleSum(families: Family[], name: string, want: Record<string, string>): number {
+  // An untyped series split by other series is several families of one name: every one counts.
+  return families.filter((f) => f.name === name).flatMap((f) => f.metrics).filter((m) => matches(m.labels, want)).reduce((n, m) => n + Number(m.value ?? 0), 0);
+}
 
 const SPEC = {
   profile: 'test',
@@ -81,6 +106,28 @@ describe('system: cloudstackd up and the service framework (real processes)', fu
       expect(await again.listAll('listZones', 'zone')).to.have.length(1);
     } finally { again.close(); }
     expect((await services()).find((s) => s.name === 'api')!.restarts).to.be.at.least(1);
+  });
+
+  it('serves /metrics in the Prometheus text format; API, ask and transport counters move with load', async () => {
+    const target = (await instances('api')).find((i) => i.state === 'running')!;
+    const url = new RegExp(`^ {2}${target.name} +running .* (http://\\S+/metrics)$`, 'm').exec(cloud.status())![1]!;
+    const scrape = async (): Promise<Family[]> => parseScrape(await (await fetch(url)).text());
+    const before = await scrape();
+    const client = new CsApi({ endpoint: target.endpoint!, ...cloud.keys, keepAlive: false });
+    try {
+      for (let i = 0; i < 20; i++) await client.call('listZones');
+    } finally { client.close(); }
+    const after = await scrape();
+    const zones = { command: 'listZones', status: '200' };
+    expect(histogramCount(after, 'cloudstackd_api_request_seconds', zones) - histogramCount(before, 'cloudstackd_api_request_seconds', zones)).to.be.at.least(20);
+    expect(histogramCount(after, 'cloudstackd_ask_seconds', { protocol: 'data', outcome: 'ok' }))
+      .to.be.above(histogramCount(before, 'cloudstackd_ask_seconds', { protocol: 'data', outcome: 'ok' }));
+    expect(sampleSum(after, 'cloudstackd_transport_frames_total', { direction: 'sent' })).to.be.above(sampleSum(before, 'cloudstackd_transport_frames_total', { direction: 'sent' }));
+    expect(sampleSum(after, 'cloudstackd_gossip_members', { status: 'alive' })).to.be.at.least(14);
+    for (const name of ['cloudstackd_mailbox_depth', 'cloudstackd_message_handling_seconds', 'cloudstackd_dead_letters_total', 'cloudstackd_transport_bytes_total',
+      'cloudstackd_transport_reconnects_total', 'cloudstackd_transport_refusals_total', 'cloudstackd_gossip_suspicions_total', 'cloudstackd_gossip_dead_verdicts_total']) {
+      expect(after.some((f) => f.name === name || f.name.startsWith(`${name}_`)), name).to.equal(true);
+    }
   });
 
   it('places the services of a lost launcher node on another launcher; its children stop on their own', async () => {

@@ -1,0 +1,108 @@
+/**
+ * A node's Prometheus endpoint (`--metrics-port`, off by default; on for every process under `up`):
+ * prom-client metrics over the runtime (mailbox depth and handling time per component, asks and their
+ * latency by protocol and message, dead letters), the transport (frames, bytes, reconnects, refusals),
+ * gossip (members, suspicions, dead verdicts), the API (requests by command and status, latency), and
+ * the service framework (launches, restarts, stops, scale changes, crash loops, the acting lease).
+ * Figures the runtime already counts are read at scrape time; the rest come from hooks.
+ */
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GossipNode } from '../src/cluster/gossip-node.js';
+import type { Node } from '../src/node.js';
+
+/** Latency buckets, seconds: 0.1 ms to 10 s, about three per decade. */
+const BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface MetricsEndpoint {
+  readonly registry: Registry;
+  /** The URL it serves, once listening. */
+  readonly url: string;
+  /** For the API component (server option onRequest). */
+  onApiRequest(command: string, status: number, ms: number): void;
+  /** Figures read at scrape time from components started later (the service framework's counters). */
+  addSource(read: () => Record<string, number>): void;
+  close(): Promise<void>;
+}
+
+/** The component an actor path belongs to: its first segment (`/compute/host-7` → compute). */
+function componentOf(path: string): string {
+  const i = path.indexOf('/', 1);
+  return i < 0 ? path.slice(1) : path.slice(1, i);
+}
+
+/** A counter whose value is read from a running total at scrape time. */
+function readCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => [Record<string, string>, number][]): void {
+  const last = new Map<string, number>();
+  new Counter({ name, help, labelNames, registers: [registry], collect() {
+    for (const [labels, total] of read()) {
+      const key = JSON.stringify(labels);
+      const delta = total - (last.get(key) ?? 0);
+      if (delta > 0) this.inc(labels, delta);
+      last.set(key, total);
+    }
+  } });
+}
+
+export async function startMetricsEndpoint(node: Node, gossip: GossipNode, o: { host: string; port: number }): Promise<MetricsEndpoint> {
+  const registry = new Registry();
+  const system = node.system;
+  const ask = new Histogram({ name: 'cloudstackd_ask_seconds', help: 'Asks from this node by protocol, message and outcome, and their latency',
+    labelNames: ['protocol', 'message', 'outcome'], buckets: BUCKETS, registers: [registry] });
+  const handled = new Histogram({ name: 'cloudstackd_message_handling_seconds', help: 'Time actors of each component took to handle a message',
+    labelNames: ['component'], buckets: BUCKETS, registers: [registry] });
+  system.observer = {
+    ask: (protocol, message) => {
+      const end = ask.startTimer({ protocol, message });
+      return (outcome) => { end({ outcome }); };
+    },
+    handled: (path, _type, ms) => handled.observe({ component: componentOf(path) }, ms / 1_000),
+  };
+  new Gauge({ name: 'cloudstackd_mailbox_depth', help: 'Messages waiting in the mailboxes of each component', labelNames: ['component'], registers: [registry],
+    collect() {
+      this.reset();
+      const by = new Map<string, number>();
+      for (const b of system.mailboxes(Number.MAX_SAFE_INTEGER).busiest) by.set(componentOf(b.path), (by.get(componentOf(b.path)) ?? 0) + b.queued);
+      for (const [component, n] of by) this.set({ component }, n);
+    } });
+  new Gauge({ name: 'cloudstackd_asks_in_flight', help: 'Asks from this node waiting for a reply', registers: [registry],
+    collect() { this.set(system.stats().pendingAsks); } });
+  readCounter(registry, 'cloudstackd_dead_letters_total', 'Messages to actors that do not exist', [], () => [[{}, system.stats().deadLetters]]);
+  const transport = node.transport;
+  if (transport !== undefined) {
+    const t = (k: string): number => transport.stats()[k] ?? 0;
+    readCounter(registry, 'cloudstackd_transport_frames_total', 'Transport frames', ['direction'], () => [[{ direction: 'sent' }, t('framesSent')], [{ direction: 'received' }, t('framesReceived')]]);
+    readCounter(registry, 'cloudstackd_transport_bytes_total', 'Transport bytes', ['direction'], () => [[{ direction: 'sent' }, t('bytesSent')], [{ direction: 'received' }, t('bytesReceived')]]);
+    readCounter(registry, 'cloudstackd_transport_reconnects_total', 'Connections re-established to a peer', [], () => [[{}, t('reconnects')]]);
+    readCounter(registry, 'cloudstackd_transport_refusals_total', 'Peers refused at the handshake, and refusals by peers', ['by'],
+      () => [[{ by: 'this node' }, t('authFailures')], [{ by: 'peer' }, t('refusedByPeer')]]);
+  }
+  new Gauge({ name: 'cloudstackd_gossip_members', help: 'Members by status', labelNames: ['status'], registers: [registry],
+    collect() { for (const [status, n] of Object.entries(gossip.membership.stats().members)) this.set({ status }, n); } });
+  readCounter(registry, 'cloudstackd_gossip_suspicions_total', 'Members this node suspected', [], () => [[{}, gossip.membership.stats().suspicionsRaised]]);
+  readCounter(registry, 'cloudstackd_gossip_dead_verdicts_total', 'Members this node declared dead', [], () => [[{}, gossip.membership.stats().deathsDeclared]]);
+  const apiRequests = new Histogram({ name: 'cloudstackd_api_request_seconds', help: 'API requests by command and HTTP status, and their latency',
+    labelNames: ['command', 'status'], buckets: BUCKETS, registers: [registry] });
+  const sources: (() => Record<string, number>)[] = [];
+  readCounter(registry, 'cloudstackd_framework_events_total', 'Service framework actions: launches, restarts, stops, scale changes, crash loops',
+    ['event'], () => sources.flatMap((read) => Object.entries(read()).map(([event, n]): [Record<string, string>, number] => [{ event }, n])));
+
+  const server: Server = createServer((req, res) => {
+    if (req.url !== '/metrics') { res.writeHead(404).end('metrics are at /metrics\n'); return; }
+    registry.metrics().then((text) => { res.writeHead(200, { 'Content-Type': registry.contentType }).end(text); },
+      (err: unknown) => { res.writeHead(500).end(String(err)); });
+  });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(o.port, o.host, () => resolve()); });
+  server.unref();
+  const port = (server.address() as { port: number }).port;
+  return {
+    registry,
+    url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}/metrics`,
+    onApiRequest: (command, status, ms) => apiRequests.observe({ command, status: String(status) }, ms / 1_000),
+    addSource: (read) => { sources.push(read); },
+    close: async () => {
+      system.observer = undefined;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
