@@ -25,6 +25,7 @@ const SUITES: Suite[] = [
   { name: 'distributed', file: 'distributed.js', fn: 'runDistributedBench' },
   { name: 'split', file: 'split.js', fn: 'runSplitBench' },
   { name: 'scale', file: 'scale.js', fn: 'runScaleBench' },
+  { name: 'framework', file: 'framework.js', fn: 'runFrameworkBench' },
 ];
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));

@@ -7,9 +7,10 @@
  * Figures the runtime already counts are read at scrape time; the rest come from hooks.
  */
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import type { GossipNode } from '../src/cluster/gossip-node.js';
 import type { Node } from '../src/node.js';
+import type { RuntimeObserver, TimingStat } from '../src/observer.js';
 
 /** Latency buckets, seconds: 0.1 ms to 10 s, about three per decade. */
 const BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -44,20 +45,87 @@ function readCounter(registry: Registry, name: string, help: string, labelNames:
   } });
 }
 
+/** One in this many asks and messages is timed (every one is counted): timing all would cost the runtime far more than 5 %. */
+export const SAMPLE_EVERY = 16;
+
+/** Counts and sampled latencies of one (protocol, message) or one component, read at scrape time. */
+class SampledStat implements TimingStat {
+  ok = 0;
+  failed = 0;
+  timed = 0;
+  sum = 0;
+  readonly buckets = new Float64Array(BUCKETS.length);
+  private n = 0;
+
+  begin(): number {
+    return ++this.n % SAMPLE_EVERY === 0 ? performance.now() : -1;
+  }
+
+  record(begun: number, ok: boolean): void {
+    if (ok) this.ok++; else this.failed++;
+    if (begun < 0) return;
+    const s = (performance.now() - begun) / 1_000;
+    this.timed++;
+    this.sum += s;
+    let i = 0;
+    while (i < BUCKETS.length && s > BUCKETS[i]!) i++;
+    if (i < BUCKETS.length) this.buckets[i]!++;
+  }
+}
+
+type Labels = Record<string, string>;
+interface Sample { value: number; labels: Labels; metricName?: string }
+
+/** A prom-client metric read from plain stats at scrape time (the runtime never calls prom-client itself). */
+function statMetrics(registry: Registry, o: { name: string; help: string; unit: string; stats: () => Iterable<[Labels, SampledStat]> }): void {
+  registry.registerMetric({
+    name: `${o.name}_total`, help: `${o.help}, by outcome`,
+    get: async () => ({ name: `${o.name}_total`, help: `${o.help}, by outcome`, type: 'counter', aggregator: 'sum',
+      values: [...o.stats()].flatMap(([labels, s]): Sample[] => [{ value: s.ok, labels: { ...labels, outcome: 'ok' } }, { value: s.failed, labels: { ...labels, outcome: 'error' } }]) }),
+  } as unknown as Metric);
+  const hist = `${o.name}_${o.unit}`;
+  registry.registerMetric({
+    name: hist, help: `${o.help}: latency of one in ${SAMPLE_EVERY}`,
+    get: async () => ({ name: hist, help: `${o.help}: latency of one in ${SAMPLE_EVERY}`, type: 'histogram', aggregator: 'sum',
+      values: [...o.stats()].flatMap(([labels, s]): Sample[] => {
+        let cumulative = 0;
+        const out: Sample[] = BUCKETS.map((le, i) => { cumulative += s.buckets[i]!; return { value: cumulative, labels: { ...labels, le: String(le) }, metricName: `${hist}_bucket` }; });
+        out.push({ value: s.timed, labels: { ...labels, le: '+Inf' }, metricName: `${hist}_bucket` },
+          { value: s.sum, labels, metricName: `${hist}_sum` }, { value: s.timed, labels, metricName: `${hist}_count` });
+        return out;
+      }) }),
+  } as unknown as Metric);
+}
+
+/** The runtime hooks, recording into `registry`: asks by protocol, message and outcome; messages handled per component. */
+export function runtimeObserver(registry: Registry): RuntimeObserver {
+  const asks = new Map<string, Map<string, SampledStat>>();
+  const components = new Map<string, SampledStat>();
+  statMetrics(registry, { name: 'cloudstackd_asks', help: 'Asks from this node by protocol and message', unit: 'seconds',
+    stats: function* () { for (const [protocol, m] of asks) for (const [message, s] of m) yield [{ protocol, message }, s]; } });
+  statMetrics(registry, { name: 'cloudstackd_messages', help: 'Messages handled by the actors of each component', unit: 'seconds',
+    stats: function* () { for (const [component, s] of components) yield [{ component }, s]; } });
+  return {
+    askStat: (protocol, type) => {
+      let m = asks.get(protocol);
+      if (m === undefined) { m = new Map(); asks.set(protocol, m); }
+      let s = m.get(type);
+      if (s === undefined) { s = new SampledStat(); m.set(type, s); }
+      return s;
+    },
+    handlingStat: (path) => {
+      const component = componentOf(path);
+      let s = components.get(component);
+      if (s === undefined) { s = new SampledStat(); components.set(component, s); }
+      return s;
+    },
+  };
+}
+
 export async function startMetricsEndpoint(node: Node, gossip: GossipNode, o: { host: string; port: number }): Promise<MetricsEndpoint> {
   const registry = new Registry();
   const system = node.system;
-  const ask = new Histogram({ name: 'cloudstackd_ask_seconds', help: 'Asks from this node by protocol, message and outcome, and their latency',
-    labelNames: ['protocol', 'message', 'outcome'], buckets: BUCKETS, registers: [registry] });
-  const handled = new Histogram({ name: 'cloudstackd_message_handling_seconds', help: 'Time actors of each component took to handle a message',
-    labelNames: ['component'], buckets: BUCKETS, registers: [registry] });
-  system.observer = {
-    ask: (protocol, message) => {
-      const end = ask.startTimer({ protocol, message });
-      return (outcome) => { end({ outcome }); };
-    },
-    handled: (path, _type, ms) => handled.observe({ component: componentOf(path) }, ms / 1_000),
-  };
+  system.observer = runtimeObserver(registry);
   new Gauge({ name: 'cloudstackd_mailbox_depth', help: 'Messages waiting in the mailboxes of each component', labelNames: ['component'], registers: [registry],
     collect() {
       this.reset();

@@ -1,3 +1,4 @@
+import type { RuntimeObserver, TimingStat } from './observer.js';
 import type {
   ActorContext, ActorDefinition, Address, MailboxOptions, SupervisionOptions,
 } from './actor-types.js';
@@ -67,6 +68,15 @@ export class ActorCell<S = unknown> implements Runnable {
 
   /** False from the moment stopping begins (a field, not a getter: it is read on every send). */
   alive = true;
+
+  private statOf: { observer: RuntimeObserver; stat: TimingStat } | undefined;
+
+  /** This actor's handling stat from the installed observer, found once per observer. */
+  private handlingStat(): TimingStat {
+    const observer = this.system.observer!;
+    if (this.statOf?.observer !== observer) this.statOf = { observer, stat: observer.handlingStat(this.path) };
+    return this.statOf.stat;
+  }
 
   get protocolName(): string {
     return this.definition.protocol.name;
@@ -163,25 +173,25 @@ export class ActorCell<S = unknown> implements Runnable {
       return;
     }
     this.current = msg;
-    const observer = this.system.observer;
-    const started = observer === undefined ? 0 : performance.now();
+    const stat = this.system.observer === undefined ? undefined : this.handlingStat();
+    const begun = stat === undefined ? -1 : stat.begin();
     let result: unknown;
     try {
       result = handler(msg.body, this.ctx as never);
     } catch (err) {
-      observer?.handled(this.path, msg.type, performance.now() - started);
+      stat?.record(begun, false);
       this.handlerFailed(msg, err);
       return;
     }
     if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
       this.busy = true;
       (result as Promise<unknown>).then(
-        (value) => { observer?.handled(this.path, msg.type, performance.now() - started); this.busy = false; msg.reply?.resolve(value); this.current = undefined; this.schedule(); },
-        (err) => { observer?.handled(this.path, msg.type, performance.now() - started); this.busy = false; this.handlerFailed(msg, err); this.current = undefined; this.schedule(); },
+        (value) => { stat?.record(begun, true); this.busy = false; msg.reply?.resolve(value); this.current = undefined; this.schedule(); },
+        (err) => { stat?.record(begun, false); this.busy = false; this.handlerFailed(msg, err); this.current = undefined; this.schedule(); },
       );
       return;
     }
-    observer?.handled(this.path, msg.type, performance.now() - started);
+    stat?.record(begun, true);
     this.current = undefined;
     msg.reply?.resolve(result);
   }

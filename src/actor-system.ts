@@ -10,7 +10,7 @@ import { ConfigError, PeerDownError, StoppedError } from './errors.js';
 import { createIdGenerator } from './ids.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type RuntimeMetrics } from './metrics.js';
-import { PendingAsks, type ReplySink } from './pending-asks.js';
+import { PendingAsks, type PendingAsk, type ReplySink } from './pending-asks.js';
 import type { Protocol } from './protocol.js';
 import { LocalRef, RemoteRef, type RefHost } from './refs.js';
 import type { SystemInternals } from './system-internals.js';
@@ -160,7 +160,7 @@ export class ActorSystem implements SystemInternals, RefHost {
 
   localAsk(cell: ActorCell, type: string, body: unknown, options: AskOptions | undefined, sender: ActorCell | undefined): Promise<unknown> {
     const p = this.pending.create(options?.timeoutMs ?? this.askTimeoutMs, `${type} to ${cell.path}`);
-    if (this.observer !== undefined) observeAsk(this.observer, cell.protocolName, type, p.promise);
+    if (this.observer !== undefined) observeAsk(p, this.observer, cell.protocolName, type);
     const reply: ReplySink = this.strict ? strictSink(p) : p;
     const msg: Msg = {
       type, body, reply, sender: sender?.address, deadline: p.deadline,
@@ -205,7 +205,7 @@ export class ActorSystem implements SystemInternals, RefHost {
   remoteAsk(ref: ActorRef, type: string, body: unknown, options: AskOptions | undefined, sender: ActorCell | undefined): Promise<unknown> {
     const timeoutMs = options?.timeoutMs ?? this.askTimeoutMs;
     const p = this.pending.create(timeoutMs, `${type} to ${ref.node}${ref.path}`);
-    if (this.observer !== undefined) observeAsk(this.observer, ref.protocol.name, type, p.promise);
+    if (this.observer !== undefined) observeAsk(p, this.observer, ref.protocol.name, type);
     const id = options?.id ?? this.nextId();
     const env: Envelope = {
       kind: 'ask', id, toNode: ref.node, to: ref.path, fromNode: this.nodeId, from: sender?.path ?? '',
@@ -307,7 +307,8 @@ function strictSink(p: ReplySink): ReplySink {
   };
 }
 
-function observeAsk(o: RuntimeObserver, protocol: string, type: string, settled: Promise<unknown>): void {
-  const done = o.ask(protocol, type);
-  settled.then(() => done('ok'), () => done('error'));
+function observeAsk(p: PendingAsk, o: RuntimeObserver, protocol: string, type: string): void {
+  const stat = o.askStat(protocol, type);
+  p.stat = stat;
+  p.begun = stat.begin();
 }

@@ -1,13 +1,19 @@
 /**
- * Hooks the runtime calls when an observer is installed (the /metrics endpoint does): the start and
- * outcome of every ask, and the handling time of every message. With none installed the runtime pays
- * one property check per ask and per message.
+ * Hooks the runtime calls when an observer is installed (the /metrics endpoint does). They are built
+ * for the hot path: each (protocol, message) of asks and each component's mailbox has one stat object,
+ * found once and kept (on the pending ask, on the actor cell); an ask or a message then costs a counter
+ * bump, and one in `sampleEvery` is also timed. With no observer the runtime pays one property check.
  */
-export type AskOutcome = 'ok' | 'error';
+export interface TimingStat {
+  /** A start time to pass to `record` when this event is timed (a sample), or -1. */
+  begin(): number;
+  /** The event finished (`ok` false: the ask failed or the handler threw). */
+  record(begun: number, ok: boolean): void;
+}
 
 export interface RuntimeObserver {
-  /** An ask to `protocol`.`type` begins; the returned function is called once when it settles. */
-  ask(protocol: string, type: string): (outcome: AskOutcome) => void;
-  /** The actor at `path` handled a message of `type` in `ms` (async handlers: until their promise settled). */
-  handled(path: string, type: string, ms: number): void;
+  /** The stat of asks of `type` to `protocol` (the same object every time). */
+  askStat(protocol: string, type: string): TimingStat;
+  /** The stat of messages handled by the actor at `path` (grouped by component; the same object for a path). */
+  handlingStat(path: string): TimingStat;
 }

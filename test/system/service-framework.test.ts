@@ -120,11 +120,11 @@ describe('system: cloudstackd up and the service framework (real processes)', fu
     const after = await scrape();
     const zones = { command: 'listZones', status: '200' };
     expect(histogramCount(after, 'cloudstackd_api_request_seconds', zones) - histogramCount(before, 'cloudstackd_api_request_seconds', zones)).to.be.at.least(20);
-    expect(histogramCount(after, 'cloudstackd_ask_seconds', { protocol: 'data', outcome: 'ok' }))
-      .to.be.above(histogramCount(before, 'cloudstackd_ask_seconds', { protocol: 'data', outcome: 'ok' }));
+    expect(sampleSum(after, 'cloudstackd_asks_total', { protocol: 'data', outcome: 'ok' }))
+      .to.be.above(sampleSum(before, 'cloudstackd_asks_total', { protocol: 'data', outcome: 'ok' }));
     expect(sampleSum(after, 'cloudstackd_transport_frames_total', { direction: 'sent' })).to.be.above(sampleSum(before, 'cloudstackd_transport_frames_total', { direction: 'sent' }));
     expect(sampleSum(after, 'cloudstackd_gossip_members', { status: 'alive' })).to.be.at.least(14);
-    for (const name of ['cloudstackd_mailbox_depth', 'cloudstackd_message_handling_seconds', 'cloudstackd_dead_letters_total', 'cloudstackd_transport_bytes_total',
+    for (const name of ['cloudstackd_mailbox_depth', 'cloudstackd_messages_total', 'cloudstackd_messages_seconds', 'cloudstackd_asks_seconds', 'cloudstackd_dead_letters_total', 'cloudstackd_transport_bytes_total',
       'cloudstackd_transport_reconnects_total', 'cloudstackd_transport_refusals_total', 'cloudstackd_gossip_suspicions_total', 'cloudstackd_gossip_dead_verdicts_total']) {
       expect(after.some((f) => f.name === name || f.name.startsWith(`${name}_`)), name).to.equal(true);
     }
