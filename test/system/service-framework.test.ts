@@ -179,9 +179,44 @@ describe('system: cloudstackd up and the service framework (real processes)', fu
     for (const s of await services()) expect(now.filter((i) => i.component === s.name && i.state === 'running').length).to.be.at.most(s.desiredinstances);
   });
 
+  it('auto-scales api on its load: down to min after stabilization, up under load, down again; oscillating load changes it at most once per cooldown', async () => {
+    const running = async (): Promise<number> => (await instances('api')).filter((i) => i.state === 'running').length;
+    const scaleEvents = async (): Promise<number> => (await api.listAll('listEvents', 'event', { type: 'SERVICE.SCALE', listall: true })).length;
+    await api.call('updateComponentService', { name: 'api', mininstances: 1, maxinstances: 3, metric: 'cpu', target: 15, stabilizationms: 3_000, cooldownms: 4_000 });
+    await waitFor(async () => (await running()) === 1, 40_000, 'api down to min (1) after the stabilization window', 300);
+    const load = async (until: () => boolean): Promise<void> => {
+      const client = new CsApi({ endpoint: cloud.endpoint, ...cloud.keys, maxSockets: 16 });
+      try {
+        await Promise.all(Array.from({ length: 16 }, async () => { while (!until()) await client.call('listZones').catch(() => undefined); }));
+      } finally { client.close(); }
+    };
+    let loaded = true;
+    const driving = load(() => !loaded);
+    try {
+      await waitFor(async () => (await running()) >= 2, 40_000, 'api scaled to 2 or more under load', 300);
+    } finally {
+      loaded = false;
+      await driving;
+    }
+    await waitFor(async () => (await running()) === 1, 40_000, 'api back to min once the load stopped', 300);
+    // Load on for 1 s, off for 1 s, for 12 s: faster than the 4 s cooldown.
+    const before = await scaleEvents();
+    const windowMs = 12_000;
+    const end = Date.now() + windowMs;
+    while (Date.now() < end) {
+      const stopAt = Date.now() + 1_000;
+      await load(() => Date.now() >= stopAt);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const changes = (await scaleEvents()) - before;
+    expect(changes).to.be.at.most(Math.floor(windowMs / 4_000) + 1);
+    const svc = (await services()).find((s) => s.name === 'api')!;
+    expect(svc.desiredinstances).to.be.within(1, 3);
+  });
+
   it('Ctrl-C stops every process it started (checked by pid)', async () => {
     const pids = cloud.pids();
-    expect(pids.length).to.be.at.least(14);
+    expect(pids.length).to.equal((await instances()).filter((i) => i.state === 'running').length);
     cloud.child.kill('SIGINT');
     expect(await cloud.exited).to.equal(0);
     expect(pids.filter(processAlive)).to.deep.equal([]);
