@@ -118,11 +118,15 @@ export class ChildTable {
     return true;
   }
 
-  /** Stops every child: `first` roles first (e.g. the service framework, so it restarts nothing meanwhile). */
-  async stopAll(first: readonly string[] = []): Promise<void> {
+  /**
+   * Stops every child: `first` roles first (the service framework, so it restarts nothing meanwhile),
+   * `last` roles last (the data service, which the others still call while they stop: release leases).
+   */
+  async stopAll(first: readonly string[] = [], last: readonly string[] = []): Promise<void> {
     this.closed = true;
     const all = [...this.children.values()];
     await Promise.all(all.filter((c) => first.includes(c.info.role)).map((c) => this.terminate(c)));
+    await Promise.all(all.filter((c) => !last.includes(c.info.role)).map((c) => this.terminate(c)));
     await Promise.all(all.map((c) => this.terminate(c)));
   }
 
@@ -130,10 +134,16 @@ export class ChildTable {
     const proc = c.proc;
     if (proc === undefined) return;
     c.stopping = true;
+    const started = this.o.clock.now();
     proc.kill('SIGTERM');
-    const timer = this.o.clock.setTimeout(() => { if (c.proc !== undefined) c.proc.kill('SIGKILL'); }, this.o.stopGraceMs);
+    const timer = this.o.clock.setTimeout(() => {
+      if (c.proc === undefined) return;
+      this.o.log.warn('a launched process did not stop in time; killing it', { instance: c.info.instance, graceMs: this.o.stopGraceMs });
+      c.proc.kill('SIGKILL');
+    }, this.o.stopGraceMs);
     await c.exited;
     timer.cancel();
+    this.o.log.debug('stopped', { instance: c.info.instance, ms: this.o.clock.now() - started });
   }
 
   /** Reads the child's output: the ready line, the endpoint and credentials it announces, its last error. */

@@ -4,8 +4,9 @@
  * the node's labels and free capacity in its member metadata (`label:<l>` = 1, `launcher.free`,
  * `launcher.capacity`), so the framework can place services without asking every launcher first.
  *
- * No orphans: stopping the launcher stops its children (the service framework's first, so it restarts
- * nothing meanwhile); if the launcher is killed outright its children see their IPC channel close and
+ * No orphans: stopping the launcher stops its children (the service framework first, so it restarts
+ * nothing meanwhile, and data last, which the others call while they stop); if the launcher is killed
+ * outright its children see their IPC channel close and
  * stop themselves (bin/parent-watch.ts). Nothing adopts them: the framework starts replacements.
  */
 import { join } from 'node:path';
@@ -45,6 +46,8 @@ export interface LauncherHandle {
 
 /** Roles stopped before the others when a launcher stops: those that would start replacements. */
 const STOP_FIRST = ['service-framework'];
+/** Roles stopped after the others: the data service, which the others call while they stop (leases released). */
+const STOP_LAST = ['data'];
 
 export const launcherComponent: ComponentDescriptor<LauncherComponentOptions, LauncherHandle> = {
   name: 'launcher',
@@ -85,7 +88,7 @@ export const launcherComponent: ComponentDescriptor<LauncherComponentOptions, La
       async stop() {
         refresh.cancel();
         services.withdraw(LauncherProtocol);
-        await table.stopAll(STOP_FIRST);
+        await table.stopAll(STOP_FIRST, STOP_LAST);
         await system.stop(LAUNCHER_PATH);
       },
     };
