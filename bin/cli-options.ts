@@ -34,6 +34,7 @@ export interface CliConfig {
   /** Serve Prometheus metrics on this port (0: a free one); undefined: off. */
   metricsPort: number | undefined;
   metricsHost: string;
+  logFormat: 'text' | 'json';
 }
 
 export { ROLE_SETS };
@@ -99,6 +100,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--labels <l1,l2,...>', 'launcher: labels of this node that placement rules match (e.g. zone=a,ssd)').default([], 'none').argParser((v) => v.split(',').map((x) => x.trim()).filter(Boolean)))
     .addOption(new Option('--launcher-capacity <n>', 'launcher: most component processes it runs at once').default(32).argParser(int('--launcher-capacity', 1, 10_000)))
     .addOption(new Option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port (0 picks a free one; off by default)').argParser(int('--metrics-port', 0, 65535)))
+    .addOption(new Option('--log-format <format>', 'text, or json: one object per line with the trace id an API request started').default('text').argParser(oneOf('--log-format', ['text', 'json'] as const)))
     .addOption(new Option('--metrics-host <address>', 'address the metrics endpoint listens on').default('127.0.0.1'))
     .allowExcessArguments(false)
     .configureHelp({ helpWidth: 140 })
@@ -110,7 +112,7 @@ interface RawOptions {
   joinTimeout: number; redisUrl?: string; clusterName: string; clusterSecretFile?: string; nodeName: string;
   bind: string; port: number; dataDir: string; hosts: number; logLevel: LogLevel; strict: boolean;
   hypervisor: 'simulator'; cpuCores: number; cpuSpeed: number; memory: number; zone?: string; pod?: string;
-  cluster?: string; heartbeatProfile: 'default' | 'test'; labels: string[]; launcherCapacity: number; metricsPort?: number; metricsHost: string;
+  cluster?: string; heartbeatProfile: 'default' | 'test'; labels: string[]; launcherCapacity: number; metricsPort?: number; metricsHost: string; logFormat: 'text' | 'json';
 }
 
 /** Checks combinations commander cannot; returns the problem in one line, or undefined. */
@@ -140,7 +142,7 @@ export function toConfig(o: RawOptions): CliConfig {
     bind: o.bind, port: o.port, dataDir: o.dataDir, hosts: o.hosts, logLevel: o.logLevel, strict: o.strict,
     hypervisor: o.hypervisor, cpuCores: o.cpuCores, cpuSpeed: o.cpuSpeed, memory: o.memory, zone: o.zone, pod: o.pod,
     cluster: o.cluster, heartbeatProfile: o.heartbeatProfile, labels: o.labels, launcherCapacity: o.launcherCapacity,
-    metricsPort: o.metricsPort, metricsHost: o.metricsHost,
+    metricsPort: o.metricsPort, metricsHost: o.metricsHost, logFormat: o.logFormat,
   };
 }
 

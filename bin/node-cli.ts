@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CloudstackdError, ConfigError } from '../src/errors.js';
-import { createLogger, type Logger } from '../src/logger.js';
+import { createLogger, jsonSink, stderrSink, type Logger } from '../src/logger.js';
 import { Node } from '../src/node.js';
 import { createTransport, joinSeeds } from '../transports/create-transport.js';
 import type { ApiComponent } from '../actors/api/api-actor.js';
@@ -79,7 +79,7 @@ function announce(config: CliConfig, assembly: Assembly): void {
 }
 
 export async function runNodeCli(config: CliConfig): Promise<void> {
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, config.logFormat === 'json' ? jsonSink : stderrSink);
   if (config.roles.includes('data')) {
     try { ensureDataDir(config.dataDir); } catch (err) { fatal((err as Error).message, 2); }
   }

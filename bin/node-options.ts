@@ -22,7 +22,7 @@ export function hostOf(config: CliConfig): SimulatedHostConfig {
 /** What a launcher's children share with it: the cluster (transport, name, secret), the profile and log level. */
 export function childArgsOf(config: CliConfig): string[] {
   return ['--transport', config.transport, '--cluster-name', config.clusterName, '--heartbeat-profile', config.heartbeatProfile,
-    '--log-level', config.logLevel,
+    '--log-level', config.logLevel, '--log-format', config.logFormat,
     ...(config.clusterSecretFile === undefined ? [] : ['--cluster-secret-file', config.clusterSecretFile]),
     ...(config.redisUrl === undefined ? [] : ['--redis-url', config.redisUrl]),
     // With metrics on here, every child serves them too, each on a port of its own.

@@ -37,7 +37,7 @@ function configOf(spec: UpSpec, dir: string, logLevel: LogLevel): CliConfig {
     roles: ['launcher'], transport: 'ws', listen: { host: '127.0.0.1', port: 0 }, join: [], redisUrl: undefined, clusterName: spec.cluster,
     clusterSecretFile: join(dir, 'secret'), nodeName: 'up', bind: '127.0.0.1', port: 0, dataDir: dir, hosts: 0, logLevel,
     strict: false, hypervisor: 'simulator', cpuCores: 32, cpuSpeed: 2400, memory: 131_072, zone: undefined, pod: undefined,
-    cluster: undefined, joinTimeoutMs: 10_000, heartbeatProfile: spec.profile, labels: [], launcherCapacity: 256, metricsPort: 0, metricsHost: '127.0.0.1',
+    cluster: undefined, joinTimeoutMs: 10_000, heartbeatProfile: spec.profile, labels: [], launcherCapacity: 256, metricsPort: 0, metricsHost: '127.0.0.1', logFormat: spec.logFormat,
   };
 }
 

@@ -5,6 +5,7 @@
  *     "cluster": "demo",                  cluster name (default "cloudstack")
  *     "profile": "default" | "test",      timings (test: faster failure detection and leases)
  *     "logLevel": "warn",                 the children's log level (default warn)
+ *     "logFormat": "json",                the children's log format: text (default) or json with trace ids
  *     "dataDir": "./cloud",               where data, logs and the secret go (default: a temporary directory, removed at stop)
  *     "framework": { "instances": 2 },    service framework instances (one acts, the others stand by)
  *     "components": {                     per component: "count" (a fixed number), or "min"/"max" and a "policy"
@@ -27,6 +28,7 @@ export interface UpSpec {
   cluster: string;
   profile: 'default' | 'test';
   logLevel: LogLevel;
+  logFormat: 'text' | 'json';
   dataDir: string | undefined;
   frameworkInstances: number;
   services: DefineComponentService[];
@@ -34,7 +36,7 @@ export interface UpSpec {
 
 interface RawComponent { count?: unknown; min?: unknown; max?: unknown; policy?: unknown; args?: unknown; labels?: unknown; spread?: unknown }
 
-const KNOWN_KEYS = ['cluster', 'profile', 'logLevel', 'dataDir', 'framework', 'components'];
+const KNOWN_KEYS = ['cluster', 'profile', 'logLevel', 'logFormat', 'dataDir', 'framework', 'components'];
 
 function whole(v: unknown, what: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConfigError(`spec: ${what} must be a whole number ${min}..${max}`);
@@ -86,6 +88,8 @@ export function parseSpec(text: string, file: string): UpSpec {
   if (profile !== 'default' && profile !== 'test') throw new ConfigError('spec: profile must be default or test');
   const logLevel = raw.logLevel ?? 'warn';
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new ConfigError(`spec: logLevel must be one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = raw.logFormat ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json') throw new ConfigError('spec: logFormat must be text or json');
   if (raw.dataDir !== undefined && typeof raw.dataDir !== 'string') throw new ConfigError('spec: dataDir must be a path');
   const fw = (raw.framework ?? {}) as { instances?: unknown };
   const frameworkInstances = whole(fw.instances ?? 1, 'framework.instances', 1, 5);
@@ -97,7 +101,7 @@ export function parseSpec(text: string, file: string): UpSpec {
   const missing = ROLE_SETS.all!.filter((n) => !services.some((s) => s.name === n));
   if (missing.length > 0) throw new ConfigError(`spec: components ${missing.join(', ')} are missing (a cloud needs every one; "count": 0 to leave one out)`);
   services.push({ name: 'service-framework', min: frameworkInstances, max: frameworkInstances, desired: frameworkInstances, fixed: true });
-  return { cluster, profile, logLevel: logLevel as LogLevel, dataDir: raw.dataDir as string | undefined, frameworkInstances, services };
+  return { cluster, profile, logLevel: logLevel as LogLevel, logFormat, dataDir: raw.dataDir as string | undefined, frameworkInstances, services };
 }
 
 export function readSpec(file: string): UpSpec {

@@ -1,4 +1,5 @@
 import type { RuntimeObserver, TimingStat } from './observer.js';
+import { withTrace } from './trace-context.js';
 import type {
   ActorContext, ActorDefinition, Address, MailboxOptions, SupervisionOptions,
 } from './actor-types.js';
@@ -177,7 +178,8 @@ export class ActorCell<S = unknown> implements Runnable {
     const begun = stat === undefined ? -1 : stat.begin();
     let result: unknown;
     try {
-      result = handler(msg.body, this.ctx as never);
+      // A traced message is handled under its trace: the asks the handler makes carry it on.
+      result = msg.trace === undefined ? handler(msg.body, this.ctx as never) : withTrace(msg.trace, () => handler(msg.body, this.ctx as never));
     } catch (err) {
       stat?.record(begun, false);
       this.handlerFailed(msg, err);

@@ -1,4 +1,5 @@
 import type { RuntimeObserver } from './observer.js';
+import { currentTrace } from './trace-context.js';
 import { ActorCell, type Msg } from './actor-cell.js';
 import type { ActorDefinition, ActorRef, Address, AskOptions, SpawnOptions } from './actor-types.js';
 import { DEFAULT_MAILBOX, DEFAULT_SUPERVISION } from './actor-types.js';
@@ -154,7 +155,7 @@ export class ActorSystem implements SystemInternals, RefHost {
   localTell(cell: ActorCell, type: string, body: unknown, sender: ActorCell | undefined): Promise<void> | undefined {
     return cell.enqueue({
       type, body: this.strict ? roundTrip(body) : body, reply: undefined,
-      sender: sender?.address, deadline: 0, trace: sender?.current?.trace,
+      sender: sender?.address, deadline: 0, trace: sender?.current?.trace ?? currentTrace(),
     });
   }
 
@@ -164,7 +165,7 @@ export class ActorSystem implements SystemInternals, RefHost {
     const reply: ReplySink = this.strict ? strictSink(p) : p;
     const msg: Msg = {
       type, body, reply, sender: sender?.address, deadline: p.deadline,
-      trace: options?.trace ?? sender?.current?.trace,
+      trace: options?.trace ?? sender?.current?.trace ?? currentTrace(),
     };
     try {
       if (this.strict) msg.body = roundTrip(body);
@@ -192,7 +193,7 @@ export class ActorSystem implements SystemInternals, RefHost {
       kind: 'tell', id: this.nextId(), toNode: ref.node, to: ref.path, fromNode: this.nodeId,
       from: sender?.path ?? '', type, body,
     };
-    const trace = sender?.current?.trace;
+    const trace = sender?.current?.trace ?? currentTrace();
     if (trace !== undefined) env.trace = trace;
     try {
       this.sendOut(env);
@@ -211,7 +212,7 @@ export class ActorSystem implements SystemInternals, RefHost {
       kind: 'ask', id, toNode: ref.node, to: ref.path, fromNode: this.nodeId, from: sender?.path ?? '',
       type, body, ttl: timeoutMs,
     };
-    const trace = options?.trace ?? sender?.current?.trace;
+    const trace = options?.trace ?? sender?.current?.trace ?? currentTrace();
     if (trace !== undefined) env.trace = trace;
     if (options?.retry || options?.id !== undefined) env.dedup = true;
     this.pending.trackRemote(p, ref.node, id);

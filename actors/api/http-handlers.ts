@@ -11,6 +11,7 @@ import { ApiError, ApiErrorCode } from './error-map.js';
 import { errorPayload } from './envelope.js';
 import { REASONS, type ApiServerLimits } from './limits.js';
 import { mergeParams } from './params.js';
+import { withTrace } from '../../src/trace-context.js';
 import { readBody } from './read-body.js';
 import { renderXml } from './render-xml.js';
 import { writeStream } from './write-stream.js';
@@ -99,7 +100,9 @@ async function serve(d: HandlerDeps, req: IncomingMessage, res: ServerResponse):
   }
   const cookies = parseCookies(req.headers.cookie);
   const started = d.onRequest === undefined ? 0 : performance.now();
-  const reply = await d.dispatcher.dispatch({ method, pairs, cookies, requestId: d.nextRequestId() });
+  // The request id is the trace id of everything the request causes, in every process it reaches.
+  const requestId = d.nextRequestId();
+  const reply = await withTrace(requestId, () => d.dispatcher.dispatch({ method, pairs, cookies, requestId }));
   writeReply(res, reply, d.isClosing());
   if (d.onRequest !== undefined) {
     // Only a command the table knows is a label: a client must not create unbounded metric series.
