@@ -15,6 +15,11 @@ import type { RuntimeObserver, TimingStat } from '../src/observer.js';
 /** Latency buckets, seconds: 0.1 ms to 10 s, about three per decade. */
 const BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** What an orchestrator reports of its jobs (OrchestratorStats). */
+export interface JobFigures {
+  active: number; succeeded: number; failed: number; recovered: number; takenOver?: number; lostLeases?: number; leases?: number;
+}
+
 export interface MetricsEndpoint {
   readonly registry: Registry;
   /** The URL it serves, once listening. */
@@ -23,6 +28,8 @@ export interface MetricsEndpoint {
   onApiRequest(command: string, status: number, ms: number): void;
   /** Figures read at scrape time from components started later (the service framework's counters). */
   addSource(read: () => Record<string, number>): void;
+  /** An orchestrator on this node: its jobs by state and its job leases, read at scrape time. */
+  addJobs(read: () => Promise<JobFigures>): void;
   close(): Promise<void>;
 }
 
@@ -155,6 +162,22 @@ export async function startMetricsEndpoint(node: Node, gossip: GossipNode, o: { 
   readCounter(registry, 'cloudstackd_framework_events_total', 'Service framework actions: launches, restarts, stops, scale changes, crash loops',
     ['event'], () => sources.flatMap((read) => Object.entries(read()).map(([event, n]): [Record<string, string>, number] => [{ event }, n])));
 
+  let jobs: (() => Promise<JobFigures>) | undefined;
+  let lastJobs: JobFigures | undefined;
+  new Gauge({ name: 'cloudstackd_jobs', help: 'Jobs of this node\'s orchestrator running or waiting', labelNames: ['state'], registers: [registry],
+    async collect() {
+      if (jobs === undefined) return;
+      lastJobs = await jobs().catch(() => lastJobs);
+      if (lastJobs !== undefined) this.set({ state: 'active' }, lastJobs.active);
+    } });
+  // From the orchestrator's latest answer (registry order makes it this scrape's; at worst the one before).
+  readCounter(registry, 'cloudstackd_jobs_finished_total', 'Jobs this node\'s orchestrator finished, by outcome', ['outcome'],
+    () => (lastJobs === undefined ? [] : [[{ outcome: 'succeeded' }, lastJobs.succeeded], [{ outcome: 'failed' }, lastJobs.failed], [{ outcome: 'recovered' }, lastJobs.recovered]]));
+  new Gauge({ name: 'cloudstackd_leases_held', help: 'Job leases this node\'s orchestrator holds', registers: [registry],
+    collect() { if (lastJobs?.leases !== undefined) this.set(lastJobs.leases); } });
+  readCounter(registry, 'cloudstackd_lease_takeovers_total', 'Job leases taken over from a lost owner, and leases this node lost', ['kind'],
+    () => (lastJobs === undefined ? [] : [[{ kind: 'taken over' }, lastJobs.takenOver ?? 0], [{ kind: 'lost' }, lastJobs.lostLeases ?? 0]]));
+
   const server: Server = createServer((req, res) => {
     if (req.url !== '/metrics') { res.writeHead(404).end('metrics are at /metrics\n'); return; }
     registry.metrics().then((text) => { res.writeHead(200, { 'Content-Type': registry.contentType }).end(text); },
@@ -168,6 +191,7 @@ export async function startMetricsEndpoint(node: Node, gossip: GossipNode, o: { 
     url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}/metrics`,
     onApiRequest: (command, status, ms) => apiRequests.observe({ command, status: String(status) }, ms / 1_000),
     addSource: (read) => { sources.push(read); },
+    addJobs: (read) => { jobs = read; },
     close: async () => {
       system.observer = undefined;
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -19,6 +19,7 @@ import { ensureDataDir, writeCredentials } from './lab.js';
 import { loadReportMs, startLoadReport } from './load-report.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.js';
 import type { ServiceFrameworkHandle } from '../actors/service-framework/component.js';
+import type { StartedOrchestrator } from '../actors/orchestrator/start.js';
 import { optionsFromCli } from './node-options.js';
 import { runUntilSignal } from './until-signal.js';
 
@@ -110,6 +111,8 @@ export async function runNodeCli(config: CliConfig): Promise<void> {
         return c === undefined ? {} : { launch: c.launches, restart: c.restarts, stop: c.stops, scale: c.scaleChanges, crashloop: c.crashLoops };
       });
     }
+    const orchestrator = assembly.handle<StartedOrchestrator>('orchestrator');
+    if (orchestrator !== undefined) metrics.addJobs(() => orchestrator.ref.ask('stats', {}, { timeoutMs: 5_000 }));
     say(`metrics: ${metrics.url}`);
   }
   const stopLoadReport = startLoadReport(node.system, cluster.services, loadReportMs(config.heartbeatProfile));
