@@ -22,15 +22,19 @@ export async function runStatusCli(argv: string[]): Promise<void> {
     .option('--join <host:port>', 'a member to join')
     .option('--cluster-name <name>', 'the cluster name', 'cloudstack')
     .option('--cluster-secret-file <file>', 'the shared cluster secret')
+    .option('--redis-url <url>', 'a cluster over Redis: its redis:// or rediss:// URL (instead of --join)')
     .allowExcessArguments(false)
     .parse(argv, { from: 'user' })
-    .opts<{ clusterFile?: string; join?: string; clusterName: string; clusterSecretFile?: string }>();
+    .opts<{ clusterFile?: string; join?: string; clusterName: string; clusterSecretFile?: string; redisUrl?: string }>();
   const file = o.clusterFile === undefined ? {} : JSON.parse(readFileSync(o.clusterFile, 'utf8')) as { join?: string; clusterName?: string; clusterSecretFile?: string };
   const join = o.join ?? file.join;
   const secret = o.clusterSecretFile ?? file.clusterSecretFile;
-  if (join === undefined || secret === undefined) throw new ConfigError('status needs --cluster-file, or --join and --cluster-secret-file');
+  if ((join === undefined && o.redisUrl === undefined) || secret === undefined) {
+    throw new ConfigError('status needs --cluster-file, or --join (or --redis-url) and --cluster-secret-file');
+  }
   const config: CliConfig = {
-    roles: [], transport: 'ws', listen: { host: '127.0.0.1', port: 0 }, join: [parseHostPort(join)], redisUrl: undefined,
+    roles: [], transport: o.redisUrl === undefined ? 'ws' : 'redis', listen: { host: '127.0.0.1', port: 0 },
+    join: o.redisUrl === undefined && join !== undefined ? [parseHostPort(join)] : [], redisUrl: o.redisUrl,
     clusterName: file.clusterName ?? o.clusterName, clusterSecretFile: secret, nodeName: `status-${process.pid}`, bind: '127.0.0.1', port: 0,
     dataDir: '.', hosts: 0, logLevel: 'error', strict: false, hypervisor: 'simulator', cpuCores: 1, cpuSpeed: 100, memory: 128, zone: undefined,
     pod: undefined, cluster: undefined, joinTimeoutMs: 10_000, heartbeatProfile: 'default', labels: [], launcherCapacity: 1, metricsPort: undefined, metricsHost: '127.0.0.1', logFormat: 'text',
