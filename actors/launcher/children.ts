@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Clock } from '../../src/clock.js';
 import { LimitExceededError, StoppedError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
+import { newRecord, recordExit, type RestartOptions, type RestartRecord } from '../../src/restart-backoff.js';
 import type { InstanceInfo, InstanceState } from './protocol.js';
 
 /** The environment variable that tells a child it was launched and must watch its IPC channel. */
@@ -30,6 +31,12 @@ export interface ChildTableOptions {
   stopGraceMs: number;
   /** Most exited and stopped instances remembered (the oldest are forgotten first). */
   maxRemembered: number;
+  /**
+   * Roles this launcher restarts itself when they exit (with backoff, up to a crash loop): the data
+   * service, which the framework cannot restart — it needs data for its lease and its desired state.
+   */
+  supervise: readonly string[];
+  restart: RestartOptions;
   clock: Clock;
   log: Logger;
   spawn?: Spawn;
@@ -43,6 +50,8 @@ interface Child {
   exited: Promise<void>;
   /** Set while the launcher stops the child (its exit is then 'stopped', not 'exited'). */
   stopping: boolean;
+  /** Restart history when this launcher supervises the role. */
+  backoff: RestartRecord;
 }
 
 const LIVE: ReadonlySet<InstanceState> = new Set(['starting', 'running']);
@@ -87,7 +96,7 @@ export class ChildTable {
       instance, role, pid: proc.pid ?? 0, state: 'starting', restarts: known === undefined ? 0 : known.info.restarts + 1,
       startedAt: this.o.clock.now(),
     };
-    const child: Child = { info, proc, args: [...args], log, stopping: false, exited: Promise.resolve() };
+    const child: Child = { info, proc, args: [...args], log, stopping: false, exited: Promise.resolve(), backoff: known?.backoff ?? newRecord() };
     child.exited = new Promise<void>((resolve) => {
       proc.once('exit', (code, signal) => {
         info.state = child.stopping ? 'stopped' : 'exited';
@@ -96,6 +105,7 @@ export class ChildTable {
         child.proc = undefined;
         log.end();
         if (!child.stopping) this.o.log.warn('launched process exited', { instance, role, code: info.exitCode, lastError: info.lastError ?? '' });
+        if (!child.stopping && this.o.supervise.includes(role)) this.superviseExit(child);
         this.trim();
         resolve();
       });
@@ -107,6 +117,22 @@ export class ChildTable {
     this.children.set(instance, child);
     this.o.log.info('launched', { instance, role, pid: info.pid, restarts: info.restarts });
     return { ...info };
+  }
+
+  /** A supervised child exited on its own: started again after its backoff, unless it crash-loops. */
+  private superviseExit(c: Child): void {
+    const now = this.o.clock.now();
+    c.backoff = recordExit(c.backoff, now, now - c.info.startedAt, this.o.restart);
+    if (c.backoff.gaveUp) {
+      this.o.log.error('a supervised process keeps exiting: not restarting it', { instance: c.info.instance, failures: c.backoff.failures.length });
+      return;
+    }
+    this.o.clock.setTimeout(() => {
+      if (this.closed || this.children.get(c.info.instance) !== c || c.info.state !== 'exited') return;
+      try { this.launch(c.info.instance, c.info.role, c.args); } catch (err) {
+        this.o.log.error('could not restart a supervised process', { instance: c.info.instance, error: (err as Error).message });
+      }
+    }, c.backoff.nextAt - now);
   }
 
   /** Stops and forgets an instance; false when unknown. */

@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import type { ComponentDescriptor } from '../../src/component.js';
 import { ConfigError } from '../../src/errors.js';
+import { RESTART_DEFAULTS } from '../../src/restart-backoff.js';
 import { ChildTable, type Spawn } from './children.js';
 import { launcherActor } from './launcher-actor.js';
 import { LAUNCHER_PATH, LauncherProtocol } from './protocol.js';
@@ -46,6 +47,11 @@ export interface LauncherHandle {
 
 /** Roles stopped before the others when a launcher stops: those that would start replacements. */
 const STOP_FIRST = ['service-framework'];
+/**
+ * Roles the launcher restarts itself (backoff, crash-loop limit as the framework's): the data service
+ * on SQLite lives on this node, and the framework needs it to act at all (its lease, its deployment).
+ */
+const SUPERVISED = ['data'];
 /** Roles stopped after the others: the data service, which the others call while they stop (leases released). */
 const STOP_LAST = ['data'];
 
@@ -66,6 +72,7 @@ export const launcherComponent: ComponentDescriptor<LauncherComponentOptions, La
     const baseArgs = [...(options.baseArgs ?? []), '--listen', `${options.listenHost ?? '127.0.0.1'}:0`,
       ...(address === undefined ? [] : ['--join', address])];
     const table = new ChildTable({ cli: options.cli, baseArgs, dir: options.dir ?? join('data', 'launched'), capacity,
+      supervise: SUPERVISED, restart: RESTART_DEFAULTS,
       stopGraceMs: options.stopGraceMs ?? 10_000, maxRemembered: options.maxRemembered ?? 256, clock, log,
       ...(options.spawn === undefined ? {} : { spawn: options.spawn }) });
     let advertised = '';

@@ -12,7 +12,7 @@ import { DataProtocol, dataClient, fencedDataClient, leaseStoreOf, waitingDataCa
 import { frameworkActor } from './framework-actor.js';
 import { startFramework, type Framework } from './framework.js';
 import { SERVICE_FRAMEWORK_PATH, ServiceFrameworkProtocol } from './protocol.js';
-import { checkRestartOptions, RESTART_DEFAULTS, type RestartOptions } from './restart-policy.js';
+import { checkRestartOptions, RESTART_DEFAULTS, type RestartOptions } from '../../src/restart-backoff.js';
 
 export interface ServiceFrameworkOptions {
   /** Overrides over the profile's lease timings. */

@@ -15,7 +15,7 @@ import { LAUNCHER_PATH, LauncherProtocol, type LauncherReport } from '../launche
 import { Autoscaler, type AutoscaleSignals } from './autoscale.js';
 import type { FrameworkStatus, ServiceView } from './protocol.js';
 import { forgive, newBook, plan, type Action } from './reconcile.js';
-import type { RestartOptions } from './restart-policy.js';
+import type { RestartOptions } from '../../src/restart-backoff.js';
 
 export interface FrameworkOptions {
   /** Time between rounds, ms. Default 1,000 (test profile 250): a crashed instance waits at most this plus its backoff. */

@@ -6,7 +6,7 @@
 import type { ComponentService } from '../data/protocol.js';
 import type { InstanceInfo, LauncherReport } from '../launcher/protocol.js';
 import { choose, nextInstanceId, planned } from './placement.js';
-import { newRecord, recordExit, type RestartOptions, type RestartRecord } from './restart-policy.js';
+import { newRecord, recordExit, type RestartOptions, type RestartRecord } from '../../src/restart-backoff.js';
 
 export type Action =
   | { kind: 'launch'; node: string; instance: string; role: string; args: string[]; restart: boolean }

@@ -179,6 +179,18 @@ describe('system: cloudstackd up and the service framework (real processes)', fu
     for (const s of await services()) expect(now.filter((i) => i.component === s.name && i.state === 'running').length).to.be.at.most(s.desiredinstances);
   });
 
+  it('a SIGKILLed data service is restarted by its launcher, and the cloud serves again', async () => {
+    const data = (await instances('data'))[0]!;
+    process.kill(data.pid, 'SIGKILL');
+    await waitFor(() => !processAlive(data.pid), 5_000, 'data-1 gone', 50);
+    let back: Instance | undefined;
+    await waitFor(async () => {
+      back = (await instances('data').catch(() => [])).find((i) => i.state === 'running' && i.pid !== data.pid);
+      return back !== undefined && (await api.listAll('listZones', 'zone').catch(() => [])).length === 1;
+    }, 60_000, 'data running again and the API answering', 300);
+    expect(back!.restarts).to.be.at.least(1);
+  });
+
   it('auto-scales api on its load: down to min after stabilization, up under load, down again; oscillating load changes it at most once per cooldown', async () => {
     const running = async (): Promise<number> => (await instances('api')).filter((i) => i.state === 'running').length;
     const scaleEvents = async (): Promise<number> => (await api.listAll('listEvents', 'event', { type: 'SERVICE.SCALE', listall: true })).length;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { ComponentService } from '../../../actors/data/protocol.js';
 import type { InstanceInfo, LauncherReport } from '../../../actors/launcher/protocol.js';
 import { newBook, plan } from '../../../actors/service-framework/reconcile.js';
-import { RESTART_DEFAULTS } from '../../../actors/service-framework/restart-policy.js';
+import { RESTART_DEFAULTS } from '../../../src/restart-backoff.js';
 
 const svc = (name: string, desired: number, over: Partial<ComponentService> = {}): ComponentService => ({
   name, min: 0, max: 10, desired, fixed: false, labels: [], spread: true, args: [], state: 'Enabled', updated: '', ...over });

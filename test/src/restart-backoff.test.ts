@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { backoffDelay, newRecord, recordExit, RESTART_DEFAULTS } from '../../../actors/service-framework/restart-policy.js';
+import { backoffDelay, newRecord, recordExit, RESTART_DEFAULTS } from '../../src/restart-backoff.js';
 
 describe('service framework: restart policy', () => {
   const o = RESTART_DEFAULTS;

@@ -1,6 +1,6 @@
 /**
- * When a crashed instance is started again: exponential backoff (100 ms, ×1.5, at most 15 s), reset
- * once an instance has run stably for 30 s; after `maxFailures` exits within `windowMs` it is not
+ * When a crashed process is started again (the service framework's instances; a launcher's data
+ * service): exponential backoff (100 ms, ×1.5, at most 15 s), reset once it has run stably for 30 s; after `maxFailures` exits within `windowMs` it is not
  * restarted any more (the framework raises an event and an alert). Pure: the caller passes the times.
  */
 export interface RestartOptions {
