@@ -7,13 +7,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 const store = new AsyncLocalStorage<string>();
+/** False until some work is traced: a process that never traces (most actors' hot paths) skips the lookup. */
+let tracing = false;
 
 /** The trace id of the current work, if any. */
 export function currentTrace(): string | undefined {
-  return store.getStore();
+  return tracing ? store.getStore() : undefined;
 }
 
 /** Runs `fn` (and everything it starts) under `trace`. */
 export function withTrace<T>(trace: string, fn: () => T): T {
+  tracing = true;
   return store.run(trace, fn);
 }
