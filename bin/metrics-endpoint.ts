@@ -18,6 +18,7 @@ const BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 /** What an orchestrator reports of its jobs (OrchestratorStats). */
 export interface JobFigures {
   active: number; succeeded: number; failed: number; recovered: number; takenOver?: number; lostLeases?: number; leases?: number;
+  latency?: { boundsMs: number[]; counts: number[]; sumMs: number; count: number };
 }
 
 export interface MetricsEndpoint {
@@ -185,6 +186,21 @@ export async function startMetricsEndpoint(node: Node, gossip: GossipNode, o: { 
     collect() { if (lastJobs?.leases !== undefined) this.set(lastJobs.leases); } });
   readCounter(registry, 'cloudstackd_lease_takeovers_total', 'Job leases taken over from a lost owner, and leases this node lost', ['kind'],
     () => (lastJobs === undefined ? [] : [[{ kind: 'taken over' }, lastJobs.takenOver ?? 0], [{ kind: 'lost' }, lastJobs.lostLeases ?? 0]]));
+
+  registry.registerMetric({
+    name: 'cloudstackd_job_seconds', help: 'Time of the jobs this node\'s orchestrator finished, from when it began running each',
+    get: async () => {
+      const l = lastJobs?.latency;
+      const values: Sample[] = [];
+      if (l !== undefined) {
+        let cumulative = 0;
+        l.boundsMs.forEach((b, i) => { cumulative += l.counts[i] ?? 0; values.push({ value: cumulative, labels: { le: String(b / 1_000) }, metricName: 'cloudstackd_job_seconds_bucket' }); });
+        values.push({ value: l.count, labels: { le: '+Inf' }, metricName: 'cloudstackd_job_seconds_bucket' },
+          { value: l.sumMs / 1_000, labels: {}, metricName: 'cloudstackd_job_seconds_sum' }, { value: l.count, labels: {}, metricName: 'cloudstackd_job_seconds_count' });
+      }
+      return { name: 'cloudstackd_job_seconds', help: 'Time of the jobs this node\'s orchestrator finished, from when it began running each', type: 'histogram', aggregator: 'sum', values };
+    },
+  } as unknown as Metric);
 
   const server: Server = createServer((req, res) => {
     if (req.url !== '/metrics') { res.writeHead(404).end('metrics are at /metrics\n'); return; }
