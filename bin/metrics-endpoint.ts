@@ -174,12 +174,8 @@ export async function startMetricsEndpoint(node: Node, gossip: GossipNode, o: { 
   let jobs: (() => Promise<JobFigures>) | undefined;
   let lastJobs: JobFigures | undefined;
   new Gauge({ name: 'cloudstackd_jobs', help: 'Jobs of this node\'s orchestrator running or waiting', labelNames: ['state'], registers: [registry],
-    async collect() {
-      if (jobs === undefined) return;
-      lastJobs = await jobs().catch(() => lastJobs);
-      if (lastJobs !== undefined) this.set({ state: 'active' }, lastJobs.active);
-    } });
-  // From the orchestrator's latest answer (registry order makes it this scrape's; at worst the one before).
+    collect() { if (lastJobs !== undefined) this.set({ state: 'active' }, lastJobs.active); } });
+  // Every job figure comes from the orchestrator's answer fetched just before the scrape (see the server below).
   readCounter(registry, 'cloudstackd_jobs_finished_total', 'Jobs this node\'s orchestrator finished, by outcome', ['outcome'],
     () => (lastJobs === undefined ? [] : [[{ outcome: 'succeeded' }, lastJobs.succeeded], [{ outcome: 'failed' }, lastJobs.failed], [{ outcome: 'recovered' }, lastJobs.recovered]]));
   new Gauge({ name: 'cloudstackd_leases_held', help: 'Job leases this node\'s orchestrator holds', registers: [registry],
@@ -204,7 +200,9 @@ export async function startMetricsEndpoint(node: Node, gossip: GossipNode, o: { 
 
   const server: Server = createServer((req, res) => {
     if (req.url !== '/metrics') { res.writeHead(404).end('metrics are at /metrics\n'); return; }
-    registry.metrics().then((text) => { res.writeHead(200, { 'Content-Type': registry.contentType }).end(text); },
+    // The orchestrator's figures are asked for once, before every collector reads them.
+    const fresh = jobs === undefined ? Promise.resolve() : jobs().then((j) => { lastJobs = j; }, () => undefined);
+    fresh.then(() => registry.metrics()).then((text) => { res.writeHead(200, { 'Content-Type': registry.contentType }).end(text); },
       (err: unknown) => { res.writeHead(500).end(String(err)); });
   });
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(o.port, o.host, () => resolve()); });

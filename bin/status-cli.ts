@@ -16,6 +16,18 @@ import { joinCluster } from './node-cli.js';
 /** How long status waits to find the framework and data service, ms. */
 const FIND_TIMEOUT_MS = 15_000;
 
+/** Tries a few times: a member just joined may need a moment before a connection to it is up. */
+const ATTEMPTS = 3;
+
+async function retried<T>(f: () => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try { return await f(); } catch (err) {
+      if (i >= ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
 export async function runStatusCli(argv: string[]): Promise<void> {
   const o = new Command('cloudstackd status')
     .option('--cluster-file <file>', 'the cluster.json `up` wrote (join address, cluster name, secret file)')
@@ -42,9 +54,11 @@ export async function runStatusCli(argv: string[]): Promise<void> {
   const { node, cluster } = await joinCluster(config, createLogger('error'));
   try {
     await waitForServices(cluster.services, [ServiceFrameworkProtocol.name, DataProtocol.name], { timeoutMs: FIND_TIMEOUT_MS, pollMs: 50 });
-    const s = await cluster.services.locator.ref(ServiceFrameworkProtocol).ask('status', {}, { timeoutMs: 10_000 });
+    const s = await retried(() => cluster.services.locator.ref(ServiceFrameworkProtocol).ask('status', {}, { timeoutMs: 10_000 }));
     const data = dataClient((body) => cluster.services.locator.ref(DataProtocol).ask('call', body, { timeoutMs: 10_000 }));
-    const leases = (await data.leases.list('', 1000)).filter((l) => !l.name.startsWith('job:') && l.owner !== '');
+    // The lease holders are worth printing, not worth failing for: the rest comes from the framework.
+    const leases = await retried(() => data.leases.list('', 1000)).then((all) => all.filter((l) => !l.name.startsWith('job:') && l.owner !== ''),
+      (err: unknown) => (err as Error).message);
     const members = cluster.services.members().filter((m) => !m.local).sort((a, b) => (a.id < b.id ? -1 : 1));
     const out: string[] = [];
     out.push(`members (${members.length}):`);
@@ -65,7 +79,8 @@ export async function runStatusCli(argv: string[]): Promise<void> {
       out.push(`  ${m.id.padEnd(24)} ${m.load.mailbox ?? 0}  (asks in flight ${m.load.asks ?? 0}, cpu ${m.load.cpu ?? 0} %)`);
     }
     out.push('leases:');
-    for (const l of leases) out.push(`  ${l.name.padEnd(24)} ${l.owner}  epoch ${l.epoch}`);
+    if (typeof leases === 'string') out.push(`  (the data service did not answer: ${leases})`);
+    else for (const l of leases) out.push(`  ${l.name.padEnd(24)} ${l.owner}  epoch ${l.epoch}`);
     out.push(`counters: ${Object.entries(s.counters).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     process.stdout.write(out.join('\n') + '\n');
   } finally {

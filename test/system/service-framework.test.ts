@@ -124,6 +124,17 @@ describe('system: cloudstackd up and the service framework (real processes)', fu
       .to.be.above(sampleSum(before, 'cloudstackd_asks_total', { protocol: 'data', outcome: 'ok' }));
     expect(sampleSum(after, 'cloudstackd_transport_frames_total', { direction: 'sent' })).to.be.above(sampleSum(before, 'cloudstackd_transport_frames_total', { direction: 'sent' }));
     expect(sampleSum(after, 'cloudstackd_gossip_members', { status: 'alive' })).to.be.at.least(14);
+    // The deploy of the first test ran on one of the orchestrators: finished and timed there.
+    const status = cloud.status();
+    let finished = 0;
+    let timed = 0;
+    for (const o of ['orchestrator-1', 'orchestrator-2']) {
+      const m = parseScrape(await (await fetch(new RegExp(`^ {2}${o} +running .* (http://\\S+/metrics)$`, 'm').exec(status)![1]!)).text());
+      finished += sampleSum(m, 'cloudstackd_jobs_finished_total', { outcome: 'succeeded' });
+      timed += histogramCount(m, 'cloudstackd_job_seconds', {});
+    }
+    expect(finished).to.be.at.least(1);
+    expect(timed).to.equal(finished);
     for (const name of ['cloudstackd_mailbox_depth', 'cloudstackd_messages_total', 'cloudstackd_messages_seconds', 'cloudstackd_asks_seconds', 'cloudstackd_dead_letters_total', 'cloudstackd_transport_bytes_total',
       'cloudstackd_transport_reconnects_total', 'cloudstackd_transport_refusals_total', 'cloudstackd_gossip_suspicions_total', 'cloudstackd_gossip_dead_verdicts_total']) {
       expect(after.some((f) => f.name === name || f.name.startsWith(`${name}_`)), name).to.equal(true);
