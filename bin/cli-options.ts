@@ -35,6 +35,9 @@ export interface CliConfig {
   metricsPort: number | undefined;
   metricsHost: string;
   logFormat: 'text' | 'json';
+  /** service-framework: exits within restartWindowMs after which a crashing instance is not restarted. */
+  restartMaxFailures: number | undefined;
+  restartWindowMs: number | undefined;
 }
 
 export { ROLE_SETS };
@@ -101,6 +104,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--launcher-capacity <n>', 'launcher: most component processes it runs at once').default(32).argParser(int('--launcher-capacity', 1, 10_000)))
     .addOption(new Option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port (0 picks a free one; off by default)').argParser(int('--metrics-port', 0, 65535)))
     .addOption(new Option('--log-format <format>', 'text, or json: one object per line with the trace id an API request started').default('text').argParser(oneOf('--log-format', ['text', 'json'] as const)))
+    .addOption(new Option('--restart-max-failures <n>', 'service-framework: exits within the window after which an instance is not restarted (default 5)').argParser(int('--restart-max-failures', 1, 1000)))
+    .addOption(new Option('--restart-window <ms>', 'service-framework: the window those exits are counted in, ms (default 120000)').argParser(int('--restart-window', 1000, 86_400_000)))
     .addOption(new Option('--metrics-host <address>', 'address the metrics endpoint listens on').default('127.0.0.1'))
     .allowExcessArguments(false)
     .configureHelp({ helpWidth: 140 })
@@ -112,7 +117,7 @@ interface RawOptions {
   joinTimeout: number; redisUrl?: string; clusterName: string; clusterSecretFile?: string; nodeName: string;
   bind: string; port: number; dataDir: string; hosts: number; logLevel: LogLevel; strict: boolean;
   hypervisor: 'simulator'; cpuCores: number; cpuSpeed: number; memory: number; zone?: string; pod?: string;
-  cluster?: string; heartbeatProfile: 'default' | 'test'; labels: string[]; launcherCapacity: number; metricsPort?: number; metricsHost: string; logFormat: 'text' | 'json';
+  cluster?: string; heartbeatProfile: 'default' | 'test'; labels: string[]; launcherCapacity: number; metricsPort?: number; metricsHost: string; logFormat: 'text' | 'json'; restartMaxFailures?: number; restartWindow?: number;
 }
 
 /** Checks combinations commander cannot; returns the problem in one line, or undefined. */
@@ -143,6 +148,7 @@ export function toConfig(o: RawOptions): CliConfig {
     hypervisor: o.hypervisor, cpuCores: o.cpuCores, cpuSpeed: o.cpuSpeed, memory: o.memory, zone: o.zone, pod: o.pod,
     cluster: o.cluster, heartbeatProfile: o.heartbeatProfile, labels: o.labels, launcherCapacity: o.launcherCapacity,
     metricsPort: o.metricsPort, metricsHost: o.metricsHost, logFormat: o.logFormat,
+    restartMaxFailures: o.restartMaxFailures, restartWindowMs: o.restartWindow,
   };
 }
 

@@ -47,6 +47,10 @@ export function optionsFromCli(config: CliConfig): (name: string) => unknown {
       selfFence: !config.roles.includes('fabric-monitor'),
     },
     launcher: launcherOptionsOf(config, process.argv[1] ?? ''),
+    'service-framework': { restart: {
+      ...(config.restartMaxFailures === undefined ? {} : { maxFailures: config.restartMaxFailures }),
+      ...(config.restartWindowMs === undefined ? {} : { windowMs: config.restartWindowMs }),
+    } },
   };
   return (name) => table[name] ?? {};
 }

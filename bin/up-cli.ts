@@ -37,7 +37,7 @@ function configOf(spec: UpSpec, dir: string, logLevel: LogLevel): CliConfig {
     roles: ['launcher'], transport: 'ws', listen: { host: '127.0.0.1', port: 0 }, join: [], redisUrl: undefined, clusterName: spec.cluster,
     clusterSecretFile: join(dir, 'secret'), nodeName: 'up', bind: '127.0.0.1', port: 0, dataDir: dir, hosts: 0, logLevel,
     strict: false, hypervisor: 'simulator', cpuCores: 32, cpuSpeed: 2400, memory: 131_072, zone: undefined, pod: undefined,
-    cluster: undefined, joinTimeoutMs: 10_000, heartbeatProfile: spec.profile, labels: [], launcherCapacity: 256, metricsPort: 0, metricsHost: '127.0.0.1', logFormat: spec.logFormat,
+    cluster: undefined, joinTimeoutMs: 10_000, heartbeatProfile: spec.profile, labels: [], launcherCapacity: 256, metricsPort: 0, metricsHost: '127.0.0.1', logFormat: spec.logFormat, restartMaxFailures: undefined, restartWindowMs: undefined,
   };
 }
 
@@ -95,14 +95,14 @@ export async function runUpCli(argv: string[]): Promise<void> {
 
 async function bringUp(spec: UpSpec, dir: string, node: Node, cluster: ClusterMembership, stopping: () => boolean): Promise<void> {
   const launcher = node.system.ref({ node: node.id, path: LAUNCHER_PATH }, LauncherProtocol);
-  const launch = (instance: string, role: string): Promise<InstanceInfo> => launcher.ask('launch', { instance, role, args: [] });
+  const launch = (instance: string, role: string, args: string[] = []): Promise<InstanceInfo> => launcher.ask('launch', { instance, role, args });
 
   // The data service first: the deployment lives there, and the framework needs it for its lease.
   await launch('data-1', 'data');
   await waitForServices(cluster.services, ['data'], { timeoutMs: UP_TIMEOUT_MS, pollMs: 50 });
   const data = dataClient(waitingDataCall((body) => cluster.services.locator.ref(DataProtocol).ask('call', body), node.system.clock));
   for (const s of spec.services) await data.componentServices.define(s);
-  for (let i = 1; i <= spec.frameworkInstances; i++) await launch(`service-framework-${i}`, 'service-framework');
+  for (let i = 1; i <= spec.frameworkInstances; i++) await launch(`service-framework-${i}`, 'service-framework', spec.frameworkArgs);
 
   const framework = () => cluster.services.locator.ref(ServiceFrameworkProtocol);
   const status = await until('components still starting', async () => {

@@ -7,7 +7,8 @@
  *     "logLevel": "warn",                 the children's log level (default warn)
  *     "logFormat": "json",                the children's log format: text (default) or json with trace ids
  *     "dataDir": "./cloud",               where data, logs and the secret go (default: a temporary directory, removed at stop)
- *     "framework": { "instances": 2 },    service framework instances (one acts, the others stand by)
+ *     "framework": { "instances": 2 },    service framework instances (one acts, the others stand by); also
+ *                                         "maxFailures" (5) and "windowMs" (120000): the crash-loop limit
  *     "components": {                     per component: "count" (a fixed number), or "min"/"max" and a "policy"
  *       "api": { "min": 2, "max": 4, "policy": { "metric": "cpu", "target": 60 } },
  *       "compute": { "count": 3, "args": ["--cpu-cores", "16"] },
@@ -31,12 +32,15 @@ export interface UpSpec {
   logFormat: 'text' | 'json';
   dataDir: string | undefined;
   frameworkInstances: number;
+  /** Arguments of every framework instance (its crash-loop limit). */
+  frameworkArgs: string[];
   services: DefineComponentService[];
 }
 
 interface RawComponent { count?: unknown; min?: unknown; max?: unknown; policy?: unknown; args?: unknown; labels?: unknown; spread?: unknown }
 
 const KNOWN_KEYS = ['cluster', 'profile', 'logLevel', 'logFormat', 'dataDir', 'framework', 'components'];
+const FRAMEWORK_KEYS = ['instances', 'maxFailures', 'windowMs'];
 
 function whole(v: unknown, what: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConfigError(`spec: ${what} must be a whole number ${min}..${max}`);
@@ -91,8 +95,15 @@ export function parseSpec(text: string, file: string): UpSpec {
   const logFormat = raw.logFormat ?? 'text';
   if (logFormat !== 'text' && logFormat !== 'json') throw new ConfigError('spec: logFormat must be text or json');
   if (raw.dataDir !== undefined && typeof raw.dataDir !== 'string') throw new ConfigError('spec: dataDir must be a path');
-  const fw = (raw.framework ?? {}) as { instances?: unknown };
+  const fw = (raw.framework ?? {}) as { instances?: unknown; maxFailures?: unknown; windowMs?: unknown };
+  const badFw = Object.keys(fw).filter((k) => !FRAMEWORK_KEYS.includes(k));
+  if (badFw.length > 0) throw new ConfigError(`spec: unknown framework field ${badFw.join(', ')}; known: ${FRAMEWORK_KEYS.join(', ')}`);
   const frameworkInstances = whole(fw.instances ?? 1, 'framework.instances', 1, 5);
+  // The crash-loop limit, handed to every framework instance (and kept when the framework restarts one).
+  const frameworkArgs = [
+    ...(fw.maxFailures === undefined ? [] : ['--restart-max-failures', String(whole(fw.maxFailures, 'framework.maxFailures', 1, 1000))]),
+    ...(fw.windowMs === undefined ? [] : ['--restart-window', String(whole(fw.windowMs, 'framework.windowMs', 1000, 86_400_000))]),
+  ];
   const comps = raw.components;
   if (comps === null || typeof comps !== 'object' || Array.isArray(comps)) throw new ConfigError('spec: components must be an object of component name to settings');
   const entries = Object.entries(comps as Record<string, RawComponent>);
@@ -100,8 +111,8 @@ export function parseSpec(text: string, file: string): UpSpec {
   if (!services.some((s) => s.name === 'data')) services.unshift({ name: 'data', min: 1, max: 1, desired: 1, fixed: true });
   const missing = ROLE_SETS.all!.filter((n) => !services.some((s) => s.name === n));
   if (missing.length > 0) throw new ConfigError(`spec: components ${missing.join(', ')} are missing (a cloud needs every one; "count": 0 to leave one out)`);
-  services.push({ name: 'service-framework', min: frameworkInstances, max: frameworkInstances, desired: frameworkInstances, fixed: true });
-  return { cluster, profile, logLevel: logLevel as LogLevel, logFormat, dataDir: raw.dataDir as string | undefined, frameworkInstances, services };
+  services.push({ name: 'service-framework', min: frameworkInstances, max: frameworkInstances, desired: frameworkInstances, fixed: true, args: frameworkArgs });
+  return { cluster, profile, logLevel: logLevel as LogLevel, logFormat, dataDir: raw.dataDir as string | undefined, frameworkInstances, frameworkArgs, services };
 }
 
 export function readSpec(file: string): UpSpec {
