@@ -8,6 +8,8 @@ import { ask, defineProtocol, tell } from '../src/protocol.js';
 import { t } from '../src/schema.js';
 import { silentLogger } from '../src/logger.js';
 import type { ActorRef } from '../src/actor-types.js';
+import { Registry } from 'prom-client';
+import { runtimeObserver } from '../bin/metrics-endpoint.js';
 import { WindowMeter, percentiles } from './lib.js';
 
 const Tick = t.object({ to: t.string(), from: t.string(), id: t.string(), type: t.string(), seq: t.number(), pad: t.string() });
@@ -21,6 +23,8 @@ const flag = (name: string, def: string): string => {
   return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : def;
 };
 const strict = process.argv.includes('--strict');
+/** With --metrics, the runtime records into prom-client as a node with --metrics-port does. */
+const metrics = process.argv.includes('--metrics');
 const pad = 'x'.repeat(40);
 const msg = (seq: number) => ({ to: 'bench/sink', from: 'bench/src', id: 'V1StGXR8_Z5jdHi6B-myT', type: 'Tick', seq, pad });
 
@@ -57,6 +61,7 @@ async function tellCase(actors: number, BATCH: number): Promise<void> {
 
 async function askCase(inflight: number): Promise<void> {
   const sys = new ActorSystem({ nodeId: 'bench', logger: silentLogger, strict, maxPendingAsks: 1_000_000 });
+  if (metrics) sys.observer = runtimeObserver(new Registry());
   const ref = sys.spawn('/echo', {
     protocol: BenchProtocol,
     mailbox: { capacity: 1_000_000 },

@@ -26,6 +26,7 @@ const SUITES: Suite[] = [
   { name: 'split', file: 'split.js', fn: 'runSplitBench' },
   { name: 'scale', file: 'scale.js', fn: 'runScaleBench' },
   { name: 'kvm', file: 'kvm.js', fn: 'runKvmBench' },
+  { name: 'framework', file: 'framework.js', fn: 'runFrameworkBench' },
 ];
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));

@@ -33,6 +33,15 @@ export interface CliConfig {
   cluster: string | undefined;
   joinTimeoutMs: number;
   heartbeatProfile: 'default' | 'test';
+  labels: string[];
+  launcherCapacity: number;
+  /** Serve Prometheus metrics on this port (0: a free one); undefined: off. */
+  metricsPort: number | undefined;
+  metricsHost: string;
+  logFormat: 'text' | 'json';
+  /** service-framework: exits within restartWindowMs after which a crashing instance is not restarted. */
+  restartMaxFailures: number | undefined;
+  restartWindowMs: number | undefined;
 }
 
 export { ROLE_SETS };
@@ -102,6 +111,13 @@ export function buildProgram(): Command {
     .addOption(new Option('--pod <name-or-id>', 'compute: pod to join (default: the zone\'s first pod)'))
     .addOption(new Option('--cluster <name-or-id>', 'compute: cluster to join (default: the pod\'s first cluster)'))
     .addOption(new Option('--heartbeat-profile <profile>', 'heartbeat and failure-detection timings: default or test (about 5x faster)').default('default').argParser(oneOf('--heartbeat-profile', ['default', 'test'] as const)))
+    .addOption(new Option('--labels <l1,l2,...>', 'launcher: labels of this node that placement rules match (e.g. zone=a,ssd)').default([], 'none').argParser((v) => v.split(',').map((x) => x.trim()).filter(Boolean)))
+    .addOption(new Option('--launcher-capacity <n>', 'launcher: most component processes it runs at once').default(32).argParser(int('--launcher-capacity', 1, 10_000)))
+    .addOption(new Option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port (0 picks a free one; off by default)').argParser(int('--metrics-port', 0, 65535)))
+    .addOption(new Option('--log-format <format>', 'text, or json: one object per line with the trace id an API request started').default('text').argParser(oneOf('--log-format', ['text', 'json'] as const)))
+    .addOption(new Option('--restart-max-failures <n>', 'service-framework: exits within the window after which an instance is not restarted (default 5)').argParser(int('--restart-max-failures', 1, 1000)))
+    .addOption(new Option('--restart-window <ms>', 'service-framework: the window those exits are counted in, ms (default 120000)').argParser(int('--restart-window', 1000, 86_400_000)))
+    .addOption(new Option('--metrics-host <address>', 'address the metrics endpoint listens on').default('127.0.0.1'))
     .allowExcessArguments(false)
     .configureHelp({ helpWidth: 140 })
     .showHelpAfterError(false);
@@ -113,7 +129,7 @@ interface RawOptions {
   bind: string; port: number; dataDir: string; hosts: number; logLevel: LogLevel; strict: boolean;
   hypervisor: 'simulator' | 'kvm'; libvirtUri: string; kvmAcceleration: 'kvm' | 'tcg'; kvmStorageDir?: string; kvmUnderlay?: string;
   kvmNetns?: string; kvmMaxGuests: number; kvmStopTimeout: number; cpuCores: number; cpuSpeed: number; memory: number; zone?: string; pod?: string;
-  cluster?: string; heartbeatProfile: 'default' | 'test';
+  cluster?: string; heartbeatProfile: 'default' | 'test'; labels: string[]; launcherCapacity: number; metricsPort?: number; metricsHost: string; logFormat: 'text' | 'json'; restartMaxFailures?: number; restartWindow?: number;
 }
 
 /** Checks combinations commander cannot; returns the problem in one line, or undefined. */
@@ -146,7 +162,9 @@ export function toConfig(o: RawOptions): CliConfig {
     hypervisor: o.hypervisor, cpuCores: o.cpuCores,
     kvm: { uri: o.libvirtUri, acceleration: o.kvmAcceleration, storageDir: o.kvmStorageDir, underlay: o.kvmUnderlay, netns: o.kvmNetns,
       maxGuests: o.kvmMaxGuests, stopTimeoutMs: o.kvmStopTimeout }, cpuSpeed: o.cpuSpeed, memory: o.memory, zone: o.zone, pod: o.pod,
-    cluster: o.cluster, heartbeatProfile: o.heartbeatProfile,
+    cluster: o.cluster, heartbeatProfile: o.heartbeatProfile, labels: o.labels, launcherCapacity: o.launcherCapacity,
+    metricsPort: o.metricsPort, metricsHost: o.metricsHost, logFormat: o.logFormat,
+    restartMaxFailures: o.restartMaxFailures, restartWindowMs: o.restartWindow,
   };
 }
 

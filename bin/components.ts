@@ -10,17 +10,21 @@ import { dataComponent } from '../actors/data/component.js';
 import { echoComponent } from '../actors/echo/component.js';
 import { fabricAdminComponent } from '../actors/fabric-admin/component.js';
 import { fabricMonitorComponent } from '../actors/fabric-monitor/component.js';
+import { launcherComponent } from '../actors/launcher/component.js';
 import { networkComponent } from '../actors/network/component.js';
 import { orchestratorComponent } from '../actors/orchestrator/component.js';
+import { serviceFrameworkComponent } from '../actors/service-framework/component.js';
 import { storageComponent } from '../actors/storage/component.js';
 
 /** In dependency order: data first, the API last (it takes requests only once what it calls is up). */
 export const COMPONENT_TABLE: readonly AnyComponent[] = [
   dataComponent, networkComponent, storageComponent, orchestratorComponent, computeComponent, fabricMonitorComponent,
-  fabricAdminComponent, apiComponent, echoComponent,
+  fabricAdminComponent, apiComponent, serviceFrameworkComponent, echoComponent, launcherComponent,
 ];
 
-const CLOUD = COMPONENT_TABLE.map((c) => c.name).filter((n) => n !== 'echo');
+/** Components that are not part of the cloud itself: diagnostics, and the machinery that runs the others. */
+const OUTSIDE_CLOUD = ['echo', 'launcher', 'service-framework'];
+const CLOUD = COMPONENT_TABLE.map((c) => c.name).filter((n) => !OUTSIDE_CLOUD.includes(n));
 
 /** Named sets of roles: `all` is the whole cloud; `management` is every component but compute. */
 export const ROLE_SETS: Readonly<Record<string, readonly string[]>> = {

@@ -5,7 +5,7 @@
  * line on stderr and exit code 1.
  */
 import { request } from 'node:http';
-import { createLogger } from '../src/logger.js';
+import { createLogger, jsonSink, stderrSink } from '../src/logger.js';
 import { signParams } from '../actors/api/signature.js';
 import type { CliConfig } from './cli-options.js';
 import { startLab, type Lab } from './lab.js';
@@ -40,7 +40,7 @@ function fatal(message: string): never {
 }
 
 export async function runLabCli(config: CliConfig): Promise<void> {
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, config.logFormat === 'json' ? jsonSink : stderrSink);
   let lab: Lab;
   try {
     lab = await startLab({ bind: config.bind, port: config.port, dataDir: config.dataDir, hosts: config.hosts, logger: log,

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CloudstackdError, ConfigError } from '../src/errors.js';
-import { createLogger, type Logger } from '../src/logger.js';
+import { createLogger, jsonSink, stderrSink, type Logger } from '../src/logger.js';
 import { Node } from '../src/node.js';
 import { createTransport, joinSeeds } from '../transports/create-transport.js';
 import type { ApiComponent } from '../actors/api/api-actor.js';
@@ -16,6 +16,10 @@ import { startAssembly, waitForServices, type Assembly } from './assembly.js';
 import type { CliConfig } from './cli-options.js';
 import { startClusterMembership, type ClusterMembership } from './cluster.js';
 import { ensureDataDir, writeCredentials } from './lab.js';
+import { loadReportMs, startLoadReport } from './load-report.js';
+import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.js';
+import type { ServiceFrameworkHandle } from '../actors/service-framework/component.js';
+import type { StartedOrchestrator } from '../actors/orchestrator/start.js';
 import { optionsFromCli } from './node-options.js';
 import { runUntilSignal } from './until-signal.js';
 
@@ -44,7 +48,7 @@ function readSecret(config: CliConfig): Buffer | undefined {
   }
 }
 
-async function joinCluster(config: CliConfig, log: Logger): Promise<{ node: Node; cluster: ClusterMembership }> {
+export async function joinCluster(config: CliConfig, log: Logger): Promise<{ node: Node; cluster: ClusterMembership }> {
   const transport = await createTransport({
     kind: config.transport, nodeId: config.nodeName, clusterName: config.clusterName, clusterSecret: readSecret(config),
     listen: config.listen, redisUrl: config.redisUrl, logger: log,
@@ -76,26 +80,47 @@ function announce(config: CliConfig, assembly: Assembly): void {
 }
 
 export async function runNodeCli(config: CliConfig): Promise<void> {
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, config.logFormat === 'json' ? jsonSink : stderrSink);
   if (config.roles.includes('data')) {
     try { ensureDataDir(config.dataDir); } catch (err) { fatal((err as Error).message, 2); }
   }
   const { node, cluster } = await joinCluster(config, log);
+  let metrics: MetricsEndpoint | undefined;
   let assembly: Assembly;
   try {
+    if (config.metricsPort !== undefined) metrics = await startMetricsEndpoint(node, cluster.gossip, { host: config.metricsHost, port: config.metricsPort });
+    const base = optionsFromCli(config);
+    const onRequest = metrics?.onApiRequest;
     assembly = await startAssembly({ system: node.system, services: cluster.services, transport: node.transport, log,
-      profile: config.heartbeatProfile }, config.roles, optionsFromCli(config));
+      profile: config.heartbeatProfile }, config.roles,
+    (name) => (name === 'api' && onRequest !== undefined ? { ...(base(name) as object), server: { onRequest } } : base(name)));
   } catch (err) {
     cluster.gossip.stop();
+    await metrics?.close();
     await node.stop().catch(() => undefined);
     const e = err as Error;
     // A role that cannot run here (a second SQLite writer, a port in use...) is a configuration problem: 2.
     fatal(e.message, err instanceof ConfigError || (err instanceof CloudstackdError && !err.retryable) ? 2 : 1);
   }
   announce(config, assembly);
+  if (metrics !== undefined) {
+    const framework = assembly.handle<ServiceFrameworkHandle>('service-framework');
+    if (framework !== undefined) {
+      metrics.addSource(() => {
+        const c = framework.framework()?.status().counters;
+        return c === undefined ? {} : { launch: c.launches, restart: c.restarts, stop: c.stops, scale: c.scaleChanges, crashloop: c.crashLoops };
+      });
+    }
+    const orchestrator = assembly.handle<StartedOrchestrator>('orchestrator');
+    if (orchestrator !== undefined) metrics.addJobs(() => orchestrator.ref.ask('stats', {}, { timeoutMs: 5_000 }));
+    say(`metrics: ${metrics.url}`);
+  }
+  const stopLoadReport = startLoadReport(node.system, cluster.services, loadReportMs(config.heartbeatProfile));
 
   const stopping = runUntilSignal(log, async () => {
+    stopLoadReport();
     await assembly.stop();
+    await metrics?.close();
     await cluster.gossip.leave().catch(() => undefined);
     await node.stop();
   });

@@ -2,9 +2,10 @@
  * What the command line means for each component of a node: the one place where CLI flags become
  * component options. The components' own timing profiles follow --heartbeat-profile.
  */
-import type { SimulatedHostConfig } from '../actors/compute/start-agents.js';
 import { join } from 'node:path';
+import type { SimulatedHostConfig } from '../actors/compute/start-agents.js';
 import { KVM_DEFAULTS, type KvmDriverConfig } from '../actors/compute/kvm/kvm-config.js';
+import type { LauncherComponentOptions } from '../actors/launcher/component.js';
 import type { CliConfig } from './cli-options.js';
 import { labHosts } from './lab.js';
 
@@ -19,6 +20,22 @@ export function hostOf(config: CliConfig): SimulatedHostConfig {
  * join: its database is seeded with --hosts simulator hosts, which its own compute component runs. A
  * compute node on its own is one hypervisor host, named by --node-name.
  */
+/** What a launcher's children share with it: the cluster (transport, name, secret), the profile and log level. */
+export function childArgsOf(config: CliConfig): string[] {
+  return ['--transport', config.transport, '--cluster-name', config.clusterName, '--heartbeat-profile', config.heartbeatProfile,
+    '--log-level', config.logLevel, '--log-format', config.logFormat,
+    ...(config.clusterSecretFile === undefined ? [] : ['--cluster-secret-file', config.clusterSecretFile]),
+    ...(config.redisUrl === undefined ? [] : ['--redis-url', config.redisUrl]),
+    // With metrics on here, every child serves them too, each on a port of its own.
+    ...(config.metricsPort === undefined ? [] : ['--metrics-port', '0', '--metrics-host', config.metricsHost])];
+}
+
+/** The launcher of a node: children run this same entry point, under <data dir>/launched. */
+export function launcherOptionsOf(config: CliConfig, cli: string): LauncherComponentOptions {
+  return { cli, baseArgs: childArgsOf(config), listenHost: config.listen.host, dir: join(config.dataDir, 'launched'),
+    labels: config.labels, capacity: config.launcherCapacity };
+}
+
 export function optionsFromCli(config: CliConfig): (name: string) => unknown {
   const withData = config.roles.includes('data');
   const labLike = withData && config.roles.includes('compute');
@@ -31,6 +48,11 @@ export function optionsFromCli(config: CliConfig): (name: string) => unknown {
       selfFence: !config.roles.includes('fabric-monitor'),
       ...(config.hypervisor === 'kvm' ? { kvm: kvmConfig(config) } : {}),
     },
+    launcher: launcherOptionsOf(config, process.argv[1] ?? ''),
+    'service-framework': { restart: {
+      ...(config.restartMaxFailures === undefined ? {} : { maxFailures: config.restartMaxFailures }),
+      ...(config.restartWindowMs === undefined ? {} : { windowMs: config.restartWindowMs }),
+    } },
   };
   return (name) => table[name] ?? {};
 }

@@ -1,3 +1,5 @@
+import type { RuntimeObserver, TimingStat } from './observer.js';
+import { withTrace } from './trace-context.js';
 import type {
   ActorContext, ActorDefinition, Address, MailboxOptions, SupervisionOptions,
 } from './actor-types.js';
@@ -67,6 +69,19 @@ export class ActorCell<S = unknown> implements Runnable {
 
   /** False from the moment stopping begins (a field, not a getter: it is read on every send). */
   alive = true;
+
+  private statOf: { observer: RuntimeObserver; stat: TimingStat } | undefined;
+
+  /** This actor's handling stat from the installed observer, found once per observer. */
+  private handlingStat(): TimingStat {
+    const observer = this.system.observer!;
+    if (this.statOf?.observer !== observer) this.statOf = { observer, stat: observer.handlingStat(this.path) };
+    return this.statOf.stat;
+  }
+
+  get protocolName(): string {
+    return this.definition.protocol.name;
+  }
 
   get queued(): number {
     return this.queue.length;
@@ -159,21 +174,26 @@ export class ActorCell<S = unknown> implements Runnable {
       return;
     }
     this.current = msg;
+    const stat = this.system.observer === undefined ? undefined : this.handlingStat();
+    const begun = stat === undefined ? -1 : stat.begin();
     let result: unknown;
     try {
-      result = handler(msg.body, this.ctx as never);
+      // A traced message is handled under its trace: the asks the handler makes carry it on.
+      result = msg.trace === undefined ? handler(msg.body, this.ctx as never) : withTrace(msg.trace, () => handler(msg.body, this.ctx as never));
     } catch (err) {
+      stat?.record(begun, false);
       this.handlerFailed(msg, err);
       return;
     }
     if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
       this.busy = true;
       (result as Promise<unknown>).then(
-        (value) => { this.busy = false; msg.reply?.resolve(value); this.current = undefined; this.schedule(); },
-        (err) => { this.busy = false; this.handlerFailed(msg, err); this.current = undefined; this.schedule(); },
+        (value) => { stat?.record(begun, true); this.busy = false; msg.reply?.resolve(value); this.current = undefined; this.schedule(); },
+        (err) => { stat?.record(begun, false); this.busy = false; this.handlerFailed(msg, err); this.current = undefined; this.schedule(); },
       );
       return;
     }
+    stat?.record(begun, true);
     this.current = undefined;
     msg.reply?.resolve(result);
   }

@@ -1,3 +1,5 @@
+import type { RuntimeObserver } from './observer.js';
+import { currentTrace } from './trace-context.js';
 import { ActorCell, type Msg } from './actor-cell.js';
 import type { ActorDefinition, ActorRef, Address, AskOptions, SpawnOptions } from './actor-types.js';
 import { DEFAULT_MAILBOX, DEFAULT_SUPERVISION } from './actor-types.js';
@@ -9,7 +11,7 @@ import { ConfigError, PeerDownError, StoppedError } from './errors.js';
 import { createIdGenerator } from './ids.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type RuntimeMetrics } from './metrics.js';
-import { PendingAsks, type ReplySink } from './pending-asks.js';
+import { PendingAsks, type PendingAsk, type ReplySink } from './pending-asks.js';
 import type { Protocol } from './protocol.js';
 import { LocalRef, RemoteRef, type RefHost } from './refs.js';
 import type { SystemInternals } from './system-internals.js';
@@ -129,6 +131,21 @@ export class ActorSystem implements SystemInternals, RefHost {
     this.pending.stop();
   }
 
+  /** Messages waiting in every mailbox, and the `top` fullest mailboxes (status, load reports). */
+  mailboxes(top = 5): { total: number; busiest: { path: string; queued: number }[] } {
+    let total = 0;
+    const all: { path: string; queued: number }[] = [];
+    for (const [path, cell] of this.cells) {
+      const queued = cell.queued;
+      total += queued;
+      if (queued > 0) all.push({ path, queued });
+    }
+    return { total, busiest: all.sort((a, b) => b.queued - a.queued).slice(0, top) };
+  }
+
+  /** Installed by a metrics endpoint (see observer.ts); undefined costs nothing but a check. */
+  observer: RuntimeObserver | undefined;
+
   stats(): RuntimeMetrics & { actors: number; pendingAsks: number } {
     return { ...this.metrics, actors: this.cells.size, pendingAsks: this.pending.count };
   }
@@ -138,16 +155,17 @@ export class ActorSystem implements SystemInternals, RefHost {
   localTell(cell: ActorCell, type: string, body: unknown, sender: ActorCell | undefined): Promise<void> | undefined {
     return cell.enqueue({
       type, body: this.strict ? roundTrip(body) : body, reply: undefined,
-      sender: sender?.address, deadline: 0, trace: sender?.current?.trace,
+      sender: sender?.address, deadline: 0, trace: sender?.current?.trace ?? currentTrace(),
     });
   }
 
   localAsk(cell: ActorCell, type: string, body: unknown, options: AskOptions | undefined, sender: ActorCell | undefined): Promise<unknown> {
     const p = this.pending.create(options?.timeoutMs ?? this.askTimeoutMs, `${type} to ${cell.path}`);
+    if (this.observer !== undefined) observeAsk(p, this.observer, cell.protocolName, type);
     const reply: ReplySink = this.strict ? strictSink(p) : p;
     const msg: Msg = {
       type, body, reply, sender: sender?.address, deadline: p.deadline,
-      trace: options?.trace ?? sender?.current?.trace,
+      trace: options?.trace ?? sender?.current?.trace ?? currentTrace(),
     };
     try {
       if (this.strict) msg.body = roundTrip(body);
@@ -175,7 +193,7 @@ export class ActorSystem implements SystemInternals, RefHost {
       kind: 'tell', id: this.nextId(), toNode: ref.node, to: ref.path, fromNode: this.nodeId,
       from: sender?.path ?? '', type, body,
     };
-    const trace = sender?.current?.trace;
+    const trace = sender?.current?.trace ?? currentTrace();
     if (trace !== undefined) env.trace = trace;
     try {
       this.sendOut(env);
@@ -188,12 +206,13 @@ export class ActorSystem implements SystemInternals, RefHost {
   remoteAsk(ref: ActorRef, type: string, body: unknown, options: AskOptions | undefined, sender: ActorCell | undefined): Promise<unknown> {
     const timeoutMs = options?.timeoutMs ?? this.askTimeoutMs;
     const p = this.pending.create(timeoutMs, `${type} to ${ref.node}${ref.path}`);
+    if (this.observer !== undefined) observeAsk(p, this.observer, ref.protocol.name, type);
     const id = options?.id ?? this.nextId();
     const env: Envelope = {
       kind: 'ask', id, toNode: ref.node, to: ref.path, fromNode: this.nodeId, from: sender?.path ?? '',
       type, body, ttl: timeoutMs,
     };
-    const trace = options?.trace ?? sender?.current?.trace;
+    const trace = options?.trace ?? sender?.current?.trace ?? currentTrace();
     if (trace !== undefined) env.trace = trace;
     if (options?.retry || options?.id !== undefined) env.dedup = true;
     this.pending.trackRemote(p, ref.node, id);
@@ -287,4 +306,10 @@ function strictSink(p: ReplySink): ReplySink {
     resolve: (v) => { try { p.resolve(roundTrip(v)); } catch (err) { p.reject(err); } },
     reject: (e) => p.reject(e),
   };
+}
+
+function observeAsk(p: PendingAsk, o: RuntimeObserver, protocol: string, type: string): void {
+  const stat = o.askStat(protocol, type);
+  p.stat = stat;
+  p.begun = stat.begin();
 }

@@ -25,6 +25,8 @@ export interface ClusterMember {
   readonly startedAt: number;
   readonly status: 'alive' | 'suspect';
   readonly local: boolean;
+  /** The member's load figures (see ServiceDirectory.setLoad). */
+  readonly load: Readonly<Record<string, number>>;
 }
 
 /**
@@ -39,6 +41,11 @@ export interface ServiceDirectory {
   /** Advertises a service hosted on this node, under its protocol's name and version (plus `/instance` when keyed). */
   publish(protocol: Protocol, instance?: string): void;
   withdraw(protocol: Protocol, instance?: string): void;
+  /**
+   * Replaces this node's load figures in its member metadata (gossiped to every member: a launcher's
+   * free capacity and labels, a component's mailbox depth and CPU). Call every few seconds at most.
+   */
+  setLoad(figures: Readonly<Record<string, number>>): void;
   /** True when some live member (this one included) serves the service. */
   has(service: string): boolean;
   /** The live members of the cluster, this node included. */

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from './clock.js';
 import { TimeoutError, TooManyPendingError } from './errors.js';
+import type { TimingStat } from './observer.js';
 
 /** Something an ask's answer can be delivered to: a local pending promise or a remote reply channel. */
 export interface ReplySink {
@@ -19,6 +20,9 @@ export class PendingAsk implements ReplySink {
   id = '';
   /** For asks with retry: timer resending the same envelope. */
   retryTimer: TimerHandle | undefined = undefined;
+  /** Set when metrics are on (see observer.ts): told how the ask ended. */
+  stat: TimingStat | undefined = undefined;
+  begun = -1;
 
   constructor(private readonly owner: PendingAsks, readonly deadline: number, readonly description: string) {
     this.promise = new Promise((res, rej) => { this.resolveFn = res; this.rejectFn = rej; });
@@ -27,12 +31,14 @@ export class PendingAsk implements ReplySink {
   resolve(value: unknown): void {
     if (this.settled) return;
     this.owner.settle(this);
+    if (this.stat !== undefined) this.stat.record(this.begun, true);
     this.resolveFn(value);
   }
 
   reject(err: unknown): void {
     if (this.settled) return;
     this.owner.settle(this);
+    if (this.stat !== undefined) this.stat.record(this.begun, false);
     this.rejectFn(err);
   }
 }

@@ -5,6 +5,7 @@ import type { Logger } from './logger.js';
 import type { Protocol } from './protocol.js';
 import type { RuntimeMetrics } from './metrics.js';
 import type { Dispatcher } from './dispatcher.js';
+import type { RuntimeObserver } from './observer.js';
 
 /** What cells and contexts need from the actor system (kept narrow to avoid an import cycle). */
 export interface SystemInternals {
@@ -14,6 +15,7 @@ export interface SystemInternals {
   readonly metrics: RuntimeMetrics;
   readonly askTimeoutMs: number;
   readonly dispatcher: Dispatcher;
+  readonly observer: RuntimeObserver | undefined;
   ref<P extends Protocol>(address: Address | string, protocol: P): ActorRef<P>;
   spawnCell<P extends Protocol, S>(path: string, def: ActorDefinition<P, S>, options: SpawnOptions, parent: ActorCell | undefined): ActorRef<P>;
   askFrom(sender: ActorCell, ref: ActorRef, type: string, body: unknown, options: AskOptions): Promise<unknown>;

@@ -14,6 +14,7 @@ import type { Logger } from '../../src/logger.js';
 import { DataProtocol, dataClient, type DataApi, waitingDataCall } from '../data/protocol.js';
 import { createCommands } from './commands/index.js';
 import { locatedOrchestrator } from './commands/orchestration.js';
+import { locatedFramework } from './commands/component-services.js';
 import { locatedFabricAdmin } from './commands/fabric.js';
 import type { ClusterView } from './commands/management-servers.js';
 import { createDataCredentials, type CredentialCacheOptions } from './credentials.js';
@@ -92,6 +93,7 @@ export function apiActor(options: ApiComponentOptions, clock: Clock, log: Logger
     newUuid: options.newUuid ?? randomUUID,
     orchestrator: locatedOrchestrator(options.locator, clock),
     fabric: locatedFabricAdmin(options.locator),
+    framework: locatedFramework(options.locator),
     ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
   });
   const server = createApiServer({ clock, logger: log, ...s, host, port: options.port ?? 8080, commands, credentials,

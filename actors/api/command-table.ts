@@ -29,6 +29,11 @@ export interface CommandSpecBase {
    * Default true.
    */
   readonly listed?: boolean;
+  /**
+   * Whether the service the command needs is running now; listApis leaves the command out while it is
+   * not (a command that can only fail is not offered). Default: always.
+   */
+  readonly available?: () => boolean;
 }
 
 export type CallerFor<A extends Access> = A extends 'anonymous' ? Caller | undefined : Caller;
@@ -54,6 +59,7 @@ interface DefinitionBase {
   readonly related: readonly string[];
   readonly response: readonly ResponseFieldDef[];
   readonly listed: boolean;
+  readonly available: () => boolean;
 }
 
 /** A command served by its handler. */
@@ -137,8 +143,11 @@ function buildBase(spec: CommandSpecBase, isAsync: boolean, access: Access): Def
     related: Object.freeze([...(spec.related ?? [])]),
     response: Object.freeze([...(spec.response ?? [])]),
     listed: spec.listed !== false,
+    available: spec.available ?? ALWAYS,
   });
 }
+
+const ALWAYS = (): boolean => true;
 
 /** Checks that a result fits the declaration: async commands answer with a job, others never do. */
 function checkResult(name: string, isAsync: boolean, result: CommandResult): CommandResult {

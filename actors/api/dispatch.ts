@@ -58,6 +58,8 @@ export interface Dispatcher {
   dispatch(req: ApiRequest): Promise<ApiReply>;
   /** Renders an error met before dispatch (e.g. an oversized body) for the command the request names. */
   reject(pairs: readonly ParamPair[], err: ApiError): ApiReply;
+  /** The command's own spelling when the table has it (metrics labels), else undefined. */
+  commandName(name: string): string | undefined;
 }
 
 const ERROR_RESPONSE = 'errorresponse';
@@ -100,6 +102,10 @@ class ApiDispatcher implements Dispatcher {
     } catch (err) {
       return this.renderError(err, def, format, caller, req.requestId);
     }
+  }
+
+  commandName(name: string): string | undefined {
+    return this.o.table.get(name)?.name;
   }
 
   reject(pairs: readonly ParamPair[], err: ApiError): ApiReply {

@@ -11,6 +11,7 @@ import { ApiError, ApiErrorCode } from './error-map.js';
 import { errorPayload } from './envelope.js';
 import { REASONS, type ApiServerLimits } from './limits.js';
 import { mergeParams } from './params.js';
+import { withTrace } from '../../src/trace-context.js';
 import { readBody } from './read-body.js';
 import { renderXml } from './render-xml.js';
 import { writeStream } from './write-stream.js';
@@ -27,6 +28,8 @@ export interface HandlerDeps {
   readonly isClosing: () => boolean;
   /** Where a streamed answer cut short is reported. */
   readonly logger?: Logger;
+  /** See ApiServerOptions.onRequest. */
+  readonly onRequest?: (command: string, status: number, ms: number) => void;
 }
 
 function writeReply(res: ServerResponse, reply: ApiReply, closeAfter: boolean): void {
@@ -97,8 +100,16 @@ async function serve(d: HandlerDeps, req: IncomingMessage, res: ServerResponse):
     return;
   }
   const cookies = parseCookies(req.headers.cookie);
-  const reply = await d.dispatcher.dispatch({ method, pairs, cookies, requestId: d.nextRequestId() });
+  const started = d.onRequest === undefined ? 0 : performance.now();
+  // The request id is the trace id of everything the request causes, in every process it reaches.
+  const requestId = d.nextRequestId();
+  const reply = await withTrace(requestId, () => d.dispatcher.dispatch({ method, pairs, cookies, requestId }));
   writeReply(res, reply, d.isClosing());
+  if (d.onRequest !== undefined) {
+    // Only a command the table knows is a label: a client must not create unbounded metric series.
+    const named = pairs.find(([n]) => n === 'command')?.[1];
+    d.onRequest((named === undefined ? undefined : d.dispatcher.commandName(named)) ?? 'unknown', reply.status, performance.now() - started);
+  }
   if (reply.stream !== undefined) {
     if (method === 'HEAD') { await reply.stream[Symbol.asyncIterator]().return?.(); res.end(); return; }
     await writeStream(res, reply.stream, { stallTimeoutMs: d.limits.streamStallTimeoutMs, log: d.logger });

@@ -45,6 +45,8 @@ export interface ApiServerOptions {
   readonly successAsString?: boolean;
   /** Where unexpected handler failures (with their stack) and, rate-limited, shed or timed-out connections are logged. Default: stderr (errors; connection warnings). */
   readonly logger?: Logger;
+  /** Called after each API answer with the command (or '' when none was named), the HTTP status and the time taken, ms (metrics). */
+  readonly onRequest?: (command: string, status: number, ms: number) => void;
 }
 
 export interface ApiServer {
@@ -99,7 +101,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const guard = guardConnections(server, { limits, clock, logger: options.logger ?? createLogger('warn') });
   let closing = false;
   installHandlers(server, { dispatcher, limits, cloudStackVersion, nextRequestId: createIdGenerator(), isClosing: () => closing,
-    ...(options.logger === undefined ? {} : { logger: options.logger }) });
+    ...(options.logger === undefined ? {} : { logger: options.logger }), ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }) });
   return createLifecycle(server, clock, limits, options, table, guard, () => { closing = true; });
 }
 

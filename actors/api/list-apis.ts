@@ -49,7 +49,7 @@ export function createListApisCommand(getTable: () => CommandTable): HandledComm
     ],
     async handler({ caller, params }) {
       const name = getString(params, 'name');
-      const visible = getTable().all().filter((d) => d.listed && roleAllows(d.access, caller.role));
+      const visible = getTable().all().filter((d) => d.listed && d.available() && roleAllows(d.access, caller.role));
       const chosen = name === undefined ? visible : visible.filter((d) => d.name === name);
       if (chosen.length === 0) {
         // ListApisCmd's own error when the discovery service finds nothing.

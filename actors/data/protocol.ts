@@ -28,6 +28,7 @@ export const DATA_METHODS = {
   ipAddresses: ['createRange', 'get', 'getRange', 'list', 'listRanges', 'scan', 'scanRanges'],
   jobs: ['complete', 'create', 'createDone', 'createOwned', 'get', 'list', 'orphans', 'pending', 'record', 'saveProgress', 'turn', 'scan'],
   leases: ['claim', 'get', 'list', 'release', 'renew'],
+  componentServices: ['define', 'get', 'list', 'raiseAlert', 'scale', 'setState', 'update'],
   sessions: ['create', 'delete', 'deleteForUser', 'sweep', 'touch'],
   mocks: ['create', 'fire', 'get', 'list', 'remove', 'scan'],
   networks: ['create', 'get', 'list', 'transition', 'update', 'scan'],
@@ -68,7 +69,7 @@ const DATA_READS: ReadonlySet<string> = new Set([
   'accounts.findByName', 'accounts.get', 'accounts.list', 'accounts.roles', 'capacity.list', 'config.get', 'config.list', 'config.listSettings', 'config.number',
   'domains.findByPath', 'domains.get', 'domains.list', 'domains.root', 'domains.rootUuid', 'events.get', 'events.list', 'hosts.get',
   'hosts.list', 'ipAddresses.get', 'ipAddresses.getRange', 'ipAddresses.list', 'ipAddresses.listRanges', 'jobs.get',
-  'jobs.list', 'jobs.orphans', 'jobs.pending', 'jobs.record', 'jobs.turn', 'leases.get', 'leases.list', 'mocks.get', 'mocks.list',
+  'jobs.list', 'jobs.orphans', 'componentServices.get', 'componentServices.list', 'jobs.pending', 'jobs.record', 'jobs.turn', 'leases.get', 'leases.list', 'mocks.get', 'mocks.list',
   'networks.get', 'networks.list', 'nics.get', 'nics.list', 'offerings.getDisk', 'offerings.getNetwork', 'offerings.getService',
   'offerings.listDisk', 'offerings.listNetwork', 'offerings.listService', 'snapshots.get', 'snapshots.list', 'sshKeys.get', 'sshKeys.list',
   'sshKeys.publicKey', 'storage.getImageStore', 'storage.getPool', 'storage.listImageStores', 'storage.listPools', 'tags.list',
@@ -219,3 +220,6 @@ export function isDataMethod(repo: string, method: string): boolean {
   const list = (DATA_METHODS as Record<string, readonly string[]>)[repo];
   return list !== undefined && list.includes(method);
 }
+
+/** The service framework's desired deployment, as the data service keeps it. */
+export type { ComponentService, DefineComponentService, ScalingPolicy } from './store/repos/component-services.js';

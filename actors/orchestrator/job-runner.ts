@@ -33,6 +33,9 @@ export class JobRunner {
   readonly locks = new KeyedSerializer();
   readonly ownership: JobOwnership;
   private readonly slots: Semaphore;
+  /** When this instance began running each job it runs (job latency, see OrchestratorStats.latency). */
+  private readonly began = new Map<string, number>();
+  private readonly latency = { counts: new Array<number>(JOB_LATENCY_BOUNDS_MS.length + 1).fill(0), sumMs: 0, count: 0 };
   private readonly counters = { active: 0, succeeded: 0, failed: 0, recovered: 0, takenOver: 0, lostLeases: 0 } satisfies OrchestratorStats;
   private readonly running = new Set<string>();
   private alive = true;
@@ -49,7 +52,8 @@ export class JobRunner {
   }
 
   stats(): OrchestratorStats {
-    return { ...this.counters, owner: this.ownership.owner, leases: this.ownership.keeper.size };
+    return { ...this.counters, owner: this.ownership.owner, leases: this.ownership.keeper.size,
+      latency: { boundsMs: [...JOB_LATENCY_BOUNDS_MS], counts: [...this.latency.counts], sumMs: this.latency.sumMs, count: this.latency.count } };
   }
 
   /** Starts renewing leases and looking for orphaned jobs. */
@@ -165,6 +169,7 @@ export class JobRunner {
     if (req.created !== undefined) journal.steps['created'] = req.created;
     this.counters.active++;
     this.running.add(jobId);
+    this.began.set(jobId, this.c.clock.now());
     const flow = FLOWS[req.op] as Flow<JobRequest['op']>;
     void (async () => {
       if (!(await this.ownership.waitTurn(jobId, syncKey, () => this.alive))) return;
@@ -174,6 +179,7 @@ export class JobRunner {
     }).finally(() => {
       this.counters.active--;
       this.running.delete(jobId);
+      this.began.delete(jobId);
       this.ownership.finished(jobId, syncKey);
     });
   }
@@ -192,11 +198,24 @@ export class JobRunner {
       this.ownership.completing(jobId);
       await c.data.jobs.complete(jobId, { status: 1, resultcode: 0, result: render(outcome) });
       this.counters.succeeded++;
+      this.finished(jobId);
     } catch (err) {
       if (err instanceof DataLost) { await this.ownership.giveUp(jobId); return; }
       if (err instanceof JobAbandoned || err instanceof FencedError || !alive()) return;
       await this.fail(env, flow, req, err);
     }
+  }
+
+  /** Counts a finished job's latency. */
+  private finished(jobId: string): void {
+    const began = this.began.get(jobId);
+    if (began === undefined) return;
+    const ms = this.c.clock.now() - began;
+    let i = 0;
+    while (i < JOB_LATENCY_BOUNDS_MS.length && ms > JOB_LATENCY_BOUNDS_MS[i]!) i++;
+    this.latency.counts[i]!++;
+    this.latency.sumMs += ms;
+    this.latency.count++;
   }
 
   private async fail(env: FlowEnv, flow: Flow<JobRequest['op']>, req: StoredRequest, err: unknown): Promise<void> {
@@ -225,11 +244,15 @@ export class JobRunner {
       this.ownership.completing(env.ctx.jobId);
       await env.c.data.jobs.complete(env.ctx.jobId, { status: 2, resultcode: result.errorcode, result });
       this.counters.failed++;
+      this.finished(env.ctx.jobId);
     } catch (e) {
       this.c.log.error('could not record a failed job; it stays pending', { job: env.ctx.jobId, error: String(e) });
     }
   }
 }
+
+/** Job latency buckets, ms: 10 ms (a sync-like job) to a minute (a slow deploy). */
+const JOB_LATENCY_BOUNDS_MS = [10, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000] as const;
 
 function render(outcome: JobOutcome): unknown {
   return outcome.kind === 'success' ? { success: true } : { [outcome.objectName]: outcome.object };

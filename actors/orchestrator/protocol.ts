@@ -99,6 +99,11 @@ export const OrchestratorStatsSchema = t.object({
   /** This instance's lease owner id (node/incarnation) and the job leases it holds now. */
   owner: t.optional(t.string()),
   leases: t.optional(t.number()),
+  /**
+   * Time of the jobs this instance finished, from when it began running each (submitted here, or
+   * resumed) to its completion: counts per bucket of `boundsMs` (the last bucket is everything above).
+   */
+  latency: t.optional(t.object({ boundsMs: t.array(t.number(), { maxItems: 32 }), counts: t.array(t.number(), { maxItems: 33 }), sumMs: t.number(), count: t.number() })),
 });
 export type OrchestratorStats = Infer<typeof OrchestratorStatsSchema>;
 

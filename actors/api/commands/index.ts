@@ -5,6 +5,7 @@
 import type { HandledCommand } from '../command-table.js';
 import { accountCommands } from './accounts.js';
 import type { CommandDeps } from './common.js';
+import { componentServiceCommands, type FrameworkClient } from './component-services.js';
 import { eventCommands } from './events.js';
 import { fabricCommands, type FabricAdminClient } from './fabric.js';
 import { hostCommands } from './hosts.js';
@@ -37,7 +38,7 @@ export { createJobRecord, jobResponse, type JobSubmission } from './jobs.js';
  * with a fabric admin, the host, pod and cluster administration commands (and addHost of compute nodes).
  */
 export function createCommands(deps: CommandDeps & { readonly orchestrator?: OrchestratorClient; readonly fabric?: FabricAdminClient;
-  readonly cluster?: ClusterView }): HandledCommand[] {
+  readonly cluster?: ClusterView; readonly framework?: FrameworkClient }): HandledCommand[] {
   const commands = [
     ...jobCommands(deps),
     ...accountCommands(deps),
@@ -60,6 +61,7 @@ export function createCommands(deps: CommandDeps & { readonly orchestrator?: Orc
     ...roleCommands(deps),
     ...alertCommands(deps),
     ...accountAdminCommands(deps),
+    ...(deps.framework === undefined ? [] : componentServiceCommands(deps, deps.framework)),
   ];
   const all: HandledCommand[] = [];
   all.push(...checkListIds([...commands, ...metricsCommands(commands, deps)], deps.data), ...rolePermissionCommands(deps, () => all));

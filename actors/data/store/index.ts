@@ -12,6 +12,7 @@ import { HostRepository } from './repos/hosts.js';
 import { IpAddressRepository } from './repos/ip-addresses.js';
 import { JobRepository } from './repos/jobs.js';
 import { LeaseRepository } from './repos/leases.js';
+import { ComponentServiceRepository } from './repos/component-services.js';
 import { SessionRepository } from './repos/sessions.js';
 import { MockRepository } from './repos/mocks.js';
 import { NetworkRepository } from './repos/networks.js';
@@ -75,6 +76,7 @@ export class DataStore {
   readonly sshKeys: SshKeyRepository;
   readonly jobs: JobRepository;
   readonly leases: LeaseRepository;
+  readonly componentServices: ComponentServiceRepository;
   readonly sessions: SessionRepository;
   readonly mocks: MockRepository;
   readonly capacity: CapacityRepository;
@@ -133,6 +135,7 @@ export class DataStore {
     this.vms = new VmRepository(ctx, this.nics, this.tags, this.affinityGroups);
     this.sshKeys = new SshKeyRepository(ctx);
     this.leases = new LeaseRepository(ctx);
+    this.componentServices = new ComponentServiceRepository(ctx);
     this.sessions = new SessionRepository(ctx);
     this.jobs = new JobRepository(ctx, this.leases);
     this.mocks = new MockRepository(ctx);
