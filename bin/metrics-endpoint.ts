@@ -21,6 +21,12 @@ export interface JobFigures {
   latency?: { boundsMs: number[]; counts: number[]; sumMs: number; count: number };
 }
 
+/** A leased singleton's figures: whether this node acts now, and how many times it became the acting instance. */
+export interface SingletonFigures {
+  active(): boolean;
+  activations(): number;
+}
+
 export interface MetricsEndpoint {
   readonly registry: Registry;
   /** The URL it serves, once listening. */
@@ -31,6 +37,8 @@ export interface MetricsEndpoint {
   addSource(read: () => Record<string, number>): void;
   /** An orchestrator on this node: its jobs by state and its job leases, read at scrape time. */
   addJobs(read: () => Promise<JobFigures>): void;
+  /** A leased singleton on this node (fabric monitor, fabric admin, service framework): acting or not, and how often it took the lease. */
+  addSingleton(lease: string, read: SingletonFigures): void;
   close(): Promise<void>;
 }
 
@@ -183,6 +191,12 @@ export async function startMetricsEndpoint(node: Node, gossip: GossipNode, o: { 
   readCounter(registry, 'cloudstackd_lease_takeovers_total', 'Job leases taken over from a lost owner, and leases this node lost', ['kind'],
     () => (lastJobs === undefined ? [] : [[{ kind: 'taken over' }, lastJobs.takenOver ?? 0], [{ kind: 'lost' }, lastJobs.lostLeases ?? 0]]));
 
+  const singletons = new Map<string, SingletonFigures>();
+  new Gauge({ name: 'cloudstackd_singleton_acting', help: 'Leased singletons on this node: 1 while this node is the acting instance', labelNames: ['lease'],
+    registers: [registry], collect() { for (const [lease, f] of singletons) this.set({ lease }, f.active() ? 1 : 0); } });
+  readCounter(registry, 'cloudstackd_singleton_activations_total', 'Times this node took a singleton\'s lease and became its acting instance (a takeover, or the first start)',
+    ['lease'], () => [...singletons].map(([lease, f]): [Record<string, string>, number] => [{ lease }, f.activations()]));
+
   registry.registerMetric({
     name: 'cloudstackd_job_seconds', help: 'Time of the jobs this node\'s orchestrator finished, from when it began running each',
     get: async () => {
@@ -214,6 +228,7 @@ export async function startMetricsEndpoint(node: Node, gossip: GossipNode, o: { 
     onApiRequest: (command, status, ms) => apiRequests.observe({ command, status: String(status) }, ms / 1_000),
     addSource: (read) => { sources.push(read); },
     addJobs: (read) => { jobs = read; },
+    addSingleton: (lease, read) => { singletons.set(lease, read); },
     close: async () => {
       system.observer = undefined;
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -17,7 +17,7 @@ import type { CliConfig } from './cli-options.js';
 import { startClusterMembership, type ClusterMembership } from './cluster.js';
 import { ensureDataDir, writeCredentials } from './lab.js';
 import { loadReportMs, startLoadReport } from './load-report.js';
-import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.js';
+import { startMetricsEndpoint, type MetricsEndpoint, type SingletonFigures } from './metrics-endpoint.js';
 import type { ServiceFrameworkHandle } from '../actors/service-framework/component.js';
 import type { StartedOrchestrator } from '../actors/orchestrator/start.js';
 import { optionsFromCli } from './node-options.js';
@@ -110,6 +110,10 @@ export async function runNodeCli(config: CliConfig): Promise<void> {
         const c = framework.framework()?.status().counters;
         return c === undefined ? {} : { launch: c.launches, restart: c.restarts, stop: c.stops, scale: c.scaleChanges, crashloop: c.crashLoops };
       });
+    }
+    for (const lease of ['fabric-monitor', 'fabric-admin', 'service-framework']) {
+      const singleton = assembly.handle<SingletonFigures>(lease);
+      if (singleton !== undefined) metrics.addSingleton(lease, singleton);
     }
     const orchestrator = assembly.handle<StartedOrchestrator>('orchestrator');
     if (orchestrator !== undefined) metrics.addJobs(() => orchestrator.ref.ask('stats', {}, { timeoutMs: 5_000 }));

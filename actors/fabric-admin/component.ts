@@ -42,6 +42,6 @@ export const fabricAdminComponent: ComponentDescriptor<FabricAdminComponentOptio
         return async () => { services.withdraw(FabricAdminProtocol); await s.stop(); };
       },
     });
-    return { handle: { active: () => singleton.active() }, stop: () => singleton.stop() };
+    return { handle: { active: () => singleton.active(), activations: () => singleton.activations }, stop: () => singleton.stop() };
   },
 };

@@ -65,6 +65,6 @@ export const fabricMonitorComponent: ComponentDescriptor<FabricMonitorComponentO
         };
       },
     });
-    return { handle: { active: () => singleton.active(), ref: () => ref }, stop: () => singleton.stop() };
+    return { handle: { active: () => singleton.active(), activations: () => singleton.activations, ref: () => ref }, stop: () => singleton.stop() };
   },
 };

@@ -62,6 +62,6 @@ export const serviceFrameworkComponent: ComponentDescriptor<ServiceFrameworkOpti
         };
       },
     });
-    return { handle: { active: () => singleton.active(), framework: () => current }, stop: () => singleton.stop() };
+    return { handle: { active: () => singleton.active(), activations: () => singleton.activations, framework: () => current }, stop: () => singleton.stop() };
   },
 };

@@ -135,6 +135,18 @@ describe('system: cloudstackd up and the service framework (real processes)', fu
     }
     expect(finished).to.be.at.least(1);
     expect(timed).to.equal(finished);
+    // Each leased singleton has exactly one acting instance over every scraped process, which took its lease at least once.
+    const acting: Record<string, number> = {};
+    const activations: Record<string, number> = {};
+    for (const [, u] of status.matchAll(/ running .* (http:\/\/\S+\/metrics)$/gm)) {
+      const m = parseScrape(await (await fetch(u!)).text());
+      for (const lease of ['fabric-monitor', 'fabric-admin', 'service-framework']) {
+        acting[lease] = (acting[lease] ?? 0) + sampleSum(m, 'cloudstackd_singleton_acting', { lease });
+        activations[lease] = (activations[lease] ?? 0) + sampleSum(m, 'cloudstackd_singleton_activations_total', { lease });
+      }
+    }
+    expect(acting).to.deep.equal({ 'fabric-monitor': 1, 'fabric-admin': 1, 'service-framework': 1 });
+    for (const lease of Object.keys(activations)) expect(activations[lease], lease).to.be.at.least(1);
     for (const name of ['cloudstackd_mailbox_depth', 'cloudstackd_messages_total', 'cloudstackd_messages_seconds', 'cloudstackd_asks_seconds', 'cloudstackd_dead_letters_total', 'cloudstackd_transport_bytes_total',
       'cloudstackd_transport_reconnects_total', 'cloudstackd_transport_refusals_total', 'cloudstackd_gossip_suspicions_total', 'cloudstackd_gossip_dead_verdicts_total']) {
       expect(after.some((f) => f.name === name || f.name.startsWith(`${name}_`)), name).to.equal(true);
