@@ -25,6 +25,7 @@ import { jobCommands } from './jobs.js';
 import { managementServerCommands, type ClusterView } from './management-servers.js';
 import { offeringCommands } from './offerings.js';
 import { orchestrationCommands, type OrchestratorClient } from './orchestration.js';
+import { resourceLimitCommands } from './resource-limits.js';
 import { sshKeyCommands } from './ssh-keys.js';
 import { storageCommands } from './storage.js';
 import { zoneCommands } from './zones.js';
@@ -60,6 +61,7 @@ export function createCommands(deps: CommandDeps & { readonly orchestrator?: Orc
     ...roleCommands(deps),
     ...alertCommands(deps),
     ...accountAdminCommands(deps),
+    ...resourceLimitCommands(deps),
   ];
   const all: HandledCommand[] = [];
   all.push(...checkListIds([...commands, ...metricsCommands(commands, deps)], deps.data), ...rolePermissionCommands(deps, () => all));

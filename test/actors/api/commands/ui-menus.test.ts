@@ -1,7 +1,8 @@
 /**
  * Menus the web UI builds only when listApis lists a command, found by running the stock UI against a
  * lab: the whole Infrastructure menu (and its Summary page) needs listInfrastructure, and the Domains
- * page needs listDomainChildren, with which it also expands the domain tree.
+ * page needs listDomainChildren, with which it also expands the domain tree. The account and domain
+ * pages' Configure Limits tab calls listResourceLimits.
  */
 import { expect } from 'chai';
 import type { Lab } from '../../../../bin/lab.js';
@@ -92,5 +93,31 @@ describe('api/commands: menus the web UI shows only when listApis lists their co
     const u = await userAccount(admin, { domainid: a });
     expect(await apis(u.client)).to.not.include('listDomainChildren');
     await u.client.fails(401, 'listDomainChildren');
+  });
+
+  it('listResourceLimits shows the account limits cloudstackd enforces, and none for domains', async () => {
+    const u = await userAccount(admin);
+    const domainid = lab.seed.domainid;
+    const limits = async (client: LabClient, params: Record<string, string>): Promise<Record<string, unknown>> =>
+      Object.fromEntries((await client.list('listResourceLimits', 'resourcelimit', params)).map((l) => [l['resourcetypename'], l['max']]));
+    expect(await limits(admin, { account: u.name, domainid })).to.deep.equal({ user_vm: 20, cpu: 40, memory: 40960 });
+    expect(await limits(u.client, {})).to.deep.equal({ user_vm: 20, cpu: 40, memory: 40960 });
+    // Root admins are not limited, nor are domains.
+    expect(await limits(admin, {})).to.deep.equal({ user_vm: -1, cpu: -1, memory: -1 });
+    expect(await limits(admin, { domainid })).to.deep.equal({ user_vm: -1, cpu: -1, memory: -1 });
+    expect(await limits(admin, { account: u.name, domainid, resourcetype: '8' })).to.deep.equal({ cpu: 40 });
+
+    // The figure is the one deploys are held to.
+    await admin.ok('updateConfiguration', { name: 'max.account.user.vms', value: '0' });
+    expect(await limits(u.client, { resourcetypename: 'user_vm' })).to.deep.equal({ user_vm: 0 });
+    const [zone, offering, template] = [lab.seed.zoneid,
+      ((await admin.ok('listServiceOfferings'))['serviceoffering'] as { id: string }[])[0]!.id,
+      ((await admin.ok('listTemplates', { templatefilter: 'executable' }))['template'] as { id: string }[])[0]!.id];
+    expect(await u.client.fails(532, 'deployVirtualMachine', { zoneid: zone, serviceofferingid: offering, templateid: template }))
+      .to.contain("'user_vm'");
+    await admin.ok('updateConfiguration', { name: 'max.account.user.vms', value: '20' });
+
+    const other = await userAccount(admin);
+    await u.client.fails(431, 'listResourceLimits', { account: other.name, domainid });
   });
 });
