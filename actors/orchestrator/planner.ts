@@ -18,8 +18,10 @@ export type AllocationAlgorithm = 'random' | 'firstfit' | 'firstfitleastconsumed
 export interface PlanConstraints {
   /** Hosts that failed this start already. */
   avoid: readonly string[];
-  /** Only hosts of this cluster (the VM's volumes sit on a pool of it). */
+  /** Only hosts of this cluster (the VM's volumes sit on a pool of it, or an admin chose it). */
   clusterid?: string;
+  /** Only hosts of this pod (an admin's choice). */
+  podid?: string;
   /** A host tag every candidate must carry (the service offering's host tags). */
   hosttag?: string;
   /** An admin's explicit choice of host. */
@@ -106,6 +108,7 @@ export class Planner {
     };
     if (algorithm === 'random') q.pivot = this.c.random.next();
     if (k.clusterid !== undefined) q.clusterid = k.clusterid;
+    if (k.podid !== undefined) q.podid = k.podid;
     if (k.hosttag !== undefined) q.hosttag = k.hosttag;
     if (vm.hypervisor !== undefined) q.hypervisor = vm.hypervisor;
     const found = await this.c.data.orchestration.hostCandidates(q);

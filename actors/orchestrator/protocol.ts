@@ -42,7 +42,7 @@ export const DeployInputSchema = t.object({
 
 export const JobRequestSchema = t.union(
   t.object({ op: t.literal('deployVm'), caller: CallerSchema, vm: DeployInputSchema, startvm: t.boolean(), hostid: t.optional(id()) }),
-  t.object({ ...vmOp('startVm'), hostid: t.optional(id()) }),
+  t.object({ ...vmOp('startVm'), hostid: t.optional(id()), podid: t.optional(id()), clusterid: t.optional(id()) }),
   t.object({ ...vmOp('stopVm'), forced: t.optional(t.boolean()) }),
   t.object(vmOp('rebootVm')),
   t.object({ ...vmOp('destroyVm'), expunge: t.optional(t.boolean()) }),

@@ -85,6 +85,41 @@ function domainCommands(deps: CommandDeps): HandledCommand[] {
   ];
 }
 
+/**
+ * listDomainChildren (ListDomainChildrenCmd): the sub-domains of `id` (default: the caller's domain),
+ * direct ones or with `isrecursive` the whole tree below it, among the domains the caller may see. The
+ * UI shows its Domains page only when listApis lists it, and expands the domain tree with it.
+ */
+function domainChildrenCommand(deps: CommandDeps): HandledCommand {
+  return defineCommand({
+    name: 'listDomainChildren',
+    description: 'Lists all children domains belonging to a specified domain',
+    isAsync: false,
+    // An admin's and a domain admin's command, as in CloudStack's API reference: a plain user gets no
+    // Domains page.
+    access: 'domainadmin',
+    objectName: 'domain',
+    paged: true,
+    params: [
+      { name: 'id', type: 'uuid', description: 'list children domain by parent domain ID.' },
+      { name: 'name', type: 'string', description: 'list children domains by name' },
+      { name: 'isrecursive', type: 'boolean', description: 'to return the entire tree, use the value "true". To return the first level children, use the value "false".' },
+      { name: 'listall', type: 'boolean', description: "If set to false, list only resources belonging to the command's caller; if set to true - list resources that the caller is authorized to see. Default value is false" },
+    ],
+    async handler(ctx) {
+      // The parent must be a domain the caller may see (an unknown or foreign one is refused, as
+      // CloudStack's checkAccess does); its children are then read within the caller's subtree.
+      const parent = getString(ctx.params, 'id') ?? ctx.caller.domainId;
+      await deps.data.domains.get(ctx.caller, parent);
+      const q = { ...listParams(ctx, ['name']), listall: true,
+        ...(ctx.params['isrecursive'] === true ? { belowdomainid: parent } : { parentdomainid: parent }) };
+      return listed(ctx, q, {
+        page: (p) => deps.data.domains.list(ctx.caller, p), scan: (p, w) => deps.data.domains.scan(ctx.caller, p, w),
+      });
+    },
+  });
+}
+
 function accountManagementCommands(deps: CommandDeps): HandledCommand[] {
   return [
     defineCommand({
@@ -212,5 +247,5 @@ function userCommands(deps: CommandDeps): HandledCommand[] {
 
 /** Domains, accounts, users and keys. */
 export function accountCommands(deps: CommandDeps): HandledCommand[] {
-  return [...domainCommands(deps), ...accountManagementCommands(deps), ...userCommands(deps)];
+  return [...domainCommands(deps), domainChildrenCommand(deps), ...accountManagementCommands(deps), ...userCommands(deps)];
 }

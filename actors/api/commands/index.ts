@@ -26,6 +26,7 @@ import { jobCommands } from './jobs.js';
 import { managementServerCommands, type ClusterView } from './management-servers.js';
 import { offeringCommands } from './offerings.js';
 import { orchestrationCommands, type OrchestratorClient } from './orchestration.js';
+import { resourceLimitCommands } from './resource-limits.js';
 import { sshKeyCommands } from './ssh-keys.js';
 import { storageCommands } from './storage.js';
 import { zoneCommands } from './zones.js';
@@ -62,6 +63,7 @@ export function createCommands(deps: CommandDeps & { readonly orchestrator?: Orc
     ...alertCommands(deps),
     ...accountAdminCommands(deps),
     ...(deps.framework === undefined ? [] : componentServiceCommands(deps, deps.framework)),
+    ...resourceLimitCommands(deps),
   ];
   const all: HandledCommand[] = [];
   all.push(...checkListIds([...commands, ...metricsCommands(commands, deps)], deps.data), ...rolePermissionCommands(deps, () => all));

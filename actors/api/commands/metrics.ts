@@ -254,10 +254,67 @@ async function enrichResult(result: CommandResult, ctx: HandlerContext<Caller>, 
 
 const PAGING = new Set(PAGING_PARAMS.map((p) => p.name));
 
-/** The metrics commands whose base command is among `commands` (each takes the base's parameters and access). */
+/**
+ * The counts of listInfrastructure, each taken from the list command that lists those things (its `count`
+ * with a one-row page), so that a count and its page always agree. CloudStack's ilbvms and objectstores
+ * are left out: cloudstackd has neither internal load-balancer VMs nor object stores, and no command lists them.
+ */
+const INFRASTRUCTURE_COUNTS: readonly (readonly [field: string, command: string, params: Readonly<Record<string, string>>])[] = [
+  ['zones', 'listZones', {}],
+  ['pods', 'listPods', {}],
+  ['clusters', 'listClusters', {}],
+  ['hosts', 'listHosts', { type: 'Routing' }],
+  ['storagepools', 'listStoragePools', {}],
+  ['imagestores', 'listImageStores', {}],
+  ['systemvms', 'listSystemVms', {}],
+  ['routers', 'listRouters', { listall: 'true' }],
+  ['alerts', 'listAlerts', {}],
+  ['managementservers', 'listManagementServers', {}],
+];
+
+/**
+ * listInfrastructure (the metrics plugin's ListInfrastructureCmd, root admin only): how many zones,
+ * pods, clusters, hosts... the cloud has, and the CPU sockets of its hypervisor hosts. The UI shows its
+ * whole Infrastructure menu only when listApis lists this command.
+ */
+function infrastructureCommand(byName: ReadonlyMap<string, HandledCommand>, deps: CommandDeps): HandledCommand | undefined {
+  const counted = INFRASTRUCTURE_COUNTS.filter(([, command]) => byName.has(command));
+  if (counted.length !== INFRASTRUCTURE_COUNTS.length) return undefined;
+  return defineCommand({
+    name: 'listInfrastructure',
+    description: 'Lists infrastructure',
+    isAsync: false,
+    access: 'admin',
+    objectName: 'infrastructure',
+    since: '4.9.3',
+    params: [],
+    response: [
+      ...INFRASTRUCTURE_COUNTS.map(([field]) => ({ name: field, description: `Number of ${field}`, type: 'integer' })),
+      { name: 'cpusockets', description: 'Number of cpu sockets', type: 'integer' },
+    ],
+    async handler(ctx) {
+      const out: Record<string, number> = {};
+      for (const [field, command, params] of INFRASTRUCTURE_COUNTS) {
+        const result = await byName.get(command)!.invoke({ ...ctx, params, page: { startIndex: 0, pageSize: 1 } });
+        if (result.kind !== 'list') throw new InternalError(`listInfrastructure: ${command} answered a ${result.kind}, not a list`);
+        out[field] = result.count;
+      }
+      let cpusockets = 0;
+      for (const h of await deps.data.hosts.all({ type: 'Routing' })) cpusockets += Number(h.cpusockets ?? 0);
+      return { kind: 'object', object: { ...out, cpusockets } };
+    },
+  });
+}
+
+/**
+ * The metrics commands whose base command is among `commands` (each takes the base's parameters and access),
+ * and listInfrastructure when every list it counts is served.
+ */
 export function metricsCommands(commands: readonly HandledCommand[], deps: CommandDeps): HandledCommand[] {
   const byName = new Map(commands.map((c) => [c.name, c]));
   const out: HandledCommand[] = [];
+  const infrastructure = infrastructureCommand(byName, deps);
+  if (infrastructure !== undefined) out.push(infrastructure);
   for (const spec of specs(deps)) {
     const base = byName.get(spec.base);
     if (base === undefined) continue;

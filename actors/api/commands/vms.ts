@@ -104,11 +104,19 @@ function vmLifecycleCommands(deps: OrchestrationDeps): HandledCommand[] {
     }),
     defineCommand({
       name: 'startVirtualMachine', description: 'Starts a virtual machine.', isAsync: true, access: 'user', objectName: 'virtualmachine',
-      params: [VM_ID, { name: 'hostid', type: 'uuid', description: 'destination host (root admin only)' }],
+      params: [VM_ID, { name: 'hostid', type: 'uuid', description: 'destination host (root admin only)' },
+        { name: 'podid', type: 'uuid', description: 'destination Pod ID to deploy the VM to - parameter available for root admin only' },
+        { name: 'clusterid', type: 'uuid', description: 'destination Cluster ID to deploy the VM to - parameter available for root admin only' }],
       async handler({ caller, params }) {
         const hostid = adminOnlyHost(caller, params);
         const req: Extract<JobRequest, { op: 'startVm' }> = { op: 'startVm', caller: scopeOf(caller), vmid: required(params, 'id') };
         if (hostid !== undefined) req.hostid = hostid;
+        for (const name of ['podid', 'clusterid'] as const) {
+          const v = getString(params, name);
+          if (v === undefined) continue;
+          if (caller.role !== 'admin') throw new InvalidParameterError(`Parameter ${name} can only be specified by a Root Admin`);
+          req[name] = v;
+        }
         return asyncReply(await submit(req));
       },
     }),

@@ -2,7 +2,7 @@ import { SYSTEM, findVm, vmState, type VirtualMachine } from '../vm-state.js';
 import { vmVolumes } from '../vm-spec.js';
 import { SUCCESS, object, type Flow, type FlowEnv, type JobOutcome } from './flow.js';
 import { migrateVm, resetPassword, restoreVm, scaleVm } from './vm-change.js';
-import { startVm } from './vm-start.js';
+import { startVm, type StartOptions } from './vm-start.js';
 import { destroyVm, expungeVm, rebootVm, stopVm } from './vm-stop.js';
 
 /** The VM commands as jobs. Every one runs under its VM's lock: one operation per VM at a time. */
@@ -44,7 +44,11 @@ export const deployVmFlow: Flow<'deployVm'> = {
 export const startVmFlow: Flow<'startVm'> = {
   lock: byVm,
   async run(env, req) {
-    return vmResult(env, await startVm(env, req.vmid, req.hostid === undefined ? { prefix: 'start' } : { prefix: 'start', hostid: req.hostid }));
+    const o: StartOptions = { prefix: 'start' };
+    if (req.hostid !== undefined) o.hostid = req.hostid;
+    if (req.podid !== undefined) o.podid = req.podid;
+    if (req.clusterid !== undefined) o.clusterid = req.clusterid;
+    return vmResult(env, await startVm(env, req.vmid, o));
   },
 };
 

@@ -1,4 +1,4 @@
-import { CloudstackdError, InsufficientCapacityError, ResourceUnavailableError } from '../../../src/errors.js';
+import { CloudstackdError, InsufficientCapacityError, InvalidParameterError, ResourceUnavailableError } from '../../../src/errors.js';
 import { firstHostTag, type Placement, type PlanConstraints } from '../planner.js';
 import { SYSTEM, vmState, type VirtualMachine } from '../vm-state.js';
 import { buildSpec, vmVolumes, type Volume } from '../vm-spec.js';
@@ -21,6 +21,9 @@ export interface StartOptions {
   prefix: string;
   /** An admin's choice of host. */
   hostid?: string;
+  /** An admin's choice of pod or cluster (startVirtualMachine's podid / clusterid). */
+  podid?: string;
+  clusterid?: string;
 }
 
 /**
@@ -51,6 +54,15 @@ export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Prom
   if (o.hostid !== undefined) k.hostid = o.hostid;
   const clusterid = volumesCluster(volumes);
   if (clusterid !== undefined) k.clusterid = clusterid;
+  // An admin's pod or cluster narrows the choice; a cluster other than the one the VM's volumes sit in
+  // cannot reach them.
+  if (o.clusterid !== undefined) {
+    if (clusterid !== undefined && clusterid !== o.clusterid) {
+      throw new InvalidParameterError(`the VM's volumes are on storage of cluster ${clusterid}; it cannot start in cluster ${o.clusterid}`);
+    }
+    k.clusterid = o.clusterid;
+  }
+  if (o.podid !== undefined) k.podid = o.podid;
   await applyAffinity(c, vmid, k);
   let last: unknown;
   for (let n = 1; n <= settings.startAttempts; n++) {

@@ -79,7 +79,19 @@ const SPEC: ListSpec<DomainRow, Domain> = {
   joins: 'LEFT JOIN domain p ON p.id = t.parent_id',
   scope: domainScope,
   where: 't.removed IS NULL',
-  filters: { name: { eq: 'name' }, level: { eq: 'level' } },
+  filters: {
+    name: { eq: 'name' }, level: { eq: 'level' },
+    // listDomainChildren: the direct children of a domain, or (isrecursive) every domain below it.
+    parentdomainid: { ref: 'domain', column: 'parent_id' },
+    belowdomainid: {
+      custom: (value, ctx) => {
+        const d = typeof value === 'string' ? ctx.one<{ path: string }>('SELECT path FROM domain WHERE uuid = ? AND removed IS NULL', value) : undefined;
+        if (d === undefined) return null;
+        const [lo, hi] = subtreeRange(d.path);
+        return { sql: 't.path > ? AND t.path < ?', args: [lo, hi] };
+      },
+    },
+  },
   keyword: ['name'],
   map: (r) => compact<Domain>({
     id: r.uuid, name: r.name, level: r.level, parentdomainid: r.p_uuid, parentdomainname: r.p_name,

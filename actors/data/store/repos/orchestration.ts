@@ -68,6 +68,7 @@ export interface HostPickQuery {
   /** MHz and bytes. */
   cpu: number;
   memory: number;
+  podid?: string;
   clusterid?: string;
   hypervisor?: string;
   hosttag?: string;
@@ -171,6 +172,7 @@ export class OrchestrationRepository {
       'h.cpu_allocated + ? <= h.cpu_cores * h.cpu_speed * ?', 'h.mem_allocated + ? <= h.memory * ?',
       "(h.cluster_id IS NULL OR c.allocation_state = 'Enabled')", "(h.pod_id IS NULL OR p.allocation_state = 'Enabled')"];
     const args: unknown[] = [zoneId, q.cpu, cpuF, q.memory, memF];
+    if (q.podid !== undefined) { where.push('p.uuid = ?'); args.push(q.podid); }
     if (q.clusterid !== undefined) { where.push('c.uuid = ?'); args.push(q.clusterid); }
     if (q.hypervisor !== undefined) { where.push('h.hypervisor = ?'); args.push(q.hypervisor); }
     if (q.hosttag !== undefined) { where.push("(',' || h.host_tags || ',') LIKE ?"); args.push(`%,${q.hosttag},%`); }
