@@ -163,6 +163,11 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
         const deleted = driver.deleteVolumes === undefined ? [] : await driver.deleteVolumes(volumeUuids);
         return { hostName: host(), deleted };
       }),
+      resizeVolume: ({ key, volumeUuid, sizeBytes, shrinkOk }, ctx) => keyed(ctx, key, `resizeVolume ${volumeUuid} ${sizeBytes}`, async () => {
+        // A driver without files of its own (the simulator) holds none of this volume.
+        const resized = driver.resizeVolume === undefined ? false : await driver.resizeVolume(volumeUuid, sizeBytes, shrinkOk ?? false);
+        return { hostName: host(), resized };
+      }),
       unfence: (_b, ctx) => act(ctx, 'unfence', async () => ({ hostName: host(), wasFenced: (await driver.unfence()).wasFenced })),
       setMocks: ({ mocks }) => {
         if (driver.mocks === undefined) {

@@ -81,6 +81,11 @@ export interface HypervisorDriver {
    * was removed. Absent on drivers that keep no files (the simulator).
    */
   deleteVolumes?(volumeUuids: readonly string[]): Promise<string[]>;
+  /**
+   * Resizes a volume's file on the host, live when a guest running there has it; resolves false when the
+   * host holds no file of it. Absent on drivers that keep no files (the simulator).
+   */
+  resizeVolume?(volumeUuid: string, sizeBytes: number, shrinkOk: boolean): Promise<boolean>;
   /** The identifiers the management side admitted the host under (for mock scoping, logs). */
   setPlacement?(placement: HostPlacement): void;
   /** Present on drivers that support simulator failure injection. */

@@ -254,6 +254,13 @@ export const ComputeProtocol = defineProtocol(COMPUTE_SERVICE, '1.0', {
    */
   deleteVolumes: ask(t.object({ key: key(), volumeUuids: t.array(id(), { maxItems: MAX_VOLUMES }) }),
     t.object({ hostName: t.string(), deleted: t.array(t.string()) })),
+  /**
+   * Resizes a volume's file on this host (ResizeVolumeCommand): `virsh blockresize` when a guest running
+   * here has it (the guest sees the new size at once; it cannot shrink), else qemu-img resize (shrinking
+   * only with shrinkOk). A volume with no file here answers resized false.
+   */
+  resizeVolume: ask(t.object({ key: key(), volumeUuid: id(), sizeBytes: t.number({ int: true, min: 1 }), shrinkOk: t.optional(t.boolean()) }),
+    t.object({ hostName: t.string(), resized: t.boolean() })),
   /** Lets a fenced host take work again (it comes back with no VMs). */
   unfence: ask(t.object({}), t.object({ hostName: t.string(), wasFenced: t.boolean() })),
   /** Replaces the simulator mocks this agent applies (UnsupportedError on a driver without mocks). */

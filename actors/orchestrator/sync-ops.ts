@@ -4,12 +4,13 @@ import type { Components } from './components.js';
 import type { SyncRequest } from './protocol.js';
 import type { KeyedSerializer } from '../../src/keyed-serializer.js';
 import { SYSTEM, vmState } from './vm-state.js';
+import { removeVolumeFiles } from './volume-files.js';
 
 type Mock = Awaited<ReturnType<Components['data']['mocks']['get']>>;
 
 /**
  * Synchronous commands that act through the components: recoverVirtualMachine (under the VM's lock),
- * deleteVolume (storage refuses an attached volume with 536), and the simulator's mock commands,
+ * deleteVolume (storage refuses an attached volume with 536; then the hosts remove its file), and the simulator's mock commands,
  * which store the mock and push the live set to every compute agent.
  */
 export async function executeSync(c: Components, locks: KeyedSerializer, req: SyncRequest, key: string): Promise<Record<string, unknown>> {
@@ -19,7 +20,11 @@ export async function executeSync(c: Components, locks: KeyedSerializer, req: Sy
       return locks.run(req.vmid, async () => ({ ...(await vmState(c.data, req.vmid, 'RecoveryRequested', { from: 'Destroyed', to: 'Stopped' }, req.caller)) }));
     case 'deleteVolume': {
       const vol = await c.data.volumes.get(req.caller, req.volumeid);
-      await locks.run(vol.virtualmachineid ?? vol.id, () => c.storage('deleteVolume', { key, volumeid: vol.id, scope: req.caller }));
+      await locks.run(vol.virtualmachineid ?? vol.id, async () => {
+        await c.storage('deleteVolume', { key, volumeid: vol.id, scope: req.caller });
+        // After the record: storage refuses an attached volume, whose file must stay.
+        await removeVolumeFiles(c, vol.id, vol.storageid, `${key}:files`);
+      });
       return {};
     }
     case 'configureSimulator': {

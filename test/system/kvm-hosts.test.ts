@@ -48,6 +48,14 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     const dir = join(host(name).dir, 'primary');
     return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.qcow2')) : [];
   };
+  /** Files and volumes agree across the hosts: no file whose volume is gone, no Ready volume without its file. */
+  const filesMatchVolumes = async (): Promise<void> => {
+    const vols = await c!.api!.listAll<{ id: string; state: string }>('listVolumes', 'volume', { listall: true });
+    const files = new Set(HOSTS.flatMap((n) => diskFiles(n).map((f) => f.replace(/\.qcow2$/, ''))));
+    const known = new Set(vols.map((v) => v.id));
+    expect([...files].filter((f) => !known.has(f)), 'disk files whose volume is gone').to.deep.equal([]);
+    expect(vols.filter((v) => v.state === 'Ready' && !files.has(v.id)).map((v) => v.id), 'Ready volumes without a disk file').to.deep.equal([]);
+  };
   const startAgent = (name: string): Promise<unknown> => {
     const h = host(name);
     return c!.startCompute(name, { extra: ['--hypervisor', 'kvm', '--libvirt-uri', h.uri, '--kvm-netns', h.netns, '--kvm-underlay', h.underlay,
@@ -169,9 +177,10 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
       expect(diskFiles(n), `disk files left on ${n}`).to.deep.equal([]);
       expect(await kvm!.qemuCount(n)).to.equal(0);
     }
+    await filesMatchVolumes();
   });
 
-  it('hot-plugs a data volume into a running guest, which sees it, then unplugs it', async () => {
+  it('hot-plugs a data volume into a running guest, which sees it, resizes it live and detached, unplugs and deletes it with its file', async () => {
     const v = await deploy(ids.tiny);
     await waitBoot(v);
     const offering = (await c!.api!.listAll<{ id: string; disksize: number; iscustomized: boolean }>('listDiskOfferings', 'diskoffering'))
@@ -182,11 +191,34 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     await client.job('attachVolume', { id: volid, virtualmachineid: v.id });
     await waitFor(() => disks().at(-1) === 'CSD-GUEST-DISKS vda vdb', 20_000, 'the guest sees vdb', 200);
     expect(diskFiles(v.hostname!)).to.include(`${volid}.qcow2`);
+    await filesMatchVolumes();
+    // resizeVolume of the attached disk: live (blockresize), so the running guest's device has the new size.
+    const GIB = 1024 ** 3;
+    const recorded = async (): Promise<number> => (await c!.api!.listAll<{ size: number }>('listVolumes', 'volume', { id: volid, listall: true }))[0]!.size;
+    expect((await client.job('resizeVolume', { id: volid, size: offering.disksize + 1 })).jobstatus).to.equal(1);
+    const capacity = async (): Promise<number> => Number(/Capacity:\s+(\d+)/.exec(await host(v.hostname!).virsh('domblkinfo', v.instancename, 'vdb'))![1]);
+    expect(await capacity()).to.equal((offering.disksize + 1) * GIB);
+    expect(await recorded()).to.equal((offering.disksize + 1) * GIB);
+    // A disk in use cannot shrink: the host refuses, the job fails and the record keeps the size the disk has.
+    const shrink = await client.job('resizeVolume', { id: volid, size: offering.disksize, shrinkok: true }).then(() => undefined, (err: Error) => err);
+    expect(shrink?.message).to.include('cannot shrink');
+    expect(await capacity()).to.equal((offering.disksize + 1) * GIB);
+    expect(await recorded()).to.equal((offering.disksize + 1) * GIB);
     await client.job('detachVolume', { id: volid });
     await waitFor(() => disks().at(-1) === 'CSD-GUEST-DISKS vda', 20_000, 'vdb gone from the guest', 200);
     expect(await host(v.hostname!).virsh('domblklist', v.instancename)).to.not.include(volid);
+    await filesMatchVolumes();
+    // resizeVolume of the detached disk: its file on the host it was last attached to (qemu-img resize).
+    expect((await client.job('resizeVolume', { id: volid, size: offering.disksize + 2 })).jobstatus).to.equal(1);
+    const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', join(host(v.hostname!).dir, 'primary', `${volid}.qcow2`)], { encoding: 'utf8' })) as { 'virtual-size': number };
+    expect(info['virtual-size']).to.equal((offering.disksize + 2) * GIB);
+    expect(await recorded()).to.equal((offering.disksize + 2) * GIB);
+    // Deleting the detached volume removes its file from the host it was last attached to.
     await c!.api!.call('deleteVolume', { id: volid });
+    expect(diskFiles(v.hostname!)).to.not.include(`${volid}.qcow2`);
+    await filesMatchVolumes();
     await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
+    await filesMatchVolumes();
   });
 
   it("isolates networks by VXLAN: a network's guests on two hosts share one segment, another network's guest is not on it", async () => {

@@ -432,6 +432,31 @@ export class KvmDriver implements HypervisorDriver {
     return deleted;
   }
 
+  async resizeVolume(volumeUuid: string, sizeBytes: number, shrinkOk: boolean): Promise<boolean> {
+    await this.init();
+    const g = [...this.guests.values()].find((x) => x.spec.volumes.some((v) => v.uuid === volumeUuid));
+    if (g === undefined) return this.pool.resize(volumeUuid, sizeBytes, shrinkOk);
+    const vmUuid = g.spec.uuid;
+    if (g.phase !== 'running' || g.op !== undefined) throw this.busy(g, vmUuid, `resize volume ${volumeUuid} of`);
+    const vol = g.spec.volumes.find((v) => v.uuid === volumeUuid)!;
+    // What the running qemu has (the image itself is locked by it).
+    const info = await this.virsh(['domblkinfo', g.spec.name, diskDev(vol.deviceId)]);
+    const now = Number(/Capacity:\s+(\d+)/.exec(info)?.[1] ?? NaN);
+    if (!Number.isFinite(now)) throw new ResourceUnavailableError(`libvirt did not say the size of volume ${volumeUuid} of VM ${vmUuid}: ${info.trim()}`);
+    if (sizeBytes < now) {
+      throw new IllegalStateError(`volume ${volumeUuid} is in use by VM ${vmUuid} running on host ${this.host.hostName}; a disk in use cannot shrink, stop the VM first`);
+    }
+    // The running qemu resizes the image and tells the guest (virtio-blk capacity change).
+    if (sizeBytes > now) {
+      await this.virsh(['blockresize', g.spec.name, diskDev(vol.deviceId), `${sizeBytes}B`]).catch((err: unknown) => {
+        throw err instanceof CommandError ? new ResourceUnavailableError(`libvirt refused to resize volume ${volumeUuid} of VM ${vmUuid}: ${err.message}`) : err;
+      });
+    }
+    g.spec = { ...g.spec, volumes: g.spec.volumes.map((v) => (v.uuid === volumeUuid ? { ...v, sizeBytes } : v)) };
+    await this.saveSpec(g);
+    return true;
+  }
+
   /** Time spent in each kind of virsh / qemu-img / ip call so far. */
   timings(): Record<string, CallStats> {
     return this.run.timings();

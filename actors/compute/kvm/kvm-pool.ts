@@ -90,11 +90,18 @@ export class KvmPool {
     return { file, created: true };
   }
 
-  /** Grows a disk to `sizeBytes` (qemu-img resize); shrinking is refused, as CloudStack does without shrinkok. */
-  async resize(volumeUuid: string, sizeBytes: number): Promise<void> {
+  /**
+   * Sets a detached disk's size (qemu-img resize); shrinking needs `shrinkOk`, as CloudStack's shrinkok.
+   * Resolves false when the pool holds no file of the volume.
+   */
+  async resize(volumeUuid: string, sizeBytes: number, shrinkOk = false): Promise<boolean> {
     const file = this.volumePath(volumeUuid);
-    if (sizeBytes < await this.virtualSize(file, 'qcow2')) throw new InvalidParameterError(`volume ${volumeUuid} cannot shrink`);
-    await this.run.run('qemu-img', ['resize', '-q', file, String(sizeBytes)]);
+    if (!await exists(file)) return false;
+    const now = await this.virtualSize(file, 'qcow2');
+    if (sizeBytes === now) return true;
+    if (sizeBytes < now && !shrinkOk) throw new InvalidParameterError(`volume ${volumeUuid} cannot shrink from ${now} to ${sizeBytes} bytes without shrinkok`);
+    await this.run.run('qemu-img', ['resize', '-q', ...(sizeBytes < now ? ['--shrink'] : []), file, String(sizeBytes)]);
+    return true;
   }
 
   async deleteVolume(volumeUuid: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import { InvalidParameterError } from '../../../src/errors.js';
 import type { Components } from '../components.js';
 import { SYSTEM } from '../vm-state.js';
 import { vmVolumes } from '../vm-spec.js';
+import { resizeVolumeFiles } from '../volume-files.js';
 import { SUCCESS, object, type Flow, type FlowEnv } from './flow.js';
 
 /** Volume, snapshot, network and public IP commands as jobs (their create phases ran in submit). */
@@ -96,8 +97,23 @@ export const resizeVolumeFlow: Flow<'resizeVolume'> = {
   lock: (req, c) => volumeLock(c, req.volumeid),
   async run(env, req) {
     const { ctx, c } = env;
+    const shrinkok = req.shrinkok ?? false;
+    const before = await ctx.step('resize.before', async () => (await c.data.volumes.get(req.caller, req.volumeid)).size);
     await ctx.step('resize', async (key) => {
-      await c.storage('resizeVolume', { key, volumeid: req.volumeid, size: req.size, shrinkok: req.shrinkok ?? false, scope: req.caller });
+      await c.storage('resizeVolume', { key, volumeid: req.volumeid, size: req.size, shrinkok, scope: req.caller });
+      return true;
+    });
+    // The disk file follows the record; when its host refuses, the record goes back to the old size.
+    await ctx.step('resize.files', async (key) => {
+      const vol = await c.data.volumes.get(SYSTEM, req.volumeid);
+      const vm = vol.virtualmachineid === undefined ? undefined : await c.data.vms.get(SYSTEM, vol.virtualmachineid);
+      const vmHost = vm?.state === 'Running' ? vm.hostname : undefined;
+      try {
+        await resizeVolumeFiles(c, { id: vol.id, storageid: vol.storageid, vmHost }, req.size, shrinkok, key);
+      } catch (err) {
+        await c.storage('resizeVolume', { key: `${key}:undo`, volumeid: req.volumeid, size: before, shrinkok: true, scope: SYSTEM });
+        throw err;
+      }
       return true;
     });
     return object('volume', await c.data.volumes.get(SYSTEM, req.volumeid));

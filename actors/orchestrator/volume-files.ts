@@ -1,0 +1,71 @@
+import { ResourceUnavailableError } from '../../src/errors.js';
+import type { Components } from './components.js';
+
+/**
+ * The hosts that may hold a volume's file: a KVM host keeps its disks in a local directory, and a
+ * detached volume no longer says which host it was last attached to (and a stopped VM's disks follow it
+ * to whichever host starts it). So every KVM host that can reach the volume's pool is asked: those of
+ * the pool's cluster, or of its zone for a zone-wide pool. Hypervisors without files of their own are
+ * not KVM hosts and are never asked.
+ */
+export async function volumeFileHosts(c: Components, storageid: string | undefined): Promise<{ live: string[]; unreachable: string[] }> {
+  if (storageid === undefined) return { live: [], unreachable: [] }; // never created on a pool: no file anywhere
+  const pool = await c.data.storage.getPool(storageid);
+  const where = pool.scope === 'CLUSTER' && pool.clusterid !== undefined ? { clusterid: pool.clusterid } : { zoneid: pool.zoneid };
+  const names: string[] = [];
+  for (let page = 1; ; page++) {
+    const r = await c.data.hosts.list({ ...where, hypervisor: 'KVM', type: 'Routing', page, pagesize: HOST_PAGE });
+    names.push(...r.items.map((h) => h.name));
+    if (r.items.length < HOST_PAGE) break;
+  }
+  const connected = new Set(c.computeHosts());
+  return { live: names.filter((n) => connected.has(n)), unreachable: names.filter((n) => !connected.has(n)) };
+}
+
+/** Hosts listed per data call while looking for a volume's file. 500: one call for any usual cluster. */
+const HOST_PAGE = 500;
+
+/**
+ * Removes a deleted volume's file from every host that may hold it (DeleteCommand on a local pool).
+ * The volume record is gone already, so a host that cannot be reached is logged, not retried: its file
+ * has to be removed there by hand. Resolves with the hosts that removed a file.
+ */
+export async function removeVolumeFiles(c: Components, volumeid: string, storageid: string | undefined, key: string): Promise<string[]> {
+  let hosts: { live: string[]; unreachable: string[] };
+  try {
+    hosts = await volumeFileHosts(c, storageid);
+  } catch (err) {
+    c.log.warn('could not find the hosts that may hold a deleted volume\'s file; remove <storage dir>/<volume>.qcow2 on them by hand', {
+      volume: volumeid, error: (err as Error).message });
+    return [];
+  }
+  const { live, unreachable } = hosts;
+  const results = await Promise.allSettled(live.map((h) => c.compute(h, 'deleteVolumes', { key: `${key}:${h}`, volumeUuids: [volumeid] }, `${key}:${h}`)));
+  const failed = [...unreachable, ...live.filter((_h, i) => results[i]!.status === 'rejected')];
+  if (failed.length > 0) {
+    c.log.warn('hosts that may hold a deleted volume\'s file could not remove it; remove <storage dir>/<volume>.qcow2 there by hand', {
+      volume: volumeid, hosts: failed.join(','), error: results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message)] : []))[0] });
+  }
+  return results.flatMap((r) => (r.status === 'fulfilled' && r.value.deleted.length > 0 ? [r.value.hostName] : []));
+}
+
+/**
+ * Resizes a volume's file after its record (ResizeVolumeCommand): on the host running its VM (live),
+ * else on every host that may hold it. No file anywhere (never created yet) is fine: it is created at
+ * the new size when first needed. Throws when a host refuses, or when no reachable host holds the file
+ * while some that may hold it cannot be reached. Resolves with the hosts that resized a file.
+ */
+export async function resizeVolumeFiles(c: Components, vol: { id: string; storageid?: string | undefined; vmHost?: string | undefined },
+  sizeBytes: number, shrinkOk: boolean, key: string): Promise<string[]> {
+  const { live, unreachable } = vol.vmHost !== undefined ? { live: [vol.vmHost], unreachable: [] } : await volumeFileHosts(c, vol.storageid);
+  const results = await Promise.allSettled(live.map((h) =>
+    c.compute(h, 'resizeVolume', { key: `${key}:${h}`, volumeUuid: vol.id, sizeBytes, shrinkOk }, `${key}:${h}`)));
+  const refused = results.flatMap((r, i) => (r.status === 'rejected' ? [{ host: live[i]!, err: r.reason as Error }] : []));
+  if (refused.length > 0) throw refused[0]!.err;
+  const resized = results.flatMap((r) => (r.status === 'fulfilled' && r.value.resized ? [r.value.hostName] : []));
+  if (resized.length === 0 && unreachable.length > 0) {
+    throw new ResourceUnavailableError(`volume ${vol.id} may have its file on hosts ${unreachable.join(', ')}, which cannot be reached; ` +
+      'retry the resize once they are Up');
+  }
+  return resized;
+}
