@@ -4,7 +4,7 @@ import type { Logger } from '../../src/logger.js';
 import type { Fence } from '../../src/lease.js';
 import type { ReplySink } from '../../src/pending-asks.js';
 import { DataProtocol, isDataMethod, type DataCall } from './protocol.js';
-import { schemaVersion, type DataStore } from './store/index.js';
+import type { DataStore } from './store/index.js';
 
 export interface DataActorOptions {
   store: DataStore;
@@ -28,7 +28,7 @@ type Work = { run: () => unknown; reply: ReplySink; what: string };
  */
 export function dataActor(options: DataActorOptions): ActorDefinition<typeof DataProtocol, null> {
   const { store } = options;
-  const maxPerCommit = Math.max(1, options.maxCallsPerCommit ?? (store.db.memory ? 1 : 256));
+  const maxPerCommit = Math.max(1, options.maxCallsPerCommit ?? (store.sql.memory || store.sql.dialect === 'postgres' ? 1 : 256));
   let queue: Work[] = [];
   let scheduled = false;
   let log: Logger | undefined;
@@ -62,6 +62,20 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
     scheduled = false;
     const work = queue;
     queue = [];
+    if (work.length === 1) {
+      // Alone, the call is the whole transaction: on PostgreSQL that is what lets a serialization
+      // failure run it again (a savepoint inside a group could only fail it).
+      const w = work[0]!;
+      let value: unknown;
+      try {
+        value = store.transaction(w.run);
+      } catch (err) {
+        w.reply.reject(asError(err, w.what));
+        return;
+      }
+      w.reply.resolve(value);
+      return;
+    }
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       store.transaction(() => {
@@ -112,7 +126,7 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
           what: `batch of ${calls.length}` });
         return [];
       },
-      status: () => ({ schemaVersion: schemaVersion(store.db), fencedWrites: stats.fencedWrites }),
+      status: () => ({ schemaVersion: store.sql.schemaVersion(), fencedWrites: stats.fencedWrites }),
     },
   };
 }

@@ -189,9 +189,9 @@ export class AddressAllocator {
     if (end - start + 1 > MAX_VNET_RANGE) throw new InvalidParameterError(`a vnet range holds at most ${MAX_VNET_RANGE} ids`);
     return this.ctx.tx(() => {
       const zoneId = this.ctx.requireId('zone', zoneUuid, 'zone');
-      const insert = this.ctx.sql.get('INSERT INTO vnet (zone_id, vnet) VALUES (?, ?) ON CONFLICT DO NOTHING');
+      const insert = 'INSERT INTO vnet (zone_id, vnet) VALUES (?, ?) ON CONFLICT DO NOTHING';
       let added = 0;
-      for (let v = start; v <= end; v++) added += insert.run(zoneId, v).changes;
+      for (let v = start; v <= end; v++) added += this.ctx.run(insert, zoneId, v).changes;
       return added;
     });
   }

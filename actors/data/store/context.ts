@@ -1,10 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { createRealClock, type Clock } from '../../../src/clock.js';
 import { ConflictError, InvalidParameterError } from '../../../src/errors.js';
-import type { Db } from './db.js';
+import { isUniqueViolation, type Dialect, type RunResult, type SqlConnection } from './sql/connection.js';
 
-export type Statement = Database.Statement<unknown[]>;
+export { isUniqueViolation } from './sql/connection.js';
 
 /** Options shared by every part of the store. */
 export interface StoreContextOptions {
@@ -24,73 +23,6 @@ export interface StoreContextOptions {
 
 export const DEFAULT_STATEMENT_CACHE_SIZE = 1000;
 
-/** A statement in raw (array) mode with a function that turns one array into a row object. */
-export interface RowReader {
-  stmt: Statement;
-  make: (values: unknown[]) => unknown;
-}
-
-/** A small LRU map (Map keeps insertion order; a hit is re-inserted as most recent). */
-class Lru<V> {
-  private readonly map = new Map<string, V>();
-
-  constructor(private readonly max: number) {}
-
-  get(key: string, create: () => V): V {
-    let v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-      return v;
-    }
-    v = create();
-    this.map.set(key, v);
-    if (this.map.size > this.max) {
-      const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) this.map.delete(oldest);
-    }
-    return v;
-  }
-
-  get size(): number {
-    return this.map.size;
-  }
-}
-
-/**
- * A prepared-statement cache keyed by SQL text, least recently used evicted first. Row readers serve the
- * list pages: better-sqlite3 builds a row object property by property, which for 40-column rows costs
- * more than the query itself; reading arrays and building each object from a literal of fixed shape
- * (compiled once per statement) halves the time of a 500-row page.
- */
-export class StatementCache {
-  private readonly statements: Lru<Statement>;
-  private readonly readers: Lru<RowReader>;
-
-  constructor(private readonly db: Db, max: number) {
-    this.statements = new Lru(max);
-    this.readers = new Lru(max);
-  }
-
-  get(sql: string): Statement {
-    return this.statements.get(sql, () => this.db.prepare(sql));
-  }
-
-  reader(sql: string): RowReader {
-    return this.readers.get(sql, () => {
-      const stmt = this.db.prepare(sql).raw(true);
-      const body = stmt.columns().map((c, i) => `${JSON.stringify(c.name)}: v[${i}]`).join(', ');
-      // Column names come from the store's own SQL, never from requests.
-      const make = new Function('v', `return { ${body} };`) as (values: unknown[]) => unknown;
-      return { stmt, make };
-    });
-  }
-
-  get size(): number {
-    return this.statements.size + this.readers.size;
-  }
-}
-
 /** Tables whose rows have a public `uuid` (used to resolve request ids to internal keys). */
 export type UuidTable =
   | 'role' | 'domain' | 'account' | 'app_user' | 'zone' | 'pod' | 'cluster' | 'host' | 'storage_pool'
@@ -100,22 +32,23 @@ export type UuidTable =
   | 'user_data' | 'instance_group' | 'affinity_group' | 'snapshot_policy' | 'network_rule' | 'vm_snapshot' | 'project' | 'alert';
 
 /**
- * What every repository gets: the connection, a statement cache, the clock and id sources, and the
+ * What every repository gets: the connection (SQLite or PostgreSQL), the clock and id sources, and the
  * transaction helper. One context per connection.
  */
 export class StoreContext {
-  readonly sql: StatementCache;
   readonly clock: Clock;
   private readonly newUuid: () => string;
   private readonly bytes: (size: number) => Buffer;
-  private readonly runner: Database.Transaction<(fn: () => unknown) => unknown>;
 
-  constructor(readonly db: Db, options: StoreContextOptions = {}) {
-    this.sql = new StatementCache(db, options.statementCacheSize ?? DEFAULT_STATEMENT_CACHE_SIZE);
+  constructor(readonly sql: SqlConnection, options: StoreContextOptions = {}) {
     this.clock = options.clock ?? createRealClock();
     this.newUuid = options.newUuid ?? randomUUID;
     this.bytes = options.randomBytes ?? randomBytes;
-    this.runner = db.transaction((fn: () => unknown) => fn());
+  }
+
+  /** Which SQL the connection speaks, for the few statements written per dialect. */
+  get dialect(): Dialect {
+    return this.sql.dialect;
   }
 
   now(): number {
@@ -131,30 +64,28 @@ export class StoreContext {
   }
 
   /**
-   * Runs `fn` in one transaction. The outermost call begins IMMEDIATE, taking the write lock up front so
-   * that a read-then-write never fails half-way with SQLITE_BUSY_SNAPSHOT when another connection wrote
-   * in between; nested calls become savepoints. A throw rolls everything back.
+   * Runs `fn` in one transaction; nested calls become savepoints, and a throw rolls back to where the
+   * call began (see SqlConnection.tx for how each database isolates it).
    */
   tx<T>(fn: () => T): T {
-    return this.runner.immediate(fn) as T;
+    return this.sql.tx(fn);
   }
 
   one<T>(sql: string, ...params: unknown[]): T | undefined {
-    return this.sql.get(sql).get(...params) as T | undefined;
+    return this.sql.one<T>(sql, params);
   }
 
   all<T>(sql: string, ...params: unknown[]): T[] {
-    return this.sql.get(sql).all(...params) as T[];
+    return this.sql.all<T>(sql, params);
   }
 
-  /** Like `all`, faster for wide rows and long pages (see StatementCache). */
+  /** Like `all`, faster for wide rows and long pages on SQLite. */
   rows<T>(sql: string, ...params: unknown[]): T[] {
-    const r = this.sql.reader(sql);
-    return (r.stmt.all(...params) as unknown[][]).map(r.make) as T[];
+    return this.sql.rows<T>(sql, params);
   }
 
-  run(sql: string, ...params: unknown[]): Database.RunResult {
-    return this.sql.get(sql).run(...params);
+  run(sql: string, ...params: unknown[]): RunResult {
+    return this.sql.run(sql, params);
   }
 
   /** Internal key of the live row with this public id, or undefined. */
@@ -203,7 +134,3 @@ export function uniquely<T>(message: string, fn: () => T): T {
   }
 }
 
-export function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}

@@ -1,5 +1,8 @@
-import { closeDatabase, openDatabase, type Db, type OpenDatabaseOptions } from './db.js';
-import { StoreContext, type StoreContextOptions } from './context.js';
+import { openDatabase, type Db, type OpenDatabaseOptions } from './db.js';
+import { DEFAULT_STATEMENT_CACHE_SIZE, StoreContext, type StoreContextOptions } from './context.js';
+import type { SqlConnection } from './sql/connection.js';
+import { SqliteConnection } from './sql/sqlite-connection.js';
+import { PostgresConnection, type PostgresOptions } from './sql/postgres-connection.js';
 import { runMigrations } from './migrations.js';
 import { bootstrap, type SystemOwner } from './bootstrap.js';
 import { AddressAllocator, Allocator } from './allocation.js';
@@ -43,12 +46,19 @@ import { ProjectRepository } from './repos/projects.js';
 import { EntityRepository } from './repos/entities.js';
 import { AlertRepository } from './repos/alerts.js';
 
-export interface DataStoreOptions extends OpenDatabaseOptions, StoreContextOptions {}
+export interface DataStoreOptions extends OpenDatabaseOptions, StoreContextOptions {
+  /**
+   * A PostgreSQL database instead of SQLite (`dataDir`/`memory` are then ignored). Several data
+   * instances may share it.
+   */
+  postgres?: PostgresOptions;
+}
 
 /**
  * The data service's storage layer: one connection, every repository, and the command functions.
- * Synchronous (better-sqlite3): each command is one transaction and returns the updated objects, with
- * CloudStack's response field names and no internal keys. The data actor wraps it in messages.
+ * Synchronous (better-sqlite3, or PostgreSQL through sql/postgres-connection.ts): each command is one
+ * transaction and returns the updated objects, with CloudStack's response field names and no internal
+ * keys. The data actor wraps it in messages.
  */
 export class DataStore {
   readonly ctx: StoreContext;
@@ -94,21 +104,26 @@ export class DataStore {
   readonly entities: EntityRepository;
   readonly alerts: AlertRepository;
 
-  /** Opens the database (file under `dataDir`, or in memory), migrates it and bootstraps it. */
+  /**
+   * Opens the database (PostgreSQL when `postgres` is given, else SQLite: a file under `dataDir`, or in
+   * memory), migrates it and bootstraps it.
+   */
   static open(options: DataStoreOptions = {}): DataStore {
-    const db = openDatabase(options);
+    const conn: SqlConnection = options.postgres !== undefined ? new PostgresConnection(options.postgres) :
+      new SqliteConnection(openDatabase(options), options.statementCacheSize ?? DEFAULT_STATEMENT_CACHE_SIZE);
     try {
-      runMigrations(db);
-      return new DataStore(db, options);
+      runMigrations(conn);
+      if (conn instanceof PostgresConnection) conn.refreshTables();
+      return new DataStore(conn, options);
     } catch (err) {
-      closeDatabase(db);
+      conn.close();
       throw err;
     }
   }
 
   /** Wraps an already migrated connection (e.g. a second connection to the same file). */
-  constructor(readonly db: Db, options: StoreContextOptions = {}) {
-    const ctx = new StoreContext(db, options);
+  constructor(readonly sql: SqlConnection, options: StoreContextOptions = {}) {
+    const ctx = new StoreContext(sql, options);
     this.ctx = ctx;
     this.config = new ConfigRepository(ctx);
     this.system = bootstrap(ctx, this.config);
@@ -160,14 +175,22 @@ export class DataStore {
     return this.ctx.tx(fn);
   }
 
-  /** PRAGMA integrity_check: 'ok' or the problems SQLite found. */
+  /**
+   * The better-sqlite3 handle, for tests and benchmarks that read the file directly. A PostgreSQL store
+   * has none.
+   */
+  get db(): Db {
+    if (!(this.sql instanceof SqliteConnection)) throw new Error(`the store is on ${this.sql.describe}, not SQLite: it has no SQLite handle`);
+    return this.sql.db;
+  }
+
+  /** 'ok' or the problems the database's own check found. */
   integrityCheck(): string {
-    const rows = this.db.pragma('integrity_check') as { integrity_check: string }[];
-    return rows.map((r) => r.integrity_check).join('; ');
+    return this.sql.integrityCheck();
   }
 
   close(): void {
-    closeDatabase(this.db);
+    this.sql.close();
   }
 }
 

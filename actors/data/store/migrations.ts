@@ -1,12 +1,22 @@
 import { ConfigError } from '../../../src/errors.js';
 import type { Db } from './db.js';
 import { MIGRATIONS } from './migrations/index.js';
+import type { SqlConnection } from './sql/connection.js';
+import { SqliteConnection } from './sql/sqlite-connection.js';
 
-/** One schema step. `version` numbers are 1, 2, 3... without gaps; `sql` runs as one script. */
+/**
+ * One schema step. `version` numbers are 1, 2, 3... without gaps, the same for both databases; `sql`
+ * (SQLite) and `postgres` (PostgreSQL) each run as one script and reach the same tables and columns.
+ */
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  postgres?: string;
+}
+
+function connection(db: Db | SqlConnection): SqlConnection {
+  return 'dialect' in db ? db : new SqliteConnection(db, 16);
 }
 
 /** The schema version this build creates and understands. */
@@ -14,20 +24,22 @@ export function latestSchemaVersion(migrations: readonly Migration[] = MIGRATION
   return migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
 }
 
-export function schemaVersion(db: Db): number {
-  return db.pragma('user_version', { simple: true }) as number;
+export function schemaVersion(db: Db | SqlConnection): number {
+  return connection(db).schemaVersion();
 }
 
 /**
- * Brings the schema up to date. Each migration runs in its own IMMEDIATE transaction together with the
- * bump of `user_version` (stored in the database header, so it commits or rolls back with the DDL): a
- * crash mid-migration leaves the previous version intact, never half a schema. A database written by a
+ * Brings the schema up to date. Each migration runs in its own transaction together with the bump of
+ * the recorded version (SQLite's `user_version` header field; PostgreSQL's DDL is transactional too, and
+ * an advisory lock keeps data instances starting together from migrating twice): a crash
+ * mid-migration leaves the previous version intact, never half a schema. A database written by a
  * newer build is refused rather than guessed at. Returns the versions applied.
  */
-export function runMigrations(db: Db, migrations: readonly Migration[] = MIGRATIONS): number[] {
+export function runMigrations(db: Db | SqlConnection, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const conn = connection(db);
   checkSequence(migrations);
   const latest = latestSchemaVersion(migrations);
-  const current = schemaVersion(db);
+  const current = conn.schemaVersion();
   if (current > latest) {
     throw new ConfigError(`the database schema is version ${current} but this cloudstackd only knows up to ` +
       `version ${latest}: it was written by a newer release. Run that release (or newer) on this data ` +
@@ -36,15 +48,18 @@ export function runMigrations(db: Db, migrations: readonly Migration[] = MIGRATI
   const applied: number[] = [];
   for (const m of migrations) {
     if (m.version <= current) continue;
-    const step = db.transaction(() => {
-      // Re-read inside the write lock: another process may have migrated while we waited for it.
-      if (schemaVersion(db) >= m.version) return false;
-      db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
-      return true;
-    });
+    const script = conn.dialect === 'postgres' ? m.postgres : m.sql;
+    if (script === undefined) throw new ConfigError(`schema migration ${m.version} (${m.name}) has no PostgreSQL version`);
     try {
-      if (step.immediate()) applied.push(m.version);
+      const ran = conn.tx(() => {
+        conn.lockForMigration?.();
+        // Re-read inside the write lock: another process may have migrated while we waited for it.
+        if (conn.schemaVersion() >= m.version) return false;
+        conn.exec(script);
+        conn.setSchemaVersion(m.version);
+        return true;
+      });
+      if (ran) applied.push(m.version);
     } catch (err) {
       throw new ConfigError(`schema migration ${m.version} (${m.name}) failed and was rolled back: ` +
         `${(err as Error).message}`, { cause: err });

@@ -137,15 +137,15 @@ describe('data store: repositories', () => {
       const net = network();
       const tag = (n: number): number => {
         let calls = 0;
-        const cache = t.store.ctx.sql;
-        const [get, reader] = [cache.get.bind(cache), cache.reader.bind(cache)];
-        cache.get = (sql: string) => { calls++; return get(sql); };
-        cache.reader = (sql: string) => { calls++; return reader(sql); };
+        const conn = t.store.ctx.sql;
+        const [one, all, rows] = [conn.one.bind(conn), conn.all.bind(conn), conn.rows.bind(conn)];
+        conn.one = (sql, params) => { calls++; return one(sql, params); };
+        conn.all = (sql, params) => { calls++; return all(sql, params); };
+        conn.rows = (sql, params) => { calls++; return rows(sql, params); };
         try {
           expect(t.store.vms.list(t.admin, { pagesize: n }).items).to.have.length(n);
         } finally {
-          cache.get = get;
-          cache.reader = reader;
+          Object.assign(conn, { one, all, rows });
         }
         return calls;
       };

@@ -195,11 +195,10 @@ export class IpAddressRepository {
   }
 
   private materialise(rangeId: number, zoneId: number, start: number, end: number, now: number): void {
-    const insert = this.ctx.sql.get(`INSERT INTO ip_address (uuid, zone_id, range_id, address, address_num, created)
-      VALUES (?, ?, ?, ?, ?, ?)`);
+    const insert = `INSERT INTO ip_address (uuid, zone_id, range_id, address, address_num, created) VALUES (?, ?, ?, ?, ?, ?)`;
     for (let n = start; n <= end; n++) {
       try {
-        insert.run(this.ctx.uuid(), zoneId, rangeId, numToIp(n), n, now);
+        this.ctx.run(insert, this.ctx.uuid(), zoneId, rangeId, numToIp(n), n, now);
       } catch (err) {
         if (isUniqueViolation(err)) {
           throw new InvalidParameterError(`address ${numToIp(n)} already belongs to another range of this zone`,

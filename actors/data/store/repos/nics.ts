@@ -122,9 +122,10 @@ export class NicRepository {
     for (let attempt = 0; ; attempt++) {
       const uuid = this.ctx.uuid();
       try {
-        const res = this.ctx.run(`INSERT INTO nic (uuid, vm_id, network_id, mac_address, broadcast_uri, isolation_uri,
+        // In its own savepoint: on PostgreSQL a failed statement spoils the transaction until rolled back.
+        const res = this.ctx.tx(() => this.ctx.run(`INSERT INTO nic (uuid, vm_id, network_id, mac_address, broadcast_uri, isolation_uri,
           traffic_type, is_default, device_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, uuid, vmId, networkId,
-        this.newMac(), net.broadcast_uri, net.broadcast_uri, net.traffic_type, isDefault ? 1 : 0, deviceId, this.ctx.now());
+        this.newMac(), net.broadcast_uri, net.broadcast_uri, net.traffic_type, isDefault ? 1 : 0, deviceId, this.ctx.now()));
         return { id: Number(res.lastInsertRowid), uuid };
       } catch (err) {
         if (!isUniqueViolation(err) || attempt >= MAC_ATTEMPTS) throw err;

@@ -1,0 +1,85 @@
+/**
+ * The thread that owns the PostgreSQL connection. The store is synchronous, so the data actor's thread
+ * posts one request at a time and sleeps on a shared flag until this thread has the answer (see
+ * postgres-connection.ts); the answer travels back as a message it then takes with
+ * receiveMessageOnPort. node-postgres (`pg`) does the protocol work here.
+ */
+import { workerData, type MessagePort } from 'node:worker_threads';
+import pg from 'pg';
+
+export interface WorkerConfig {
+  connectionString: string;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+  applicationName: string;
+}
+
+export type WorkerRequest =
+  | { op: 'query'; text: string; params: unknown[] }
+  | { op: 'close' };
+
+export interface WorkerError { message: string; code?: string; detail?: string; connection: boolean }
+export type WorkerReply =
+  | { ok: true; rows: Record<string, unknown>[]; rowCount: number }
+  | { ok: false; error: WorkerError };
+
+// BIGINT (20) and NUMERIC (1700, what SUM and AVG of bigint give) arrive as strings by default so that
+// no precision is lost; the store's integers are epoch milliseconds, counts and sizes, all far below
+// 2^53, and SQLite gives them as numbers, so here they are numbers too.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+const { config, port, flag } = workerData as { config: WorkerConfig; port: MessagePort; flag: Int32Array };
+let client: pg.Client | undefined;
+let broken = false;
+
+async function connected(): Promise<pg.Client> {
+  if (client !== undefined && !broken) return client;
+  if (client !== undefined) { client.end().catch(() => undefined); client = undefined; }
+  const c = new pg.Client({
+    connectionString: config.connectionString,
+    statement_timeout: config.statementTimeoutMs,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    application_name: config.applicationName,
+  });
+  // A lost connection is reported on the next request (as a connection error, which the store retries).
+  c.on('error', () => { broken = true; });
+  broken = false;
+  await c.connect();
+  client = c;
+  return c;
+}
+
+function isConnectionError(err: { code?: string; message?: string }): boolean {
+  const code = err.code ?? '';
+  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' ||
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code) ||
+    /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(err.message ?? '');
+}
+
+async function handle(req: WorkerRequest): Promise<WorkerReply> {
+  if (req.op === 'close') {
+    await client?.end().catch(() => undefined);
+    client = undefined;
+    return { ok: true, rows: [], rowCount: 0 };
+  }
+  try {
+    const c = await connected();
+    const res = await c.query({ text: req.text, values: req.params });
+    return { ok: true, rows: res.rows as Record<string, unknown>[], rowCount: res.rowCount ?? 0 };
+  } catch (e) {
+    const err = e as { code?: string; message?: string; detail?: string };
+    const connection = isConnectionError(err);
+    if (connection) broken = true;
+    return { ok: false, error: { message: err.message ?? String(e), connection,
+      ...(err.code === undefined ? {} : { code: err.code }), ...(err.detail === undefined ? {} : { detail: err.detail }) } };
+  }
+}
+
+port.on('message', (req: WorkerRequest) => {
+  void handle(req).then((reply) => {
+    port.postMessage(reply);
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+  });
+});
