@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../src/logger.js';
 import { standaloneProblem } from './assembly.js';
 import { KVM_DEFAULTS } from '../actors/compute/kvm/kvm-config.js';
+import { checkDatabaseUrl } from '../actors/data/store/sql/postgres-url.js';
+import { ConfigError } from '../src/errors.js';
 import { COMPONENT_NAMES, ROLE_SETS } from './components.js';
 
 /** Everything the command line decides, validated once. */
@@ -18,6 +21,8 @@ export interface CliConfig {
   bind: string;
   port: number;
   dataDir: string;
+  /** PostgreSQL URL (from --database-url or --database-url-file); undefined: SQLite under dataDir. */
+  databaseUrl: string | undefined;
   hosts: number;
   logLevel: LogLevel;
   strict: boolean;
@@ -93,6 +98,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--bind <address>', 'API: address the HTTP API listens on').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'API: HTTP port (0 picks a free one)').default(8080).argParser(int('--port', 0, 65535)))
     .addOption(new Option('--data-dir <dir>', 'where the database and credentials.json live').default('./data'))
+    .addOption(new Option('--database-url <url>', 'data: PostgreSQL instead of SQLite, postgresql://user@host:port/db[?sslmode=require] (prefer --database-url-file for a password)'))
+    .addOption(new Option('--database-url-file <file>', 'data: file holding the PostgreSQL URL, so that its password is not on the command line'))
     .addOption(new Option('--hosts <n>', 'lab: number of simulated hypervisor hosts').default(4).argParser(int('--hosts', 0, 100_000)))
     .addOption(new Option('--log-level <level>', 'debug, info, warn, error or silent').default('info').argParser(oneOf('--log-level', LOG_LEVELS)))
     .addOption(new Option('--strict', 'encode every local message as if it crossed the wire (debugging)').default(false))
@@ -126,7 +133,7 @@ export function buildProgram(): Command {
 interface RawOptions {
   role: string[]; transport: CliConfig['transport']; listen: CliConfig['listen']; join: CliConfig['join'];
   joinTimeout: number; redisUrl?: string; clusterName: string; clusterSecretFile?: string; nodeName: string;
-  bind: string; port: number; dataDir: string; hosts: number; logLevel: LogLevel; strict: boolean;
+  bind: string; port: number; dataDir: string; databaseUrl?: string; databaseUrlFile?: string; hosts: number; logLevel: LogLevel; strict: boolean;
   hypervisor: 'simulator' | 'kvm'; libvirtUri: string; kvmAcceleration: 'kvm' | 'tcg'; kvmStorageDir?: string; kvmUnderlay?: string;
   kvmNetns?: string; kvmMaxGuests: number; kvmStopTimeout: number; cpuCores: number; cpuSpeed: number; memory: number; zone?: string; pod?: string;
   cluster?: string; heartbeatProfile: 'default' | 'test'; labels: string[]; launcherCapacity: number; metricsPort?: number; metricsHost: string; logFormat: 'text' | 'json'; restartMaxFailures?: number; restartWindow?: number;
@@ -148,17 +155,39 @@ export function checkCombination(c: CliConfig): string | undefined {
   if (c.transport === 'redis' && c.redisUrl === undefined) return '--transport redis needs --redis-url';
   if (c.hypervisor === 'kvm' && !c.roles.includes('compute')) return '--hypervisor kvm applies to a compute node: add --role=compute';
   if (c.hypervisor === 'kvm' && c.roles.includes('data')) return '--hypervisor kvm runs one real host: start it as --role=compute and join the management node';
+  if (c.databaseUrl !== undefined && !c.roles.includes('data')) return '--database-url applies to the data component: add --role=data (or all, management)';
   if (c.redisUrl !== undefined && !/^rediss?:\/\//.test(c.redisUrl)) return '--redis-url must start with redis:// or rediss://';
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(c.clusterName)) return '--cluster-name must be 1-64 letters, digits, dots, dashes or underscores';
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(c.nodeName)) return '--node-name must be 1-128 letters, digits, dots, dashes or underscores';
   return undefined;
 }
 
+/**
+ * The PostgreSQL URL from --database-url or the first line of --database-url-file (not both). Exits
+ * with a usage error through the ConfigError when the file cannot be read or the URL is malformed.
+ */
+function databaseUrlOf(o: RawOptions): string | undefined {
+  if (o.databaseUrl !== undefined && o.databaseUrlFile !== undefined) {
+    throw new ConfigError('give --database-url or --database-url-file, not both');
+  }
+  if (o.databaseUrl !== undefined) return checkDatabaseUrl(o.databaseUrl);
+  if (o.databaseUrlFile === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(o.databaseUrlFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--database-url-file: cannot read ${o.databaseUrlFile}: ${(err as Error).message}`);
+  }
+  const url = text.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
+  if (url === undefined) throw new ConfigError(`--database-url-file: ${o.databaseUrlFile} holds no URL`);
+  return checkDatabaseUrl(url, '--database-url-file');
+}
+
 export function toConfig(o: RawOptions): CliConfig {
   return {
     roles: o.role, transport: o.transport, listen: o.listen, join: o.join, joinTimeoutMs: o.joinTimeout,
     redisUrl: o.redisUrl, clusterName: o.clusterName, clusterSecretFile: o.clusterSecretFile, nodeName: o.nodeName,
-    bind: o.bind, port: o.port, dataDir: o.dataDir, hosts: o.hosts, logLevel: o.logLevel, strict: o.strict,
+    bind: o.bind, port: o.port, dataDir: o.dataDir, databaseUrl: databaseUrlOf(o), hosts: o.hosts, logLevel: o.logLevel, strict: o.strict,
     hypervisor: o.hypervisor, cpuCores: o.cpuCores,
     kvm: { uri: o.libvirtUri, acceleration: o.kvmAcceleration, storageDir: o.kvmStorageDir, underlay: o.kvmUnderlay, netns: o.kvmNetns,
       maxGuests: o.kvmMaxGuests, stopTimeoutMs: o.kvmStopTimeout }, cpuSpeed: o.cpuSpeed, memory: o.memory, zone: o.zone, pod: o.pod,
@@ -181,7 +210,13 @@ export function parseCli(argv: string[]): CliConfig {
     process.stderr.write(`cloudstackd: ${String(e.message ?? err).replace(/^error: /, '').split('\n')[0]}\n`);
     process.exit(2);
   }
-  const config = toConfig(program.opts<RawOptions>());
+  let config: CliConfig;
+  try {
+    config = toConfig(program.opts<RawOptions>());
+  } catch (err) {
+    process.stderr.write(`cloudstackd: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const problem = checkCombination(config);
   if (problem !== undefined) {
     process.stderr.write(`cloudstackd: ${problem}\n`);

@@ -37,6 +37,11 @@ export interface LabOptions {
    * in it is reused). Default: none — an in-memory database that vanishes with the lab.
    */
   dataDir?: string;
+  /**
+   * PostgreSQL instead of SQLite: postgresql://user@host:port/database (credentials.json still goes to
+   * `dataDir` when given). Default: SQLite.
+   */
+  databaseUrl?: string;
   /** Simulated hypervisor hosts (sim-host-1..N). Default 4. */
   hosts?: number;
   /** Log level of the lab's components. Default warn. Ignored when `logger` is given. */
@@ -149,7 +154,8 @@ async function hostsAdmitted(agents: ComputeAgents, timeoutMs: number): Promise<
 
 function optionsFor(o: LabOptions, hosts: SimulatedHostConfig[]): (name: string) => unknown {
   const table: Record<string, unknown> = {
-    data: { ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }), seed: { kind: 'lab', hosts: hosts.length },
+    data: { ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }),
+      ...(o.databaseUrl === undefined ? {} : { postgres: { url: o.databaseUrl } }), seed: { kind: 'lab', hosts: hosts.length },
       ...(o.settings === undefined ? {} : { settings: o.settings }) },
     orchestrator: { ...(o.orchestrator === undefined ? {} : { config: o.orchestrator }), ...(o.random === undefined ? {} : { random: o.random }) },
     // The monitor runs in this process: a stall stops it and the agents alike, so no self-fencing.
