@@ -12,7 +12,15 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
-  postgres?: string;
+  /**
+   * The same step for the PostgreSQL backend, hand-written DDL run as one transaction. It must reach the
+   * same schema as `sql` (table, column and index names, column order, defaults, NOT NULL, keys, CHECKs),
+   * because the repositories' SQL runs on both: INTEGER becomes BIGINT (epoch-millisecond timestamps
+   * exceed 32 bits), `id INTEGER PRIMARY KEY` an identity column, REAL DOUBLE PRECISION, FTS5 search
+   * tables pg_trgm indexes, COLLATE NOCASE indexes lower() indexes. test/actors/data/postgres-schema.test.ts
+   * compares the two schemas.
+   */
+  postgres: string;
 }
 
 function connection(db: Db | SqlConnection): SqlConnection {
@@ -49,7 +57,6 @@ export function runMigrations(db: Db | SqlConnection, migrations: readonly Migra
   for (const m of migrations) {
     if (m.version <= current) continue;
     const script = conn.dialect === 'postgres' ? m.postgres : m.sql;
-    if (script === undefined) throw new ConfigError(`schema migration ${m.version} (${m.name}) has no PostgreSQL version`);
     try {
       const ran = conn.tx(() => {
         conn.lockForMigration?.();
