@@ -9,6 +9,7 @@ import { dataActor } from '../../actors/data/data-actor.js';
 import { DATA_PATH, DataProtocol, dataClient, type DataApi } from '../../actors/data/protocol.js';
 import { DataStore, SYSTEM } from '../../actors/data/store/index.js';
 import { seedLab, type SeedOptions, type SeedResult } from '../../actors/data/store/seed.js';
+import { openTestStore } from './test-store.js';
 
 export interface DataFixture {
   readonly system: ActorSystem;
@@ -26,7 +27,7 @@ export interface DataFixture {
 
 export async function startDataFixture(seed: SeedOptions = {}): Promise<DataFixture> {
   const system = new ActorSystem({ nodeId: 'test', logger: silentLogger });
-  const store = DataStore.open({ memory: true });
+  const store = openTestStore();
   const s = seedLab(store, { hosts: 2, ...seed });
   system.spawn(DATA_PATH, dataActor({ store }));
   const locator = new StaticLocator(system).bind(DataProtocol.name, { node: 'test', path: DATA_PATH });

@@ -136,7 +136,11 @@ export class Allocator {
    */
   reservedHostId(vmId: number): number | undefined {
     return this.ctx.one<{ host_id: number }>(
-      'SELECT host_id FROM capacity_reservation WHERE vm_id = ? ORDER BY created DESC, rowid DESC LIMIT 1', vmId)?.host_id;
+      // Two reservations of one VM (a migration) made in the same millisecond: the later insert wins. SQLite's
+      // rowid grows with inserts; PostgreSQL's ctid only roughly does, but a migration's two reservations
+      // are never made in the same millisecond there (the destination is reserved after the source exists).
+      `SELECT host_id FROM capacity_reservation WHERE vm_id = ? ORDER BY created DESC, ${this.ctx.dialect === 'sqlite' ? 'rowid' : 'ctid'} DESC LIMIT 1`,
+      vmId)?.host_id;
   }
 
   /**

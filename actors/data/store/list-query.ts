@@ -121,7 +121,8 @@ function buildWhere<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, Out>, scope
     if (v !== undefined) addCondition(w, filterCondition(ctx, fs, v));
   }
   if (p.keyword !== undefined && p.keyword !== '' && spec.keyword !== undefined && spec.keyword.length > 0) {
-    addCondition(w, keywordCondition(spec.keyword, spec.search, p.keyword));
+    // PostgreSQL has no search tables: its pg_trgm indexes serve ILIKE on the columns themselves.
+    addCondition(w, keywordCondition(spec.keyword, ctx.dialect === 'sqlite' ? spec.search : undefined, p.keyword));
   }
   return w;
 }

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { DataStore } from '../../../actors/data/store/index.js';
+import { openTestStore } from '../../helpers/test-store.js';
 
 describe('data: component services (the desired deployment)', () => {
   let store: DataStore;
-  beforeEach(() => { store = DataStore.open({ memory: true }); });
+  beforeEach(() => { store = openTestStore(); });
   afterEach(() => { store.db.close(); });
 
   it('keeps desired within min..max; scaling outside is refused with the bounds named', () => {

@@ -8,13 +8,14 @@ import { dataActor } from '../../../actors/data/data-actor.js';
 import { DATA_PATH, DataProtocol, dataClient } from '../../../actors/data/protocol.js';
 import { DataStore, SYSTEM } from '../../../actors/data/store/index.js';
 import { seedLab } from '../../../actors/data/store/seed.js';
+import { openTestStore } from '../../helpers/test-store.js';
 
 describe('data actor over a transport', () => {
   let store: DataStore;
   let nodes: Node[];
 
   beforeEach(async () => {
-    store = DataStore.open({ memory: true });
+    store = openTestStore();
     seedLab(store, { hosts: 2 });
     const hub = new InprocHub();
     nodes = ['data-node', 'client-node'].map((id) => new Node({

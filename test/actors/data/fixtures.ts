@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { projectRoot } from '../../helpers/paths.js';
 import { DataStore, SYSTEM, type Caller } from '../../../actors/data/store/index.js';
 import { seedLab, type SeedOptions, type SeedResult } from '../../../actors/data/store/seed.js';
+import { openTestStore } from '../../helpers/test-store.js';
 
 export interface Lab {
   store: DataStore;
@@ -16,7 +17,7 @@ export interface Lab {
 
 /** An in-memory store with the lab seeded (2 hosts unless told otherwise). */
 export function memoryLab(options: SeedOptions = {}): Lab {
-  const store = DataStore.open({ memory: true });
+  const store = openTestStore();
   const lab = seedLab(store, { hosts: 2, ...options });
   return { store, lab, admin: store.users.callerFor(lab.adminUserId) };
 }

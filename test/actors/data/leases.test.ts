@@ -10,13 +10,14 @@ import { LeaseKeeper, RELEASE_WAIT_MS, type LeaseStore } from '../../../src/leas
 import { silentLogger } from '../../../src/logger.js';
 import { DataStore, SYSTEM } from '../../../actors/data/store/index.js';
 import { EpochGuard } from '../../../actors/compute/epoch-guard.js';
+import { openTestStore } from '../../helpers/test-store.js';
 
 describe('data store: leases and fencing', () => {
   let clock: SimulatedClock;
   let store: DataStore;
   beforeEach(() => {
     clock = new SimulatedClock(1_000_000);
-    store = DataStore.open({ memory: true, clock });
+    store = openTestStore({ clock });
   });
   afterEach(() => store.close());
 

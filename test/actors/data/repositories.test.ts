@@ -4,6 +4,7 @@ import { SYSTEM } from '../../../actors/data/store/index.js';
 import { seedLab, seedManagement } from '../../../actors/data/store/seed.js';
 import { DataStore } from '../../../actors/data/store/index.js';
 import { account, assertNoInternalIds, memoryLab, type Lab } from './fixtures.js';
+import { openTestStore } from '../../helpers/test-store.js';
 
 describe('data store: repositories', () => {
   let t: Lab;
@@ -52,7 +53,7 @@ describe('data store: repositories', () => {
     });
 
     it('seeds a management node without hosts', () => {
-      const store = DataStore.open({ memory: true });
+      const store = openTestStore();
       const m = seedManagement(store);
       expect(m.kind).to.equal('management');
       expect(m.hostids).to.deep.equal([]);

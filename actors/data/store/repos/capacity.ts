@@ -93,9 +93,10 @@ export class CapacityRepository {
     return { sql: [`${alias}.removed IS NULL`, ...parts].join(' AND '), args };
   }
 
+  /** `by` names every table whose columns are selected (PostgreSQL requires it; the keys decide the groups). */
   private groupCols(level: string): { cols: string; by: string } {
-    if (level === 'cluster') return { cols: 'p.uuid AS p_uuid, p.name AS p_name, c.uuid AS c_uuid, c.name AS c_name', by: 'c.id' };
-    if (level === 'pod') return { cols: 'p.uuid AS p_uuid, p.name AS p_name', by: 'p.id' };
+    if (level === 'cluster') return { cols: 'p.uuid AS p_uuid, p.name AS p_name, c.uuid AS c_uuid, c.name AS c_name', by: 'c.id, z.id, p.id' };
+    if (level === 'pod') return { cols: 'p.uuid AS p_uuid, p.name AS p_name', by: 'p.id, z.id' };
     return { cols: 'NULL AS p_uuid', by: 'z.id' };
   }
 

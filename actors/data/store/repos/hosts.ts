@@ -160,7 +160,7 @@ function mapHost(r: HostRow): Host {
  * (As scalar subqueries in the select list SQLite evaluated them again for every row: half the cost
  * of reading 5,000 hosts.)
  */
-const FACTOR_JOIN = `JOIN (SELECT
+const FACTOR_JOIN = `CROSS JOIN (SELECT
   COALESCE((SELECT CAST(value AS REAL) FROM configuration WHERE name = 'cpu.overprovisioning.factor'), 1) AS cpu_factor,
   COALESCE((SELECT CAST(value AS REAL) FROM configuration WHERE name = 'mem.overprovisioning.factor'), 1) AS mem_factor) f`;
 

@@ -59,7 +59,9 @@ function isSerializationFailure(e: WorkerError): boolean {
 /** An error from the server, with PostgreSQL's SQLSTATE as `code` (as SQLite errors carry theirs). */
 export class PostgresError extends Error {
   constructor(readonly error: WorkerError, readonly sql: string) {
-    super(`PostgreSQL: ${error.message}${error.detail === undefined ? '' : ` (${error.detail})`}`);
+    // The statement (never its parameters, which may hold secrets) says which store operation failed.
+    super(`PostgreSQL: ${error.message}${error.detail === undefined ? '' : ` (${error.detail})`} in: ` +
+      `${sql.replace(/\s+/g, ' ').slice(0, 300)}`);
     this.name = 'PostgresError';
   }
 
@@ -178,8 +180,8 @@ export class PostgresConnection implements SqlConnection {
   private query(sql: string, params: readonly unknown[]): { rows: Record<string, unknown>[]; rowCount: number; t: TranslatedSql } {
     const t = this.translate(sql);
     const req: WorkerRequest = { op: 'query', text: t.text, params: params.map(toParam) };
-    if (this.depth > 0) return { ...this.call(req, sql), t };
-    return this.whileUnavailable(() => ({ ...this.call(req, sql), t }));
+    if (this.depth > 0) return { ...this.call(req, t.text), t };
+    return this.whileUnavailable(() => ({ ...this.call(req, t.text), t }));
   }
 
   private whileUnavailable<T>(fn: () => T): T {

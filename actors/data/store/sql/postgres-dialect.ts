@@ -13,6 +13,7 @@
  *   for any list length) reads the array with json_array_elements_text, cast to bigint for key columns;
  * - `x = ? COLLATE NOCASE` compares lower(x) = lower(?): MySQL-like case-insensitive filters;
  * - `LIKE` becomes `ILIKE` (SQLite's LIKE ignores ASCII case; the store relies on it);
+ * - constant conditions `WHERE 1` / `AND 0` become TRUE / FALSE;
  * - `IFNULL` → `COALESCE`, scalar two-argument `MAX(a, b)`/`MIN(a, b)` → `GREATEST`/`LEAST`,
  *   `CAST(x AS REAL|INTEGER)` → `DOUBLE PRECISION|BIGINT`;
  * - `INSERT OR IGNORE` → `INSERT ... ON CONFLICT DO NOTHING`;
@@ -91,6 +92,8 @@ export function translateToPostgres(sql: string, tablesWithId: ReadonlySet<strin
     c = c.replace(/\bIFNULL\s*\(/gi, 'COALESCE(');
     c = c.replace(/\bAS\s+REAL\s*\)/gi, 'AS DOUBLE PRECISION)').replace(/\bAS\s+INTEGER\s*\)/gi, 'AS BIGINT)');
     c = scalarMinMax(c);
+    // Constant conditions (`WHERE 1`, `AND 0`): SQLite's integers are booleans, PostgreSQL's are not.
+    c = c.replace(/\b(WHERE|AND|OR|NOT)\s+([01])\b(?!\s*[-+*/=<>!|])/gi, (_m, kw: string, v: string) => `${kw} ${v === '1' ? 'TRUE' : 'FALSE'}`);
     return c;
   });
   // Aliases with capitals, then every bare use of them.

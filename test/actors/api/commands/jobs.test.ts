@@ -17,6 +17,7 @@ import { DATA_PATH, DataProtocol } from '../../../../actors/data/protocol.js';
 import { DataStore, SYSTEM } from '../../../../actors/data/store/index.js';
 import { seedLab, type SeedResult } from '../../../../actors/data/store/seed.js';
 import { LabClient } from './lab-client.js';
+import { openTestStore } from '../../../helpers/test-store.js';
 
 describe('api/commands: async jobs', function () {
   this.timeout(20_000);
@@ -28,7 +29,7 @@ describe('api/commands: async jobs', function () {
   let locator: StaticLocator;
 
   before(async () => {
-    store = DataStore.open({ memory: true });
+    store = openTestStore();
     seed = seedLab(store, { hosts: 1 });
     node = new Node({ nodeId: 'jobs-test', logger: silentLogger, strict: true });
     await node.start();
