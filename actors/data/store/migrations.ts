@@ -7,6 +7,15 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * The same step for the PostgreSQL backend, hand-written DDL run as one transaction. It must reach the
+   * same schema as `sql` (table, column and index names, column order, defaults, NOT NULL, keys, CHECKs),
+   * because the repositories' SQL runs on both: INTEGER becomes BIGINT (epoch-millisecond timestamps
+   * exceed 32 bits), `id INTEGER PRIMARY KEY` an identity column, REAL DOUBLE PRECISION, FTS5 search
+   * tables pg_trgm indexes, COLLATE NOCASE indexes lower() indexes. test/actors/data/postgres-schema.test.ts
+   * compares the two schemas.
+   */
+  postgres: string;
 }
 
 /** The schema version this build creates and understands. */

@@ -46,8 +46,8 @@ describe('data store: database and migrations', () => {
 
   it('rolls a failing migration back whole: the previous schema and version stay', () => {
     const db = openDatabase({ memory: true });
-    const good: Migration = { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER);' };
-    const bad: Migration = { version: 2, name: 'two', sql: 'CREATE TABLE b (y INTEGER); INSERT INTO nope VALUES (1);' };
+    const good: Migration = { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER);', postgres: '' };
+    const bad: Migration = { version: 2, name: 'two', sql: 'CREATE TABLE b (y INTEGER); INSERT INTO nope VALUES (1);', postgres: '' };
     runMigrations(db, [good]);
     expect(() => runMigrations(db, [good, bad])).to.throw(ConfigError, /migration 2 \(two\) failed and was rolled back/);
     expect(schemaVersion(db)).to.equal(1);
@@ -58,7 +58,7 @@ describe('data store: database and migrations', () => {
 
   it('rejects a migration list with a gap', () => {
     const db = new Database(':memory:');
-    expect(() => runMigrations(db, [{ version: 2, name: 'x', sql: '' }])).to.throw(ConfigError, /numbered/);
+    expect(() => runMigrations(db, [{ version: 2, name: 'x', sql: '', postgres: '' }])).to.throw(ConfigError, /numbered/);
     db.close();
   });
 

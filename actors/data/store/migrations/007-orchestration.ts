@@ -19,4 +19,15 @@ CREATE TABLE template_pool (
 ) STRICT;
 CREATE INDEX template_pool_pool ON template_pool(pool_id);
 `,
+  postgres: `
+CREATE TABLE template_pool (
+  template_id BIGINT NOT NULL REFERENCES template(id),
+  pool_id BIGINT NOT NULL REFERENCES storage_pool(id),
+  install_path TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  created BIGINT NOT NULL,
+  PRIMARY KEY (template_id, pool_id)
+);
+CREATE INDEX template_pool_pool ON template_pool(pool_id);
+`,
 };

@@ -27,4 +27,21 @@ CREATE TABLE component_service (
   CHECK (min_instances >= 0 AND max_instances >= min_instances AND desired >= min_instances AND desired <= max_instances)
 ) STRICT;
 `,
+  postgres: `
+CREATE TABLE component_service (
+  name TEXT PRIMARY KEY,
+  min_instances BIGINT NOT NULL,
+  max_instances BIGINT NOT NULL,
+  desired BIGINT NOT NULL,
+  fixed BIGINT NOT NULL DEFAULT 0,
+  labels TEXT NOT NULL DEFAULT '[]',
+  spread BIGINT NOT NULL DEFAULT 1,
+  args TEXT NOT NULL DEFAULT '[]',
+  policy TEXT,
+  state TEXT NOT NULL DEFAULT 'Enabled',
+  reason TEXT,
+  updated BIGINT NOT NULL,
+  CHECK (min_instances >= 0 AND max_instances >= min_instances AND desired >= min_instances AND desired <= max_instances)
+);
+`,
 };
