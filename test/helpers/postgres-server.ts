@@ -190,6 +190,8 @@ class OwnedPostgres implements PostgresServer {
   private readonly logFile: string;
   private up = false;
   private disposed = false;
+  /** The postmaster and backends the last killNow() found, first the postmaster. */
+  private lastPids: number[] = [];
 
   constructor(readonly port: number, private readonly binDir: string, private readonly baseDir: string,
     private readonly options: Required<Omit<StartPostgresOptions, 'settings'>> & StartPostgresOptions) {
@@ -230,7 +232,9 @@ class OwnedPostgres implements PostgresServer {
       shared_buffers: SHARED_BUFFERS,
       ...this.options.settings,
     };
-    const opts = [`-p ${this.port}`, `-k ${this.socketDir}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
+    // pg_ctl hands -o to the postmaster through /bin/sh: quote every value.
+    const q = (v: string): string => `'${v.replace(/'/g, "'\\''")}'`;
+    const opts = [`-p ${this.port}`, `-k ${q(this.socketDir)}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${q(v)}`)].join(' ');
     live.add(this);
     try {
       await this.tool('pg_ctl', ['start', '-w', '-t', String(Math.ceil(this.options.readyTimeoutMs / 1000)), '-D', this.dataDir,
@@ -282,8 +286,6 @@ class OwnedPostgres implements PostgresServer {
     return this.urlOf(name);
   }
 
-  private lastPids: number[] = [];
-
   /** Synchronous SIGKILL of the postmaster and its children, from postmaster.pid; for exit handlers too. */
   killNow(): void {
     this.up = false;
@@ -293,7 +295,8 @@ class OwnedPostgres implements PostgresServer {
     } catch {
       return; // never started, or shut down cleanly (the file goes with the server)
     }
-    if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return;
+    if (!Number.isInteger(pid) || pid <= 0) return;
+    if (!processAlive(pid)) { this.lastPids = [pid]; return; } // killed before: kill() clears its stale locks
     const pids = [pid, ...childrenOf(pid)];
     for (const p of pids) {
       try { process.kill(p, 'SIGKILL'); } catch { /* gone already */ }

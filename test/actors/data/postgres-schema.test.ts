@@ -98,20 +98,37 @@ describe('data store: PostgreSQL schema matches the SQLite one', function () {
     expect(r.seq).to.deep.equal([{ last_value: '1', is_called: true }]); // nextval() gives 2
   });
 
-  it('finds a broken migration: a dropped column, a changed default, a missing index all show', async () => {
-    const broken = MIGRATIONS.map((m) => m.version !== 4 ? m : {
-      ...m,
-      postgres: m.postgres
-        .replace('  keypair TEXT,\n', '')
-        .replace("power_state TEXT NOT NULL DEFAULT 'PowerUnknown'", "power_state TEXT NOT NULL DEFAULT 'Unknown'")
-        .replace(/CREATE INDEX vm_host ON .*\n/, ''),
-    });
-    expect(broken[3]!.postgres).to.not.equal(MIGRATIONS[3]!.postgres);
+  it('finds a broken migration: every kind of difference shows', async () => {
+    const edits: [string | RegExp, string][] = [
+      ['  keypair TEXT,\n', ''],
+      ["power_state TEXT NOT NULL DEFAULT 'PowerUnknown'", "power_state TEXT NOT NULL DEFAULT 'Unknown'"],
+      [/CREATE INDEX vm_host ON .*\n/, ''],
+      ['  cpu_speed BIGINT NOT NULL,\n', '  cpu_speed INTEGER NOT NULL,\n'],
+      ['  group_name TEXT,\n', '  group_name TEXT NOT NULL,\n'],
+      ['iso_id BIGINT REFERENCES template(id)', 'iso_id BIGINT'],
+      [" CHECK (volume_type IN ('ROOT', 'DATADISK', 'SWAP', 'ISO', 'UNKNOWN'))", ''],
+      ['CREATE INDEX vm_state ON vm_instance(state) WHERE removed IS NULL', 'CREATE INDEX vm_state ON vm_instance(state)'],
+      ['CREATE INDEX vm_zone ON vm_instance(zone_id)', 'CREATE UNIQUE INDEX vm_zone ON vm_instance(zone_id)'],
+      ['CREATE INDEX volume_name_trgm ON volume USING gin (name gin_trgm_ops);', ''],
+    ];
+    let ddl = MIGRATIONS[3]!.postgres;
+    for (const [from, to] of edits) {
+      const next = ddl.replace(from, to);
+      expect(next, `edit ${String(from)} applies`).to.not.equal(ddl);
+      ddl = next;
+    }
+    const broken = MIGRATIONS.map((m) => m.version !== 4 ? m : { ...m, postgres: ddl });
     const url = await server.createDatabase('broken_schema');
     await applyPostgres(url, broken);
-    const diffs = schemaDifferences(sqliteShape(lite).shape, (await shapeOf(url)).shape);
-    expect(diffs.join('\n')).to.match(/vm_instance: columns are/).and.match(/vm_instance\.power_state: default/)
-      .and.match(/index vm_host \(on vm_instance\) is missing/);
+    const post = await shapeOf(url);
+    const diffs = schemaDifferences(sqliteShape(lite).shape, post.shape).join('\n');
+    for (const re of [/vm_instance: columns are/, /vm_instance\.power_state: default/, /index vm_host \(on vm_instance\) is missing/,
+      /vm_instance\.cpu_speed: type is bigint on SQLite but integer/, /vm_instance\.group_name: notNull is false on SQLite but true/,
+      /vm_instance: foreignKeys .*\(iso_id\) -> template/, /volume: 1 CHECK constraints on SQLite but 0/, /index vm_state is .*removed is null.*but.*"predicate":null/,
+      /index vm_zone is .*"unique":false.*"unique":true/]) {
+      expect(diffs).to.match(re);
+    }
+    expect(searchDifferences(sqliteShape(lite).search, post.trigram)).to.deep.equal(['search table volume_search: no pg_trgm GIN index on volume(name)']);
   });
 
   it('reports which migration failed when its DDL does not run, and rolls it back', async () => {
@@ -185,9 +202,15 @@ describe('test helper: startPostgres', function () {
     }
   });
 
-  it('refuses an unsafe database name', async () => {
-    const s = await startPostgres();
+  it('passes settings through (quoted for the shell) and refuses an unsafe database name', async () => {
+    const s = await startPostgres({ maxConnections: 50, settings: { application_name: "it's a test" } });
     try {
+      const shown = await withClient(s.url, async (c) => ({
+        max: (await c.query('SHOW max_connections')).rows[0].max_connections,
+        listen: (await c.query('SHOW listen_addresses')).rows[0].listen_addresses,
+        name: (await c.query("SELECT current_setting('application_name') AS v")).rows[0].v,
+      }));
+      expect(shown).to.deep.equal({ max: '50', listen: '127.0.0.1', name: "it's a test" });
       let err: Error | undefined;
       try { await s.createDatabase('x; DROP DATABASE cloudstackd'); } catch (e) { err = e as Error; }
       expect(err?.message).to.match(/not plain lower-case/);
