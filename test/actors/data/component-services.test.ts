@@ -5,7 +5,7 @@ import { openTestStore } from '../../helpers/test-store.js';
 describe('data: component services (the desired deployment)', () => {
   let store: DataStore;
   beforeEach(() => { store = openTestStore(); });
-  afterEach(() => { store.db.close(); });
+  afterEach(() => { store.close(); });
 
   it('keeps desired within min..max; scaling outside is refused with the bounds named', () => {
     store.componentServices.define({ name: 'api', min: 1, max: 3 });

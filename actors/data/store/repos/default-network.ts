@@ -81,10 +81,16 @@ function basicZoneNetwork(ctx: StoreContext, zone: DeployZone): number {
 function securityGroupNetwork(ctx: StoreContext, zone: DeployZone): number {
   const found = ctx.one<{ id: number }>(`SELECT n.id FROM network n JOIN network_offering o ON o.id = n.network_offering_id
     WHERE n.zone_id = ? AND n.guest_type = 'Shared' AND n.removed IS NULL
-    AND EXISTS (SELECT 1 FROM json_each(o.services) s WHERE json_extract(s.value, '$.name') = 'SecurityGroup')
-    ORDER BY n.id LIMIT 1`, zone.id);
+    AND EXISTS (${offersSecurityGroup(ctx)}) ORDER BY n.id LIMIT 1`, zone.id);
   if (found === undefined) throw new InvalidParameterError(`No network with security enabled is found in zone id=${zone.uuid}`);
   return found.id;
+}
+
+/** Whether offering `o`'s services (a JSON array of {name, ...}) include SecurityGroup, in each dialect. */
+function offersSecurityGroup(ctx: StoreContext): string {
+  return ctx.dialect === 'sqlite'
+    ? "SELECT 1 FROM json_each(o.services) s WHERE json_extract(s.value, '$.name') = 'SecurityGroup'"
+    : "SELECT 1 FROM json_array_elements(o.services::json) s WHERE s->>'name' = 'SecurityGroup'";
 }
 
 /** How CloudStack prints an account in these messages (AccountVO.toString), without the internal id. */

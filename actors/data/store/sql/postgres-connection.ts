@@ -216,7 +216,7 @@ export class PostgresConnection implements SqlConnection {
   }
 
   rows<T>(sql: string, params: readonly unknown[]): T[] {
-    return this.all<T>(sql, params);
+    return this.query(sql, params).rows as T[];
   }
 
   run(sql: string, params: readonly unknown[]): RunResult {

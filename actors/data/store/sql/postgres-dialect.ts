@@ -15,7 +15,8 @@
  * - `LIKE` becomes `ILIKE` (SQLite's LIKE ignores ASCII case; the store relies on it);
  * - constant conditions `WHERE 1` / `AND 0` become TRUE / FALSE;
  * - `IFNULL` → `COALESCE`, scalar two-argument `MAX(a, b)`/`MIN(a, b)` → `GREATEST`/`LEAST`,
- *   `CAST(x AS REAL|INTEGER)` → `DOUBLE PRECISION|BIGINT`;
+ *   `CAST(x AS REAL)` → `DOUBLE PRECISION`, `CAST(x AS INTEGER)` → `CAST(trunc(x) AS BIGINT)`;
+ * - `* ?` binds a float (a fractional factor would not parse as the bigint PostgreSQL infers);
  * - `INSERT OR IGNORE` → `INSERT ... ON CONFLICT DO NOTHING`;
  * - an INSERT into a table with an integer `id` key returns it (`RETURNING id`), which is how
  *   `lastInsertRowid` is answered.
@@ -78,6 +79,31 @@ function scalarMinMax(code: string): string {
   });
 }
 
+/**
+ * `CAST(x AS INTEGER)`: SQLite truncates toward zero into 64 bits; PostgreSQL's INTEGER is 32 bits and
+ * rounds. `CAST(trunc(x) AS BIGINT)` gives SQLite's answer.
+ */
+function integerCasts(code: string): string {
+  let out = '';
+  let i = 0;
+  const re = /\bCAST\s*\(/gi;
+  for (let m = re.exec(code); m !== null; m = re.exec(code)) {
+    let depth = 0;
+    let j = m.index + m[0].length;
+    for (; j < code.length; j++) {
+      if (code[j] === '(') depth++;
+      else if (code[j] === ')') { if (depth === 0) break; depth--; }
+    }
+    const inner = code.slice(m.index + m[0].length, j);
+    const asInt = /^([\s\S]*)\bAS\s+INTEGER\s*$/i.exec(inner);
+    if (asInt === null) continue;
+    out += code.slice(i, m.index) + `CAST(trunc(${asInt[1]!.trim()}) AS BIGINT)`;
+    i = j + 1;
+    re.lastIndex = j + 1;
+  }
+  return out + code.slice(i);
+}
+
 export function translateToPostgres(sql: string, tablesWithId: ReadonlySet<string>): TranslatedSql {
   let text = mapCode(sql, (code) => {
     let c = code;
@@ -90,7 +116,11 @@ export function translateToPostgres(sql: string, tablesWithId: ReadonlySet<strin
     c = c.replace(/\bCOLLATE\s+NOCASE\b/gi, '');
     c = c.replace(/\bLIKE\b/gi, 'ILIKE');
     c = c.replace(/\bIFNULL\s*\(/gi, 'COALESCE(');
-    c = c.replace(/\bAS\s+REAL\s*\)/gi, 'AS DOUBLE PRECISION)').replace(/\bAS\s+INTEGER\s*\)/gi, 'AS BIGINT)');
+    c = c.replace(/\bAS\s+REAL\s*\)/gi, 'AS DOUBLE PRECISION)');
+    c = integerCasts(c);
+    // A factor bound to `* ?` may be fractional (over-provisioning): typed by the column it multiplies,
+    // PostgreSQL would refuse '1.5' as a bigint.
+    c = c.replace(/\*\s*\?/g, '* ?::float8');
     c = scalarMinMax(c);
     // Constant conditions (`WHERE 1`, `AND 0`): SQLite's integers are booleans, PostgreSQL's are not.
     c = c.replace(/\b(WHERE|AND|OR|NOT)\s+([01])\b(?!\s*[-+*/=<>!|])/gi, (_m, kw: string, v: string) => `${kw} ${v === '1' ? 'TRUE' : 'FALSE'}`);
