@@ -23,6 +23,8 @@ export interface CliConfig {
   dataDir: string;
   /** PostgreSQL URL (from --database-url or --database-url-file); undefined: SQLite under dataDir. */
   databaseUrl: string | undefined;
+  /** PostgreSQL connections of a data instance (--database-pool-size). */
+  databasePoolSize?: number;
   hosts: number;
   logLevel: LogLevel;
   strict: boolean;
@@ -100,6 +102,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--data-dir <dir>', 'where the database and credentials.json live').default('./data'))
     .addOption(new Option('--database-url <url>', 'data: PostgreSQL instead of SQLite, postgresql://user@host:port/db[?sslmode=require] (prefer --database-url-file for a password)'))
     .addOption(new Option('--database-url-file <file>', 'data: file holding the PostgreSQL URL, so that its password is not on the command line'))
+    .addOption(new Option('--database-pool-size <n>', 'data on PostgreSQL: connections of this data instance').default(4).argParser(int('--database-pool-size', 1, 64)))
     .addOption(new Option('--hosts <n>', 'lab: number of simulated hypervisor hosts').default(4).argParser(int('--hosts', 0, 100_000)))
     .addOption(new Option('--log-level <level>', 'debug, info, warn, error or silent').default('info').argParser(oneOf('--log-level', LOG_LEVELS)))
     .addOption(new Option('--strict', 'encode every local message as if it crossed the wire (debugging)').default(false))
@@ -133,7 +136,7 @@ export function buildProgram(): Command {
 interface RawOptions {
   role: string[]; transport: CliConfig['transport']; listen: CliConfig['listen']; join: CliConfig['join'];
   joinTimeout: number; redisUrl?: string; clusterName: string; clusterSecretFile?: string; nodeName: string;
-  bind: string; port: number; dataDir: string; databaseUrl?: string; databaseUrlFile?: string; hosts: number; logLevel: LogLevel; strict: boolean;
+  bind: string; port: number; dataDir: string; databaseUrl?: string; databaseUrlFile?: string; databasePoolSize: number; hosts: number; logLevel: LogLevel; strict: boolean;
   hypervisor: 'simulator' | 'kvm'; libvirtUri: string; kvmAcceleration: 'kvm' | 'tcg'; kvmStorageDir?: string; kvmUnderlay?: string;
   kvmNetns?: string; kvmMaxGuests: number; kvmStopTimeout: number; cpuCores: number; cpuSpeed: number; memory: number; zone?: string; pod?: string;
   cluster?: string; heartbeatProfile: 'default' | 'test'; labels: string[]; launcherCapacity: number; metricsPort?: number; metricsHost: string; logFormat: 'text' | 'json'; restartMaxFailures?: number; restartWindow?: number;
@@ -187,7 +190,7 @@ export function toConfig(o: RawOptions): CliConfig {
   return {
     roles: o.role, transport: o.transport, listen: o.listen, join: o.join, joinTimeoutMs: o.joinTimeout,
     redisUrl: o.redisUrl, clusterName: o.clusterName, clusterSecretFile: o.clusterSecretFile, nodeName: o.nodeName,
-    bind: o.bind, port: o.port, dataDir: o.dataDir, databaseUrl: databaseUrlOf(o), hosts: o.hosts, logLevel: o.logLevel, strict: o.strict,
+    bind: o.bind, port: o.port, dataDir: o.dataDir, databaseUrl: databaseUrlOf(o), databasePoolSize: o.databasePoolSize, hosts: o.hosts, logLevel: o.logLevel, strict: o.strict,
     hypervisor: o.hypervisor, cpuCores: o.cpuCores,
     kvm: { uri: o.libvirtUri, acceleration: o.kvmAcceleration, storageDir: o.kvmStorageDir, underlay: o.kvmUnderlay, netns: o.kvmNetns,
       maxGuests: o.kvmMaxGuests, stopTimeoutMs: o.kvmStopTimeout }, cpuSpeed: o.cpuSpeed, memory: o.memory, zone: o.zone, pod: o.pod,

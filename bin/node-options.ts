@@ -40,7 +40,7 @@ export function optionsFromCli(config: CliConfig): (name: string) => unknown {
   const withData = config.roles.includes('data');
   const labLike = withData && config.roles.includes('compute');
   const table: Record<string, unknown> = {
-    data: { dataDir: config.dataDir, ...(config.databaseUrl === undefined ? {} : { postgres: { url: config.databaseUrl } }), seed: labLike ? { kind: 'lab', hosts: config.hosts } : { kind: 'cloud' } },
+    data: { dataDir: config.dataDir, ...(config.databaseUrl === undefined ? {} : { postgres: { url: config.databaseUrl }, poolSize: config.databasePoolSize }), seed: labLike ? { kind: 'lab', hosts: config.hosts } : { kind: 'cloud' } },
     api: { host: config.bind, port: config.port },
     compute: {
       hosts: labLike ? labHosts(config.hosts) : [hostOf(config)],

@@ -12,6 +12,7 @@ import { dataActor } from './data-actor.js';
 import { DATA_PATH, DataProtocol } from './protocol.js';
 import { DataStore } from './store/index.js';
 import type { PostgresOptions } from './store/sql/postgres-connection.js';
+import { StoreThreads } from './store-threads.js';
 import { seedLab, seedManagement, type SeedResult } from './store/seed.js';
 import { acquireWriterLock, type WriterLock } from './writer-lock.js';
 
@@ -20,6 +21,8 @@ export interface DataComponentOptions {
   readonly dataDir?: string;
   /** PostgreSQL instead of SQLite (`dataDir` is then not used by the store). */
   readonly postgres?: PostgresOptions;
+  /** PostgreSQL: connections (store threads) of this instance; see StoreThreadsOptions.poolSize. */
+  readonly poolSize?: number;
   /**
    * What an empty database is seeded with: `lab` (an Advanced zone with `hosts` simulator host rows,
    * offerings, a template, an admin), `cloud` (the same without hosts: compute nodes join), or `none`.
@@ -59,13 +62,20 @@ export const dataComponent: ComponentDescriptor<DataComponentOptions, DataHandle
     const lock: WriterLock | undefined = options.dataDir === undefined || options.postgres !== undefined ? undefined
       : acquireWriterLock(options.dataDir);
     let store: DataStore | undefined;
+    let threads: StoreThreads | undefined;
     try {
       store = DataStore.open(options.postgres !== undefined ? { postgres: options.postgres }
         : options.dataDir === undefined ? { memory: true } : { dataDir: options.dataDir });
       const seed = seedStore(store, options.seed);
       for (const [k, v] of Object.entries(options.settings ?? {})) store.config.set(k, v);
       const opened = store;
-      system.spawn(DATA_PATH, dataActor({ store: opened, ...(options.maxCallsPerCommit === undefined ? {} : { maxCallsPerCommit: options.maxCallsPerCommit }) }));
+      // Opened after seeding, so that the threads' stores find the cloud's system rows in place.
+      if (options.postgres !== undefined) {
+        threads = await StoreThreads.start({ postgres: options.postgres, ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }) });
+      }
+      const pool = threads;
+      system.spawn(DATA_PATH, dataActor({ store: opened, ...(pool === undefined ? {} : { threads: pool }),
+        ...(options.maxCallsPerCommit === undefined ? {} : { maxCallsPerCommit: options.maxCallsPerCommit }) }));
       services.publish(DataProtocol);
       log.debug('data service started', { database: opened.sql.describe, seeded: seed?.created === true });
       return {
@@ -73,11 +83,13 @@ export const dataComponent: ComponentDescriptor<DataComponentOptions, DataHandle
         stop: async () => {
           services.withdraw(DataProtocol);
           await system.stop(DATA_PATH);
+          await pool?.close();
           opened.close();
           lock?.release();
         },
       };
     } catch (err) {
+      await threads?.close();
       store?.close();
       lock?.release();
       throw err;

@@ -1,10 +1,12 @@
 import type { ActorDefinition } from '../../src/actor-types.js';
-import { CloudstackdError, InternalError, UnknownMessageError } from '../../src/errors.js';
+import { CloudstackdError, FencedError, InternalError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { Fence } from '../../src/lease.js';
 import type { ReplySink } from '../../src/pending-asks.js';
-import { DataProtocol, isDataMethod, type DataCall } from './protocol.js';
+import { executeBatch, executeCall } from './call-executor.js';
+import { DataProtocol } from './protocol.js';
 import type { DataStore } from './store/index.js';
+import type { StoreThreads, StoreWork } from './store-threads.js';
 
 export interface DataActorOptions {
   store: DataStore;
@@ -16,6 +18,11 @@ export interface DataActorOptions {
    * database, 1 (no grouping: answered at once) for an in-memory one, which has no fsync to share.
    */
   maxCallsPerCommit?: number;
+  /**
+   * PostgreSQL: the pool of store threads that runs the calls (the actor's thread only waits for them).
+   * Absent: calls run on `store` in this thread, with group commit (SQLite).
+   */
+  threads?: StoreThreads;
 }
 
 type Work = { run: () => unknown; reply: ReplySink; what: string };
@@ -34,23 +41,19 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
   let log: Logger | undefined;
   const stats = { fencedWrites: 0 };
 
-  const run = (c: DataCall): unknown => {
-    if (!isDataMethod(c.repo, c.method)) throw new UnknownMessageError(`the data service has no operation ${c.repo}.${c.method}`);
-    if (c.fence !== undefined) fenced(c.fence);
-    const repo = (store as unknown as Record<string, Record<string, (...a: unknown[]) => unknown>>)[c.repo]!;
-    const result = repo[c.method]!.apply(repo, c.args);
-    return result === undefined ? null : result;
-  };
-  /** Checked inside the call's own transaction, so a write is never made after its lease moved on. */
+  /** Rare and telling (a stale owner woke up): every one is logged. */
   const fenced = (f: Fence): void => {
-    try {
-      store.leases.checkFence(f);
-    } catch (err) {
-      stats.fencedWrites++;
-      // Rare and telling (a stale owner woke up): every one is logged.
-      log?.warn('refused a write from a stale lease holder', { lease: f.lease, owner: f.owner, epoch: f.epoch });
-      throw err;
-    }
+    stats.fencedWrites++;
+    log?.warn('refused a write from a stale lease holder', { lease: f.lease, owner: f.owner, epoch: f.epoch });
+  };
+  const fenceOf = (w: StoreWork): Fence | undefined => (w.kind === 'call' ? w.call.fence : w.fence ?? w.calls.find((c) => c.fence)?.fence);
+  const perform = (w: StoreWork): unknown => (w.kind === 'call' ? executeCall(store, w.call, fenced) : executeBatch(store, w.calls, w.fence, fenced));
+  /** PostgreSQL: the call runs on a store thread; this thread answers when it is done. */
+  const offload = (w: StoreWork, reply: ReplySink, what: string): void => {
+    options.threads!.run(w).then((value) => reply.resolve(value), (err: unknown) => {
+      if (err instanceof FencedError) { const f = fenceOf(w); if (f !== undefined) fenced(f); }
+      reply.reject(asError(err, what));
+    });
   };
   const asError = (err: unknown, what: string): unknown => {
     if (err instanceof CloudstackdError) return err;
@@ -116,14 +119,17 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
       call: (c, ctx) => {
         const reply = ctx.detachReply();
         if (reply === undefined) return null;
-        enqueue({ run: () => run(c), reply, what: `${c.repo}.${c.method}` });
+        const w: StoreWork = { kind: 'call', call: c };
+        if (options.threads !== undefined) offload(w, reply, `${c.repo}.${c.method}`);
+        else enqueue({ run: () => perform(w), reply, what: `${c.repo}.${c.method}` });
         return null;
       },
       batch: ({ calls, fence }, ctx) => {
         const reply = ctx.detachReply();
         if (reply === undefined) return [];
-        enqueue({ run: () => calls.map((c) => run(fence === undefined || c.fence !== undefined ? c : { ...c, fence })), reply,
-          what: `batch of ${calls.length}` });
+        const w: StoreWork = { kind: 'batch', calls, ...(fence === undefined ? {} : { fence }) };
+        if (options.threads !== undefined) offload(w, reply, `batch of ${calls.length}`);
+        else enqueue({ run: () => perform(w), reply, what: `batch of ${calls.length}` });
         return [];
       },
       status: () => ({ schemaVersion: store.sql.schemaVersion(), fencedWrites: stats.fencedWrites }),

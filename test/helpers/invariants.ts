@@ -15,6 +15,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { CsApi, Json } from './cs-api.js';
+import type { SqlConnection } from '../../actors/data/store/sql/connection.js';
 
 const MIB = 1024 * 1024;
 const TRANSITIONAL_VM = new Set(['Starting', 'Stopping', 'Migrating', 'Expunging']);
@@ -100,10 +101,15 @@ function hostViolations(hosts: Host[], vms: Vm[]): string[] {
   return out;
 }
 
+/** Rows of a statement on either store backend (the raw SQLite handle, or the store's connection). */
+function query<T>(db: Database | SqlConnection, sql: string, ...params: unknown[]): T[] {
+  return ('dialect' in db ? db.all(sql, params) : db.prepare(sql).all(...params)) as T[];
+}
+
 /** Straight on the database: the same invariants plus what only the store knows. */
-export function storeInvariantViolations(db: Database): string[] {
+export function storeInvariantViolations(db: Database | SqlConnection): string[] {
   const out: string[] = [];
-  const rows = <T>(sql: string): T[] => db.prepare(sql).all() as T[];
+  const rows = <T>(sql: string): T[] => query<T>(db, sql);
   for (const r of rows<{ uuid: string; state: string }>(`SELECT uuid, state FROM vm_instance WHERE removed IS NULL
     AND state IN ('Starting', 'Stopping', 'Migrating', 'Expunging')`)) out.push(`VM ${r.uuid} is stuck in ${r.state}`);
   out.push(...storeNicViolations(db));
@@ -123,46 +129,45 @@ export function storeInvariantViolations(db: Database): string[] {
 }
 
 /** The NIC invariant on the database: every Running VM has a live NIC, each with its address (but on L2 networks). */
-export function storeNicViolations(db: Database): string[] {
+export function storeNicViolations(db: Database | SqlConnection): string[] {
   const out: string[] = [];
-  for (const r of db.prepare(`SELECT v.uuid FROM vm_instance v WHERE v.removed IS NULL AND v.state = 'Running'
-    AND NOT EXISTS (SELECT 1 FROM nic n WHERE n.vm_id = v.id AND n.removed IS NULL)`).all() as { uuid: string }[]) {
+  for (const r of query(db, `SELECT v.uuid FROM vm_instance v WHERE v.removed IS NULL AND v.state = 'Running'
+    AND NOT EXISTS (SELECT 1 FROM nic n WHERE n.vm_id = v.id AND n.removed IS NULL)`) as { uuid: string }[]) {
     out.push(`VM ${r.uuid} is Running without a NIC`);
   }
-  for (const r of db.prepare(`SELECT v.uuid AS vm, n.uuid AS nic FROM nic n JOIN vm_instance v ON v.id = n.vm_id
+  for (const r of query(db, `SELECT v.uuid AS vm, n.uuid AS nic FROM nic n JOIN vm_instance v ON v.id = n.vm_id
     JOIN network nw ON nw.id = n.network_id WHERE v.removed IS NULL AND n.removed IS NULL AND v.state = 'Running'
-    AND nw.guest_type <> 'L2' AND n.ip_address IS NULL`).all() as { vm: string; nic: string }[]) {
+    AND nw.guest_type <> 'L2' AND n.ip_address IS NULL`) as { vm: string; nic: string }[]) {
     out.push(`VM ${r.vm} is Running but its nic ${r.nic} has no address`);
   }
   return out;
 }
 
-function storeCapacityViolations(db: Database): string[] {
+function storeCapacityViolations(db: Database | SqlConnection): string[] {
   const out: string[] = [];
-  const factor = (name: string): number => Number((db.prepare('SELECT value FROM configuration WHERE name = ?').get(name) as
-    { value: string } | undefined)?.value ?? 1);
+  const factor = (name: string): number => Number((query<{ value: string }>(db, 'SELECT value FROM configuration WHERE name = ?', name)[0])?.value ?? 1);
   const cpuF = factor('cpu.overprovisioning.factor');
   const memF = factor('mem.overprovisioning.factor');
-  const hosts = db.prepare(`SELECT h.uuid, h.name, h.cpu_allocated AS ca, h.mem_allocated AS ma, h.cpu_cores * h.cpu_speed AS cpu,
+  const hosts = query(db, `SELECT h.uuid, h.name, h.cpu_allocated AS ca, h.mem_allocated AS ma, h.cpu_cores * h.cpu_speed AS cpu,
     h.memory AS mem,
     (SELECT COALESCE(SUM(v.cpu_number * v.cpu_speed), 0) FROM vm_instance v WHERE v.host_id = h.id AND v.removed IS NULL AND v.state = 'Running') AS vcpu,
     (SELECT COALESCE(SUM(v.memory), 0) FROM vm_instance v WHERE v.host_id = h.id AND v.removed IS NULL AND v.state = 'Running') AS vmem,
     (SELECT COALESCE(SUM(r.cpu), 0) FROM capacity_reservation r WHERE r.host_id = h.id) AS rcpu
-    FROM host h WHERE h.removed IS NULL AND h.type = 'Routing'`).all() as { name: string; ca: number; ma: number; cpu: number; mem: number;
+    FROM host h WHERE h.removed IS NULL AND h.type = 'Routing'`) as { name: string; ca: number; ma: number; cpu: number; mem: number;
     vcpu: number; vmem: number; rcpu: number }[];
   for (const h of hosts) {
     if (h.ca !== h.vcpu || h.ma !== h.vmem * MIB) out.push(`host ${h.name}: ${h.ca} MHz / ${h.ma} bytes allocated, running VMs use ${h.vcpu} MHz / ${h.vmem * MIB} bytes`);
     if (h.ca !== h.rcpu) out.push(`host ${h.name}: ${h.ca} MHz allocated but its reservations add up to ${h.rcpu} MHz`);
     if (h.ca > h.cpu * cpuF || h.ma > h.mem * memF) out.push(`host ${h.name} is over capacity: ${h.ca} of ${h.cpu * cpuF} MHz, ${h.ma} of ${h.mem * memF} bytes`);
   }
-  for (const r of db.prepare(`SELECT v.uuid, v.state FROM capacity_reservation r JOIN vm_instance v ON v.id = r.vm_id
-    WHERE v.removed IS NOT NULL OR v.state NOT IN ('Starting', 'Running', 'Stopping', 'Migrating')`).all() as { uuid: string; state: string }[]) {
+  for (const r of query(db, `SELECT v.uuid, v.state FROM capacity_reservation r JOIN vm_instance v ON v.id = r.vm_id
+    WHERE v.removed IS NOT NULL OR v.state NOT IN ('Starting', 'Running', 'Stopping', 'Migrating')`) as { uuid: string; state: string }[]) {
     out.push(`VM ${r.uuid} holds host capacity while ${r.state}`);
   }
   return out;
 }
 
 /** Jobs that have not finished (every job must end succeeded or failed). */
-export function pendingJobs(db: Database): string[] {
-  return (db.prepare('SELECT uuid FROM async_job WHERE status = 0').all() as { uuid: string }[]).map((r) => r.uuid);
+export function pendingJobs(db: Database | SqlConnection): string[] {
+  return (query(db, 'SELECT uuid FROM async_job WHERE status = 0') as { uuid: string }[]).map((r) => r.uuid);
 }

@@ -29,8 +29,7 @@ describe('lifecycle: concurrent deploys on limited capacity', function () {
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const over = t.store.db.prepare(`SELECT name FROM host WHERE cpu_allocated > cpu_cores * cpu_speed OR mem_allocated > memory`)
-          .all() as { name: string }[];
+        const over = t.store.sql.all<{ name: string }>(`SELECT name FROM host WHERE cpu_allocated > cpu_cores * cpu_speed OR mem_allocated > memory`, []);
         overCommitted.push(...over.map((h) => h.name));
         await new Promise((r) => setTimeout(r, 5));
       }

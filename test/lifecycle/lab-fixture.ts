@@ -50,8 +50,8 @@ export async function startTestLab(o: TestLabOptions = {}): Promise<TestLab> {
       return out;
     },
     async violations() {
-      const jobs = pendingJobs(store.db).map((j) => `job ${j} has not finished`);
-      return [...jobs, ...storeInvariantViolations(store.db), ...await apiInvariantViolations(api)];
+      const jobs = pendingJobs(store.sql).map((j) => `job ${j} has not finished`);
+      return [...jobs, ...storeInvariantViolations(store.sql), ...await apiInvariantViolations(api)];
     },
     async stop() {
       api.close();

@@ -1,6 +1,6 @@
 import { openDatabase, type Db, type OpenDatabaseOptions } from './db.js';
 import { DEFAULT_STATEMENT_CACHE_SIZE, StoreContext, type StoreContextOptions } from './context.js';
-import type { SqlConnection } from './sql/connection.js';
+import type { SqlConnection, TxOptions } from './sql/connection.js';
 import { SqliteConnection } from './sql/sqlite-connection.js';
 import { PostgresConnection, type PostgresOptions } from './sql/postgres-connection.js';
 import { runMigrations } from './migrations.js';
@@ -171,8 +171,8 @@ export class DataStore {
   }
 
   /** Runs several commands as one transaction (nested commands become savepoints). */
-  transaction<T>(fn: () => T): T {
-    return this.ctx.tx(fn);
+  transaction<T>(fn: () => T, options?: TxOptions): T {
+    return this.sql.tx(fn, options);
   }
 
   /**

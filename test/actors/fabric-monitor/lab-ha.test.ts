@@ -47,7 +47,7 @@ describe('fabric monitor and admin in the all-in-one lab', function () {
     expect(r.jobstatus, JSON.stringify(r.jobresult)).to.equal(1);
     return vm(r.id!);
   };
-  const violations = (): string[] => [...pendingJobs(store.db).map((j) => `job ${j} pending`), ...storeInvariantViolations(store.db)];
+  const violations = (): string[] => [...pendingJobs(store.sql).map((j) => `job ${j} pending`), ...storeInvariantViolations(store.sql)];
 
   before(async () => {
     // The seeded simulator hosts are small (4 x 8 GHz, 8 GiB): over-provision so pinned deploys fit.
@@ -79,7 +79,7 @@ describe('fabric monitor and admin in the all-in-one lab', function () {
   });
 
   afterEach(async () => {
-    await waitFor(() => pendingJobs(store.db).length === 0, 20_000, 'every job finished');
+    await waitFor(() => pendingJobs(store.sql).length === 0, 20_000, 'every job finished');
     expect(violations()).to.deep.equal([]);
     expect(doubles).to.deep.equal([]);
     expect((await monitor.ask('stats', {})).duplicates).to.equal(0);

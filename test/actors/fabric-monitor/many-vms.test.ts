@@ -83,7 +83,7 @@ describe('fabric: a host with 600 VMs (more than one page)', function () {
     expect(running).to.have.length(VMS - 1);
     expect(running.every((v) => v.hostid !== host.id)).to.equal(true);
     expect((await agents.driver(host.name)!.reportPowerStates())).to.deep.equal({});
-    await waitFor(() => pendingJobs(store.db).length === 0, 30_000, 'every job finished');
-    expect(storeInvariantViolations(store.db)).to.deep.equal([]);
+    await waitFor(() => pendingJobs(store.sql).length === 0, 30_000, 'every job finished');
+    expect(storeInvariantViolations(store.sql)).to.deep.equal([]);
   });
 });

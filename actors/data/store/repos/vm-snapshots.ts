@@ -150,7 +150,7 @@ export class VmSnapshotRepository {
           const current = this.ctx.one<{ id: number }>('SELECT id FROM vm_snapshot WHERE vm_id = ? AND current = 1 AND removed IS NULL', s.vm_id);
           this.ctx.run('UPDATE vm_snapshot SET parent_id = ? WHERE id = ?', current?.id ?? null, s.id);
         }
-        this.ctx.run('UPDATE vm_snapshot SET current = (id = ?) WHERE vm_id = ? AND removed IS NULL', s.id, s.vm_id);
+        this.ctx.run('UPDATE vm_snapshot SET current = CASE WHEN id = ? THEN 1 ELSE 0 END WHERE vm_id = ? AND removed IS NULL', s.id, s.vm_id);
       }
       return this.get(SYSTEM, uuid);
     });

@@ -13,6 +13,10 @@ export interface RunResult {
   lastInsertRowid: number;
 }
 
+export interface TxOptions {
+  readOnly?: boolean;
+}
+
 export interface SqlConnection {
   readonly dialect: Dialect;
   /** An in-memory SQLite database: no fsync, so group commit has nothing to share. */
@@ -28,10 +32,11 @@ export interface SqlConnection {
   exec(script: string): void;
   /**
    * Runs `fn` in one transaction; nested calls become savepoints, and a throw rolls back to where the
-   * call began. On PostgreSQL the outermost call is SERIALIZABLE and is run again when the server
-   * reports a serialization failure or a deadlock, so `fn` must only change the database.
+   * call began. On PostgreSQL the outermost call is run again when the server reports a serialization
+   * failure or a deadlock, so `fn` must only change the database. `readOnly` (outermost only) says the
+   * transaction only reads: on PostgreSQL it then takes a snapshot and no write lock.
    */
-  tx<T>(fn: () => T): T;
+  tx<T>(fn: () => T, options?: TxOptions): T;
   /** True inside `tx`. */
   readonly inTransaction: boolean;
   /** The schema version recorded in the database (0 for an empty one). */

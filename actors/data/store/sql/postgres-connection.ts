@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { ConfigError, ConflictError, InternalError, ResourceUnavailableError } from '../../../../src/errors.js';
-import type { RunResult, SqlConnection } from './connection.js';
+import type { RunResult, SqlConnection, TxOptions } from './connection.js';
 import { Lru } from './lru.js';
 import { translateToPostgres, type TranslatedSql } from './postgres-dialect.js';
 import type { WorkerConfig, WorkerError, WorkerReply, WorkerRequest } from './postgres-worker.js';
@@ -50,6 +50,8 @@ export const DEFAULT_UNAVAILABLE_RETRY_MS = 30_000;
 export const DEFAULT_SERIALIZATION_RETRIES = 20;
 export const DEFAULT_RETRY_BASE_MS = 5;
 const MAX_BACKOFF_MS = 1_000;
+/** The advisory lock key every write transaction holds (an arbitrary constant shared by all instances). */
+const WRITE_LOCK = 7312002;
 
 /** Retryable by running the whole transaction again: serialization failure, deadlock. */
 function isSerializationFailure(e: WorkerError): boolean {
@@ -100,9 +102,10 @@ export class PostgresConnection implements SqlConnection {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
-  private readonly translated: Lru<TranslatedSql>;
+  private readonly translated: Lru<TranslatedSql & { name: string }>;
   private tablesWithId: Set<string> = new Set();
   private depth = 0;
+  private statementNames = 0;
   private savepoints = 0;
   private closed = false;
   private readonly callTimeoutMs: number;
@@ -153,8 +156,8 @@ export class PostgresConnection implements SqlConnection {
     this.translated.clear();
   }
 
-  private translate(sql: string): TranslatedSql {
-    return this.translated.get(sql, () => translateToPostgres(sql, this.tablesWithId));
+  private translate(sql: string): TranslatedSql & { name: string } {
+    return this.translated.get(sql, () => ({ ...translateToPostgres(sql, this.tablesWithId), name: `cs${this.statementNames++}` }));
   }
 
   /** One request to the worker, waiting for its answer. */
@@ -162,9 +165,19 @@ export class PostgresConnection implements SqlConnection {
     if (this.closed) throw new InternalError('the PostgreSQL connection is closed');
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(req);
-    const waited = Atomics.wait(this.flag, 0, 0, this.callTimeoutMs);
-    const msg = receiveMessageOnPort(this.port as never) as { message: WorkerReply } | undefined;
-    if (waited === 'timed-out' || msg === undefined) {
+    const deadline = Date.now() + this.callTimeoutMs;
+    let msg: { message: WorkerReply } | undefined;
+    // The worker posts its answer, then raises the flag; the answer is taken from the port. Waking
+    // without one (a spurious wake-up) waits again until the deadline.
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      Atomics.wait(this.flag, 0, 0, left);
+      msg = receiveMessageOnPort(this.port as never) as { message: WorkerReply } | undefined;
+      if (msg !== undefined) break;
+      if (Atomics.load(this.flag, 0) === 1) Atomics.wait(this.flag, 0, 1, 1);
+    }
+    if (msg === undefined) {
       throw new InternalError(`PostgreSQL did not answer within ${this.callTimeoutMs} ms (statement timeout + connect timeout); ` +
         `the connection to ${this.describe} is abandoned`);
     }
@@ -179,7 +192,7 @@ export class PostgresConnection implements SqlConnection {
    */
   private query(sql: string, params: readonly unknown[]): { rows: Record<string, unknown>[]; rowCount: number; t: TranslatedSql } {
     const t = this.translate(sql);
-    const req: WorkerRequest = { op: 'query', text: t.text, params: params.map(toParam) };
+    const req: WorkerRequest = { op: 'query', text: t.text, params: params.map(toParam), name: t.name };
     if (this.depth > 0) return { ...this.call(req, t.text), t };
     return this.whileUnavailable(() => ({ ...this.call(req, t.text), t }));
   }
@@ -229,8 +242,17 @@ export class PostgresConnection implements SqlConnection {
     this.call({ op: 'query', text: script, params: [] }, script);
   }
 
-  tx<T>(fn: () => T): T {
-    return this.depth === 0 ? this.outermost(fn) : this.savepoint(fn);
+  tx<T>(fn: () => T, options: TxOptions = {}): T {
+    if (this.depth > 0) return this.savepoint(fn);
+    if (options.readOnly === true) {
+      try {
+        return this.outermost(fn, 'read');
+      } catch (err) {
+        // A call declared a read that writes after all (25006): run it again as a write.
+        if (!(err instanceof PostgresError && err.code === '25006')) throw err;
+      }
+    }
+    return this.outermost(fn, 'write');
   }
 
   private savepoint<T>(fn: () => T): T {
@@ -253,19 +275,33 @@ export class PostgresConnection implements SqlConnection {
   }
 
   /**
+   * Writes are serialized over the whole cloud: each takes a transaction-level advisory lock
+   * (`WRITE_LOCK`) as its first statement, and runs READ COMMITTED, so every statement after the lock
+   * sees every write committed before it. That is SQLite's one writer at a time (what the store's
+   * read-then-write operations were written for), with any data instance able to be the writer.
+   * SERIALIZABLE without the lock was tried first: the busy writers of a deploy (host capacity,
+   * addresses, VLANs, job rows: a few hot rows, read by sequential scans in a small database) aborted
+   * each other with serialization failures faster than they committed. Reads are REPEATABLE READ READ
+   * ONLY snapshots: no lock, and never a serialization failure.
+   *
    * The whole transaction is run again after a serialization failure or a deadlock (up to
    * `serializationRetries` times), and after a lost connection (for `unavailableRetryMs`), as long as
    * COMMIT was not sent. A connection lost during COMMIT leaves the outcome unknown: that is reported,
    * never retried, since running the operation again could apply it twice.
    */
-  private outermost<T>(fn: () => T): T {
+  private outermost<T>(fn: () => T, mode: 'read' | 'write'): T {
     const start = this.now();
     let conflicts = 0;
     let backoff = this.retryBaseMs;
     for (;;) {
       let committing = false;
       try {
-        this.whileUnavailable(() => this.exec('BEGIN ISOLATION LEVEL SERIALIZABLE'));
+        if (mode === 'write') {
+          // One round trip; the lock goes with the transaction (COMMIT, ROLLBACK or a lost session).
+          this.whileUnavailable(() => this.exec(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`));
+        } else {
+          this.whileUnavailable(() => this.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'));
+        }
         this.depth = 1;
         this.savepoints = 0;
         const r = fn();

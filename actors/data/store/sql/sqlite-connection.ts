@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { closeDatabase, type Db } from '../db.js';
-import type { RunResult, SqlConnection } from './connection.js';
+import type { RunResult, SqlConnection, TxOptions } from './connection.js';
 import { Lru } from './lru.js';
 
 export type Statement = Database.Statement<unknown[]>;
@@ -70,9 +70,10 @@ export class SqliteConnection implements SqlConnection {
   /**
    * The outermost call begins IMMEDIATE, taking the write lock up front so that a read-then-write never
    * fails half-way with SQLITE_BUSY_SNAPSHOT when another connection wrote in between; nested calls
-   * become savepoints (better-sqlite3 does this).
+   * become savepoints (better-sqlite3 does this). Reads take the write lock too: the data actor runs one
+   * call at a time, so it costs nothing, and a "read" that writes after all stays safe.
    */
-  tx<T>(fn: () => T): T {
+  tx<T>(fn: () => T, _options?: TxOptions): T {
     return this.runner.immediate(fn) as T;
   }
 
