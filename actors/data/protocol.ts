@@ -7,6 +7,9 @@ import { FenceSchema, type Fence, type LeaseStore } from '../../src/lease.js';
 import type { DataStore } from './store/index.js';
 import type { ScanChunk, ScanCursor, ScanWindow } from './store/pagination.js';
 
+/** Who an operation is done for: the one declaration every protocol and the store use. */
+export { CallerRoleSchema, CallerSchema, ScopeSchema, SYSTEM, type Caller, type CallerRole, type Scope } from './caller.js';
+
 /**
  * The data service's protocol. The data actor is the only writer of persistent state; every other
  * component reads and writes through these messages, over any transport.

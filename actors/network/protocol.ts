@@ -1,7 +1,7 @@
 import { ask, defineProtocol } from '../../src/protocol.js';
 import { FenceSchema } from '../../src/lease.js';
 import { t } from '../../src/schema.js';
-import type { DataApi } from '../data/protocol.js';
+import { ScopeSchema, type DataApi } from '../data/protocol.js';
 import type { ElementSnapshot } from './element.js';
 
 /**
@@ -27,15 +27,6 @@ export type Nic = Awaited<ReturnType<DataApi['nics']['get']>>;
 export type PublicIpAddress = Awaited<ReturnType<DataApi['ipAddresses']['get']>>;
 
 const id = (): ReturnType<typeof t.string> => t.string({ minLength: 1, maxLength: 255 });
-
-/** The caller an operation is done for (the store's Caller: ownership checks use it). */
-export const ScopeSchema = t.union(
-  t.literal('system'),
-  t.object({
-    accountId: id(), userId: id(), domainId: id(), domainPath: t.string({ maxLength: 1024 }),
-    role: t.literal('admin', 'domainadmin', 'user'),
-  }),
-);
 
 /** Which rules are applied together (see RuleTarget in the data store). */
 export const RuleTargetSchema = t.object({

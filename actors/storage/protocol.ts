@@ -1,7 +1,7 @@
 import { ask, defineProtocol } from '../../src/protocol.js';
 import { FenceSchema } from '../../src/lease.js';
 import { t } from '../../src/schema.js';
-import type { DataApi } from '../data/protocol.js';
+import { ScopeSchema, type DataApi } from '../data/protocol.js';
 
 /**
  * The storage component's protocol (service `storage`, actor at STORAGE_PATH): volumes on primary
@@ -26,15 +26,6 @@ export type Snapshot = Awaited<ReturnType<DataApi['snapshots']['get']>>;
 
 const id = (): ReturnType<typeof t.string> => t.string({ minLength: 1, maxLength: 255 });
 
-/** The caller an operation is done for ('system' for the orchestrator's own steps). */
-export const StorageScopeSchema = t.union(
-  t.literal('system'),
-  t.object({
-    accountId: id(), userId: id(), domainId: id(), domainPath: t.string({ maxLength: 1024 }),
-    role: t.literal('admin', 'domainadmin', 'user'),
-  }),
-);
-
 export const StorageProtocol = defineProtocol(STORAGE_SERVICE, '1.0', {
   /**
    * Creates an Allocated volume on a primary pool reachable from `clusterid` (a cluster-scoped pool of
@@ -46,17 +37,17 @@ export const StorageProtocol = defineProtocol(STORAGE_SERVICE, '1.0', {
   /** Destroys and expunges a volume (its bytes go back to the pool). An expunged volume answers at once. */
   destroyVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id() }), t.object({ volumeid: t.string() })),
   /** deleteVolume for `scope`: refused with ResourceInUseError (536) while the volume is attached. */
-  deleteVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id(), scope: StorageScopeSchema }), t.object({ volumeid: t.string() })),
+  deleteVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id(), scope: ScopeSchema }), t.object({ volumeid: t.string() })),
   /** Changes a volume's size (bytes); shrinking needs `shrinkok`. Growth must fit its pool. */
   resizeVolume: ask(t.object({
-    key: id(), fence: t.optional(FenceSchema), volumeid: id(), size: t.number({ int: true, min: 1 }), shrinkok: t.optional(t.boolean()), scope: StorageScopeSchema,
+    key: id(), fence: t.optional(FenceSchema), volumeid: id(), size: t.number({ int: true, min: 1 }), shrinkok: t.optional(t.boolean()), scope: ScopeSchema,
   }), t.type<Volume>()),
   /** Clones a ROOT volume afresh from a template (restoreVirtualMachine); the volume keeps its id and pool. */
   reimageVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id(), templateid: id() }), t.type<Volume>()),
   /** Takes an Allocated snapshot through Creating and BackingUp to BackedUp; the volume is Snapshotting meanwhile. */
   createSnapshot: ask(t.object({ key: id(), fence: t.optional(FenceSchema), snapshotid: id() }), t.type<Snapshot>()),
   /** Destroys a snapshot for `scope`. A deleted snapshot answers at once. */
-  deleteSnapshot: ask(t.object({ key: id(), fence: t.optional(FenceSchema), snapshotid: id(), scope: StorageScopeSchema }), t.object({ snapshotid: t.string() })),
+  deleteSnapshot: ask(t.object({ key: id(), fence: t.optional(FenceSchema), snapshotid: id(), scope: ScopeSchema }), t.object({ snapshotid: t.string() })),
 });
 
 export type StorageProtocolType = typeof StorageProtocol;

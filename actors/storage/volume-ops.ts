@@ -1,10 +1,9 @@
 import {
   IllegalStateError, InsufficientCapacityError, InvalidParameterError, NotFoundError, ResourceUnavailableError,
 } from '../../src/errors.js';
-import type { DataApi } from '../data/protocol.js';
+import type { DataApi, Scope } from '../data/protocol.js';
 import type { Volume } from './protocol.js';
 
-type Scope = Parameters<DataApi['volumes']['get']>[0];
 const SYSTEM = 'system' as const;
 /** Template formats remembered (a few hundred templates in a big cloud; the cache restarts when full). */
 const MAX_CACHED_FORMATS = 10_000;
