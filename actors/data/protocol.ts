@@ -9,6 +9,12 @@ import type { ScanChunk, ScanCursor, ScanWindow } from './store/pagination.js';
 
 /** Who an operation is done for: the one declaration every protocol and the store use. */
 export { CallerRoleSchema, CallerSchema, ScopeSchema, SYSTEM, type Caller, type CallerRole, type Scope } from './caller.js';
+/** The records other components receive, as declared wire shapes (the store is checked against them). */
+export {
+  ComponentServiceSchema, DefineComponentServiceSchema, NetworkSchema, NicSchema, PublicIpAddressSchema, ResourceTagSchema,
+  ScalingPolicySchema, SnapshotSchema, VolumeSchema, type ComponentService, type DefineComponentService, type Network, type Nic,
+  type PublicIpAddress, type ResourceTag, type ScalingPolicy, type Snapshot, type Volume,
+} from './records.js';
 
 /**
  * The data service's protocol. The data actor is the only writer of persistent state; every other
@@ -223,6 +229,3 @@ export function isDataMethod(repo: string, method: string): boolean {
   const list = (DATA_METHODS as Record<string, readonly string[]>)[repo];
   return list !== undefined && list.includes(method);
 }
-
-/** The service framework's desired deployment, as the data service keeps it. */
-export type { ComponentService, DefineComponentService, ScalingPolicy } from './store/repos/component-services.js';
