@@ -3,6 +3,8 @@ import { CloudstackdError, InternalError, UnknownMessageError } from '../../src/
 import type { Logger } from '../../src/logger.js';
 import type { Fence } from '../../src/lease.js';
 import type { ReplySink } from '../../src/pending-asks.js';
+import type { ActorContext } from '../../src/actor-types.js';
+import { deployHandlers } from './deploy-handlers.js';
 import { DataProtocol, isDataMethod, type DataCall } from './protocol.js';
 import { schemaVersion, type DataStore } from './store/index.js';
 
@@ -86,6 +88,15 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
     });
   };
 
+  const ops = deployHandlers(store);
+  /** A named operation: queued for the group commit like a call, under its fence when it has one. */
+  const op = <Req extends object, Rep>(name: string, run: (req: Req) => Rep) => (req: Req, ctx: ActorContext<null>): Rep => {
+    const reply = ctx.detachReply();
+    const fence = (req as { fence?: Fence }).fence;
+    if (reply !== undefined) enqueue({ run: () => { if (fence !== undefined) fenced(fence); return run(req); }, reply, what: name });
+    return null as Rep; // answered by the commit (detachReply)
+  };
+
   const enqueue = (w: Work): void => {
     queue.push(w);
     if (maxPerCommit === 1) { commit(); return; }
@@ -112,6 +123,10 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
           what: `batch of ${calls.length}` });
         return [];
       },
+      startContext: op('startContext', ops.startContext),
+      reserveHostForStart: op('reserveHostForStart', ops.reserveHostForStart),
+      beginVolumeCreate: op('beginVolumeCreate', ops.beginVolumeCreate),
+      completeVolumeCreate: op('completeVolumeCreate', ops.completeVolumeCreate),
       status: () => ({ schemaVersion: schemaVersion(store.db), fencedWrites: stats.fencedWrites }),
     },
   };

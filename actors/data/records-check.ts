@@ -1,4 +1,5 @@
-import type { Scope } from './caller.js';
+import type { Caller, Scope } from './caller.js';
+import type { AffinityConstraints, HostPickQuery, VmVolume } from './deploy-operations.js';
 import type { ComponentService, DefineComponentService, Network, Nic, PublicIpAddress, Snapshot, Volume } from './records.js';
 import type { Caller as StoreCaller, DataStore, Scope as StoreScope } from './store/index.js';
 
@@ -12,6 +13,8 @@ import type { Caller as StoreCaller, DataStore, Scope as StoreScope } from './st
 /** True when A and B are assignable both ways and have the same keys (an extra optional field counts). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export type Exact<A, B> = Same<A, B> extends true ? Same<keyof A, keyof B> : false;
+/** For a request: every wire value is a valid store argument, and the two name the same fields. */
+export type Accepts<StoreArg, Wire> = [Wire] extends [StoreArg] ? Same<keyof StoreArg, keyof Wire> : false;
 type Returns<R extends keyof DataStore, M extends keyof DataStore[R]> = DataStore[R][M] extends (...a: never[]) => infer T ? T : never;
 type Check<Name extends string, Ok extends true> = [Name, Ok];
 
@@ -22,7 +25,10 @@ export type StoreMatchesContract = [
   Check<'Volume', Exact<Returns<'volumes', 'get'>, Volume>>,
   Check<'Snapshot', Exact<Returns<'snapshots', 'get'>, Snapshot>>,
   Check<'ComponentService', Exact<Returns<'componentServices', 'get'>, ComponentService>>,
-  Check<'DefineComponentService', Exact<Parameters<DataStore['componentServices']['define']>[0], DefineComponentService>>,
-  Check<'Caller', Exact<StoreCaller, import('./caller.js').Caller>>,
+  Check<'DefineComponentService', Accepts<Parameters<DataStore['componentServices']['define']>[0], DefineComponentService>>,
+  Check<'VmVolume', Exact<Returns<'orchestration', 'vmVolumes'>[number], VmVolume>>,
+  Check<'AffinityConstraints', Exact<Returns<'affinityGroups', 'constraints'>, AffinityConstraints>>,
+  Check<'HostPickQuery', Accepts<Parameters<DataStore['orchestration']['hostCandidates']>[0], HostPickQuery>>,
+  Check<'Caller', Exact<StoreCaller, Caller>>,
   Check<'Scope', Exact<StoreScope, Scope>>,
 ];

@@ -1,8 +1,7 @@
 import { IllegalStateError, NotFoundError } from '../../src/errors.js';
-import type { DataApi, Scope } from '../data/protocol.js';
+import { SYSTEM, type DataApi, type Scope } from '../data/protocol.js';
 import type { Snapshot } from './protocol.js';
 
-const SYSTEM = 'system' as const;
 
 /**
  * Snapshots on the simulated storage: Allocated → Creating → CreatedOnPrimary → BackingUp → BackedUp,
