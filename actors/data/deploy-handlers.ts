@@ -39,9 +39,11 @@ export function deployHandlers(store: DataStore): DeployHandlers {
       return out;
     },
 
-    reserveHostForStart: ({ vmid, query }) => {
+    reserveHostForStart: ({ vmid, query, spread }) => {
       store.allocation.releaseHost(vmid);
-      for (const h of store.orchestration.hostCandidates(query)) {
+      const found = store.orchestration.hostCandidates(query);
+      const from = Math.min(found.length - 1, Math.floor((spread ?? 0) * found.length));
+      for (const h of from <= 0 ? found : [...found.slice(from), ...found.slice(0, from)]) {
         try {
           // A savepoint of its own: a host that turns out full is undone alone and the next one is tried.
           store.transaction(() => store.allocation.reserveHost(vmid, h.hostid));
@@ -49,9 +51,9 @@ export function deployHandlers(store: DataStore): DeployHandlers {
           if (err instanceof InsufficientCapacityError || err instanceof ResourceUnavailableError) continue;
           throw err;
         }
-        return h.clusterid === undefined ? { hostid: h.hostid, hostname: h.name } : { hostid: h.hostid, hostname: h.name, clusterid: h.clusterid };
+        return { host: h.clusterid === undefined ? { hostid: h.hostid, hostname: h.name } : { hostid: h.hostid, hostname: h.name, clusterid: h.clusterid } };
       }
-      return null;
+      return {};
     },
 
     beginVolumeCreate: ({ volumeid, clusterid, poolCandidates }) => {

@@ -78,10 +78,19 @@ export const DEPLOY_OPERATIONS = {
   startContext: ask(t.object({ vmid: uuid() }), VmStartContextSchema),
   /**
    * Places a VM for a start: releases any capacity it still holds (a leftover of an interrupted step),
-   * then reserves its size on the first candidate host of `query` with room (an atomic compare-and-add
-   * per host, in the same transaction as the query). Null when no candidate has room.
+   * then reserves its size on a candidate host of `query` with room, trying them from `spread` on (an
+   * atomic compare-and-add per host, in the same transaction as the query). No `host` when none has room.
    */
-  reserveHostForStart: ask(t.object({ vmid: uuid(), query: HostPickQuerySchema, fence: opt(FenceSchema) }), t.nullable(PlacementSchema)),
+  reserveHostForStart: ask(t.object({
+    vmid: uuid(), query: HostPickQuerySchema,
+    /**
+     * Which candidate is tried first, as a fraction of the list in [0, 1) (the others follow in order,
+     * wrapping round): with the 'random' order, a random value spreads VMs over the candidates as
+     * CloudStack's random allocator does instead of filling the host after the pivot first. Default 0.
+     */
+    spread: opt(t.number({ min: 0, max: 1 })),
+    fence: opt(FenceSchema),
+  }), t.object({ host: opt(PlacementSchema) })),
   /**
    * A volume's creation up to Creating: an Allocated volume without a pool is placed on the first of
    * the `poolCandidates` Up pools reachable from `clusterid` with room (or, on a pool already, checked

@@ -25,12 +25,18 @@ export {
  * The data service's protocol. The data actor is the only writer of persistent state; every other
  * component reads and writes through these messages, over any transport.
  *
- * The store has well over a hundred typed operations. Rather than restating each one as a message
- * (two declarations to keep in step), the protocol exposes an explicit allowlist of repository
- * methods below, and the types of `DataApi` are derived from the store's own signatures: a wrong
- * method name or argument does not compile, and the reply has the method's return type. At run time
- * the actor accepts only allowlisted (repository, method) pairs with plain-data arguments, and runs
- * each call as one transaction; `batch` runs several calls in one transaction.
+ * Declared contract: the caller identity (caller.ts), the records other components' protocols carry
+ * (records.ts) and the deploy path's named operations (deploy-operations.ts) are schemas of their own,
+ * validated at the transport boundary; the store is held to them at compile time (records-check.ts,
+ * deploy-handlers.ts), so a repository change that would alter them does not compile.
+ *
+ * The rest of the store (about three hundred typed operations) is still reached through the generic
+ * `call`: an explicit allowlist of repository methods below, with `DataApi`'s types derived from the
+ * store's own signatures: a wrong method name or argument does not compile, and the reply has the
+ * method's return type. At run time the actor accepts only allowlisted (repository, method) pairs with
+ * plain-data arguments, and runs each call as one transaction; `batch` runs several calls in one
+ * transaction. Moving an operation from `call` to a named message is a minor version; removing one
+ * from the allowlist is a major one (components of the previous version still call it).
  */
 export const DATA_METHODS = {
   accounts: ['create', 'findByName', 'get', 'list', 'remove', 'rename', 'roles', 'setState', 'scan'],

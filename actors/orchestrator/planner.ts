@@ -82,9 +82,12 @@ export class Planner {
   async reserveForStart(vm: PlannedVm, k: PlanConstraints): Promise<Placement> {
     if (k.hostid === undefined) {
       // The release, the candidate query and the reservation in one data operation (one round trip).
-      const placed = await this.c.ops.reserveHostForStart({ vmid: vm.id, query: await this.query(vm, k) });
-      if (placed === null) throw noHost(vm, k);
-      return placed;
+      const query = await this.query(vm, k);
+      // 'random' also spreads the first choice over the candidates (see reserveHostForStart's `spread`).
+      const placed = await this.c.ops.reserveHostForStart(query.order === 'random' ? { vmid: vm.id, query, spread: this.c.random.next() }
+        : { vmid: vm.id, query });
+      if (placed.host === undefined) throw noHost(vm, k);
+      return placed.host;
     }
     await this.c.data.allocation.releaseHost(vm.id);
     return this.reserve(vm, k);
