@@ -4,21 +4,16 @@
  * that the renderers turn into CloudStack's `<command>response` envelope (JSON or XML).
  */
 import type { Clock } from '../../src/clock.js';
+import type { Caller as DataCaller, CallerRole } from '../data/protocol.js';
 
 /** CloudStack's three account types: root admin (1), domain admin (2), user (0). */
-export type Role = 'admin' | 'domainadmin' | 'user';
+export type Role = CallerRole;
 
 /** Who may call a command: a minimum role, or anyone (`anonymous`, e.g. login). */
 export type Access = Role | 'anonymous';
 
-/** The authenticated user behind a request. All ids are UUID strings. */
-export interface Caller {
-  readonly accountId: string;
-  readonly userId: string;
-  readonly domainId: string;
-  /** The domain's path as the data store keeps it (e.g. `ROOT/child`). */
-  readonly domainPath: string;
-  readonly role: Role;
+/** The authenticated user behind a request: the data service's caller identity, and the account's name. */
+export interface Caller extends Readonly<DataCaller> {
   readonly accountName: string;
 }
 

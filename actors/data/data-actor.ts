@@ -3,10 +3,12 @@ import { CloudstackdError, FencedError, InternalError } from '../../src/errors.j
 import type { Logger } from '../../src/logger.js';
 import type { Fence } from '../../src/lease.js';
 import type { ReplySink } from '../../src/pending-asks.js';
-import { executeBatch, executeCall } from './call-executor.js';
+import type { ActorContext } from '../../src/actor-types.js';
+import { deployHandlers, executeWork, fenceOf, type StoreWork } from './call-executor.js';
+import type { DeployHandlers } from './deploy-handlers.js';
 import { DataProtocol } from './protocol.js';
 import type { DataStore } from './store/index.js';
-import type { StoreThreads, StoreWork } from './store-threads.js';
+import type { StoreThreads } from './store-threads.js';
 
 export interface DataActorOptions {
   store: DataStore;
@@ -46,8 +48,18 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
     stats.fencedWrites++;
     log?.warn('refused a write from a stale lease holder', { lease: f.lease, owner: f.owner, epoch: f.epoch });
   };
-  const fenceOf = (w: StoreWork): Fence | undefined => (w.kind === 'call' ? w.call.fence : w.fence ?? w.calls.find((c) => c.fence)?.fence);
-  const perform = (w: StoreWork): unknown => (w.kind === 'call' ? executeCall(store, w.call, fenced) : executeBatch(store, w.calls, w.fence, fenced));
+  const ops = deployHandlers(store);
+  const perform = (w: StoreWork): unknown => executeWork(store, ops, w, fenced);
+  const submit = (w: StoreWork, reply: ReplySink, what: string): void => {
+    if (options.threads !== undefined) offload(w, reply, what);
+    else enqueue({ run: () => perform(w), reply, what });
+  };
+  /** A named operation: run like a call, under its fence when it has one. */
+  const op = <Req extends object, Rep>(name: keyof DeployHandlers) => (req: Req, ctx: ActorContext<null>): Rep => {
+    const reply = ctx.detachReply();
+    if (reply !== undefined) submit({ kind: 'op', name, req }, reply, name);
+    return null as Rep; // answered when the work is done (detachReply)
+  };
   /** PostgreSQL: the call runs on a store thread; this thread answers when it is done. */
   const offload = (w: StoreWork, reply: ReplySink, what: string): void => {
     options.threads!.run(w).then((value) => reply.resolve(value), (err: unknown) => {
@@ -132,6 +144,10 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
         else enqueue({ run: () => perform(w), reply, what: `batch of ${calls.length}` });
         return [];
       },
+      startContext: op('startContext'),
+      reserveHostForStart: op('reserveHostForStart'),
+      beginVolumeCreate: op('beginVolumeCreate'),
+      completeVolumeCreate: op('completeVolumeCreate'),
       status: () => ({ schemaVersion: store.sql.schemaVersion(), fencedWrites: stats.fencedWrites }),
     },
   };

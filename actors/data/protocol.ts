@@ -1,22 +1,42 @@
 import type { Clock } from '../../src/clock.js';
 import { LimitExceededError } from '../../src/errors.js';
-import { ask, defineProtocol } from '../../src/protocol.js';
+import { ask, defineProtocol, type ReplyOf, type RequestOf } from '../../src/protocol.js';
 import { withServiceWait } from '../../src/service-wait.js';
 import { t } from '../../src/schema.js';
 import { FenceSchema, type Fence, type LeaseStore } from '../../src/lease.js';
 import type { DataStore } from './store/index.js';
 import type { ScanChunk, ScanCursor, ScanWindow } from './store/pagination.js';
+import { DEPLOY_OPERATIONS, DEPLOY_READS } from './deploy-operations.js';
+
+/** Who an operation is done for: the one declaration every protocol and the store use. */
+export { CallerRoleSchema, CallerSchema, ScopeSchema, SYSTEM, type Caller, type CallerRole, type Scope } from './caller.js';
+/** The records other components receive, as declared wire shapes (the store is checked against them). */
+export {
+  ComponentServiceSchema, DefineComponentServiceSchema, NetworkSchema, NicSchema, PublicIpAddressSchema, ResourceTagSchema,
+  ScalingPolicySchema, SnapshotSchema, VolumeSchema, type ComponentService, type DefineComponentService, type Network, type Nic,
+  type PublicIpAddress, type ResourceTag, type ScalingPolicy, type Snapshot, type Volume,
+} from './records.js';
+export {
+  AffinityConstraintsSchema, HostPickQuerySchema, PlacementSchema, VmStartContextSchema, VmStartViewSchema, VmVolumeSchema,
+  type AffinityConstraints, type HostPickQuery, type Placement, type VmStartContext, type VmStartView, type VmVolume,
+} from './deploy-operations.js';
 
 /**
  * The data service's protocol. The data actor is the only writer of persistent state; every other
  * component reads and writes through these messages, over any transport.
  *
- * The store has well over a hundred typed operations. Rather than restating each one as a message
- * (two declarations to keep in step), the protocol exposes an explicit allowlist of repository
- * methods below, and the types of `DataApi` are derived from the store's own signatures: a wrong
- * method name or argument does not compile, and the reply has the method's return type. At run time
- * the actor accepts only allowlisted (repository, method) pairs with plain-data arguments, and runs
- * each call as one transaction; `batch` runs several calls in one transaction.
+ * Declared contract: the caller identity (caller.ts), the records other components' protocols carry
+ * (records.ts) and the deploy path's named operations (deploy-operations.ts) are schemas of their own,
+ * validated at the transport boundary; the store is held to them at compile time (records-check.ts,
+ * deploy-handlers.ts), so a repository change that would alter them does not compile.
+ *
+ * The rest of the store (about three hundred typed operations) is still reached through the generic
+ * `call`: an explicit allowlist of repository methods below, with `DataApi`'s types derived from the
+ * store's own signatures: a wrong method name or argument does not compile, and the reply has the
+ * method's return type. At run time the actor accepts only allowlisted (repository, method) pairs with
+ * plain-data arguments, and runs each call as one transaction; `batch` runs several calls in one
+ * transaction. Moving an operation from `call` to a named message is a minor version; removing one
+ * from the allowlist is a major one (components of the previous version still call it).
  */
 export const DATA_METHODS = {
   accounts: ['create', 'findByName', 'get', 'list', 'remove', 'rename', 'roles', 'setState', 'scan'],
@@ -131,7 +151,7 @@ const Call = t.object({
   fence: t.optional(FenceSchema),
 });
 
-export const DataProtocol = defineProtocol('data', '1.0', {
+export const DataProtocol = defineProtocol('data', '1.1', {
   /** One store operation, in one transaction. Reply: the operation's result. */
   call: ask(Call, t.unknown()),
   /** Several operations in one transaction, all or nothing. Reply: their results in order. */
@@ -140,7 +160,32 @@ export const DataProtocol = defineProtocol('data', '1.0', {
   status: ask(t.object({}), t.object({ schemaVersion: t.number(), integrity: t.optional(t.string()),
     /** Writes refused because their lease had moved on (a stale owner), since this instance started. */
     fencedWrites: t.optional(t.number()) })),
+  /** The deploy path's operations, each one named message and one transaction (deploy-operations.ts). */
+  ...DEPLOY_OPERATIONS,
 });
+
+/** The named operations (every message but the generic `call`/`batch` and `status`). */
+export type DataOpName = keyof typeof DEPLOY_OPERATIONS;
+type OpRequest<K extends DataOpName> = RequestOf<typeof DataProtocol, K>;
+/** A named operation's request as a caller writes it: the fence is added by the client (see dataOps). */
+export type DataOpRequest<K extends DataOpName> = Omit<OpRequest<K>, 'fence'>;
+export type DataOps = { [K in DataOpName]: (req: DataOpRequest<K>) => Promise<ReplyOf<typeof DataProtocol, K>> };
+/** Sends one named operation (`(type, body) => ref.ask(type, body)`). */
+export type DataSend = (type: DataOpName, body: object) => Promise<unknown>;
+
+/** Typed named operations over `send`; with `fence`, every one is made under that lease. */
+export function dataOps(send: DataSend, fence?: Fence): DataOps {
+  const ops: Record<string, (req: object) => Promise<unknown>> = {};
+  for (const name of Object.keys(DEPLOY_OPERATIONS) as DataOpName[]) {
+    ops[name] = (req) => send(name, fence === undefined || DEPLOY_READS.has(name) ? req : { ...req, fence });
+  }
+  return ops as unknown as DataOps;
+}
+
+/** Like waitingDataCall, for named operations: a read is sent again when its instance was lost, a write only when never sent. */
+export function waitingDataSend(send: DataSend, clock: Clock, waitMs = DATA_WAIT_MS): DataSend {
+  return (type, body) => withServiceWait(() => send(type, body), DEPLOY_READS.has(type), { clock, waitMs });
+}
 
 /** The lease that makes one orchestrator a job's owner (job rows and leases are matched by this name). */
 export function jobLeaseName(jobUuid: string): string {
@@ -220,6 +265,3 @@ export function isDataMethod(repo: string, method: string): boolean {
   const list = (DATA_METHODS as Record<string, readonly string[]>)[repo];
   return list !== undefined && list.includes(method);
 }
-
-/** The service framework's desired deployment, as the data service keeps it. */
-export type { ComponentService, DefineComponentService, ScalingPolicy } from './store/repos/component-services.js';

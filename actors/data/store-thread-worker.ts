@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CloudstackdError, InternalError, toWire } from '../../src/errors.js';
-import { executeBatch, executeCall } from './call-executor.js';
+import { deployHandlers, executeWork, isReadOnlyWork } from './call-executor.js';
 import { isDataRead } from './protocol.js';
 import type { DataStore } from './store/index.js';
 import { DataStore as Store } from './store/index.js';
@@ -21,9 +21,10 @@ try {
   throw err;
 }
 
+const ops = deployHandlers(store);
+
 function perform(w: StoreWork): unknown {
-  const readOnly = w.kind === 'call' ? isDataRead(w.call) : w.calls.every((c) => isDataRead(c));
-  return store.transaction(() => (w.kind === 'call' ? executeCall(store, w.call) : executeBatch(store, w.calls, w.fence)), { readOnly });
+  return store.transaction(() => executeWork(store, ops, w), { readOnly: isReadOnlyWork(w, isDataRead) });
 }
 
 parentPort!.on('message', (msg: { id: number; work: StoreWork } | { close: true }) => {

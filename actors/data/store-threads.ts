@@ -2,11 +2,10 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConfigError, fromWire, InternalError, StoppedError, type WireError } from '../../src/errors.js';
-import type { Fence } from '../../src/lease.js';
-import type { DataCall } from './protocol.js';
+import type { StoreWork } from './call-executor.js';
 import type { PostgresOptions } from './store/sql/postgres-connection.js';
 
-export type StoreWork = { kind: 'call'; call: DataCall } | { kind: 'batch'; calls: DataCall[]; fence?: Fence };
+export type { StoreWork };
 export type StoreReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; known: boolean; error: WireError };
 
 export interface StoreThreadsOptions {

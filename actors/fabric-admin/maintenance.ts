@@ -1,8 +1,8 @@
 import type { Clock } from '../../src/clock.js';
 import { CloudstackdError, IllegalStateError, InvalidParameterError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import type { DataApi } from '../data/protocol.js';
-import type { JobRequest, OrchestratorCaller, SubmitReply } from '../orchestrator/protocol.js';
+import type { Caller, DataApi } from '../data/protocol.js';
+import type { JobRequest, SubmitReply } from '../orchestrator/protocol.js';
 
 const CMD = 'org.apache.cloudstack.api.command.admin.host';
 export const PREPARE_MAINTENANCE_CMD = `${CMD}.PrepareForMaintenanceCmd`;
@@ -38,7 +38,7 @@ async function runningOn(data: DataApi, hostid: string) {
  * orchestrator and ends with the host in Maintenance — or ErrorInMaintenance, saying which VMs could
  * not move. Returns the job id.
  */
-export async function prepareMaintenance(d: MaintenanceDeps, hostid: string, caller: OrchestratorCaller): Promise<{ jobid: string }> {
+export async function prepareMaintenance(d: MaintenanceDeps, hostid: string, caller: Caller): Promise<{ jobid: string }> {
   const host = await d.data.hosts.get(hostid);
   const vms = await runningOn(d.data, hostid);
   if (vms.length > 0 && host.state !== 'Up') {
@@ -53,7 +53,7 @@ export async function prepareMaintenance(d: MaintenanceDeps, hostid: string, cal
 }
 
 /** cancelHostMaintenance: back to Enabled (a job, as in CloudStack, completed at once). */
-export async function cancelMaintenance(d: MaintenanceDeps, hostid: string, caller: OrchestratorCaller): Promise<{ jobid: string }> {
+export async function cancelMaintenance(d: MaintenanceDeps, hostid: string, caller: Caller): Promise<{ jobid: string }> {
   const job = await d.data.jobs.create(caller, { cmd: CANCEL_MAINTENANCE_CMD, instancetype: 'Host', instanceid: hostid, ownernode: d.ownerNode });
   try {
     const host = await d.data.hosts.resourceTransition(hostid, 'AdminCancelMaintenance');
@@ -65,7 +65,7 @@ export async function cancelMaintenance(d: MaintenanceDeps, hostid: string, call
   return { jobid: job.jobid };
 }
 
-async function evacuate(d: MaintenanceDeps, jobid: string, host: Host, caller: OrchestratorCaller): Promise<void> {
+async function evacuate(d: MaintenanceDeps, jobid: string, host: Host, caller: Caller): Promise<void> {
   const failures: string[] = [];
   const until = d.clock.now() + d.timeoutMs;
   const jobs: { name: string; jobid: string }[] = [];

@@ -1,6 +1,6 @@
 import { ask, defineProtocol } from '../../src/protocol.js';
 import { t, type Infer } from '../../src/schema.js';
-import { CallerSchema } from '../orchestrator/protocol.js';
+import { CallerSchema } from '../data/protocol.js';
 
 /**
  * The fabric admin's protocol (service `fabric-admin`, actor at FABRIC_ADMIN_PATH): admitting compute

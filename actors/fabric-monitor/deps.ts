@@ -5,8 +5,8 @@ import type { ServiceLocator } from '../../src/locator.js';
 import type { AskKeys, ReplyOf, RequestOf } from '../../src/protocol.js';
 import { ComputeProtocol, type ComputeProtocolType } from '../compute/protocol.js';
 import type { Fence } from '../../src/lease.js';
-import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
-import { OrchestratorProtocol, type JobRequest, type OrchestratorCaller, type SubmitReply } from '../orchestrator/protocol.js';
+import { DataProtocol, dataClient, fencedDataClient, type Caller, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
+import { OrchestratorProtocol, type JobRequest, type SubmitReply } from '../orchestrator/protocol.js';
 import type { FabricMonitorConfig } from './config.js';
 import type { FabricSignals } from './investigation.js';
 import type { FabricMonitorStats } from './protocol.js';
@@ -22,7 +22,7 @@ export interface MonitorDeps {
     timeoutMs: number): Promise<ReplyOf<ComputeProtocolType, K>>;
   submit(req: JobRequest): Promise<SubmitReply>;
   /** The identity HA jobs run as (a root admin). */
-  haCaller(): Promise<OrchestratorCaller>;
+  haCaller(): Promise<Caller>;
   readonly signals: FabricSignals | undefined;
   readonly stats: FabricMonitorStats;
 }
@@ -42,7 +42,7 @@ export interface LocatedDepsOptions {
   clock: Clock;
   log: Logger;
   config: FabricMonitorConfig;
-  haCaller(): Promise<OrchestratorCaller>;
+  haCaller(): Promise<Caller>;
   signals: FabricSignals | undefined;
   /** The acting monitor's lease: its writes are refused once another instance acts. */
   fence?: Fence | undefined;

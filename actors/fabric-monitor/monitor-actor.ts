@@ -2,7 +2,7 @@ import type { ActorSystem } from '../../src/actor-system.js';
 import type { ActorDefinition, ActorRef } from '../../src/actor-types.js';
 import type { Fence } from '../../src/lease.js';
 import type { ServiceLocator } from '../../src/locator.js';
-import type { OrchestratorCaller } from '../orchestrator/protocol.js';
+import type { Caller } from '../data/protocol.js';
 import { resolveFabricConfig, type FabricMonitorConfig } from './config.js';
 import { locatedDeps, type MonitorDeps } from './deps.js';
 import type { FabricSignals } from './investigation.js';
@@ -13,7 +13,7 @@ export interface FabricMonitorOptions {
   /** Finds the data service, the orchestrator and the compute agents (keyed by host name). */
   locator: ServiceLocator;
   /** The identity HA jobs run as: a root admin of the cloud. */
-  haCaller(): Promise<OrchestratorCaller>;
+  haCaller(): Promise<Caller>;
   /** The membership's verdicts on the hosts' nodes (absent in the all-in-one lab). */
   signals?: FabricSignals;
   config?: Partial<FabricMonitorConfig>;

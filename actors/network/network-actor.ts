@@ -4,7 +4,7 @@ import type { ServiceLocator } from '../../src/locator.js';
 import { KeyedSerializer } from '../../src/keyed-serializer.js';
 import type { Fence } from '../../src/lease.js';
 import { replyLater } from '../../src/reply-later.js';
-import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
+import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, type Scope, SYSTEM, waitingDataCall } from '../data/protocol.js';
 import type { NetworkElement } from './element.js';
 import { applyTarget, clearAddress } from './rules.js';
 import { createSimulatorElement } from './simulator-element.js';
@@ -27,8 +27,6 @@ export interface NetworkState {
 }
 
 type Ctx = ActorContext<NetworkState>;
-type Scope = Parameters<DataApi['networks']['get']>[0];
-const SYSTEM = 'system' as const;
 /** Deadline of one data service call, ms. SQLite answers in microseconds; 15 s only covers a stall. */
 const DATA_TIMEOUT_MS = 15_000;
 

@@ -1,7 +1,7 @@
 import { ask, defineProtocol } from '../../src/protocol.js';
 import { FenceSchema } from '../../src/lease.js';
 import { t } from '../../src/schema.js';
-import type { DataApi } from '../data/protocol.js';
+import { NetworkSchema, NicSchema, PublicIpAddressSchema, ScopeSchema, type Network, type Nic, type PublicIpAddress } from '../data/protocol.js';
 import type { ElementSnapshot } from './element.js';
 
 /**
@@ -22,20 +22,9 @@ import type { ElementSnapshot } from './element.js';
 export const NETWORK_SERVICE = 'network';
 export const NETWORK_PATH = '/network';
 
-export type Network = Awaited<ReturnType<DataApi['networks']['get']>>;
-export type Nic = Awaited<ReturnType<DataApi['nics']['get']>>;
-export type PublicIpAddress = Awaited<ReturnType<DataApi['ipAddresses']['get']>>;
+export type { Network, Nic, PublicIpAddress };
 
 const id = (): ReturnType<typeof t.string> => t.string({ minLength: 1, maxLength: 255 });
-
-/** The caller an operation is done for (the store's Caller: ownership checks use it). */
-export const ScopeSchema = t.union(
-  t.literal('system'),
-  t.object({
-    accountId: id(), userId: id(), domainId: id(), domainPath: t.string({ maxLength: 1024 }),
-    role: t.literal('admin', 'domainadmin', 'user'),
-  }),
-);
 
 /** Which rules are applied together (see RuleTarget in the data store). */
 export const RuleTargetSchema = t.object({
@@ -49,18 +38,18 @@ export const NetworkProtocol = defineProtocol(NETWORK_SERVICE, '1.0', {
    * a source NAT public address. Implemented and Setup (shared) networks answer at once. A failure
    * leaves the network Allocated with nothing held.
    */
-  implementNetwork: ask(t.object({ key: id(), fence: t.optional(FenceSchema), networkid: id() }), t.type<Network>()),
+  implementNetwork: ask(t.object({ key: id(), fence: t.optional(FenceSchema), networkid: id() }), NetworkSchema),
   /** Reserves the NIC's guest address (the requested one, or the lowest free). */
-  prepareNic: ask(t.object({ key: id(), fence: t.optional(FenceSchema), nicid: id(), ipaddress: t.optional(t.string({ maxLength: 64 })) }), t.type<Nic>()),
+  prepareNic: ask(t.object({ key: id(), fence: t.optional(FenceSchema), nicid: id(), ipaddress: t.optional(t.string({ maxLength: 64 })) }), NicSchema),
   /** Returns the NIC's guest address to its network. */
-  releaseNic: ask(t.object({ key: id(), fence: t.optional(FenceSchema), nicid: id() }), t.type<Nic>()),
+  releaseNic: ask(t.object({ key: id(), fence: t.optional(FenceSchema), nicid: id() }), NicSchema),
   /**
    * Puts an allocated public address to use on its network (associateIpAddress' job): the network is
    * implemented first when it is not yet.
    */
-  applyPublicIp: ask(t.object({ key: id(), fence: t.optional(FenceSchema), ipid: id() }), t.type<PublicIpAddress>()),
+  applyPublicIp: ask(t.object({ key: id(), fence: t.optional(FenceSchema), ipid: id() }), PublicIpAddressSchema),
   /** Releases a public address (disassociateIpAddress) for `scope`, which must be allowed to see it. */
-  releasePublicIp: ask(t.object({ key: id(), fence: t.optional(FenceSchema), ipid: id(), scope: ScopeSchema }), t.type<PublicIpAddress>()),
+  releasePublicIp: ask(t.object({ key: id(), fence: t.optional(FenceSchema), ipid: id(), scope: ScopeSchema }), PublicIpAddressSchema),
   /**
    * deleteNetwork: refuses (ResourceInUseError) while NICs are on it, otherwise shuts it down (its
    * VLAN/VNI and public addresses go back) and removes it. Deleting a deleted network succeeds.

@@ -1,7 +1,6 @@
-import type { DataApi } from '../data/protocol.js';
+import { SYSTEM, type DataApi } from '../data/protocol.js';
 import type { NetworkElement, RuleTarget } from './element.js';
 
-const SYSTEM = 'system' as const;
 
 /**
  * Applies one target's rules: the data service builds the complete set, the element makes it true,

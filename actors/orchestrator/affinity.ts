@@ -1,5 +1,5 @@
 import { InsufficientCapacityError, InvalidParameterError } from '../../src/errors.js';
-import type { Components } from './components.js';
+import type { AffinityConstraints } from '../data/protocol.js';
 import type { PlanConstraints } from './planner.js';
 
 /**
@@ -7,8 +7,7 @@ import type { PlanConstraints } from './planner.js';
  * of the group's other running VMs to the avoid set; host affinity pins the plan to the host they run
  * on (none runs yet: any host, and the next members follow this one).
  */
-export async function applyAffinity(c: Components, vmid: string, k: PlanConstraints & { avoid: string[] }): Promise<void> {
-  const a = await c.data.affinityGroups.constraints(vmid);
+export function applyAffinity(a: AffinityConstraints, vmid: string, k: PlanConstraints & { avoid: string[] }): void {
   if (a.conflict !== undefined) throw new InsufficientCapacityError(`Unable to create a deployment for VM ${vmid}: ${a.conflict}`);
   for (const h of a.avoidHosts) if (!k.avoid.includes(h)) k.avoid.push(h);
   if (a.requiredHost === undefined) return;

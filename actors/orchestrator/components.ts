@@ -7,7 +7,9 @@ import { ComputeProtocol, type ComputeProtocolType } from '../compute/protocol.j
 import { PeerDownError, TimeoutError } from '../../src/errors.js';
 import type { Fence } from '../../src/lease.js';
 import { DataLost } from './journal.js';
-import { DataProtocol, dataClient, fencedDataClient, type DataApi, type DataCall, waitingDataCall } from '../data/protocol.js';
+import {
+  DataProtocol, dataClient, dataOps, fencedDataClient, type DataApi, type DataCall, type DataOps, type DataSend, waitingDataCall, waitingDataSend,
+} from '../data/protocol.js';
 import { NetworkProtocol, type NetworkProtocolType } from '../network/protocol.js';
 import { StorageProtocol, type StorageProtocolType } from '../storage/protocol.js';
 import type { OrchestratorConfig } from './config.js';
@@ -22,6 +24,8 @@ type Keyed<P, K extends AskKeys<P>> = RequestOf<P, K> extends { key: string } ? 
  */
 export interface Components {
   readonly data: DataApi;
+  /** The data service's named operations (the deploy path's grouped reads and reservations). */
+  readonly ops: DataOps;
   readonly clock: Clock;
   readonly random: Random;
   readonly log: Logger;
@@ -54,15 +58,20 @@ export function createComponents(o: ComponentsOptions): Components {
     : { timeoutMs: config.stepTimeoutMs, id: `step:${key}`, retry: { intervalMs: config.resendIntervalMs } });
   const call = waitingDataCall((body: DataCall) => locator.ref(DataProtocol).ask('call', body, { timeoutMs: config.dataTimeoutMs }), o.clock);
   // A data call lost half-way (outcome unknown) interrupts the job instead of failing it.
+  const lost = (what: string, err: unknown): unknown => (err instanceof PeerDownError || err instanceof TimeoutError
+    ? new DataLost(`the data service was lost during ${what} (${(err as Error).message}), so its outcome is ` +
+      'unknown; a running job is resumed from its journal once the data service is back', { cause: err })
+    : err);
   const lossAware = (body: DataCall): Promise<unknown> => call(body).catch((err: unknown) => {
-    if (err instanceof PeerDownError || err instanceof TimeoutError) {
-      throw new DataLost(`the data service was lost during ${body.repo}.${body.method} (${(err as Error).message}), so its outcome is ` +
-        'unknown; a running job is resumed from its journal once the data service is back', { cause: err });
-    }
-    throw err;
+    throw lost(`${body.repo}.${body.method}`, err);
+  });
+  const send = waitingDataSend((type, body) => locator.ref(DataProtocol).ask(type, body as never, { timeoutMs: config.dataTimeoutMs }), o.clock);
+  const lossAwareSend: DataSend = (type, body) => send(type, body).catch((err: unknown) => {
+    throw lost(type, err);
   });
   const build = (fence: Fence | undefined): Components => ({
     data: fence === undefined ? dataClient(lossAware) : fencedDataClient(lossAware, fence),
+    ops: dataOps(lossAwareSend, fence),
     clock: o.clock, random: o.random, log: o.log, config,
     network: async (type, body) => locator.ref(NetworkProtocol).ask(type, withFence(body, fence), durable((body as { key: string }).key)),
     storage: async (type, body) => locator.ref(StorageProtocol).ask(type, withFence(body, fence), durable((body as { key: string }).key)),

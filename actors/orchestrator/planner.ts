@@ -1,10 +1,24 @@
 import { InsufficientCapacityError, ResourceUnavailableError } from '../../src/errors.js';
 import { shuffle } from '../../src/random.js';
-import type { DataApi } from '../data/protocol.js';
+import type { HostPickQuery } from '../data/protocol.js';
 import type { Components } from './components.js';
-import { SYSTEM, type VirtualMachine } from './vm-state.js';
+import { SYSTEM } from './vm-state.js';
 
 const MIB = 1024 * 1024;
+
+/** What placement needs of a VM: its zone and size (a VM record, or a start's lean view of one). */
+export interface PlannedVm {
+  id: string;
+  instancename: string;
+  zoneid: string;
+  zonename: string;
+  cpunumber: number;
+  /** MHz. */
+  cpuspeed: number;
+  /** MiB. */
+  memory: number;
+  hypervisor?: string;
+}
 
 /** Where a VM was placed: the host it holds capacity on. */
 export interface Placement {
@@ -65,17 +79,26 @@ export class Planner {
    * first: under the VM's lock, in Starting, a reservation that is not in the job's journal is a
    * leftover of an interrupted step. InsufficientCapacityError (533) when no host fits.
    */
-  async reserveForStart(vm: VirtualMachine, k: PlanConstraints): Promise<Placement> {
+  async reserveForStart(vm: PlannedVm, k: PlanConstraints): Promise<Placement> {
+    if (k.hostid === undefined) {
+      // The release, the candidate query and the reservation in one data operation (one round trip).
+      const query = await this.query(vm, k);
+      // 'random' also spreads the first choice over the candidates (see reserveHostForStart's `spread`).
+      const placed = await this.c.ops.reserveHostForStart(query.order === 'random' ? { vmid: vm.id, query, spread: this.c.random.next() }
+        : { vmid: vm.id, query });
+      if (placed.host === undefined) throw noHost(vm, k);
+      return placed.host;
+    }
     await this.c.data.allocation.releaseHost(vm.id);
     return this.reserve(vm, k);
   }
 
   /** Reserves a migration target (the VM keeps its current reservation until it has moved). */
-  async reserveTarget(vm: VirtualMachine, k: PlanConstraints): Promise<Placement> {
+  async reserveTarget(vm: PlannedVm, k: PlanConstraints): Promise<Placement> {
     return this.reserve(vm, k);
   }
 
-  private async reserve(vm: VirtualMachine, k: PlanConstraints): Promise<Placement> {
+  private async reserve(vm: PlannedVm, k: PlanConstraints): Promise<Placement> {
     const candidates = await this.candidates(vm, k);
     for (const host of candidates) {
       try {
@@ -86,14 +109,10 @@ export class Planner {
         if (!(err instanceof InsufficientCapacityError || err instanceof ResourceUnavailableError)) throw err;
       }
     }
-    const mib = vm.memory;
-    throw new InsufficientCapacityError(`Unable to create a deployment for VM[User|${vm.instancename}]: no Up and Enabled host ` +
-      `in zone ${vm.zonename} has ${vm.cpunumber * vm.cpuspeed} MHz and ${mib} MiB free${k.hosttag === undefined ? '' : ` with host tag ${k.hosttag}`}` +
-      `${k.avoid.length === 0 ? '' : ` outside the ${k.avoid.length} host(s) that already failed`} (insufficient capacity)`,
-    { details: { uuidList: [vm.id] } });
+    throw noHost(vm, k);
   }
 
-  private async candidates(vm: VirtualMachine, k: PlanConstraints): Promise<Placement[]> {
+  private async candidates(vm: PlannedVm, k: PlanConstraints): Promise<Placement[]> {
     if (k.hostid !== undefined) {
       if (k.avoid.includes(k.hostid)) return [];
       const h = await this.c.data.hosts.get(k.hostid);
@@ -102,16 +121,7 @@ export class Planner {
       return [p];
     }
     const { algorithm } = await this.config();
-    const q: Parameters<DataApi['orchestration']['hostCandidates']>[0] = {
-      zoneid: vm.zoneid, cpu: vm.cpunumber * vm.cpuspeed, memory: vm.memory * MIB, avoid: k.avoid,
-      order: algorithm === 'firstfitleastconsumed' ? 'leastconsumed' : algorithm, limit: this.c.config.hostCandidates,
-    };
-    if (algorithm === 'random') q.pivot = this.c.random.next();
-    if (k.clusterid !== undefined) q.clusterid = k.clusterid;
-    if (k.podid !== undefined) q.podid = k.podid;
-    if (k.hosttag !== undefined) q.hosttag = k.hosttag;
-    if (vm.hypervisor !== undefined) q.hypervisor = vm.hypervisor;
-    const found = await this.c.data.orchestration.hostCandidates(q);
+    const found = await this.c.data.orchestration.hostCandidates(await this.query(vm, k));
     const list = found.map((h) => {
       const p: Placement = { hostid: h.hostid, hostname: h.name };
       if (h.clusterid !== undefined) p.clusterid = h.clusterid;
@@ -120,6 +130,28 @@ export class Planner {
     // The scan starts at a random host; shuffling the window spreads concurrent deploys over it.
     return algorithm === 'random' ? shuffle(list, this.c.random) : list;
   }
+
+  /** The host candidate query for a VM under `k`, in the configured allocation order. */
+  private async query(vm: PlannedVm, k: PlanConstraints): Promise<HostPickQuery> {
+    const { algorithm } = await this.config();
+    const q: HostPickQuery = {
+      zoneid: vm.zoneid, cpu: vm.cpunumber * vm.cpuspeed, memory: vm.memory * MIB, avoid: [...k.avoid],
+      order: algorithm === 'firstfitleastconsumed' ? 'leastconsumed' : algorithm, limit: this.c.config.hostCandidates,
+    };
+    if (algorithm === 'random') q.pivot = this.c.random.next();
+    if (k.clusterid !== undefined) q.clusterid = k.clusterid;
+    if (k.podid !== undefined) q.podid = k.podid;
+    if (k.hosttag !== undefined) q.hosttag = k.hosttag;
+    if (vm.hypervisor !== undefined) q.hypervisor = vm.hypervisor;
+    return q;
+  }
+}
+
+function noHost(vm: PlannedVm, k: PlanConstraints): InsufficientCapacityError {
+  return new InsufficientCapacityError(`Unable to create a deployment for VM[User|${vm.instancename}]: no Up and Enabled host ` +
+    `in zone ${vm.zonename} has ${vm.cpunumber * vm.cpuspeed} MHz and ${vm.memory} MiB free${k.hosttag === undefined ? '' : ` with host tag ${k.hosttag}`}` +
+    `${k.avoid.length === 0 ? '' : ` outside the ${k.avoid.length} host(s) that already failed`} (insufficient capacity)`,
+  { details: { uuidList: [vm.id] } });
 }
 
 /** The first host tag of an offering's comma-separated list (the allocator matches one tag). */

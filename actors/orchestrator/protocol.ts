@@ -1,5 +1,6 @@
 import { ask, defineProtocol } from '../../src/protocol.js';
 import { t, type Infer } from '../../src/schema.js';
+import { CallerSchema } from '../data/protocol.js';
 import { CLIENT_JOB_REQUESTS, CLIENT_SYNC_REQUESTS } from './client-requests.js';
 
 /**
@@ -20,13 +21,6 @@ export const ORCHESTRATOR_PATH = '/orchestrator';
 const id = () => t.string({ minLength: 1, maxLength: 255 });
 const str = (max = 255) => t.optional(t.string({ maxLength: max }));
 const num = () => t.optional(t.number({ min: 0 }));
-
-/** The API's authenticated caller, as the data service scopes it. */
-export const CallerSchema = t.object({
-  accountId: id(), userId: id(), domainId: id(), domainPath: t.string({ maxLength: 1024 }),
-  role: t.literal('admin', 'domainadmin', 'user'),
-});
-export type OrchestratorCaller = Infer<typeof CallerSchema>;
 
 const vmOp = <L extends string>(op: L) => ({ op: t.literal(op), caller: CallerSchema, vmid: id() });
 

@@ -1,7 +1,7 @@
 import type { VmSpec } from '../compute/protocol.js';
-import type { DataApi } from '../data/protocol.js';
+import type { DataApi, VmVolume } from '../data/protocol.js';
 
-export type Volume = Awaited<ReturnType<DataApi['orchestration']['vmVolumes']>>[number];
+export type Volume = VmVolume;
 
 /** The VM's live volumes (ROOT first, then by device id), with their pools' scope and cluster. */
 export function vmVolumes(data: DataApi, vmid: string): Promise<Volume[]> {

@@ -1,11 +1,10 @@
 import { ConflictError, IllegalStateError, NotFoundError } from '../../src/errors.js';
-import type { DataApi } from '../data/protocol.js';
+import { SYSTEM, type DataApi, type Scope } from '../data/protocol.js';
 
 export type VirtualMachine = Awaited<ReturnType<DataApi['vms']['get']>>;
 export type VmState = VirtualMachine['state'];
-type Scope = Parameters<DataApi['vms']['get']>[0];
 
-export const SYSTEM = 'system' as const;
+export { SYSTEM };
 
 export interface VmTransition {
   /** The state the VM must be in for the event (compare-and-set). */

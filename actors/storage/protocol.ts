@@ -1,7 +1,7 @@
 import { ask, defineProtocol } from '../../src/protocol.js';
 import { FenceSchema } from '../../src/lease.js';
 import { t } from '../../src/schema.js';
-import type { DataApi } from '../data/protocol.js';
+import { ScopeSchema, SnapshotSchema, VolumeSchema, type Snapshot, type Volume } from '../data/protocol.js';
 
 /**
  * The storage component's protocol (service `storage`, actor at STORAGE_PATH): volumes on primary
@@ -21,19 +21,9 @@ import type { DataApi } from '../data/protocol.js';
 export const STORAGE_SERVICE = 'storage';
 export const STORAGE_PATH = '/storage';
 
-export type Volume = Awaited<ReturnType<DataApi['volumes']['get']>>;
-export type Snapshot = Awaited<ReturnType<DataApi['snapshots']['get']>>;
+export type { Snapshot, Volume };
 
 const id = (): ReturnType<typeof t.string> => t.string({ minLength: 1, maxLength: 255 });
-
-/** The caller an operation is done for ('system' for the orchestrator's own steps). */
-export const StorageScopeSchema = t.union(
-  t.literal('system'),
-  t.object({
-    accountId: id(), userId: id(), domainId: id(), domainPath: t.string({ maxLength: 1024 }),
-    role: t.literal('admin', 'domainadmin', 'user'),
-  }),
-);
 
 export const StorageProtocol = defineProtocol(STORAGE_SERVICE, '1.0', {
   /**
@@ -42,21 +32,21 @@ export const StorageProtocol = defineProtocol(STORAGE_SERVICE, '1.0', {
    * template's copy on the pool (the template is copied there the first time). A Ready volume is
    * answered as it is, or refused with ResourceUnavailableError when its pool is out of reach.
    */
-  prepareVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id(), clusterid: t.optional(id()) }), t.type<Volume>()),
+  prepareVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id(), clusterid: t.optional(id()) }), VolumeSchema),
   /** Destroys and expunges a volume (its bytes go back to the pool). An expunged volume answers at once. */
   destroyVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id() }), t.object({ volumeid: t.string() })),
   /** deleteVolume for `scope`: refused with ResourceInUseError (536) while the volume is attached. */
-  deleteVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id(), scope: StorageScopeSchema }), t.object({ volumeid: t.string() })),
+  deleteVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id(), scope: ScopeSchema }), t.object({ volumeid: t.string() })),
   /** Changes a volume's size (bytes); shrinking needs `shrinkok`. Growth must fit its pool. */
   resizeVolume: ask(t.object({
-    key: id(), fence: t.optional(FenceSchema), volumeid: id(), size: t.number({ int: true, min: 1 }), shrinkok: t.optional(t.boolean()), scope: StorageScopeSchema,
-  }), t.type<Volume>()),
+    key: id(), fence: t.optional(FenceSchema), volumeid: id(), size: t.number({ int: true, min: 1 }), shrinkok: t.optional(t.boolean()), scope: ScopeSchema,
+  }), VolumeSchema),
   /** Clones a ROOT volume afresh from a template (restoreVirtualMachine); the volume keeps its id and pool. */
-  reimageVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id(), templateid: id() }), t.type<Volume>()),
+  reimageVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id(), templateid: id() }), VolumeSchema),
   /** Takes an Allocated snapshot through Creating and BackingUp to BackedUp; the volume is Snapshotting meanwhile. */
-  createSnapshot: ask(t.object({ key: id(), fence: t.optional(FenceSchema), snapshotid: id() }), t.type<Snapshot>()),
+  createSnapshot: ask(t.object({ key: id(), fence: t.optional(FenceSchema), snapshotid: id() }), SnapshotSchema),
   /** Destroys a snapshot for `scope`. A deleted snapshot answers at once. */
-  deleteSnapshot: ask(t.object({ key: id(), fence: t.optional(FenceSchema), snapshotid: id(), scope: StorageScopeSchema }), t.object({ snapshotid: t.string() })),
+  deleteSnapshot: ask(t.object({ key: id(), fence: t.optional(FenceSchema), snapshotid: id(), scope: ScopeSchema }), t.object({ snapshotid: t.string() })),
 });
 
 export type StorageProtocolType = typeof StorageProtocol;

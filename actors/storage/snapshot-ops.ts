@@ -1,9 +1,7 @@
 import { IllegalStateError, NotFoundError } from '../../src/errors.js';
-import type { DataApi } from '../data/protocol.js';
+import { SYSTEM, type DataApi, type Scope } from '../data/protocol.js';
 import type { Snapshot } from './protocol.js';
 
-type Scope = Parameters<DataApi['snapshots']['get']>[0];
-const SYSTEM = 'system' as const;
 
 /**
  * Snapshots on the simulated storage: Allocated → Creating → CreatedOnPrimary → BackingUp → BackedUp,

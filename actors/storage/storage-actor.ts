@@ -4,7 +4,9 @@ import type { ActorContext } from '../../src/actor-types.js';
 import { KeyedSerializer } from '../../src/keyed-serializer.js';
 import type { Fence } from '../../src/lease.js';
 import { replyLater } from '../../src/reply-later.js';
-import { DataProtocol, dataClient, fencedDataClient, type DataCall, waitingDataCall } from '../data/protocol.js';
+import {
+  DataProtocol, dataClient, dataOps, fencedDataClient, type DataCall, type DataSend, waitingDataCall, waitingDataSend,
+} from '../data/protocol.js';
 import { StorageProtocol, type StorageProtocolType } from './protocol.js';
 import { SnapshotOps } from './snapshot-ops.js';
 import { VolumeOps } from './volume-ops.js';
@@ -23,6 +25,8 @@ export interface StorageState {
   volumes: VolumeOps;
   snapshots: SnapshotOps;
   call: (body: DataCall) => Promise<unknown>;
+  /** Sends the data service's named operations. */
+  send: DataSend;
   serial: KeyedSerializer;
   downloader: TemplateDownloader | undefined;
 }
@@ -39,7 +43,7 @@ function keyed<T>(ctx: ActorContext<StorageState>, key: string, work: () => Prom
 function opsFor(ctx: ActorContext<StorageState>, fence: Fence | undefined, poolCandidates: number): { volumes: VolumeOps; snapshots: SnapshotOps } {
   if (fence === undefined) return ctx.state;
   const data = fencedDataClient(ctx.state.call, fence);
-  return { volumes: new VolumeOps(data, poolCandidates), snapshots: new SnapshotOps(data) };
+  return { volumes: new VolumeOps(data, dataOps(ctx.state.send, fence), poolCandidates), snapshots: new SnapshotOps(data) };
 }
 
 /**
@@ -53,10 +57,11 @@ export function storageActor(options: StorageActorOptions): ActorDefinition<Stor
     protocol: StorageProtocol,
     init: (ctx) => {
       const call = waitingDataCall((body: DataCall) => options.locator.ref(DataProtocol).ask('call', body, { timeoutMs: DATA_TIMEOUT_MS }), ctx.clock);
+      const send = waitingDataSend((type, body) => options.locator.ref(DataProtocol).ask(type, body as never, { timeoutMs: DATA_TIMEOUT_MS }), ctx.clock);
       const data = dataClient(call);
       const downloader = options.downloads === false ? undefined
         : new TemplateDownloader(data, ctx.clock, ctx.log, { ...DEFAULT_DOWNLOAD_OPTIONS, ...options.downloads });
-      return { call, volumes: new VolumeOps(data, poolCandidates), snapshots: new SnapshotOps(data), serial: new KeyedSerializer(), downloader };
+      return { call, send, volumes: new VolumeOps(data, dataOps(send), poolCandidates), snapshots: new SnapshotOps(data), serial: new KeyedSerializer(), downloader };
     },
     started: async (ctx) => { await ctx.state.downloader?.start(); },
     stopping: (ctx) => { ctx.state.downloader?.stop(); },

@@ -7,7 +7,7 @@
 import { InvalidParameterError } from '../../../src/errors.js';
 import type { ServiceLocator } from '../../../src/locator.js';
 import { FabricAdminProtocol, NODE_URL_SCHEME, type AdmitRequest } from '../../fabric-admin/protocol.js';
-import type { OrchestratorCaller } from '../../orchestrator/protocol.js';
+import type { Caller as DataCaller } from '../../data/protocol.js';
 import { defineCommand, type HandledCommand } from '../command-table.js';
 import { getBoolean, getList, getString } from '../params.js';
 import type { Params } from '../types.js';
@@ -18,8 +18,8 @@ import { allocationState } from './zones.js';
 /** The fabric admin as the commands see it. */
 export interface FabricAdminClient {
   admit(r: AdmitRequest): Promise<Record<string, unknown>>;
-  prepareMaintenance(hostid: string, caller: OrchestratorCaller): Promise<{ jobid: string }>;
-  cancelMaintenance(hostid: string, caller: OrchestratorCaller): Promise<{ jobid: string }>;
+  prepareMaintenance(hostid: string, caller: DataCaller): Promise<{ jobid: string }>;
+  cancelMaintenance(hostid: string, caller: DataCaller): Promise<{ jobid: string }>;
   deleteHost(hostid: string, forced: boolean): Promise<{ success: boolean }>;
 }
 

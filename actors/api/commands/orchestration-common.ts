@@ -7,9 +7,10 @@ import type { Clock } from '../../../src/clock.js';
 import type { ServiceLocator } from '../../../src/locator.js';
 import { withServiceWait } from '../../../src/service-wait.js';
 import {
-  OrchestratorProtocol, type JobRequest, type OrchestratorCaller, type SubmitReply, type SyncRequest,
+  OrchestratorProtocol, type JobRequest, type SubmitReply, type SyncRequest,
 } from '../../orchestrator/protocol.js';
 import { getMap, getNumber, getString } from '../params.js';
+import type { Caller as DataCaller } from '../../data/protocol.js';
 import type { AsyncResult, Caller, Params } from '../types.js';
 import type { CommandDeps } from './common.js';
 
@@ -44,7 +45,7 @@ export function locatedOrchestrator(locator: ServiceLocator, clock: Clock, timeo
 }
 
 /** The caller in the form the data service scopes by (plain data, so it travels with the job). */
-export function scopeOf(c: Caller): OrchestratorCaller {
+export function scopeOf(c: Caller): DataCaller {
   return { accountId: c.accountId, userId: c.userId, domainId: c.domainId, domainPath: c.domainPath, role: c.role };
 }
 

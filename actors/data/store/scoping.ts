@@ -1,4 +1,5 @@
 import { InvalidParameterError, NotFoundError, PermissionDeniedError } from '../../../src/errors.js';
+import { SYSTEM, type Caller, type CallerRole, type Scope } from '../caller.js';
 import type { StoreContext } from './context.js';
 
 /**
@@ -15,22 +16,8 @@ import type { StoreContext } from './context.js';
  *   that ids cannot be probed.
  */
 
-export type CallerRole = 'admin' | 'domainadmin' | 'user';
-
-/** Who is asking. Ids are public UUIDs; `domainPath` is informational ('ROOT/D1'), the store derives the
- * subtree from `domainId` and takes the role from the account's stored role, so a stale or forged field
- * cannot widen access. */
-export interface Caller {
-  accountId: string;
-  userId: string;
-  domainId: string;
-  domainPath: string;
-  role: CallerRole;
-}
-
-/** The components' own identity (orchestrator, network...): unscoped access. Never built from a request. */
-export const SYSTEM = 'system' as const;
-export type Scope = Caller | typeof SYSTEM;
+// The caller identity is declared once, with its wire schema, in actors/data/caller.ts.
+export { SYSTEM, type Caller, type CallerRole, type Scope } from '../caller.js';
 
 export interface OwnershipParams {
   /** A project's resources only (the caller must be a member, or an admin over its domain). */

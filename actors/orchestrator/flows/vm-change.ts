@@ -1,5 +1,5 @@
 import { InvalidParameterError, IllegalStateError } from '../../../src/errors.js';
-import type { OrchestratorCaller } from '../protocol.js';
+import type { Caller } from '../../data/protocol.js';
 import { SYSTEM, vmState, type VirtualMachine } from '../vm-state.js';
 import { buildSpec, vmVolumes } from '../vm-spec.js';
 import type { FlowEnv } from './flow.js';
@@ -28,7 +28,7 @@ export interface ScaleInput {
  * scaleVirtualMachine: a Stopped VM takes the new offering (its next start reserves the new size). The
  * hypervisor driver interface has no live-scaling command, so a Running VM must be stopped first.
  */
-export async function scaleVm(env: FlowEnv, caller: OrchestratorCaller, vmid: string, input: ScaleInput): Promise<VirtualMachine> {
+export async function scaleVm(env: FlowEnv, caller: Caller, vmid: string, input: ScaleInput): Promise<VirtualMachine> {
   const { ctx, c } = env;
   const vm = await c.data.vms.get(SYSTEM, vmid);
   if (vm.state === 'Running' && !ctx.has('scale.applied')) {

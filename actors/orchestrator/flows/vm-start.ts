@@ -1,7 +1,8 @@
 import { CloudstackdError, InsufficientCapacityError, InvalidParameterError, ResourceUnavailableError } from '../../../src/errors.js';
 import { firstHostTag, type Placement, type PlanConstraints } from '../planner.js';
 import { SYSTEM, vmState, type VirtualMachine } from '../vm-state.js';
-import { buildSpec, vmVolumes, type Volume } from '../vm-spec.js';
+import type { VmStartView } from '../../data/protocol.js';
+import { buildSpec, type Volume } from '../vm-spec.js';
 import { applyAffinity } from '../affinity.js';
 import type { FlowEnv } from './flow.js';
 
@@ -36,20 +37,21 @@ export interface StartOptions {
 export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Promise<VirtualMachine> {
   const { ctx, c } = env;
   const p = o.prefix;
-  const vm = await c.data.vms.get(SYSTEM, vmid);
-  if (vm.state === 'Running' && !ctx.has(`${p}.starting`)) return vm;
+  // One read for everything the start needs before placement: the VM, its volumes, its offering's
+  // host tags and its affinity constraints (none of which the Starting transition changes).
+  const [start, settings] = await Promise.all([c.ops.startContext({ vmid }), env.planner.config()]);
+  const { vm, volumes } = start;
+  if (vm.state === 'Running' && !ctx.has(`${p}.starting`)) return c.data.vms.get(SYSTEM, vmid);
   if (!ctx.has(`${p}.starting`)) {
     // A pool in maintenance (or disabled) holds the VM's disks out of use: CloudStack refuses the start.
-    const held = (await vmVolumes(c.data, vmid)).find((v) => v.poolstate !== undefined && v.poolstate !== 'Up' && v.poolstate !== 'Disabled');
+    const held = volumes.find((v) => v.poolstate !== undefined && v.poolstate !== 'Up' && v.poolstate !== 'Disabled');
     if (held !== undefined) throw new ResourceUnavailableError(`volume ${held.name} is on storage pool ${held.storageid} which is ${held.poolstate}; the VM cannot start until it is Up`);
   }
   const begin = ctx.mark();
   await ctx.step(`${p}.starting`, async () => { await vmState(c.data, vmid, 'StartRequested', { from: 'Stopped', to: 'Starting' }); return true; },
     () => ({ op: 'vmState', args: { vmid, event: 'OperationFailed', to: 'Stopped' } }));
-  const [offering, volumes, settings] = await Promise.all([c.data.offerings.getService(SYSTEM, vm.serviceofferingid),
-    vmVolumes(c.data, vmid), env.planner.config()]);
   const k: PlanConstraints & { avoid: string[] } = { avoid: [] };
-  const tag = firstHostTag(offering.hosttags);
+  const tag = firstHostTag(start.hosttags);
   if (tag !== undefined) k.hosttag = tag;
   if (o.hostid !== undefined) k.hostid = o.hostid;
   const clusterid = volumesCluster(volumes);
@@ -63,7 +65,7 @@ export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Prom
     k.clusterid = o.clusterid;
   }
   if (o.podid !== undefined) k.podid = o.podid;
-  await applyAffinity(c, vmid, k);
+  applyAffinity(start.affinity, vmid, k);
   let last: unknown;
   for (let n = 1; n <= settings.startAttempts; n++) {
     const failedOn = ctx.get<string>(`${p}.a${n}.failed`);
@@ -71,12 +73,15 @@ export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Prom
     const mark = ctx.mark();
     try {
       const host = await attempt(env, vm, volumes, k, `${p}.a${n}`);
-      await ctx.step(`${p}.running`, async () => {
-        await vmState(c.data, vmid, 'OperationSucceeded', { from: 'Starting', to: 'Running', hostid: host.hostid });
+      let running: VirtualMachine | undefined;
+      // Saved with the commit that follows (one save): the transition counts as done when already made.
+      await ctx.repeatable(`${p}.running`, async () => {
+        running = await vmState(c.data, vmid, 'OperationSucceeded', { from: 'Starting', to: 'Running', hostid: host.hostid });
         return host.hostid;
       });
       await ctx.commit(begin);
-      return await c.data.vms.get(SYSTEM, vmid);
+      // The transition answered the VM as it left it; a step recorded by an earlier run reads it again.
+      return running ?? await c.data.vms.get(SYSTEM, vmid);
     } catch (err) {
       if (!(err instanceof HostFailure)) throw err;
       last = err.error;
@@ -90,7 +95,7 @@ export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Prom
     `different hosts failed; the last one: ${last instanceof Error ? last.message : String(last)}`, { cause: last });
 }
 
-async function attempt(env: FlowEnv, vm: VirtualMachine, volumes: Volume[], k: PlanConstraints, a: string): Promise<Placement> {
+async function attempt(env: FlowEnv, vm: VmStartView, volumes: Volume[], k: PlanConstraints, a: string): Promise<Placement> {
   const { ctx, c } = env;
   const host = await ctx.step(`${a}.host`, () => env.planner.reserveForStart(vm, k),
     (h) => ({ op: 'releaseHost', args: { vmid: vm.id, hostid: h.hostid } }));
@@ -98,7 +103,8 @@ async function attempt(env: FlowEnv, vm: VirtualMachine, volumes: Volume[], k: P
   for (const nic of vm.nic) {
     if (!implemented.has(nic.networkid)) {
       implemented.add(nic.networkid);
-      await ctx.step(`${a}.net.${nic.networkid}`, async (key) => { await c.network('implementNetwork', { key, networkid: nic.networkid }); return true; });
+      // Saved with the NIC's guarded step below: implementing an Implemented network changes nothing.
+      await ctx.repeatable(`${a}.net.${nic.networkid}`, async (key) => { await c.network('implementNetwork', { key, networkid: nic.networkid }); return true; });
     }
     // Guarded: the address may be reserved even when the reply is lost (the data service restarting
     // under the network component), so the release is recorded before the reservation is asked for.
@@ -106,7 +112,8 @@ async function attempt(env: FlowEnv, vm: VirtualMachine, volumes: Volume[], k: P
       async (key) => (await c.network('prepareNic', { key, nicid: nic.id })).ipaddress ?? null);
   }
   for (const v of volumes) {
-    await ctx.step(`${a}.vol.${v.id}`, async (key) => {
+    // Saved with the start's guarded step: preparing a Ready volume answers it as it is.
+    await ctx.repeatable(`${a}.vol.${v.id}`, async (key) => {
       const body: { key: string; volumeid: string; clusterid?: string } = { key, volumeid: v.id };
       if (host.clusterid !== undefined) body.clusterid = host.clusterid;
       return (await c.storage('prepareVolume', body)).storageid ?? null;
