@@ -10,7 +10,8 @@ import { dataActor } from '../../../actors/data/data-actor.js';
 import {
   DATA_PATH, DataProtocol, PlacementSchema, SYSTEM, VmStartContextSchema, VolumeSchema, dataOps, type DataOps, type HostPickQuery,
 } from '../../../actors/data/protocol.js';
-import { DataStore } from '../../../actors/data/store/index.js';
+import type { DataStore } from '../../../actors/data/store/index.js';
+import { openTestStore } from '../../helpers/test-store.js';
 import { seedLab, type SeedResult } from '../../../actors/data/store/seed.js';
 
 describe('data service: named deploy operations over a transport', () => {
@@ -21,7 +22,7 @@ describe('data service: named deploy operations over a transport', () => {
   let ref: ActorRef<typeof DataProtocol>;
 
   beforeEach(async () => {
-    store = DataStore.open({ memory: true });
+    store = openTestStore();
     seed = seedLab(store, { hosts: 2 });
     const hub = new InprocHub();
     nodes = ['data-node', 'client-node'].map((id) => new Node({

@@ -60,7 +60,7 @@ describe('orchestrator planner (host allocator)', () => {
     const results = await Promise.all(vms.map((v) => planner.reserveForStart(v, { avoid: [] }).then(() => 'ok', (e: Error) => e)));
     expect(results.filter((r) => r === 'ok')).to.have.length(32);
     expect(results.filter((r) => r instanceof InsufficientCapacityError)).to.have.length(8);
-    const over = f.store.db.prepare('SELECT count(*) AS n FROM host WHERE mem_allocated > memory OR cpu_allocated > cpu_cores * cpu_speed').get() as { n: number };
+    const over = f.store.sql.one<{ n: number }>('SELECT count(*) AS n FROM host WHERE mem_allocated > memory OR cpu_allocated > cpu_cores * cpu_speed', [])!;
     expect(over.n).to.equal(0);
   });
 });
