@@ -34,7 +34,7 @@ function sqliteOnly(t: TableListRow): boolean {
 
 /**
  * Checks that the source has exactly the target's tables and columns (by name), apart from the tables
- * only SQLite has. Returns the tables skipped, for the report.
+ * only SQLite has. Returns the search tables skipped, for the report (not SQLite's own catalog).
  */
 export function checkSourceMatches(db: Db, target: ReadonlyMap<string, TableInfo>): string[] {
   const list = (db.prepare('PRAGMA table_list').all() as TableListRow[]).filter((t) => t.schema === 'main');
@@ -42,7 +42,10 @@ export function checkSourceMatches(db: Db, target: ReadonlyMap<string, TableInfo
   const problems: string[] = [];
   const present = new Set<string>();
   for (const t of list) {
-    if (sqliteOnly(t)) { skipped.push(t.name); continue; }
+    if (sqliteOnly(t)) {
+      if (!t.name.startsWith('sqlite_')) skipped.push(t.name);
+      continue;
+    }
     if (t.type !== 'table') continue;
     present.add(t.name);
     const info = target.get(t.name);
