@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { DataStore, SYSTEM, latestSchemaVersion } from '../../../actors/data/store/index.js';
 import { seedLab } from '../../../actors/data/store/seed.js';
-import { copyDatabase, type CopyProgress } from '../../../actors/data/store/copy/copy-database.js';
+import { copyDatabase, verifyCopy, type CopyProgress } from '../../../actors/data/store/copy/copy-database.js';
 import { canonicalValue, TableChecksum } from '../../../actors/data/store/copy/checksum.js';
 import { PostgresConnection } from '../../../actors/data/store/sql/postgres-connection.js';
 import { requirePostgres, startPostgres, type PostgresServer } from '../../helpers/postgres-server.js';
@@ -109,6 +109,25 @@ describe('data store: copying a SQLite database into PostgreSQL (db migrate)', f
     } finally {
       store.close();
     }
+  });
+
+  it('verification finds a row that differs, a missing row and a rounded double', async () => {
+    const url = await fresh();
+    expect(copyDatabase({ from: dir, to: url, verifyPageRows: 50 }).ok).to.equal(true);
+    expect(verifyCopy({ from: dir, to: url, verifyPageRows: 7 }).every((t) => t.ok)).to.equal(true);
+    const c = new PostgresConnection({ url });
+    try {
+      c.run('UPDATE host SET cpu_used = ? WHERE cpu_used > 0.3', [0.333333333333333]);
+      c.run("DELETE FROM event WHERE id = (SELECT max(id) FROM event)", []);
+      c.run("UPDATE configuration SET value = value || ' ' WHERE name = (SELECT min(name) FROM configuration)", []);
+    } finally { c.close(); }
+    const bad = verifyCopy({ from: dir, to: url, verifyPageRows: 7 }).filter((t) => !t.ok);
+    expect(bad.map((t) => t.table).sort()).to.deep.equal(['configuration', 'event', 'host']);
+    const event = bad.find((t) => t.table === 'event')!;
+    expect(event.targetRows).to.equal(event.sourceRows - 1);
+    const host = bad.find((t) => t.table === 'host')!;
+    expect(host.targetRows).to.equal(host.sourceRows);
+    expect(host.targetChecksum).to.not.equal(host.sourceChecksum);
   });
 
   it('refuses a target that is not empty', async () => {

@@ -15,9 +15,11 @@ import { PostgresConnection, type PostgresOptions } from '../sql/postgres-connec
 import { ConfigError } from '../../../../src/errors.js';
 import type { Db } from '../db.js';
 import { copyOrder, orderSelfReferences, readTargetCatalog, type TableInfo } from './catalog.js';
-import { TableChecksum } from './checksum.js';
 import { checkSourceMatches, openSource, sourceCount, sourceRows } from './source.js';
-import { checkTargetEmpty, createSchema, forEachTargetRow, resetSequences, TableWriter, targetCount } from './target.js';
+import { checkTargetEmpty, createSchema, resetSequences, TableWriter } from './target.js';
+import { DEFAULT_VERIFY_PAGE_ROWS, verifyTable } from './verify.js';
+
+export { DEFAULT_VERIFY_PAGE_ROWS, verifyCopy, type VerifyCopyOptions } from './verify.js';
 
 export interface CopyDatabaseOptions {
   /** The lab's data directory (holding cloudstackd.db). */
@@ -44,7 +46,6 @@ export interface CopyDatabaseOptions {
 
 export const DEFAULT_BATCH_ROWS = 500;
 export const DEFAULT_PROGRESS_EVERY_ROWS = 10_000;
-export const DEFAULT_VERIFY_PAGE_ROWS = 5_000;
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
 export type CopyProgress =
@@ -163,20 +164,3 @@ function copyTable(db: Db, pg: PostgresConnection, table: TableInfo, batchRows: 
   if (writer.written !== reported) progress({ phase: 'copy', table: table.name, copied: writer.written, total });
   return writer.written;
 }
-
-function verifyTable(db: Db, pg: PostgresConnection, table: TableInfo, pageRows: number, progress: (p: CopyProgress) => void): TableReport {
-  progress({ phase: 'verify', table: table.name });
-  const source = new TableChecksum(table.columns);
-  for (const r of sourceRows(db, table)) source.add(r);
-  const target = new TableChecksum(table.columns);
-  forEachTargetRow(pg, table, pageRows, (r) => target.add(r));
-  const sourceRowsCounted = sourceCount(db, table.name);
-  const targetRowsCounted = targetCount(pg, table.name);
-  return {
-    table: table.name, sourceRows: sourceRowsCounted, targetRows: targetRowsCounted,
-    sourceChecksum: source.hex(), targetChecksum: target.hex(),
-    ok: sourceRowsCounted === targetRowsCounted && source.rows === sourceRowsCounted && target.rows === targetRowsCounted &&
-      source.hex() === target.hex(),
-  };
-}
-

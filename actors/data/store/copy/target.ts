@@ -111,7 +111,8 @@ export function forEachTargetRow(pg: SqlConnection, table: TableInfo, pageRows: 
     for (const r of pg.all<Record<string, unknown>>(from, [])) fn(toArray(r));
     return;
   }
-  const key = table.primaryKey.map(quoteIdent);
+  // Qualified: a bare name in ORDER BY would mean the ::text output column, and sort ids as text.
+  const key = table.primaryKey.map((k) => `${quoteIdent(table.name)}.${quoteIdent(k)}`);
   const order = ` ORDER BY ${key.join(', ')} LIMIT ${Math.max(1, Math.floor(pageRows))}`;
   const after = ` WHERE (${key.join(', ')}) > (${key.map(() => '?').join(', ')})`;
   let last: unknown[] | undefined;
