@@ -4,8 +4,9 @@
  * copied and verified, 1 failed (nothing copied, or a verification mismatch), 2 usage error.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { copyDatabase, DEFAULT_BATCH_ROWS, DEFAULT_PROGRESS_EVERY_ROWS, type CopyProgress, type CopyReport } from '../actors/data/store/copy/copy-database.js';
+import { copyDatabase, UnverifiedCopyError, DEFAULT_BATCH_ROWS, DEFAULT_PROGRESS_EVERY_ROWS, type CopyProgress, type CopyReport } from '../actors/data/store/copy/copy-database.js';
 import { checkDatabaseUrl, redactUrl } from '../actors/data/store/sql/postgres-url.js';
+import { ConfigError } from '../src/errors.js';
 import { databaseUrlFromFile } from './cli-options.js';
 
 export const EXIT_OK = 0;
@@ -91,7 +92,8 @@ function runMigrate(o: MigrateOptions, out: Out, err: Out): number {
     report = copyDatabase({ from: o.from!, to: url, batchRows: o.batchRows, progressEveryRows: o.progressEvery, onProgress: progressPrinter(err) });
   } catch (e) {
     err.write(`cloudstackd db migrate: ${(e as Error).message}\n` +
-      'nothing was copied: the target database is as it was before this run\n');
+      (e instanceof UnverifiedCopyError ? '' : e instanceof ConfigError ? 'nothing was copied: the target database is as it was before this run\n' :
+        'the copy runs as one transaction: unless the message says its COMMIT was lost, the target database is as it was before this run\n'));
     return EXIT_FAILED;
   }
   out.write(formatReport(report));

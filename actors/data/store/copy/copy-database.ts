@@ -12,7 +12,7 @@
 import { latestSchemaVersion, schemaVersion } from '../migrations.js';
 import { PostgresConnection, type PostgresOptions } from '../sql/postgres-connection.js';
 
-import { ConfigError } from '../../../../src/errors.js';
+import { ConfigError, InternalError } from '../../../../src/errors.js';
 import type { Db } from '../db.js';
 import { copyOrder, orderSelfReferences, readTargetCatalog, type TableInfo } from './catalog.js';
 import { checkSourceMatches, openSource, sourceCount, sourceRows } from './source.js';
@@ -80,6 +80,14 @@ export interface CopyReport {
   ok: boolean;
 }
 
+/**
+ * Verifying failed to run (not: found a difference) after the copy was committed: the target holds the
+ * copy, unproven. Any other error from copyDatabase means the target was left as it was.
+ */
+export class UnverifiedCopyError extends InternalError {
+  readonly committed = true;
+}
+
 function positive(name: string, v: number | undefined, dflt: number): number {
   const n = v ?? dflt;
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer (got ${String(v)})`);
@@ -133,7 +141,13 @@ export function copyDatabase(options: CopyDatabaseOptions): CopyReport {
       return copied;
     });
     progress({ phase: 'committed', rows });
-    const tables = order.map((t) => verifyTable(db, conn, t, pageRows, progress));
+    let tables: TableReport[];
+    try {
+      tables = order.map((t) => verifyTable(db, conn, t, pageRows, progress));
+    } catch (err) {
+      throw new UnverifiedCopyError(`the copy was committed to ${target}, but verifying it failed: ${(err as Error).message}. ` +
+        'Do not run cloudstackd on it unverified: drop and recreate that database and run db migrate again', { cause: err });
+    }
     db.exec('COMMIT');
     return { source: db.name, target, schemaVersion: version, tables, skipped, rows, ok: tables.every((t) => t.ok) };
   } finally {
