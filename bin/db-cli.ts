@@ -2,9 +2,11 @@
  * `cloudstackd db migrate --from <data-dir> --to <url>`: moves a lab from SQLite to PostgreSQL (see
  * actors/data/store/copy/). Progress goes to stderr, the verification table to stdout. Exit codes: 0
  * copied and verified, 1 failed (nothing copied, or a verification mismatch), 2 usage error.
+ * `cloudstackd db verify` (same --from/--to) compares the two again, with the same exit codes.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { copyDatabase, UnverifiedCopyError, DEFAULT_BATCH_ROWS, DEFAULT_PROGRESS_EVERY_ROWS, type CopyProgress, type CopyReport } from '../actors/data/store/copy/copy-database.js';
+import { copyDatabase, DEFAULT_BATCH_ROWS, DEFAULT_PROGRESS_EVERY_ROWS, UnverifiedCopyError, verifyCopy, type CopyProgress, type CopyReport,
+  type TableReport } from '../actors/data/store/copy/copy-database.js';
 import { checkDatabaseUrl, redactUrl } from '../actors/data/store/sql/postgres-url.js';
 import { ConfigError } from '../src/errors.js';
 import { databaseUrlFromFile } from './cli-options.js';
@@ -26,7 +28,7 @@ function positiveInt(name: string): (v: string) => number {
   };
 }
 
-function buildProgram(onMigrate: (o: MigrateOptions) => void, err: Out): Command {
+function buildProgram(onMigrate: (o: MigrateOptions) => void, onVerify: (o: MigrateOptions) => void, err: Out): Command {
   const program = new Command('cloudstackd db')
     .description('Database administration.')
     .exitOverride()
@@ -44,12 +46,20 @@ function buildProgram(onMigrate: (o: MigrateOptions) => void, err: Out): Command
     .allowExcessArguments(false)
     .exitOverride()
     .action((o: MigrateOptions) => onMigrate(o));
+  program.command('verify')
+    .description('Compare a lab\'s SQLite database with its copy in PostgreSQL (row counts and checksums per table); changes neither.')
+    .option('--from <data-dir>', 'the lab\'s data directory (holding cloudstackd.db)')
+    .option('--to <url>', 'postgresql://user@host:port/database the lab was copied into')
+    .option('--to-file <file>', 'file whose first line is that URL')
+    .allowExcessArguments(false)
+    .exitOverride()
+    .action((o: MigrateOptions) => onVerify(o));
   return program;
 }
 
-function targetUrl(o: MigrateOptions): string {
-  if (o.from === undefined) throw new UsageError('db migrate needs --from <data-dir> (the lab\'s data directory)');
-  if ((o.to === undefined) === (o.toFile === undefined)) throw new UsageError('db migrate needs exactly one of --to <url> and --to-file <file>');
+function targetUrl(o: MigrateOptions, command: string): string {
+  if (o.from === undefined) throw new UsageError(`db ${command} needs --from <data-dir> (the lab's data directory)`);
+  if ((o.to === undefined) === (o.toFile === undefined)) throw new UsageError(`db ${command} needs exactly one of --to <url> and --to-file <file>`);
   try {
     return o.to !== undefined ? checkDatabaseUrl(o.to, '--to') : databaseUrlFromFile(o.toFile!, '--to-file');
   } catch (e) {
@@ -68,20 +78,26 @@ function progressPrinter(err: Out): (p: CopyProgress) => void {
   };
 }
 
-export function formatReport(r: CopyReport): string {
-  const width = Math.max(5, ...r.tables.map((t) => t.table.length));
+export function formatTables(tables: readonly TableReport[]): string {
+  const width = Math.max(5, ...tables.map((t) => t.table.length));
   const lines = [`${'table'.padEnd(width)}  ${'rows'.padStart(9)}  ${'pg rows'.padStart(9)}  ${'checksum'.padEnd(16)}  ok`];
-  for (const t of r.tables) {
+  for (const t of tables) {
     lines.push(`${t.table.padEnd(width)}  ${String(t.sourceRows).padStart(9)}  ${String(t.targetRows).padStart(9)}  ` +
       `${t.sourceChecksum.slice(0, 16)}  ${t.ok ? 'ok' : `MISMATCH (PostgreSQL checksum ${t.targetChecksum.slice(0, 16)})`}`);
   }
-  lines.push(`not copied (SQLite full-text search tables; PostgreSQL indexes the copied rows itself): ${r.skipped.join(', ') || 'none'}`);
   return lines.join('\n') + '\n';
+}
+
+function mismatchMessage(command: string, tables: readonly TableReport[], target: string, source: string): string {
+  const bad = tables.filter((t) => !t.ok).map((t) => t.table);
+  return `cloudstackd db ${command}: verification FAILED for ${bad.join(', ')}: the copy in ${target} does not match ${source}. ` +
+    'The copy is left as is for inspection; do not run cloudstackd on it. To copy again, drop and recreate that database ' +
+    '(DROP DATABASE name; CREATE DATABASE name OWNER user) and run db migrate again\n';
 }
 
 function runMigrate(o: MigrateOptions, out: Out, err: Out): number {
   let url: string;
-  try { url = targetUrl(o); } catch (e) {
+  try { url = targetUrl(o, 'migrate'); } catch (e) {
     err.write(`cloudstackd db migrate: ${(e as Error).message}\n`);
     return EXIT_USAGE;
   }
@@ -96,13 +112,11 @@ function runMigrate(o: MigrateOptions, out: Out, err: Out): number {
         'the copy runs as one transaction: unless the message says its COMMIT was lost, the target database is as it was before this run\n'));
     return EXIT_FAILED;
   }
-  out.write(formatReport(report));
+  out.write(formatTables(report.tables));
+  out.write(`not copied (SQLite full-text search tables; PostgreSQL indexes the copied rows itself): ${report.skipped.join(', ') || 'none'}\n`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (!report.ok) {
-    const bad = report.tables.filter((t) => !t.ok).map((t) => t.table);
-    err.write(`cloudstackd db migrate: verification FAILED for ${bad.join(', ')}: the copy in ${report.target} does not match ` +
-      `${report.source}. The copy was committed and is left as is for inspection; do not run cloudstackd on it. To retry, drop and ` +
-      'recreate that database (DROP DATABASE name; CREATE DATABASE name OWNER user) and run db migrate again\n');
+    err.write(mismatchMessage('migrate', report.tables, report.target, report.source));
     return EXIT_FAILED;
   }
   out.write(`copied ${report.rows} rows in ${report.tables.length} tables from ${report.source} to ${report.target} ` +
@@ -111,10 +125,32 @@ function runMigrate(o: MigrateOptions, out: Out, err: Out): number {
   return EXIT_OK;
 }
 
+function runVerify(o: MigrateOptions, out: Out, err: Out): number {
+  let url: string;
+  try { url = targetUrl(o, 'verify'); } catch (e) {
+    err.write(`cloudstackd db verify: ${(e as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  let tables: TableReport[];
+  try {
+    tables = verifyCopy({ from: o.from!, to: url });
+  } catch (e) {
+    err.write(`cloudstackd db verify: ${(e as Error).message}\n`);
+    return EXIT_FAILED;
+  }
+  out.write(formatTables(tables));
+  if (tables.some((t) => !t.ok)) {
+    err.write(mismatchMessage('verify', tables, redactUrl(url), o.from!));
+    return EXIT_FAILED;
+  }
+  out.write(`verified ${tables.length} tables: every count and checksum matches between ${o.from!} and ${redactUrl(url)}\n`);
+  return EXIT_OK;
+}
+
 /** Runs `cloudstackd db <argv...>` and returns the exit code. */
 export async function runDbCli(argv: string[], out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
   let code: number | undefined;
-  const program = buildProgram((o) => { code = runMigrate(o, out, err); }, err);
+  const program = buildProgram((o) => { code = runMigrate(o, out, err); }, (o) => { code = runVerify(o, out, err); }, err);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

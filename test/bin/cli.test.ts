@@ -56,6 +56,7 @@ describe('cloudstackd CLI', function () {
     [['db', 'migrate', '--from', '.', '--to', 'postgresql://u@h/db', '--batch-rows', '0'], '--batch-rows'],
     [['db', 'migrate', '--bogus'], '--bogus'],
     [['db', 'frobnicate'], 'frobnicate'],
+    [['db', 'verify', '--to', 'postgresql://u@h/db'], 'db verify needs --from'],
   ] as const) {
     it(`db: exits 2 naming the problem for ${args.slice(1).join(' ')}`, () => {
       const r = runCli([...args]);

@@ -2,7 +2,7 @@
  * Moving a lab from SQLite to PostgreSQL with the real `cloudstackd db migrate` process: a lab on a
  * SQLite data directory gets VMs, a volume and a network (and so jobs and events) through the API; it
  * stops; the CLI copies the database; the lab starts again on PostgreSQL, where the API lists the same
- * resources and deploys another VM.
+ * resources and deploys another VM; `db verify` then finds the databases parted.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -118,6 +118,10 @@ describe('cloudstackd db migrate: a lab moves from SQLite to PostgreSQL', functi
     expect(again.code).to.equal(1);
     expect(again.stderr).to.contain('is not empty');
 
+    const verified = await runCli(['db', 'verify', '--from', join(dir, 'data'), '--to-file', urlFile]);
+    expect(verified.code, verified.stderr).to.equal(0);
+    expect(verified.stdout).to.contain('every count and checksum matches');
+
     // 3. The lab on PostgreSQL: the same resources, and it deploys more.
     const b = await open(url.toString());
     expect(lab!.seeded).to.equal(false);
@@ -133,5 +137,13 @@ describe('cloudstackd db migrate: a lab moves from SQLite to PostgreSQL', functi
     expect(vm['state']).to.equal('Running');
     const volumes = await b.listAll('listVolumes', 'volume', { virtualmachineid: vms[0]!, listall: true });
     expect(ids(volumes)).to.include(vol.id);
+    await close();
+
+    // 4. The two databases have parted ways: verify says where, and exits 1.
+    const parted = await runCli(['db', 'verify', '--from', join(dir, 'data'), '--to-file', urlFile]);
+    expect(parted.code).to.equal(1);
+    expect(parted.stdout).to.match(/^vm_instance +2 +3 +[0-9a-f]{16} +MISMATCH/m);
+    expect(parted.stderr).to.match(/verification FAILED for .*vm_instance/);
+    expect(parted.stdout + parted.stderr).to.not.contain('not-for-printing');
   });
 });
