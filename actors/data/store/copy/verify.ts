@@ -14,6 +14,7 @@ import { forEachTargetRow, targetCount } from './target.js';
 /** Rows read back per query when verifying: bounded memory on a big table. */
 export const DEFAULT_VERIFY_PAGE_ROWS = 5_000;
 
+/** Counts and checksums one table on both sides; `ok` when counts, rows read and checksums all agree. */
 export function verifyTable(db: Db, pg: PostgresConnection, table: TableInfo, pageRows: number, progress: (p: CopyProgress) => void): TableReport {
   progress({ phase: 'verify', table: table.name });
   const source = new TableChecksum(table.columns);
