@@ -175,15 +175,23 @@ function databaseUrlOf(o: RawOptions): string | undefined {
   }
   if (o.databaseUrl !== undefined) return checkDatabaseUrl(o.databaseUrl);
   if (o.databaseUrlFile === undefined) return undefined;
+  return databaseUrlFromFile(o.databaseUrlFile, '--database-url-file');
+}
+
+/**
+ * The PostgreSQL URL on the first line of `file` that is neither blank nor a # comment, checked;
+ * `option` names the option in errors. Keeps a password off the command line (and out of `ps`).
+ */
+export function databaseUrlFromFile(file: string, option: string): string {
   let text: string;
   try {
-    text = readFileSync(o.databaseUrlFile, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`--database-url-file: cannot read ${o.databaseUrlFile}: ${(err as Error).message}`);
+    throw new ConfigError(`${option}: cannot read ${file}: ${(err as Error).message}`);
   }
   const url = text.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
-  if (url === undefined) throw new ConfigError(`--database-url-file: ${o.databaseUrlFile} holds no URL`);
-  return checkDatabaseUrl(url, '--database-url-file');
+  if (url === undefined) throw new ConfigError(`${option}: ${file} holds no URL`);
+  return checkDatabaseUrl(url, option);
 }
 
 export function toConfig(o: RawOptions): CliConfig {

@@ -3,9 +3,11 @@
  * The cloudstackd command. With the default role on the in-process transport it runs the all-in-one
  * lab (lab-cli.ts); otherwise it runs a node with the chosen components (node-cli.ts). `--role` only
  * chooses which components run: each is started from the one component table, the same way everywhere.
+ * Subcommands: `up` (up-cli.ts), `status` (status-cli.ts), `db migrate` (db-cli.ts).
  */
 import { ConfigError } from '../src/errors.js';
 import { parseCli } from './cli-options.js';
+import { runDbCli } from './db-cli.js';
 import { ROLE_SETS } from './components.js';
 import { runLabCli } from './lab-cli.js';
 import { runNodeCli } from './node-cli.js';
@@ -25,6 +27,7 @@ function main(): Promise<void> {
   const sub = process.argv[2];
   if (sub === 'up') return runUpCli(process.argv.slice(3));
   if (sub === 'status') return runStatusCli(process.argv.slice(3)).then(() => process.exit(0));
+  if (sub === 'db') return runDbCli(process.argv.slice(3)).then((code) => process.exit(code));
   const config = parseCli(process.argv);
   return isLab(config.roles, config.transport) ? runLabCli(config) : runNodeCli(config);
 }

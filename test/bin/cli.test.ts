@@ -41,6 +41,38 @@ describe('cloudstackd CLI', function () {
     });
   }
 
+  it('db migrate --help lists its options and exits 0', () => {
+    const r = runCli(['db', 'migrate', '--help']);
+    expect(r.status).to.equal(0);
+    for (const opt of ['--from', '--to ', '--to-file', '--batch-rows', '--progress-every']) expect(r.stdout).to.contain(opt);
+  });
+
+  for (const [args, mention] of [
+    [['db', 'migrate', '--to', 'postgresql://u@h/db'], '--from'],
+    [['db', 'migrate', '--from', '.'], 'exactly one of --to'],
+    [['db', 'migrate', '--from', '.', '--to', 'postgresql://u@h/db', '--to-file', 'f'], 'exactly one of --to'],
+    [['db', 'migrate', '--from', '.', '--to', 'mysql://u@h/db'], 'mysql'],
+    [['db', 'migrate', '--from', '.', '--to-file', '/nonexistent/url-file'], '--to-file: cannot read'],
+    [['db', 'migrate', '--from', '.', '--to', 'postgresql://u@h/db', '--batch-rows', '0'], '--batch-rows'],
+    [['db', 'migrate', '--bogus'], '--bogus'],
+    [['db', 'frobnicate'], 'frobnicate'],
+    [['db', 'verify', '--to', 'postgresql://u@h/db'], 'db verify needs --from'],
+  ] as const) {
+    it(`db: exits 2 naming the problem for ${args.slice(1).join(' ')}`, () => {
+      const r = runCli([...args]);
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain(mention);
+    });
+  }
+
+  it('db migrate: a directory without a lab database exits 1, and the password in --to is never printed', () => {
+    const r = runCli(['db', 'migrate', '--from', '/nonexistent/data', '--to', 'postgresql://u:hunter2@127.0.0.1:1/db']);
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.contain('no SQLite database at /nonexistent/data/cloudstackd.db');
+    expect(r.stderr).to.contain('postgresql://u:***@127.0.0.1:1/db');
+    expect(r.stdout + r.stderr).to.not.contain('hunter2');
+  });
+
   it('starts a node, says ready, and exits 0 with every handle closed on SIGTERM and SIGINT', async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const child = spawn(process.execPath, [cliPath(), '--role=echo', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
