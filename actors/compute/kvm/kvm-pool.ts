@@ -187,7 +187,7 @@ export class KvmPool {
       await this.run.run('qemu-img', args, { timeoutMs: this.copyTimeoutMs });
       await rename(part, dst);
     } catch (err) {
-      await rm(part, { force: true });
+      await rm(part, { force: true }).catch(() => undefined); // the copy's own failure is the one to report
       throw err;
     }
   }
