@@ -266,10 +266,17 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     const root = (await c!.api!.listAll<{ id: string; size: number }>('listVolumes', 'volume', { virtualmachineid: v.id, type: 'ROOT', listall: true }))[0]!;
     interface Snap { id: string; state: string; physicalsize?: number; virtualsize?: number }
     // The running guest's root disk: copied live (qemu-img convert -U) to a standalone qcow2 (no backing file).
+    const templates = (): string[] => readdirSync(join(primary, 'templates')).sort()
+      .map((f) => `${f} ${createHash('sha256').update(readFileSync(join(primary, 'templates', f))).digest('hex')}`);
+    const templatesBefore = templates();
     const t0 = Date.now();
     const snap = ((await client.job('createSnapshot', { volumeid: root.id })).jobresult as { snapshot: Snap }).snapshot;
     print(`snapshot of a running guest's root disk ${Date.now() - t0} ms`);
     expect(snap.state).to.equal('BackedUp');
+    // The guest's writes during the copy went to an overlay, merged back: it writes to its own file again.
+    const blk = await host(where).virsh('domblklist', v.instancename);
+    expect(blk, blk).to.include(join(primary, `${root.id}.qcow2`)).and.not.include('.overlay');
+    expect(templates(), 'the template under the root disk is never written').to.deep.equal(templatesBefore);
     const snapFile = join(primary, 'snapshots', `${snap.id}.qcow2`);
     expect(existsSync(snapFile), 'snapshot file on the VM host').to.equal(true);
     const sInfo = qemuInfo(snapFile);

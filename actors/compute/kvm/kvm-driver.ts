@@ -28,6 +28,7 @@ import { diskDev, domainXml, METADATA_NS, specFromXml, xmlEscape } from './domai
 import type { KvmDriverConfig } from './kvm-config.js';
 import { KvmNetworks } from './kvm-networks.js';
 import { KvmPool, type PoolCapacity } from './kvm-pool.js';
+import { liveSnapshot } from './live-snapshot.js';
 
 export interface KvmDriverOptions {
   host: HostPlacement;
@@ -459,13 +460,21 @@ export class KvmDriver implements HypervisorDriver {
 
   /**
    * Copies a volume's file to a snapshot file of this host's pool (CreateObjectCommand of a snapshot, then
-   * its backup: here one standalone copy). A running guest's disk is copied without stopping the guest
-   * (crash-consistent at best, see KvmPool.snapshot). Undefined when this host holds no file of the volume.
+   * its backup: here one standalone copy). A running guest's disk is copied without stopping the guest, as
+   * of one instant (crash-consistent, see live-snapshot.ts). Undefined when this host holds no file of it.
    */
   async snapshotVolume(volumeUuid: string, snapshotUuid: string): Promise<SnapshotFile | undefined> {
     await this.init();
-    const inUse = [...this.guests.values()].some((g) => POWERED_ON[g.phase] && g.spec.volumes.some((v) => v.uuid === volumeUuid));
-    return this.pool.snapshot(volumeUuid, snapshotUuid, inUse).catch((err: unknown) => {
+    const g = [...this.guests.values()].find((x) => x.spec.volumes.some((v) => v.uuid === volumeUuid));
+    if (g !== undefined) {
+      const vmUuid = g.spec.uuid;
+      if (g.phase !== 'running' || g.op !== undefined) throw this.busy(g, vmUuid, `snapshot volume ${volumeUuid} of`);
+      const vol = g.spec.volumes.find((v) => v.uuid === volumeUuid)!;
+      return liveSnapshot({ run: this.run, pool: this.pool, log: this.log, uri: this.cfg.uri, domain: g.spec.name, dev: diskDev(vol.deviceId),
+        otherDevs: g.spec.volumes.filter((v) => v.uuid !== volumeUuid).map((v) => diskDev(v.deviceId)), volumeUuid, snapshotUuid,
+        timeoutMs: this.cfg.copyTimeoutMs, hostName: this.host.hostName });
+    }
+    return this.pool.snapshot(volumeUuid, snapshotUuid, false).catch((err: unknown) => {
       throw err instanceof CommandError
         ? new ResourceUnavailableError(`host ${this.host.hostName} could not copy volume ${volumeUuid} to snapshot ${snapshotUuid}: ${err.message}`) : err;
     });

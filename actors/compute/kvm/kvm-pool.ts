@@ -148,11 +148,10 @@ export class KvmPool {
 
   /**
    * Copies a volume's file to the snapshot's (`qemu-img convert`, the backing chain flattened into one
-   * standalone qcow2). `inUse`: a running guest has the volume open, so the copy reads it without taking
-   * qemu's image lock (`-U`); the copy is then crash-consistent at best — what the guest had not flushed
-   * is not in it, and writes during the copy may land in it or not — as a snapshot of a running VM
-   * without a guest agent is in CloudStack. Resolves undefined when the pool holds no file of the volume;
-   * an existing snapshot file is kept (the command was repeated). A copy that fails leaves no file.
+   * standalone qcow2). `inUse`: a running guest holds the file open, so it is read without taking qemu's
+   * image lock (`-U`) — only ever while live-snapshot.ts has frozen it (the guest writes to an overlay):
+   * a file being written could be read half-updated. Resolves undefined when the pool holds no file of the
+   * volume; an existing snapshot file is kept (the command was repeated). A copy that fails leaves no file.
    */
   async snapshot(volumeUuid: string, snapshotUuid: string, inUse: boolean): Promise<SnapshotFile | undefined> {
     const src = this.volumePath(volumeUuid);
@@ -161,6 +160,17 @@ export class KvmPool {
     if (!await exists(src)) return undefined;
     await this.copy(snapshotCopyArgs(src, `${dst}.part`, inUse), dst);
     return this.fileSizes(dst);
+  }
+
+  /** The snapshot's file when it exists already (a repeated command). */
+  async existingSnapshot(snapshotUuid: string): Promise<SnapshotFile | undefined> {
+    const file = this.snapshotPath(snapshotUuid);
+    return await exists(file) ? this.fileSizes(file) : undefined;
+  }
+
+  /** Where a running guest writes while its disk is copied (live-snapshot.ts); removed once merged back. */
+  overlayPath(snapshotUuid: string): string {
+    return `${this.snapshotPath(snapshotUuid).replace(/\.qcow2$/, '')}.overlay`;
   }
 
   /** A new volume's file as a standalone copy of a snapshot; undefined when the pool holds no such snapshot. */
