@@ -73,6 +73,22 @@ describe('kvm pool: snapshot files', () => {
     expect(readdirSync(join(dir, 'snapshots'))).to.deep.equal([]);
   });
 
+  it('removes a copy that finishes after its snapshot was deleted (its asker gave up), instead of leaving it ownerless', async () => {
+    writeFileSync(pool.volumePath('vol-1'), 'disk');
+    let finish: () => void = () => undefined;
+    const slowExec: ExecFn = async (file, args, o) => {
+      if (args[0] === 'convert') await new Promise<void>((r) => { finish = r; });
+      return exec(file, args, o);
+    };
+    const slow = new KvmPool(dir, new CommandRunner(slowExec, new SimulatedClock(), 60_000));
+    const copy = slow.snapshot('vol-1', 'snap-5', false).then(() => undefined, (e: Error) => e);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await slow.deleteSnapshot('snap-5')).to.equal(false);
+    finish();
+    expect((await copy)?.message).to.match(/deleted while its file was being copied/);
+    expect(readdirSync(join(dir, 'snapshots'))).to.deep.equal([]);
+  });
+
   it('makes a volume from a snapshot as a copy, and deletes snapshot files (false when there was none)', async () => {
     writeFileSync(pool.snapshotPath('snap-4'), 'snap');
     expect(await pool.volumeFromSnapshot('snap-4', 'vol-4')).to.deep.equal({ virtualSize: 1_073_741_824, physicalSize: 4096 });

@@ -17,7 +17,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidParameterError, ResourceUnavailableError } from '../../../src/errors.js';
+import { InterruptedError, InvalidParameterError, ResourceUnavailableError } from '../../../src/errors.js';
 import type { SnapshotFile } from '../hypervisor-driver.js';
 import type { StorageReport, VmSpec, VolumeSpec } from '../protocol.js';
 import type { CommandRunner } from './command-runner.js';
@@ -52,6 +52,9 @@ export class KvmPool {
   private readonly downloads = new Map<string, Promise<string>>();
 
   private machine: string | undefined;
+  /** Snapshots whose copy is running, and those of them deleted meanwhile (their copy is removed when done). */
+  private readonly copying = new Set<string>();
+  private readonly dropped = new Set<string>();
 
   constructor(readonly dir: string, private readonly run: CommandRunner, private readonly downloadTimeoutMs = TEMPLATE_DOWNLOAD_TIMEOUT_MS,
     private readonly copyTimeoutMs = COPY_TIMEOUT_MS) {}
@@ -158,7 +161,16 @@ export class KvmPool {
     const dst = this.snapshotPath(snapshotUuid);
     if (await exists(dst)) return this.fileSizes(dst);
     if (!await exists(src)) return undefined;
-    await this.copy(snapshotCopyArgs(src, `${dst}.part`, inUse), dst);
+    this.copying.add(snapshotUuid);
+    try {
+      await this.copy(snapshotCopyArgs(src, `${dst}.part`, inUse), dst);
+    } finally {
+      this.copying.delete(snapshotUuid);
+    }
+    if (this.dropped.delete(snapshotUuid)) {
+      await rm(dst, { force: true });
+      throw new InterruptedError(`snapshot ${snapshotUuid} was deleted while its file was being copied; the copy is removed`);
+    }
     return this.fileSizes(dst);
   }
 
@@ -183,8 +195,13 @@ export class KvmPool {
     return this.fileSizes(dst);
   }
 
+  /**
+   * Removes a snapshot's file. A copy still running (its asker gave up and failed the snapshot) is marked
+   * so that its file is removed as soon as it is done, instead of being left with no snapshot to own it.
+   */
   async deleteSnapshot(snapshotUuid: string): Promise<boolean> {
     const file = this.snapshotPath(snapshotUuid);
+    if (this.copying.has(snapshotUuid)) this.dropped.add(snapshotUuid);
     const had = await exists(file);
     await rm(file, { force: true });
     return had;
