@@ -7,10 +7,10 @@ import { CommandCache } from './command-cache.js';
 import { COMPUTE_DEFAULTS } from './config.js';
 import { EpochGuard } from './epoch-guard.js';
 import { Heartbeat, type HeartbeatOptions, type HeartbeatStats } from './heartbeat.js';
-import type { DriverOperation, HostPlacement, HypervisorDriver } from './hypervisor-driver.js';
+import type { DriverOperation, HostPlacement, HypervisorDriver, SnapshotFile } from './hypervisor-driver.js';
 import {
   ComputeProtocol, HOST_NAME_PATTERN, type ComputeProtocolType, type HeartbeatReport, type HostIdentity,
-  type MigrateVmReply, type MigrateVmRequest,
+  type MigrateVmReply, type MigrateVmRequest, type SnapshotFileReply, type StorageReport,
 } from './protocol.js';
 
 /** Where a host sits, as the management side knows it. */
@@ -69,12 +69,22 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
   driver.setPlacement?.(toPlacement(identity));
   let clock: Clock | undefined;
 
+  /** The storage figures ride on the heartbeat; one that cannot be read is left out (the host is still alive). */
+  const storageOf = async (): Promise<StorageReport | undefined> => {
+    try {
+      return await driver.storageCapacity?.();
+    } catch (err) {
+      agentLog?.warn('cannot read the primary storage capacity; the heartbeat goes without it', { error: (err as Error).message });
+      return undefined;
+    }
+  };
   const produce = async (seq: number): Promise<HeartbeatReport> => {
     await driver.ping();
-    const [health, powerStates] = await Promise.all([driver.checkHealth(), driver.reportPowerStates()]);
+    const [health, powerStates, storage] = await Promise.all([driver.checkHealth(), driver.reportPowerStates(), storageOf()]);
     const report: HeartbeatReport = {
       hostName: identity.hostName, bootId, seq, sentAt: clock?.now() ?? 0, health, powerStates,
     };
+    if (storage !== undefined) report.storage = storage;
     if (identity.hostUuid !== undefined) report.hostUuid = identity.hostUuid;
     return report;
   };
@@ -161,6 +171,14 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
       deleteVolumes: ({ key, volumeUuids }, ctx) => keyed(ctx, key, `deleteVolumes ${volumeUuids.join(',')}`, async () => {
         // A driver without files of its own (the simulator) has nothing to remove.
         const deleted = driver.deleteVolumes === undefined ? [] : await driver.deleteVolumes(volumeUuids);
+        return { hostName: host(), deleted };
+      }),
+      snapshotVolume: ({ key, volumeUuid, snapshotUuid }, ctx) => keyed(ctx, key, `snapshotVolume ${volumeUuid} ${snapshotUuid}`, async () =>
+        fileReply(host(), await driver.snapshotVolume?.(volumeUuid, snapshotUuid))),
+      volumeFromSnapshot: ({ key, snapshotUuid, volumeUuid }, ctx) => keyed(ctx, key, `volumeFromSnapshot ${snapshotUuid} ${volumeUuid}`, async () =>
+        fileReply(host(), await driver.volumeFromSnapshot?.(snapshotUuid, volumeUuid))),
+      deleteSnapshots: ({ key, snapshotUuids }, ctx) => keyed(ctx, key, `deleteSnapshots ${snapshotUuids.join(',')}`, async () => {
+        const deleted = driver.deleteSnapshots === undefined ? [] : await driver.deleteSnapshots(snapshotUuids);
         return { hostName: host(), deleted };
       }),
       resizeVolume: ({ key, volumeUuid, sizeBytes, shrinkOk }, ctx) => keyed(ctx, key, `resizeVolume ${volumeUuid} ${sizeBytes}`, async () => {
@@ -250,6 +268,11 @@ async function guard<T>(p: Promise<T>): Promise<T> {
     if (err instanceof CloudstackdError) throw err;
     throw new InternalError(`hypervisor driver failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+}
+
+/** A driver without files of its own (the simulator) holds no snapshot file: `held` false. */
+function fileReply(hostName: string, f: SnapshotFile | undefined): SnapshotFileReply {
+  return f === undefined ? { hostName, held: false } : { hostName, held: true, physicalSize: f.physicalSize, virtualSize: f.virtualSize };
 }
 
 function toIdentity(h: ComputeHostConfig): HostIdentity {

@@ -1,4 +1,4 @@
-import type { HostHealth, MockConfig, MockState, PowerState, VmSpec } from './protocol.js';
+import type { HostHealth, MockConfig, MockState, PowerState, StorageReport, VmSpec } from './protocol.js';
 
 /**
  * What the compute agent needs from a hypervisor. The agent (agent.ts) owns everything that is not
@@ -86,6 +86,23 @@ export interface HypervisorDriver {
    * host holds no file of it. Absent on drivers that keep no files (the simulator).
    */
   resizeVolume?(volumeUuid: string, sizeBytes: number, shrinkOk: boolean): Promise<boolean>;
+  /**
+   * Volume snapshots as files of the host's own storage (absent on drivers that keep no files: the
+   * simulator's snapshots are records only, taken by the storage component alone, and it is never asked).
+   * `snapshotVolume` copies a volume's file to a standalone snapshot file and resolves undefined when the
+   * host holds no file of the volume; `volumeFromSnapshot` makes a new volume's file from a snapshot file
+   * (undefined when the host holds no such snapshot); `deleteSnapshots` resolves with the ids whose file
+   * was removed. A copy that fails leaves no file and rejects (ResourceUnavailableError).
+   */
+  snapshotVolume?(volumeUuid: string, snapshotUuid: string): Promise<SnapshotFile | undefined>;
+  volumeFromSnapshot?(snapshotUuid: string, volumeUuid: string): Promise<SnapshotFile | undefined>;
+  deleteSnapshots?(snapshotUuids: readonly string[]): Promise<string[]>;
+  /**
+   * The real capacity and usage of the file system under the host's primary storage, carried by every
+   * heartbeat. Absent on drivers without storage of their own (the simulator: its pools are what the
+   * admin booked).
+   */
+  storageCapacity?(): Promise<StorageReport>;
   /** The identifiers the management side admitted the host under (for mock scoping, logs). */
   setPlacement?(placement: HostPlacement): void;
   /** Present on drivers that support simulator failure injection. */
@@ -101,6 +118,9 @@ export interface DriverOperation {
   /** The asker's absolute deadline in clock ms, if any. */
   readonly deadline: number | undefined;
 }
+
+/** A snapshot (or a volume made from one) as a file: its bytes on disk and the disk size the guest sees, bytes. */
+export interface SnapshotFile { physicalSize: number; virtualSize: number }
 
 export interface StartOutcome {
   alreadyRunning: boolean;

@@ -167,6 +167,18 @@ export const HostInfoSchema = t.object({
 export type HostInfo = Infer<typeof HostInfoSchema>;
 
 /**
+ * The file system under a host's primary storage as `df` shows it, bytes. `fsid` names the file system
+ * (machine and device), so hosts whose storage directories share one file system are counted once.
+ */
+export const StorageReportSchema = t.object({
+  fsid: t.string({ maxLength: 255 }),
+  totalBytes: t.number({ min: 0 }),
+  usedBytes: t.number({ min: 0 }),
+  availableBytes: t.number({ min: 0 }),
+});
+export type StorageReport = Infer<typeof StorageReportSchema>;
+
+/**
  * What an agent sends on every heartbeat (the fabric monitor declares a tell with this schema).
  * `seq` counts heartbeat attempts from 1 per bootId: a gap means reports that failed (a PingCommand
  * mock) or were lost. `powerStates` lists every VM running on the host; a VM it does not list is not
@@ -181,6 +193,8 @@ export const HeartbeatReportSchema = t.object({
   sentAt: t.number(),
   health: HostHealthSchema,
   powerStates: t.record(PowerStateSchema),
+  /** The host's own primary storage (a driver that keeps files: KVM); the monitor books it on the pools. */
+  storage: t.optional(StorageReportSchema),
 });
 export type HeartbeatReport = Infer<typeof HeartbeatReportSchema>;
 
@@ -211,6 +225,15 @@ export const MigrateVmReplySchema = t.object({
   phase: t.literal('prepare', 'migrate', 'finalize', 'abort'),
   power: PowerStateSchema,
 });
+
+/** A file a snapshot command made (or found made), sizes in bytes; `held` false when the host had no source file. */
+export const SnapshotFileReplySchema = t.object({
+  hostName: t.string(),
+  held: t.boolean(),
+  physicalSize: t.optional(t.number({ min: 0 })),
+  virtualSize: t.optional(t.number({ min: 0 })),
+});
+export type SnapshotFileReply = Infer<typeof SnapshotFileReplySchema>;
 
 /**
  * VM commands from a job carry the job lease's fencing `epoch`: the agent refuses (FencedError) one whose
@@ -261,6 +284,16 @@ export const ComputeProtocol = defineProtocol(COMPUTE_SERVICE, '1.0', {
    */
   resizeVolume: ask(t.object({ key: key(), volumeUuid: id(), sizeBytes: t.number({ int: true, min: 1 }), shrinkOk: t.optional(t.boolean()) }),
     t.object({ hostName: t.string(), resized: t.boolean() })),
+  /**
+   * Copies a volume's file to a standalone snapshot file of this host's pool (CreateObjectCommand and the
+   * snapshot's backup, in one). `held` false: this host holds no file of the volume (nothing was made).
+   */
+  snapshotVolume: ask(t.object({ key: key(), volumeUuid: id(), snapshotUuid: id() }), SnapshotFileReplySchema),
+  /** Makes a new volume's file from a snapshot file of this host's pool; `held` false: no such snapshot here. */
+  volumeFromSnapshot: ask(t.object({ key: key(), snapshotUuid: id(), volumeUuid: id() }), SnapshotFileReplySchema),
+  /** Removes snapshot files from this host's pool; `deleted` names those whose file was removed. */
+  deleteSnapshots: ask(t.object({ key: key(), snapshotUuids: t.array(id(), { maxItems: MAX_VOLUMES }) }),
+    t.object({ hostName: t.string(), deleted: t.array(t.string()) })),
   /** Lets a fenced host take work again (it comes back with no VMs). */
   unfence: ask(t.object({}), t.object({ hostName: t.string(), wasFenced: t.boolean() })),
   /** Replaces the simulator mocks this agent applies (UnsupportedError on a driver without mocks). */

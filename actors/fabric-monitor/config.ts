@@ -65,6 +65,12 @@ export interface FabricMonitorConfig {
    * HA runs. 0.5: a host is Down only while at least half of the others still answer.
    */
   maxLostFraction: number;
+  /**
+   * How often a pool's capacity and usage are rewritten from its hosts' storage reports, at most, ms.
+   * CloudStack's storage.stats.interval is 60 s: the figures move slowly, and each write is a database
+   * update per pool.
+   */
+  poolStatsIntervalMs: number;
   /** Most hosts tracked; heartbeats of more are refused (logged), so memory stays bounded. */
   maxHosts: number;
 }
@@ -83,6 +89,7 @@ export const FABRIC_MONITOR_DEFAULTS: Readonly<FabricMonitorConfig> = Object.fre
   haRetryIntervalMs: 60_000,
   haMaxAttempts: 5,
   maxLostFraction: 0.5,
+  poolStatsIntervalMs: 60_000,
   maxHosts: 100_000,
 });
 
@@ -101,6 +108,7 @@ export function fabricTestConfig(): FabricMonitorConfig {
     disconnectedWaitMs: 2_000,
     startupGraceMs: 3_000,
     haRetryIntervalMs: 1_000,
+    poolStatsIntervalMs: 500,
   };
 }
 

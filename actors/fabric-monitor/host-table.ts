@@ -6,6 +6,9 @@ export type HostRow = Awaited<ReturnType<DataApi['hosts']['get']>>;
 export interface Tracked {
   readonly id: string;
   name: string;
+  /** Where the host sits (its storage reports are booked on the pools it reaches). */
+  zoneid: string | undefined;
+  clusterid: string | undefined;
   /** Status as last read from or written to the database. */
   state: string;
   resourcestate: string;
@@ -41,7 +44,7 @@ export interface Tracked {
 
 function track(h: HostRow, now: number): Tracked {
   return {
-    id: h.id, name: h.name, state: h.state, resourcestate: h.resourcestate, addedAt: now, lastHeartbeat: undefined, bootId: undefined, syncedAt: undefined,
+    id: h.id, name: h.name, zoneid: h.zoneid, clusterid: h.clusterid, state: h.state, resourcestate: h.resourcestate, addedAt: now, lastHeartbeat: undefined, bootId: undefined, syncedAt: undefined,
     running: new Set(), missing: new Map(), stray: new Map(), fenced: false, downAt: undefined, downBootId: undefined,
     disconnectedAt: undefined, investigatedAt: undefined, investigateNow: false, haScannedAt: undefined,
     haWaitReason: undefined, busy: false,
@@ -85,6 +88,8 @@ export class HostTable {
       t.state = h.state;
     }
     t.resourcestate = h.resourcestate;
+    t.zoneid = h.zoneid;
+    t.clusterid = h.clusterid;
     if (t.name !== h.name) this.byName.delete(t.name);
     t.name = h.name;
     this.byName.set(h.name, t);

@@ -5,6 +5,7 @@ import { DuplicateDetector } from './duplicates.js';
 import { HaWorker } from './ha.js';
 import { HostTable, type Tracked } from './host-table.js';
 import { HostLifecycle } from './lifecycle.js';
+import { PoolCapacityBook } from './pool-capacity.js';
 import { reconcile } from './power-sync.js';
 import type { FabricMonitorStats, TrackedHost } from './protocol.js';
 
@@ -19,6 +20,7 @@ export class FabricMonitor {
   readonly table: HostTable;
   readonly ha: HaWorker;
   private readonly life: HostLifecycle;
+  private readonly pools: PoolCapacityBook;
   private readonly duplicates = new DuplicateDetector();
   private readonly pending = new Map<string, HeartbeatReport>();
   /** Heartbeats of hosts not in the table yet, by host uuid, looked up together at the next check. */
@@ -34,6 +36,7 @@ export class FabricMonitor {
     this.table = new HostTable(d.config.maxHosts);
     this.ha = new HaWorker(d);
     this.life = new HostLifecycle(d, this.table, this.ha, this.duplicates);
+    this.pools = new PoolCapacityBook(d, (id) => this.table.get(id)?.state);
   }
 
   /** Loads the hosts, follows the membership's verdicts and starts the periodic check. */
@@ -113,6 +116,7 @@ export class FabricMonitor {
         t.syncedAt = this.d.clock.now();
         await reconcile(this.d, this.ha, t, running, wasDown);
       }
+      if (t.state === 'Up' && report.storage !== undefined) await this.pools.record(t, report.storage);
     } catch (err) {
       this.d.log.warn('heartbeat handling failed; the next one retries', { host: t.name, error: (err as Error).message });
     } finally {

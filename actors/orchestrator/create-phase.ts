@@ -33,6 +33,7 @@ export async function createPhase(c: Components, req: JobRequest): Promise<Prepa
       if (req.diskofferingid !== undefined) input.diskofferingid = req.diskofferingid;
       if (req.size !== undefined) input.size = req.size;
       if (req.accountid !== undefined) input.accountid = req.accountid;
+      if (req.snapshotid !== undefined) input.snapshotid = req.snapshotid;
       const vol = await d.volumes.create(req.caller, input);
       return { created: vol.id, instanceid: vol.id };
     }

@@ -46,7 +46,7 @@ export const JobRequestSchema = t.union(
   t.object({ ...vmOp('migrateVm'), hostid: t.optional(id()) }),
   t.object(vmOp('resetPassword')),
   t.object({ op: t.literal('createVolume'), caller: CallerSchema, name: t.string({ minLength: 1, maxLength: 255 }), zoneid: id(),
-    diskofferingid: t.optional(id()), size: num(), accountid: t.optional(id()), virtualmachineid: t.optional(id()) }),
+    diskofferingid: t.optional(id()), size: num(), accountid: t.optional(id()), virtualmachineid: t.optional(id()), snapshotid: t.optional(id()) }),
   t.object({ op: t.literal('attachVolume'), caller: CallerSchema, volumeid: id(), vmid: id(), deviceid: num() }),
   t.object({ op: t.literal('detachVolume'), caller: CallerSchema, volumeid: id() }),
   t.object({ op: t.literal('resizeVolume'), caller: CallerSchema, volumeid: id(), size: t.number({ int: true, min: 1 }),

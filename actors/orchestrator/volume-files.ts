@@ -12,14 +12,21 @@ export async function volumeFileHosts(c: Components, storageid: string | undefin
   if (storageid === undefined) return { live: [], unreachable: [] }; // never created on a pool: no file anywhere
   const pool = await c.data.storage.getPool(storageid);
   const where = pool.scope === 'CLUSTER' && pool.clusterid !== undefined ? { clusterid: pool.clusterid } : { zoneid: pool.zoneid };
-  const names: string[] = [];
+  const { live, unreachable } = await kvmHosts(c, where);
+  return { live: live.map((h) => h.name), unreachable };
+}
+
+/** The KVM routing hosts of a cluster or a zone: those with a connected agent (with their cluster), and the others' names. */
+export async function kvmHosts(c: Components, where: { clusterid: string } | { zoneid: string }):
+  Promise<{ live: { name: string; clusterid: string | undefined }[]; unreachable: string[] }> {
+  const hosts: { name: string; clusterid: string | undefined }[] = [];
   for (let page = 1; ; page++) {
     const r = await c.data.hosts.list({ ...where, hypervisor: 'KVM', type: 'Routing', page, pagesize: HOST_PAGE });
-    names.push(...r.items.map((h) => h.name));
+    hosts.push(...r.items.map((h) => ({ name: h.name, clusterid: h.clusterid })));
     if (r.items.length < HOST_PAGE) break;
   }
   const connected = new Set(c.computeHosts());
-  return { live: names.filter((n) => connected.has(n)), unreachable: names.filter((n) => !connected.has(n)) };
+  return { live: hosts.filter((h) => connected.has(h.name)), unreachable: hosts.filter((h) => !connected.has(h.name)).map((h) => h.name) };
 }
 
 /** Hosts listed per data call while looking for a volume's file. 500: one call for any usual cluster. */

@@ -25,6 +25,8 @@ export type { Snapshot, Volume };
 
 const id = (): ReturnType<typeof t.string> => t.string({ minLength: 1, maxLength: 255 });
 
+export const SnapshotStageSchema = t.literal('all', 'begin', 'finish', 'fail');
+
 export const StorageProtocol = defineProtocol(STORAGE_SERVICE, '1.0', {
   /**
    * Creates an Allocated volume on a primary pool reachable from `clusterid` (a cluster-scoped pool of
@@ -43,10 +45,20 @@ export const StorageProtocol = defineProtocol(STORAGE_SERVICE, '1.0', {
   }), VolumeSchema),
   /** Clones a ROOT volume afresh from a template (restoreVirtualMachine); the volume keeps its id and pool. */
   reimageVolume: ask(t.object({ key: id(), fence: t.optional(FenceSchema), volumeid: id(), templateid: id() }), VolumeSchema),
-  /** Takes an Allocated snapshot through Creating and BackingUp to BackedUp; the volume is Snapshotting meanwhile. */
-  createSnapshot: ask(t.object({ key: id(), fence: t.optional(FenceSchema), snapshotid: id() }), SnapshotSchema),
-  /** Destroys a snapshot for `scope`. A deleted snapshot answers at once. */
-  deleteSnapshot: ask(t.object({ key: id(), fence: t.optional(FenceSchema), snapshotid: id(), scope: ScopeSchema }), t.object({ snapshotid: t.string() })),
+  /**
+   * Takes an Allocated snapshot through Creating and BackingUp to BackedUp; the volume is Snapshotting
+   * meanwhile. With `stage`, in parts around a host's copy of the volume's file (KVM): `begin` (to
+   * Creating), `finish` (to BackedUp, with the copy's `physicalsize` in bytes), `fail` (to Error, the
+   * volume Ready again).
+   */
+  createSnapshot: ask(t.object({ key: id(), fence: t.optional(FenceSchema), snapshotid: id(), stage: t.optional(SnapshotStageSchema),
+    physicalsize: t.optional(t.number({ int: true, min: 0 })) }), SnapshotSchema),
+  /**
+   * Destroys a snapshot for `scope`. A deleted snapshot answers at once. With `stage`, in parts around the
+   * removal of its file on a host: `begin` (to Destroying), `finish` (removed), `fail` (BackedUp again).
+   */
+  deleteSnapshot: ask(t.object({ key: id(), fence: t.optional(FenceSchema), snapshotid: id(), scope: ScopeSchema,
+    stage: t.optional(SnapshotStageSchema) }), t.object({ snapshotid: t.string() })),
 });
 
 export type StorageProtocolType = typeof StorageProtocol;

@@ -83,9 +83,10 @@ export function storageActor(options: StorageActorOptions): ActorDefinition<Stor
         keyed(ctx, volumeid, () => opsFor(ctx, fence, poolCandidates).volumes.resize(scope, volumeid, size, shrinkok ?? false)),
       reimageVolume: ({ volumeid, templateid, fence }, ctx) =>
         keyed(ctx, volumeid, () => opsFor(ctx, fence, poolCandidates).volumes.reimage(volumeid, templateid)),
-      createSnapshot: ({ snapshotid, fence }, ctx) => keyed(ctx, snapshotid, () => opsFor(ctx, fence, poolCandidates).snapshots.create(snapshotid)),
-      deleteSnapshot: ({ snapshotid, scope, fence }, ctx) => keyed(ctx, snapshotid, async () => {
-        await opsFor(ctx, fence, poolCandidates).snapshots.delete(scope, snapshotid);
+      createSnapshot: ({ snapshotid, fence, stage, physicalsize }, ctx) =>
+        keyed(ctx, snapshotid, () => opsFor(ctx, fence, poolCandidates).snapshots.create(snapshotid, stage, physicalsize)),
+      deleteSnapshot: ({ snapshotid, scope, fence, stage }, ctx) => keyed(ctx, snapshotid, async () => {
+        await opsFor(ctx, fence, poolCandidates).snapshots.delete(scope, snapshotid, stage);
         return { snapshotid };
       }),
     },

@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import { execFile, execFileSync } from 'node:child_process';
@@ -48,14 +48,33 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     const dir = join(host(name).dir, 'primary');
     return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.qcow2')) : [];
   };
-  /** Files and volumes agree across the hosts: no file whose volume is gone, no Ready volume without its file. */
+  const snapshotFiles = (name: string): string[] => {
+    const dir = join(host(name).dir, 'primary', 'snapshots');
+    return existsSync(dir) ? readdirSync(dir) : [];
+  };
+  /**
+   * Files and records agree across the hosts: no file whose volume is gone, no Ready volume without its
+   * file; no snapshot file without a BackedUp snapshot, no BackedUp snapshot without its file; no
+   * half-written (.part) file anywhere.
+   */
   const filesMatchVolumes = async (): Promise<void> => {
     const vols = await c!.api!.listAll<{ id: string; state: string }>('listVolumes', 'volume', { listall: true });
     const files = new Set(HOSTS.flatMap((n) => diskFiles(n).map((f) => f.replace(/\.qcow2$/, ''))));
     const known = new Set(vols.map((v) => v.id));
     expect([...files].filter((f) => !known.has(f)), 'disk files whose volume is gone').to.deep.equal([]);
     expect(vols.filter((v) => v.state === 'Ready' && !files.has(v.id)).map((v) => v.id), 'Ready volumes without a disk file').to.deep.equal([]);
+    const snaps = await c!.api!.listAll<{ id: string; state: string }>('listSnapshots', 'snapshot', { listall: true });
+    const snapFiles = HOSTS.flatMap((n) => snapshotFiles(n));
+    expect(snapFiles.filter((f) => !f.endsWith('.qcow2')), 'half-written snapshot files').to.deep.equal([]);
+    const backedUp = new Set(snaps.filter((x) => x.state === 'BackedUp').map((x) => x.id));
+    const held = new Set(snapFiles.map((f) => f.replace(/\.qcow2$/, '')));
+    expect([...held].filter((f) => !backedUp.has(f)), 'snapshot files without a BackedUp snapshot').to.deep.equal([]);
+    expect([...backedUp].filter((x) => !held.has(x)), 'BackedUp snapshots without a file').to.deep.equal([]);
+    const primary = (n: string): string[] => (existsSync(join(host(n).dir, 'primary')) ? readdirSync(join(host(n).dir, 'primary')) : []);
+    expect(HOSTS.flatMap((n) => primary(n).filter((f) => f.endsWith('.part'))), 'half-written disk files').to.deep.equal([]);
   };
+  const qemuInfo = (file: string): { 'virtual-size': number; 'actual-size': number; 'backing-filename'?: string } =>
+    JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', file], { encoding: 'utf8' })) as never;
   const startAgent = (name: string): Promise<unknown> => {
     const h = host(name);
     return c!.startCompute(name, { extra: ['--hypervisor', 'kvm', '--libvirt-uri', h.uri, '--kvm-netns', h.netns, '--kvm-underlay', h.underlay,
@@ -96,10 +115,11 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     const podid = (await api.listAll<{ id: string }>('listPods', 'pod', { zoneid: ids.zoneid }))[0]!.id;
     const cluster = await api.call<{ cluster: { id: string }[] }>('addCluster', { zoneid: ids.zoneid, podid, clustername: ids.cluster, hypervisor: 'KVM', clustertype: 'CloudManaged' });
     // The cluster's primary storage as the management side books it: each host keeps the files in its own
-    // directory (--kvm-storage-dir), sized here by that file system's real capacity.
+    // directory (--kvm-storage-dir); the hosts report that file system's real capacity.
     const fs = statfsSync(kvm.dir);
+    // Booked at twice its real size: the hosts' storage reports correct it (see the pool capacity test).
     await api.call('createStoragePool', { zoneid: ids.zoneid, podid, clusterid: cluster.cluster[0]!.id, scope: 'cluster', hypervisor: 'KVM', name: 'kvm-local',
-      url: `sharedmountpoint:///${kvm.dir.replace(/^\//, '')}`, capacitybytes: fs.blocks * fs.bsize });
+      url: `sharedmountpoint:///${kvm.dir.replace(/^\//, '')}`, capacitybytes: 2 * fs.blocks * fs.bsize });
     // 128 MiB: the guest kernel needs 80 at least; HA for the host-failure case.
     ids.tiny = (await api.call<{ serviceoffering: { id: string } }>('createServiceOffering', { name: 'tiny', displaytext: 'tiny', cpunumber: 1, cpuspeed: 500, memory: 128 })).serviceoffering.id;
     ids.ha = (await api.call<{ serviceoffering: { id: string } }>('createServiceOffering', { name: 'tiny-ha', displaytext: 'tiny HA', cpunumber: 1, cpuspeed: 500, memory: 128, offerha: true })).serviceoffering.id;
@@ -140,6 +160,23 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
       expect(h.cpunumber).to.equal(cpus().length);
       expect(h.memorytotal).to.equal(Math.floor(Number(/Memory size:\s+(\d+) KiB/.exec(info)![1]) / 1024) * 1024 * 1024);
     }
+  });
+
+  it("books the cluster's pool with the real capacity and usage of the hosts' storage file system (one file system, counted once)", async () => {
+    const df = (): { total: number; used: number } => {
+      const fs = statfsSync(join(host('k1').dir, 'primary'));
+      return { total: fs.blocks * fs.bsize, used: (fs.blocks - fs.bfree) * fs.bsize };
+    };
+    const pool = async (): Promise<{ disksizetotal: number; disksizeused: number }> =>
+      (await c!.api!.listAll<{ name: string; disksizetotal: number; disksizeused: number }>('listStoragePools', 'storagepool')).find((p) => p.name === 'kvm-local')!;
+    // Both test hosts' directories are on one file system: its size once, not twice (nor the 2x booked at creation).
+    await waitFor(async () => (await pool()).disksizetotal === df().total, 10_000, 'the pool booked with the real size', 100);
+    const p = await pool();
+    const now = df();
+    print(`pool: ${p.disksizetotal} bytes total, ${p.disksizeused} used; df: ${now.total} total, ${now.used} used`);
+    expect(p.disksizeused).to.be.greaterThan(0);
+    // Other writers on the machine move `used` between the report and now: 256 MiB of slack.
+    expect(Math.abs(p.disksizeused - now.used)).to.be.below(256 * 1024 * 1024);
   });
 
   it('deploys through csclient: Running, and the guest boots with the allocated address', async () => {
@@ -217,6 +254,77 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     await c!.api!.call('deleteVolume', { id: volid });
     expect(diskFiles(v.hostname!)).to.not.include(`${volid}.qcow2`);
     await filesMatchVolumes();
+    await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
+    await filesMatchVolumes();
+  });
+
+  it("snapshots volumes as files on their host (a running guest's root disk, a detached data volume), makes a volume from a snapshot, and deletes them with their files", async () => {
+    const v = await deploy(ids.tiny);
+    await waitBoot(v);
+    const where = v.hostname!;
+    const primary = join(host(where).dir, 'primary');
+    const root = (await c!.api!.listAll<{ id: string; size: number }>('listVolumes', 'volume', { virtualmachineid: v.id, type: 'ROOT', listall: true }))[0]!;
+    interface Snap { id: string; state: string; physicalsize?: number; virtualsize?: number }
+    // The running guest's root disk: copied live (qemu-img convert -U) to a standalone qcow2 (no backing file).
+    const templates = (): string[] => readdirSync(join(primary, 'templates')).sort()
+      .map((f) => `${f} ${createHash('sha256').update(readFileSync(join(primary, 'templates', f))).digest('hex')}`);
+    const templatesBefore = templates();
+    const t0 = Date.now();
+    const snap = ((await client.job('createSnapshot', { volumeid: root.id })).jobresult as { snapshot: Snap }).snapshot;
+    print(`snapshot of a running guest's root disk ${Date.now() - t0} ms`);
+    expect(snap.state).to.equal('BackedUp');
+    // The guest's writes during the copy went to an overlay, merged back: it writes to its own file again.
+    const blk = await host(where).virsh('domblklist', v.instancename);
+    expect(blk, blk).to.include(join(primary, `${root.id}.qcow2`)).and.not.include('.overlay');
+    expect(templates(), 'the template under the root disk is never written').to.deep.equal(templatesBefore);
+    const snapFile = join(primary, 'snapshots', `${snap.id}.qcow2`);
+    expect(existsSync(snapFile), 'snapshot file on the VM host').to.equal(true);
+    const sInfo = qemuInfo(snapFile);
+    expect(sInfo['backing-filename']).to.equal(undefined);
+    expect(sInfo['virtual-size']).to.equal(root.size);
+    expect(snap.physicalsize).to.equal(sInfo['actual-size']);
+    await filesMatchVolumes();
+    // A volume from the snapshot: Ready at once, its file a copy of the snapshot's on the same host.
+    const nv = ((await client.job('createVolume', { snapshotid: snap.id, name: 'from-snap' })).jobresult as { volume: { id: string; state: string; size: number } }).volume;
+    expect(nv.state).to.equal('Ready');
+    expect(nv.size).to.equal(root.size);
+    const nvFile = join(primary, `${nv.id}.qcow2`);
+    expect(qemuInfo(nvFile)['virtual-size']).to.equal(sInfo['virtual-size']);
+    execFileSync('qemu-img', ['compare', '-q', snapFile, nvFile]); // exit 1 (a throw) when the contents differ
+    await filesMatchVolumes();
+    // Attached to the running guest, it is the copy of its root disk that the guest sees as vdb.
+    const disks = (): string[] => (consoleOf(where, v.instancename).match(/CSD-GUEST-DISKS[^\n]*/g) ?? []).map((l) => l.trim());
+    await client.job('attachVolume', { id: nv.id, virtualmachineid: v.id });
+    await waitFor(() => disks().at(-1) === 'CSD-GUEST-DISKS vda vdb', 20_000, 'the guest sees vdb', 200);
+    expect(await host(where).virsh('domblklist', v.instancename)).to.include(nvFile);
+    await client.job('detachVolume', { id: nv.id });
+    // A detached data volume: each host of the pool's cluster is asked, the one with its file copies it.
+    const snap2 = ((await client.job('createSnapshot', { volumeid: nv.id })).jobresult as { snapshot: Snap }).snapshot;
+    expect(existsSync(join(primary, 'snapshots', `${snap2.id}.qcow2`))).to.equal(true);
+    await filesMatchVolumes();
+    // A copy the host cannot make fails the job, leaves the snapshot in Error and no file (the snapshots
+    // directory is replaced by a plain file for a moment).
+    const snapDir = join(primary, 'snapshots');
+    execFileSync('mv', [snapDir, `${snapDir}.away`]);
+    writeFileSync(snapDir, 'not a directory');
+    let failed: Error | undefined;
+    try {
+      failed = await client.job('createSnapshot', { volumeid: nv.id }).then(() => undefined, (err: Error) => err);
+    } finally {
+      rmSync(snapDir);
+      execFileSync('mv', [`${snapDir}.away`, snapDir]);
+    }
+    expect(failed?.message).to.match(/could not copy volume/);
+    const snaps = await c!.api!.listAll<Snap>('listSnapshots', 'snapshot', { volumeid: nv.id, listall: true });
+    expect(snaps.map((x) => x.state).sort()).to.deep.equal(['BackedUp', 'Error']);
+    expect((await c!.api!.listAll<{ state: string }>('listVolumes', 'volume', { id: nv.id, listall: true }))[0]!.state).to.equal('Ready');
+    await filesMatchVolumes();
+    // deleteSnapshot removes the file (and an Error snapshot, which has none, goes too).
+    for (const x of snaps) await client.job('deleteSnapshot', { id: x.id });
+    await client.job('deleteSnapshot', { id: snap.id });
+    expect(HOSTS.flatMap((n) => snapshotFiles(n))).to.deep.equal([]);
+    expect(await c!.api!.listAll<Snap>('listSnapshots', 'snapshot', { listall: true })).to.deep.equal([]);
+    await c!.api!.call('deleteVolume', { id: nv.id });
     await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
     await filesMatchVolumes();
   });

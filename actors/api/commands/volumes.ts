@@ -31,11 +31,14 @@ function volumeAttachCommands(deps: OrchestrationDeps): HandledCommand[] {
         { name: 'diskofferingid', type: 'uuid', description: 'the ID of the disk offering' },
         { name: 'size', type: 'long', description: 'Arbitrary volume size in GiB (customized disk offerings)' },
         { name: 'virtualmachineid', type: 'uuid', description: 'the ID of the virtual machine to attach the volume to once created' },
+        { name: 'snapshotid', type: 'uuid', description: 'the snapshot ID for the disk volume. Either diskOfferingId or snapshotId must be passed in.' },
         ...ownerParams('disk volume'),
       ],
       async handler({ caller, params }) {
         const vmid = getString(params, 'virtualmachineid');
-        const zoneid = getString(params, 'zoneid') ?? (vmid === undefined ? undefined : (await data.vms.get(caller, vmid)).zoneid);
+        const snapshotid = getString(params, 'snapshotid');
+        const zoneid = getString(params, 'zoneid') ?? (vmid === undefined ? undefined : (await data.vms.get(caller, vmid)).zoneid)
+          ?? (snapshotid === undefined ? undefined : (await data.snapshots.get(caller, snapshotid)).zoneid);
         if (zoneid === undefined) throw new InvalidParameterError('Unable to execute API command createvolume due to missing parameter zoneid');
         const req: Extract<JobRequest, { op: 'createVolume' }> = { op: 'createVolume', caller: scopeOf(caller), zoneid,
           name: getString(params, 'name') ?? `DATA-${deps.newUuid().slice(0, 8)}` };
@@ -46,6 +49,7 @@ function volumeAttachCommands(deps: OrchestrationDeps): HandledCommand[] {
         if (size !== undefined) req.size = size;
         if (accountid !== undefined) req.accountid = accountid;
         if (vmid !== undefined) req.virtualmachineid = vmid;
+        if (snapshotid !== undefined) req.snapshotid = snapshotid;
         return asyncReply(await o.submit(req));
       },
     }),

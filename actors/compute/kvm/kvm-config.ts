@@ -20,6 +20,12 @@ export interface KvmDriverConfig {
   stopTimeoutMs: number;
   /** Longest one virsh / qemu-img / ip call may take, ms. 60 s; a wedged libvirtd fails the operation instead of hanging it. */
   commandTimeoutMs: number;
+  /**
+   * Longest one disk copy may take (a volume snapshot, a volume made from a snapshot), ms. 1 hour: a
+   * few hundred GiB on a local disk. The orchestrator's step deadline is shorter; a step that outlives it
+   * is resent with the same key and joins the copy still running here.
+   */
+  copyTimeoutMs: number;
   /** Power states are also polled this often, ms, in case an event of `virsh event --loop` was missed. 5 s. */
   pollIntervalMs: number;
   /** How often a stop looks at the domain's state while it waits for the guest's ACPI shutdown, ms. 100. */
@@ -37,6 +43,7 @@ export const KVM_DEFAULTS: Readonly<Omit<KvmDriverConfig, 'storageDir' | 'dataDi
   acceleration: 'tcg',
   stopTimeoutMs: 30_000,
   commandTimeoutMs: 60_000,
+  copyTimeoutMs: 3_600_000,
   pollIntervalMs: 5_000,
   stopPollMs: 100,
   maxGuests: 50,

@@ -18,7 +18,7 @@ import {
 } from '../../../src/errors.js';
 import type { Logger } from '../../../src/logger.js';
 import type {
-  DriverOperation, FenceOutcome, HostDescription, HostPlacement, HypervisorDriver, StartOutcome, StopOutcome,
+  DriverOperation, FenceOutcome, HostDescription, HostPlacement, HypervisorDriver, SnapshotFile, StartOutcome, StopOutcome,
 } from '../hypervisor-driver.js';
 import { OpToken } from '../op-token.js';
 import type { HostHealth, PowerState, VmSpec } from '../protocol.js';
@@ -28,6 +28,7 @@ import { diskDev, domainXml, METADATA_NS, specFromXml, xmlEscape } from './domai
 import type { KvmDriverConfig } from './kvm-config.js';
 import { KvmNetworks } from './kvm-networks.js';
 import { KvmPool, type PoolCapacity } from './kvm-pool.js';
+import { liveSnapshot } from './live-snapshot.js';
 
 export interface KvmDriverOptions {
   host: HostPlacement;
@@ -89,7 +90,7 @@ export class KvmDriver implements HypervisorDriver {
     if (!(this.cfg.maxGuests > 0)) throw new ConfigError(`maxGuests must be positive (got ${this.cfg.maxGuests})`);
     this.log = o.log.child({ driver: 'kvm', host: o.host.hostName });
     this.run = new CommandRunner(o.exec ?? execProgram, o.clock, this.cfg.commandTimeoutMs, this.cfg.netns);
-    this.pool = new KvmPool(this.cfg.storageDir, this.run);
+    this.pool = new KvmPool(this.cfg.storageDir, this.run, undefined, this.cfg.copyTimeoutMs);
     this.networks = new KvmNetworks(this.run, join(this.cfg.dataDir, 'dhcp'), this.cfg.underlay, o.clock);
   }
 
@@ -455,6 +456,47 @@ export class KvmDriver implements HypervisorDriver {
     g.spec = { ...g.spec, volumes: g.spec.volumes.map((v) => (v.uuid === volumeUuid ? { ...v, sizeBytes } : v)) };
     await this.saveSpec(g);
     return true;
+  }
+
+  /**
+   * Copies a volume's file to a snapshot file of this host's pool (CreateObjectCommand of a snapshot, then
+   * its backup: here one standalone copy). A running guest's disk is copied without stopping the guest, as
+   * of one instant (crash-consistent, see live-snapshot.ts). Undefined when this host holds no file of it.
+   */
+  async snapshotVolume(volumeUuid: string, snapshotUuid: string): Promise<SnapshotFile | undefined> {
+    await this.init();
+    const g = [...this.guests.values()].find((x) => x.spec.volumes.some((v) => v.uuid === volumeUuid));
+    if (g !== undefined) {
+      const vmUuid = g.spec.uuid;
+      if (g.phase !== 'running' || g.op !== undefined) throw this.busy(g, vmUuid, `snapshot volume ${volumeUuid} of`);
+      const vol = g.spec.volumes.find((v) => v.uuid === volumeUuid)!;
+      return liveSnapshot({ run: this.run, pool: this.pool, log: this.log, uri: this.cfg.uri, domain: g.spec.name, dev: diskDev(vol.deviceId),
+        otherDevs: g.spec.volumes.filter((v) => v.uuid !== volumeUuid).map((v) => diskDev(v.deviceId)), volumeUuid, snapshotUuid,
+        timeoutMs: this.cfg.copyTimeoutMs, hostName: this.host.hostName });
+    }
+    return this.pool.snapshot(volumeUuid, snapshotUuid, false).catch((err: unknown) => {
+      throw err instanceof CommandError
+        ? new ResourceUnavailableError(`host ${this.host.hostName} could not copy volume ${volumeUuid} to snapshot ${snapshotUuid}: ${err.message}`) : err;
+    });
+  }
+
+  /** Removes snapshot files; resolves with the ids whose file was removed. */
+  async deleteSnapshots(snapshotUuids: readonly string[]): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const id of snapshotUuids) if (await this.pool.deleteSnapshot(id)) deleted.push(id);
+    return deleted;
+  }
+
+  /** A new volume's file copied from a snapshot file of this pool; undefined when this host holds no such snapshot. */
+  async volumeFromSnapshot(snapshotUuid: string, volumeUuid: string): Promise<SnapshotFile | undefined> {
+    await this.init();
+    if ([...this.guests.values()].some((g) => g.spec.volumes.some((v) => v.uuid === volumeUuid))) {
+      throw new IllegalStateError(`volume ${volumeUuid} is in use by a guest on host ${this.host.hostName}; a volume from a snapshot must be new`);
+    }
+    return this.pool.volumeFromSnapshot(snapshotUuid, volumeUuid).catch((err: unknown) => {
+      throw err instanceof CommandError
+        ? new ResourceUnavailableError(`host ${this.host.hostName} could not copy snapshot ${snapshotUuid} to volume ${volumeUuid}: ${err.message}`) : err;
+    });
   }
 
   /** Time spent in each kind of virsh / qemu-img / ip call so far. */

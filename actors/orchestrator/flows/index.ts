@@ -2,9 +2,10 @@ import type { JobOp } from '../protocol.js';
 import { CLIENT_FLOWS } from './client-flows.js';
 import type { Flow } from './flow.js';
 import {
-  associateIpFlow, attachVolumeFlow, createSnapshotFlow, createVolumeFlow, deleteNetworkFlow, deleteSnapshotFlow, restartNetworkFlow,
+  associateIpFlow, attachVolumeFlow, createVolumeFlow, deleteNetworkFlow, restartNetworkFlow,
   detachVolumeFlow, disassociateIpFlow, resizeVolumeFlow,
 } from './resource-flows.js';
+import { createSnapshotFlow, deleteSnapshotFlow } from './snapshot-flows.js';
 import {
   deployVmFlow, destroyVmFlow, expungeVmFlow, migrateVmFlow, rebootVmFlow, resetPasswordFlow, restoreVmFlow, scaleVmFlow,
   startVmFlow, stopVmFlow,

@@ -4,11 +4,12 @@ import { SYSTEM } from '../vm-state.js';
 import { vmVolumes } from '../vm-spec.js';
 import { resizeVolumeFiles } from '../volume-files.js';
 import { SUCCESS, object, type Flow, type FlowEnv } from './flow.js';
+import { volumeFromSnapshot } from './snapshot-flows.js';
 
 /** Volume, snapshot, network and public IP commands as jobs (their create phases ran in submit). */
 
 /** A volume's operations are serialised with its VM's when it is attached. */
-async function volumeLock(c: Components, volumeid: string): Promise<string> {
+export async function volumeLock(c: Components, volumeid: string): Promise<string> {
   try {
     return (await c.data.volumes.get(SYSTEM, volumeid)).virtualmachineid ?? volumeid;
   } catch {
@@ -59,8 +60,18 @@ export const createVolumeFlow: Flow<'createVolume'> = {
   lock: async (req, c) => req.virtualmachineid ?? undefined,
   async run(env, req) {
     const volumeid = env.ctx.get<string>('created')!;
+    const vol = await env.c.data.volumes.get(SYSTEM, volumeid);
+    if (vol.snapshotid !== undefined && vol.state === 'Allocated') await volumeFromSnapshot(env, volumeid, vol.snapshotid);
     if (req.virtualmachineid !== undefined) await attach(env, req.caller, volumeid, req.virtualmachineid, undefined);
     return object('volume', await env.c.data.volumes.get(SYSTEM, volumeid));
+  },
+  /** A volume that was to be made from a snapshot and was not is removed: attached later, it would be an empty disk. */
+  async failed(env) {
+    const volumeid = env.ctx.get<string>('created');
+    if (volumeid === undefined) return;
+    const vol = await env.c.data.volumes.get(SYSTEM, volumeid).catch(() => undefined);
+    if (vol?.snapshotid === undefined || vol.state !== 'Allocated') return;
+    await env.ctx.step('fromsnapshot.drop', async (key) => { await env.c.storage('destroyVolume', { key, volumeid }); return true; });
   },
 };
 
@@ -117,24 +128,6 @@ export const resizeVolumeFlow: Flow<'resizeVolume'> = {
       return true;
     });
     return object('volume', await c.data.volumes.get(SYSTEM, req.volumeid));
-  },
-};
-
-export const createSnapshotFlow: Flow<'createSnapshot'> = {
-  lock: (req, c) => volumeLock(c, req.volumeid),
-  async run(env) {
-    const { ctx, c } = env;
-    const snapshotid = ctx.get<string>('created')!;
-    await ctx.step('snapshot', async (key) => { await c.storage('createSnapshot', { key, snapshotid }); return true; });
-    return object('snapshot', await c.data.snapshots.get(SYSTEM, snapshotid));
-  },
-};
-
-export const deleteSnapshotFlow: Flow<'deleteSnapshot'> = {
-  lock: async (req) => req.snapshotid,
-  async run(env, req) {
-    await env.ctx.step('delete', async (key) => { await env.c.storage('deleteSnapshot', { key, snapshotid: req.snapshotid, scope: req.caller }); return true; });
-    return SUCCESS;
   },
 };
 

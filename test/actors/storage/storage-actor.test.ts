@@ -73,4 +73,40 @@ describe('storage component', () => {
     await st.ask('deleteVolume', { key: key(), volumeid: vol.id, scope: SYSTEM });
     expect((await f.data.volumes.list(SYSTEM, { id: vol.id })).count).to.equal(0);
   });
+  it('takes and deletes a snapshot in stages around a host\'s file: BackedUp only after finish, Error on fail, BackedUp again when a removal fails', async () => {
+    const root = await rootOf(await f.createVm());
+    await st.ask('prepareVolume', { key: key(), volumeid: root });
+    const snap = await f.data.snapshots.create(SYSTEM, { volumeid: root });
+    expect(await fail(st.ask('createSnapshot', { key: key(), snapshotid: snap.id, stage: 'finish' }))).to.match(/only one being created/);
+    expect(await st.ask('createSnapshot', { key: key(), snapshotid: snap.id, stage: 'begin' })).to.include({ state: 'Creating' });
+    expect((await f.data.volumes.get(SYSTEM, root)).state).to.equal('Snapshotting');
+    // begin again (a resent step) answers the same
+    expect(await st.ask('createSnapshot', { key: key(), snapshotid: snap.id, stage: 'begin' })).to.include({ state: 'Creating' });
+    expect(await st.ask('createSnapshot', { key: key(), snapshotid: snap.id, stage: 'finish', physicalsize: 12_345 }))
+      .to.include({ state: 'BackedUp', physicalsize: 12_345 });
+    expect((await f.data.volumes.get(SYSTEM, root)).state).to.equal('Ready');
+    // A removal that fails on the host puts it back; one that succeeds removes it.
+    await st.ask('deleteSnapshot', { key: key(), snapshotid: snap.id, scope: SYSTEM, stage: 'begin' });
+    expect((await f.data.snapshots.get(SYSTEM, snap.id)).state).to.equal('Destroying');
+    await st.ask('deleteSnapshot', { key: key(), snapshotid: snap.id, scope: SYSTEM, stage: 'fail' });
+    expect((await f.data.snapshots.get(SYSTEM, snap.id)).state).to.equal('BackedUp');
+    await st.ask('deleteSnapshot', { key: key(), snapshotid: snap.id, scope: SYSTEM, stage: 'begin' });
+    await st.ask('deleteSnapshot', { key: key(), snapshotid: snap.id, scope: SYSTEM, stage: 'finish' });
+    expect((await f.data.snapshots.list(SYSTEM, { id: snap.id })).count).to.equal(0);
+    // A copy the host refused: Error, and the volume Ready again.
+    const bad = await f.data.snapshots.create(SYSTEM, { volumeid: root });
+    await st.ask('createSnapshot', { key: key(), snapshotid: bad.id, stage: 'begin' });
+    expect(await st.ask('createSnapshot', { key: key(), snapshotid: bad.id, stage: 'fail' })).to.include({ state: 'Error' });
+    expect((await f.data.volumes.get(SYSTEM, root)).state).to.equal('Ready');
+  });
+
+  it('makes a data volume from a BackedUp snapshot with the size it was taken at, and refuses one not BackedUp', async () => {
+    const root = await rootOf(await f.createVm());
+    await st.ask('prepareVolume', { key: key(), volumeid: root });
+    const snap = await f.data.snapshots.create(SYSTEM, { volumeid: root });
+    expect(await fail(f.data.volumes.create(SYSTEM, { name: 'x', zoneid: f.seed.zoneid, snapshotid: snap.id, accountid: f.seed.adminAccountId }))).to.match(/only a BackedUp snapshot/);
+    await st.ask('createSnapshot', { key: key(), snapshotid: snap.id });
+    const vol = await f.data.volumes.create(SYSTEM, { name: 'x', zoneid: f.seed.zoneid, snapshotid: snap.id, accountid: f.seed.adminAccountId });
+    expect(vol).to.include({ type: 'DATADISK', state: 'Allocated', size: 2 * GIB, snapshotid: snap.id });
+  });
 });

@@ -164,7 +164,17 @@ export class VolumeRepository {
         offeringId = off.id;
         if (off.is_customized === 0) size = off.disk_size;
       }
-      const snapshotId = this.ctx.optionalId('snapshot', input.snapshotid, 'snapshot');
+      let snapshotId: number | null = null;
+      if (input.snapshotid !== undefined) {
+        // A volume from a snapshot has the disk size the snapshot was taken at, as in CloudStack.
+        const snap = this.ctx.one<{ id: number; account_id: number; domain_id: number; zone_id: number; state: string; virtual_size: number | null }>(
+          'SELECT id, account_id, domain_id, zone_id, state, virtual_size FROM snapshot WHERE uuid = ? AND removed IS NULL', input.snapshotid);
+        assertVisible(this.ctx, scope, 'snapshot', input.snapshotid, snap);
+        if (snap!.state !== 'BackedUp') throw new InvalidParameterError(`snapshot ${input.snapshotid} is ${snap!.state}; only a BackedUp snapshot makes a volume`);
+        if (snap!.zone_id !== zoneId) throw new InvalidParameterError(`snapshot ${input.snapshotid} is in another zone than ${input.zoneid}`);
+        snapshotId = snap!.id;
+        size = snap!.virtual_size ?? size;
+      }
       if (size <= 0 && snapshotId === null) throw new InvalidParameterError('a volume needs a disk offering or a size');
       const uuid = this.insert({ name: input.name, type: 'DATADISK', ...owner, zoneId, size, diskOfferingId: offeringId,
         snapshotId });
