@@ -5,17 +5,10 @@ import { vmVolumes } from '../vm-spec.js';
 import { resizeVolumeFiles } from '../volume-files.js';
 import { SUCCESS, object, type Flow, type FlowEnv } from './flow.js';
 import { volumeFromSnapshot } from './snapshot-flows.js';
+import { volumeLock } from './volume-lock.js';
 
 /** Volume, snapshot, network and public IP commands as jobs (their create phases ran in submit). */
 
-/** A volume's operations are serialised with its VM's when it is attached. */
-export async function volumeLock(c: Components, volumeid: string): Promise<string> {
-  try {
-    return (await c.data.volumes.get(SYSTEM, volumeid)).virtualmachineid ?? volumeid;
-  } catch {
-    return volumeid;
-  }
-}
 
 /** Creates a data volume on its VM's primary pool once the VM's ROOT volume exists (first attach). */
 async function createOnVmPool(env: FlowEnv, volumeid: string, vmid: string): Promise<void> {

@@ -2,7 +2,7 @@ import { ResourceUnavailableError } from '../../../src/errors.js';
 import { snapshotKvmHosts, onKvm, poolKvmHosts, removeSnapshotFiles, takeSnapshotFile, volumeFileFromSnapshot } from '../snapshot-files.js';
 import { SYSTEM } from '../vm-state.js';
 import { SUCCESS, object, type Flow, type FlowEnv } from './flow.js';
-import { volumeLock } from './resource-flows.js';
+import { volumeLock } from './volume-lock.js';
 
 /**
  * Volume snapshots as jobs. On storage that keeps no files (the simulator) the storage component takes
