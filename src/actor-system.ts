@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type RuntimeMetrics } from './metrics.js';
 import { PendingAsks, type PendingAsk, type ReplySink } from './pending-asks.js';
 import type { Protocol } from './protocol.js';
+import type { Schema } from './schema.js';
 import { LocalRef, RemoteRef, type RefHost } from './refs.js';
 import type { SystemInternals } from './system-internals.js';
 import { WatchRegistry } from './watch-registry.js';
@@ -207,6 +208,8 @@ export class ActorSystem implements SystemInternals, RefHost {
     const timeoutMs = options?.timeoutMs ?? this.askTimeoutMs;
     const p = this.pending.create(timeoutMs, `${type} to ${ref.node}${ref.path}`);
     if (this.observer !== undefined) observeAsk(p, this.observer, ref.protocol.name, type);
+    const spec = ref.protocol.messages[type];
+    if (spec?.kind === 'ask') p.replySchema = spec.reply as Schema<unknown>;
     const id = options?.id ?? this.nextId();
     const env: Envelope = {
       kind: 'ask', id, toNode: ref.node, to: ref.path, fromNode: this.nodeId, from: sender?.path ?? '',

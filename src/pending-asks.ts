@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from './clock.js';
 import { TimeoutError, TooManyPendingError } from './errors.js';
 import type { TimingStat } from './observer.js';
+import type { Schema } from './schema.js';
 
 /** Something an ask's answer can be delivered to: a local pending promise or a remote reply channel. */
 export interface ReplySink {
@@ -18,6 +19,8 @@ export class PendingAsk implements ReplySink {
   /** For remote asks: the node asked and the message id (the key replies come back under). */
   node = '';
   id = '';
+  /** For remote asks: the reply's schema, checked when the answer arrives (see Remoting.settle). */
+  replySchema: Schema<unknown> | undefined = undefined;
   /** For asks with retry: timer resending the same envelope. */
   retryTimer: TimerHandle | undefined = undefined;
   /** Set when metrics are on (see observer.ts): told how the ask ended. */

@@ -121,8 +121,14 @@ export class Remoting {
   private settle(env: Envelope): void {
     const p = env.corr === undefined ? undefined : this.system.pending.takeRemote(env.corr);
     if (p === undefined) return; // late reply after a timeout, or a duplicate
-    if (env.kind === 'reply') p.resolve(env.body === null ? undefined : env.body);
-    else p.reject(fromWire(asWireError(env.body)));
+    if (env.kind !== 'reply') { p.reject(fromWire(asWireError(env.body))); return; }
+    const body = env.body === null ? undefined : env.body;
+    // Replies cross the same boundary as requests: one that does not match its protocol's reply schema
+    // (a peer of another version, a bug) fails the ask here instead of misleading the caller.
+    const problem = p.replySchema === undefined || body === undefined ? undefined : validate(p.replySchema, body, 'reply');
+    if (problem === undefined) { p.resolve(body); return; }
+    this.system.metrics.invalidMessages++;
+    p.reject(new ValidationError(`invalid reply to ${p.description} from ${env.fromNode}: ${problem}`));
   }
 
   private systemMessage(env: Envelope): void {

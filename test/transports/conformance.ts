@@ -60,6 +60,20 @@ export function transportConformance(factory: TransportFactory): void {
       cluster = undefined;
     });
 
+    it('refuses a reply that does not match the protocol (ValidationError to the asker, counted)', async () => {
+      const [a, b] = await setup(2);
+      // An actor that claims the echo protocol but answers `count` with text: a bug, or a peer of
+      // another version. The asker's node checks the reply as the receiver checks requests.
+      b!.system.spawn('/liar', { protocol: EchoProtocol, init: () => null,
+        handlers: { count: () => 'many' as never } } as never);
+      const ref = a!.system.ref({ node: b!.id, path: '/liar' }, EchoProtocol);
+      const before = a!.system.stats().invalidMessages;
+      const err = await ref.ask('count', {}).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(ValidationError);
+      expect((err as Error).message).to.match(/invalid reply to count .*reply: expected a finite number/);
+      expect(a!.system.stats().invalidMessages).to.equal(before + 1);
+    });
+
     it('keeps tells in order per sender–receiver pair', async () => {
       const [a, b] = await setup(2);
       b!.system.spawn('/echo', echoActor());
