@@ -11,7 +11,7 @@ import { ConfigError } from '../../src/errors.js';
 import { dataActor } from './data-actor.js';
 import { DATA_PATH, DataProtocol } from './protocol.js';
 import { DataStore } from './store/index.js';
-import type { PostgresOptions } from './store/sql/postgres-connection.js';
+import { DEFAULT_UNAVAILABLE_RETRY_MS, type PostgresOptions } from './store/sql/postgres-connection.js';
 import { seedLab, seedManagement, type SeedResult } from './store/seed.js';
 import { acquireWriterLock, type WriterLock } from './writer-lock.js';
 
@@ -60,12 +60,16 @@ export const dataComponent: ComponentDescriptor<DataComponentOptions, DataHandle
       : acquireWriterLock(options.dataDir);
     let store: DataStore | undefined;
     try {
-      store = DataStore.open(options.postgres !== undefined ? { postgres: options.postgres }
+      // On PostgreSQL the actor waits for an unreachable server (on a timer, see DataActorOptions), so
+      // the connection itself tries once: blocking this thread would cut the process off its peers.
+      store = DataStore.open(options.postgres !== undefined ? { postgres: { ...options.postgres, unavailableRetryMs: 0 } }
         : options.dataDir === undefined ? { memory: true } : { dataDir: options.dataDir });
       const seed = seedStore(store, options.seed);
       for (const [k, v] of Object.entries(options.settings ?? {})) store.config.set(k, v);
       const opened = store;
-      system.spawn(DATA_PATH, dataActor({ store: opened, ...(options.maxCallsPerCommit === undefined ? {} : { maxCallsPerCommit: options.maxCallsPerCommit }) }));
+      system.spawn(DATA_PATH, dataActor({ store: opened,
+        ...(options.maxCallsPerCommit === undefined ? {} : { maxCallsPerCommit: options.maxCallsPerCommit }),
+        ...(options.postgres === undefined ? {} : { unavailableRetryMs: options.postgres.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS }) }));
       services.publish(DataProtocol);
       log.debug('data service started', { database: opened.sql.describe, seeded: seed?.created === true });
       return {
