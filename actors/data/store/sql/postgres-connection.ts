@@ -179,7 +179,7 @@ export class PostgresConnection implements SqlConnection {
    */
   private query(sql: string, params: readonly unknown[]): { rows: Record<string, unknown>[]; rowCount: number; t: TranslatedSql } {
     const t = this.translate(sql);
-    const req: WorkerRequest = { op: 'query', text: t.text, params: params.map(toParam) };
+    const req: WorkerRequest = { op: 'query', text: t.text, params: params.map(toParam), inTransaction: this.depth > 0 };
     if (this.depth > 0) return { ...this.call(req, t.text), t };
     return this.whileUnavailable(() => ({ ...this.call(req, t.text), t }));
   }
@@ -226,7 +226,8 @@ export class PostgresConnection implements SqlConnection {
   }
 
   exec(script: string): void {
-    this.call({ op: 'query', text: script, params: [] }, script);
+    // Inside a transaction (COMMIT, savepoints) a lost session must not be replaced by a new one.
+    this.call({ op: 'query', text: script, params: [], inTransaction: this.depth > 0 }, script);
   }
 
   tx<T>(fn: () => T): T {
