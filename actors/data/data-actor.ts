@@ -128,19 +128,19 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
     try {
       value = store.transaction(w.run);
     } catch (err) {
-      if (mayWait(w, err)) return false;
-      w.reply.reject(asError(err, w.what));
+      const lost = waitMs === undefined || clock === undefined ? undefined : databaseLost(err);
+      if (lost === undefined) { w.reply.reject(asError(err, w.what)); return true; }
+      lastLoss = lost;
+      if (clock!.now() - w.arrived < waitMs!) return false;
+      w.reply.reject(unreachable(w));
       return true;
     }
     w.reply.resolve(value);
     return true;
   };
-  const mayWait = (w: Work, err: unknown): boolean => {
-    const lost = databaseLost(err);
-    if (waitMs === undefined || clock === undefined || lost === undefined) return false;
-    lastLoss = lost;
-    return clock.now() - w.arrived < waitMs;
-  };
+  const unreachable = (w: Work): ResourceUnavailableError => new ResourceUnavailableError(`data operation ${w.what} failed: ` +
+    `${store.sql.describe} has been unreachable for ${waitMs} ms (unavailableRetryMs, --database-unavailable-retry): ${lastLoss}; ` +
+    'the call was not run');
 
   /** The database is unreachable: the queue waits, and is tried again on a timer (this thread stays free). */
   const waitForDatabase = (): void => {
@@ -155,10 +155,7 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
     const now = clock!.now();
     const expired = queue.filter((w) => now - w.arrived >= waitMs!);
     queue = queue.filter((w) => now - w.arrived < waitMs!);
-    for (const w of expired) {
-      w.reply.reject(new ResourceUnavailableError(`data operation ${w.what} failed: ${store.sql.describe} has been unreachable for ` +
-        `${waitMs} ms (unavailableRetryMs, --database-unavailable-retry): ${lastLoss}; the call was not run`));
-    }
+    for (const w of expired) w.reply.reject(unreachable(w));
     const next = queue.shift();
     if (next === undefined) { pause = 0; return; }
     if (!runAlone(next)) { queue.unshift(next); waitForDatabase(); return; }

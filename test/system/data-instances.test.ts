@@ -111,6 +111,58 @@ function readLog(file: string): Entry[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Entry);
 }
 
+type Marks = Record<'go' | 'kill' | 'restart' | 'restarted' | 'outage' | 'back' | 'stop', number>;
+
+function inWindow(entries: readonly Entry[], from: number, to: number): Entry[] {
+  return entries.filter((e) => e.at >= from && e.at < to);
+}
+
+/** What happened in each phase (answers per instance, errors per code) and the first error of each code. */
+function printPhases(entries: readonly Entry[], marks: Marks): void {
+  const summary = (list: Entry[]): string => {
+    const by = new Map<string, number>();
+    for (const e of list) {
+      const k = e.t === 'ack' ? `ack@${e.node}` : `${e.t}:${e.code}`;
+      by.set(k, (by.get(k) ?? 0) + 1);
+    }
+    return [...by].sort().map(([k, n]) => `${k}=${n}`).join(' ');
+  };
+  print(`normal:        ${summary(inWindow(entries, marks.go, marks.kill))}`);
+  print(`d3 SIGKILLed:  ${summary(inWindow(entries, marks.kill, marks.restart))}`);
+  print(`PG restart:    ${summary(inWindow(entries, marks.restart, marks.outage))}`);
+  print(`PG down ${LONG_OUTAGE_MS} ms: ${summary(inWindow(entries, marks.outage, marks.back))}`);
+  print(`PG back:       ${summary(inWindow(entries, marks.back, Infinity))}`);
+  const firstOf = new Map<string, Entry>();
+  for (const e of entries) if (e.t !== 'ack' && !firstOf.has(String(e.code))) firstOf.set(String(e.code), e);
+  for (const [code, e] of firstOf) print(`first ${code} (${e.op}, ${e.at - marks.go} ms after go, ${e.at - e.sent} ms after sending): ${e.message}`);
+}
+
+/** How the service behaved in each phase, from the clients' point of view. */
+function expectPhases(entries: readonly Entry[], marks: Marks): void {
+  // Every instance served before the SIGKILL; the other three after it.
+  const served = (from: number, to: number): string[] =>
+    [...new Set(inWindow(entries, from, to).filter((e) => e.t === 'ack').map((e) => e.node))].sort();
+  expect(served(marks.go, marks.kill), 'instances that answered before the SIGKILL').to.deep.equal(DATA);
+  expect(served(marks.kill + 3_000, marks.restart), 'instances that answered after the SIGKILL').to.deep.equal(['d1', 'd2', 'd4']);
+  // Calls lost with the SIGKILLed instance are reported lost (never acknowledged), at most one per worker;
+  // none is lost on the live instances, also while PostgreSQL is away (they keep answering their peers).
+  const lost = entries.filter((e) => e.code === 'PEER_DOWN');
+  expect(lost.filter((e) => e.node !== 'd3').map((e) => `${e.op} on ${e.node}: ${e.message}`), 'calls lost on a live instance').to.deep.equal([]);
+  expect(lost.length, 'calls lost with d3').to.be.at.most(CLIENTS * WORKERS);
+  // Calls sent while PostgreSQL restarted waited for it and succeeded.
+  const waitedOut = entries.filter((e) => e.t === 'ack' && e.sent >= marks.restart && e.sent < marks.restarted && e.at >= marks.restarted);
+  expect(waitedOut.length, 'calls sent during the restart and acknowledged after it').to.be.greaterThan(0);
+  // Down longer than the retry window: calls fail after the named time, saying so.
+  const unavailable = inWindow(entries, marks.outage, marks.back + 2_000).filter((e) => e.code === 'RESOURCE_UNAVAILABLE');
+  expect(unavailable.length, 'calls failed with ResourceUnavailableError during the long outage').to.be.greaterThan(0);
+  for (const e of unavailable) {
+    expect(e.message).to.match(new RegExp(`unreachable for ${UNAVAILABLE_RETRY_MS} ms \\(unavailableRetryMs, --database-unavailable-retry\\)`));
+    expect(e.at - e.sent, `${e.op} failed ${e.at - e.sent} ms after it was sent`).to.be.within(UNAVAILABLE_RETRY_MS - 100, UNAVAILABLE_RETRY_MS + 2_500);
+  }
+  // Serving again once it is back.
+  expect(inWindow(entries, marks.back + 3_000, Infinity).filter((e) => e.t === 'ack').length, 'acknowledged after PostgreSQL came back').to.be.greaterThan(0);
+}
+
 describe('system: four data instances over one PostgreSQL, hammered by client processes', function () {
   this.timeout(240_000);
   let server: PostgresServer;
@@ -201,73 +253,36 @@ describe('system: four data instances over one PostgreSQL, hammered by client pr
           WHERE datname = current_database()`)).rows[0]!;
       } finally { await c.end(); }
     };
-    const marks: Record<string, number> = {};
+    const marks = {} as Marks;
     const before = await xacts();
     for (const c of clients) c.child.stdin.write('go\n');
-    marks['go'] = Date.now();
+    marks.go = Date.now();
     await sleep(6_000);
     const normal = await xacts();
-    marks['kill'] = Date.now();
+    marks.kill = Date.now();
     await data.get('d3')!.kill('SIGKILL');
     await sleep(7_000);
-    marks['restart'] = Date.now();
+    marks.restart = Date.now();
     await server.restart();
-    marks['restarted'] = Date.now();
+    marks.restarted = Date.now();
     await sleep(5_000);
-    marks['outage'] = Date.now();
+    marks.outage = Date.now();
     await server.kill();
     await sleep(LONG_OUTAGE_MS);
     await server.start();
-    marks['back'] = Date.now();
+    marks.back = Date.now();
     await sleep(6_000);
-    marks['stop'] = Date.now();
+    marks.stop = Date.now();
     for (const c of clients) c.child.stdin.write('stop\n');
     const summaries = await Promise.all(clients.map((c) => c.done));
     sampling = false;
     await sampler;
-    print(`phases (ms after go): ${Object.entries(marks).map(([k, v]) => `${k}=${v - marks['go']!}`).join(' ')}; ` +
-      `restart took ${marks['restarted']! - marks['restart']!} ms`);
+    print(`phases (ms after go): ${Object.entries(marks).map(([k, v]) => `${k}=${v - marks.go}`).join(' ')}; ` +
+      `restart took ${marks.restarted - marks.restart} ms`);
     for (const [i, s] of summaries.entries()) print(`client${i}: ${s}`);
 
     const entries = clients.flatMap((c) => readLog(c.log));
-    const inWindow = (from: number, to: number) => entries.filter((e) => e.at >= from && e.at < to);
-    const summary = (list: Entry[]): string => {
-      const by = new Map<string, number>();
-      for (const e of list) by.set(e.t === 'ack' ? `ack@${e.node}` : `${e.t}:${e.code}`, (by.get(e.t === 'ack' ? `ack@${e.node}` : `${e.t}:${e.code}`) ?? 0) + 1);
-      return [...by].sort().map(([k, n]) => `${k}=${n}`).join(' ');
-    };
-    print(`normal:        ${summary(inWindow(marks['go']!, marks['kill']!))}`);
-    print(`d3 SIGKILLed:  ${summary(inWindow(marks['kill']!, marks['restart']!))}`);
-    print(`PG restart:    ${summary(inWindow(marks['restart']!, marks['outage']!))}`);
-    print(`PG down ${LONG_OUTAGE_MS} ms: ${summary(inWindow(marks['outage']!, marks['back']!))}`);
-    print(`PG back:       ${summary(inWindow(marks['back']!, Infinity))}`);
-    const firstOf = new Map<string, Entry>();
-    for (const e of entries) if (e.t !== 'ack' && !firstOf.has(String(e.code))) firstOf.set(String(e.code), e);
-    for (const [code, e] of firstOf) print(`first ${code} (${e.op}, ${e.at - marks['go']!} ms after go, ${e.at - e.sent} ms after sending): ${e.message}`);
-
-    // Every instance served before the SIGKILL; the other three after it.
-    const servedBefore = new Set(inWindow(marks['go']!, marks['kill']!).filter((e) => e.t === 'ack').map((e) => e.node));
-    expect([...servedBefore].sort(), 'instances that answered before the SIGKILL').to.deep.equal(DATA);
-    const servedAfter = new Set(inWindow(marks['kill']! + 3_000, marks['restart']!).filter((e) => e.t === 'ack').map((e) => e.node));
-    expect([...servedAfter].sort(), 'instances that answered after the SIGKILL').to.deep.equal(['d1', 'd2', 'd4']);
-    // Calls lost with the SIGKILLed instance are reported lost (never acknowledged), at most one per worker.
-    const lost = entries.filter((e) => e.code === 'PEER_DOWN');
-    expect(lost.filter((e) => e.node !== 'd3').map((e) => `${e.op} on ${e.node}: ${e.message}`), 'calls lost on a live instance').to.deep.equal([]);
-    expect(lost.length, 'calls lost with d3').to.be.at.most(CLIENTS * WORKERS);
-    // Calls sent while PostgreSQL restarted waited for it and succeeded.
-    const waitedOut = entries.filter((e) => e.t === 'ack' && e.sent < marks['restarted']! && e.sent >= marks['restart']! && e.at >= marks['restarted']!);
-    expect(waitedOut.length, 'calls sent during the restart and acknowledged after it').to.be.greaterThan(0);
-    // Down longer than the retry window: calls fail, saying so.
-    const unavailable = inWindow(marks['outage']!, marks['back']! + 2_000).filter((e) => e.code === 'RESOURCE_UNAVAILABLE');
-    expect(unavailable.length, 'calls failed with ResourceUnavailableError during the long outage').to.be.greaterThan(0);
-    for (const e of unavailable) {
-      expect(e.message).to.match(new RegExp(`unreachable for ${UNAVAILABLE_RETRY_MS} ms \\(unavailableRetryMs, --database-unavailable-retry\\)`));
-      // Failed after the named time, not long after it (the process kept answering, nothing queued it further).
-      expect(e.at - e.sent, `${e.op} failed ${e.at - e.sent} ms after it was sent`).to.be.within(UNAVAILABLE_RETRY_MS - 100, UNAVAILABLE_RETRY_MS + 2_500);
-    }
-    // Serving again once it is back.
-    expect(inWindow(marks['back']! + 3_000, Infinity).filter((e) => e.t === 'ack').length, 'acknowledged after PostgreSQL came back').to.be.greaterThan(0);
-
+    printPhases(entries, marks);
     db = new pg.Client({ connectionString: url });
     db.on('error', () => undefined);
     await db.connect();
@@ -281,10 +296,11 @@ describe('system: four data instances over one PostgreSQL, hammered by client pr
       ...finalStateViolations(entries, await readFinalDb(db)),
     ];
     const acks = entries.filter((e) => e.t === 'ack');
-    print(`PostgreSQL in the first ${marks['kill']! - marks['go']!} ms: ${normal.c - before.c} transactions committed, ` +
+    print(`PostgreSQL in the first ${marks.kill - marks.go} ms: ${normal.c - before.c} transactions committed, ` +
       `${normal.r - before.r} rolled back (serialization failures run again, and refusals)`);
     print(`${entries.length} outcomes (${acks.length} acknowledged), ${samples} database snapshots checked, ` +
       `${acks.filter((e) => e.op === 'claim' && e['granted'] === true).length} lease grants, ${fenced.size} fenced writes`);
-    expect(violations.slice(0, 30)).to.deep.equal([]);
+    expect(violations.slice(0, 30), 'invariant violations').to.deep.equal([]);
+    expectPhases(entries, marks);
   });
 });
