@@ -25,6 +25,11 @@ export interface CliConfig {
   databaseUrl: string | undefined;
   /** PostgreSQL connections of a data instance (--database-pool-size). */
   databasePoolSize?: number;
+  /**
+   * data on PostgreSQL: how long a statement keeps retrying while the server is unreachable before the
+   * call fails (ResourceUnavailableError), ms; undefined: the store's default (30 s).
+   */
+  databaseUnavailableRetryMs: number | undefined;
   hosts: number;
   logLevel: LogLevel;
   strict: boolean;
@@ -103,6 +108,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--database-url <url>', 'data: PostgreSQL instead of SQLite, postgresql://user@host:port/db[?sslmode=require] (prefer --database-url-file for a password)'))
     .addOption(new Option('--database-url-file <file>', 'data: file holding the PostgreSQL URL, so that its password is not on the command line'))
     .addOption(new Option('--database-pool-size <n>', 'data on PostgreSQL: connections of this data instance').default(4).argParser(int('--database-pool-size', 1, 64)))
+    .addOption(new Option('--database-unavailable-retry <ms>', 'data on PostgreSQL: how long a call waits for an unreachable server before it fails (default 30000)').argParser(int('--database-unavailable-retry', 0, 3_600_000)))
     .addOption(new Option('--hosts <n>', 'lab: number of simulated hypervisor hosts').default(4).argParser(int('--hosts', 0, 100_000)))
     .addOption(new Option('--log-level <level>', 'debug, info, warn, error or silent').default('info').argParser(oneOf('--log-level', LOG_LEVELS)))
     .addOption(new Option('--strict', 'encode every local message as if it crossed the wire (debugging)').default(false))
@@ -136,7 +142,7 @@ export function buildProgram(): Command {
 interface RawOptions {
   role: string[]; transport: CliConfig['transport']; listen: CliConfig['listen']; join: CliConfig['join'];
   joinTimeout: number; redisUrl?: string; clusterName: string; clusterSecretFile?: string; nodeName: string;
-  bind: string; port: number; dataDir: string; databaseUrl?: string; databaseUrlFile?: string; databasePoolSize: number; hosts: number; logLevel: LogLevel; strict: boolean;
+  bind: string; port: number; dataDir: string; databaseUrl?: string; databaseUrlFile?: string; databasePoolSize: number; databaseUnavailableRetry?: number; hosts: number; logLevel: LogLevel; strict: boolean;
   hypervisor: 'simulator' | 'kvm'; libvirtUri: string; kvmAcceleration: 'kvm' | 'tcg'; kvmStorageDir?: string; kvmUnderlay?: string;
   kvmNetns?: string; kvmMaxGuests: number; kvmStopTimeout: number; cpuCores: number; cpuSpeed: number; memory: number; zone?: string; pod?: string;
   cluster?: string; heartbeatProfile: 'default' | 'test'; labels: string[]; launcherCapacity: number; metricsPort?: number; metricsHost: string; logFormat: 'text' | 'json'; restartMaxFailures?: number; restartWindow?: number;
@@ -159,6 +165,7 @@ export function checkCombination(c: CliConfig): string | undefined {
   if (c.hypervisor === 'kvm' && !c.roles.includes('compute')) return '--hypervisor kvm applies to a compute node: add --role=compute';
   if (c.hypervisor === 'kvm' && c.roles.includes('data')) return '--hypervisor kvm runs one real host: start it as --role=compute and join the management node';
   if (c.databaseUrl !== undefined && !c.roles.includes('data')) return '--database-url applies to the data component: add --role=data (or all, management)';
+  if (c.databaseUnavailableRetryMs !== undefined && c.databaseUrl === undefined) return '--database-unavailable-retry applies to PostgreSQL: add --database-url';
   if (c.redisUrl !== undefined && !/^rediss?:\/\//.test(c.redisUrl)) return '--redis-url must start with redis:// or rediss://';
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(c.clusterName)) return '--cluster-name must be 1-64 letters, digits, dots, dashes or underscores';
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(c.nodeName)) return '--node-name must be 1-128 letters, digits, dots, dashes or underscores';
@@ -198,7 +205,7 @@ export function toConfig(o: RawOptions): CliConfig {
   return {
     roles: o.role, transport: o.transport, listen: o.listen, join: o.join, joinTimeoutMs: o.joinTimeout,
     redisUrl: o.redisUrl, clusterName: o.clusterName, clusterSecretFile: o.clusterSecretFile, nodeName: o.nodeName,
-    bind: o.bind, port: o.port, dataDir: o.dataDir, databaseUrl: databaseUrlOf(o), databasePoolSize: o.databasePoolSize, hosts: o.hosts, logLevel: o.logLevel, strict: o.strict,
+    bind: o.bind, port: o.port, dataDir: o.dataDir, databaseUrl: databaseUrlOf(o), databasePoolSize: o.databasePoolSize, databaseUnavailableRetryMs: o.databaseUnavailableRetry, hosts: o.hosts, logLevel: o.logLevel, strict: o.strict,
     hypervisor: o.hypervisor, cpuCores: o.cpuCores,
     kvm: { uri: o.libvirtUri, acceleration: o.kvmAcceleration, storageDir: o.kvmStorageDir, underlay: o.kvmUnderlay, netns: o.kvmNetns,
       maxGuests: o.kvmMaxGuests, stopTimeoutMs: o.kvmStopTimeout }, cpuSpeed: o.cpuSpeed, memory: o.memory, zone: o.zone, pod: o.pod,

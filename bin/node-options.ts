@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { SimulatedHostConfig } from '../actors/compute/start-agents.js';
 import { KVM_DEFAULTS, type KvmDriverConfig } from '../actors/compute/kvm/kvm-config.js';
 import type { LauncherComponentOptions } from '../actors/launcher/component.js';
+import type { PostgresOptions } from '../actors/data/store/sql/postgres-connection.js';
 import type { CliConfig } from './cli-options.js';
 import { labHosts } from './lab.js';
 
@@ -40,7 +41,8 @@ export function optionsFromCli(config: CliConfig): (name: string) => unknown {
   const withData = config.roles.includes('data');
   const labLike = withData && config.roles.includes('compute');
   const table: Record<string, unknown> = {
-    data: { dataDir: config.dataDir, ...(config.databaseUrl === undefined ? {} : { postgres: { url: config.databaseUrl }, poolSize: config.databasePoolSize }), seed: labLike ? { kind: 'lab', hosts: config.hosts } : { kind: 'cloud' } },
+    data: { dataDir: config.dataDir, ...(config.databaseUrl === undefined ? {} : { postgres: postgresOf(config, config.databaseUrl), poolSize: config.databasePoolSize }),
+      seed: labLike ? { kind: 'lab', hosts: config.hosts } : { kind: 'cloud' } },
     api: { host: config.bind, port: config.port },
     compute: {
       hosts: labLike ? labHosts(config.hosts) : [hostOf(config)],
@@ -55,6 +57,11 @@ export function optionsFromCli(config: CliConfig): (name: string) => unknown {
     } },
   };
   return (name) => table[name] ?? {};
+}
+
+/** The PostgreSQL connection of the data component from --database-url and --database-unavailable-retry. */
+function postgresOf(config: CliConfig, url: string): PostgresOptions {
+  return { url, ...(config.databaseUnavailableRetryMs === undefined ? {} : { unavailableRetryMs: config.databaseUnavailableRetryMs }) };
 }
 
 /** The libvirt driver's settings from --libvirt-uri, --kvm-*; console logs and DHCP state under --data-dir. */

@@ -47,7 +47,7 @@ export async function runStatusCli(argv: string[]): Promise<void> {
   const config: CliConfig = {
     roles: [], transport: o.redisUrl === undefined ? 'ws' : 'redis', listen: { host: '127.0.0.1', port: 0 },
     join: o.redisUrl === undefined && join !== undefined ? [parseHostPort(join)] : [], redisUrl: o.redisUrl,
-    clusterName: file.clusterName ?? o.clusterName, clusterSecretFile: secret, nodeName: `status-${process.pid}`, bind: '127.0.0.1', port: 0, databaseUrl: undefined,
+    clusterName: file.clusterName ?? o.clusterName, clusterSecretFile: secret, nodeName: `status-${process.pid}`, bind: '127.0.0.1', port: 0, databaseUrl: undefined, databaseUnavailableRetryMs: undefined,
     dataDir: '.', hosts: 0, logLevel: 'error', strict: false, hypervisor: 'simulator', cpuCores: 1, cpuSpeed: 100, memory: 128, zone: undefined,
     pod: undefined, cluster: undefined, joinTimeoutMs: 10_000, heartbeatProfile: 'default', labels: [], launcherCapacity: 1, metricsPort: undefined, metricsHost: '127.0.0.1', logFormat: 'text', restartMaxFailures: undefined, restartWindowMs: undefined,
   };

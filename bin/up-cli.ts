@@ -35,7 +35,7 @@ const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 function configOf(spec: UpSpec, dir: string, logLevel: LogLevel): CliConfig {
   return {
     roles: ['launcher'], transport: 'ws', listen: { host: '127.0.0.1', port: 0 }, join: [], redisUrl: undefined, clusterName: spec.cluster,
-    clusterSecretFile: join(dir, 'secret'), nodeName: 'up', bind: '127.0.0.1', port: 0, dataDir: dir, databaseUrl: undefined, hosts: 0, logLevel,
+    clusterSecretFile: join(dir, 'secret'), nodeName: 'up', bind: '127.0.0.1', port: 0, dataDir: dir, databaseUrl: undefined, databaseUnavailableRetryMs: undefined, hosts: 0, logLevel,
     strict: false, hypervisor: 'simulator', cpuCores: 32, cpuSpeed: 2400, memory: 131_072, zone: undefined, pod: undefined,
     cluster: undefined, joinTimeoutMs: 10_000, heartbeatProfile: spec.profile, labels: [], launcherCapacity: 256, metricsPort: 0, metricsHost: '127.0.0.1', logFormat: spec.logFormat, restartMaxFailures: undefined, restartWindowMs: undefined,
   };

@@ -50,19 +50,19 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
   };
   const ops = deployHandlers(store);
   const perform = (w: StoreWork): unknown => executeWork(store, ops, w, fenced);
-  const submit = (w: StoreWork, reply: ReplySink, what: string): void => {
-    if (options.threads !== undefined) offload(w, reply, what);
+  const submit = (w: StoreWork, reply: ReplySink, what: string, deadline: number | undefined): void => {
+    if (options.threads !== undefined) offload(w, reply, what, deadline);
     else enqueue({ run: () => perform(w), reply, what });
   };
   /** A named operation: run like a call, under its fence when it has one. */
   const op = <Req extends object, Rep>(name: keyof DeployHandlers) => (req: Req, ctx: ActorContext<null>): Rep => {
     const reply = ctx.detachReply();
-    if (reply !== undefined) submit({ kind: 'op', name, req }, reply, name);
+    if (reply !== undefined) submit({ kind: 'op', name, req }, reply, name, ctx.deadline);
     return null as Rep; // answered when the work is done (detachReply)
   };
   /** PostgreSQL: the call runs on a store thread; this thread answers when it is done. */
-  const offload = (w: StoreWork, reply: ReplySink, what: string): void => {
-    options.threads!.run(w).then((value) => reply.resolve(value), (err: unknown) => {
+  const offload = (w: StoreWork, reply: ReplySink, what: string, deadline: number | undefined): void => {
+    options.threads!.run(w, deadline).then((value) => reply.resolve(value), (err: unknown) => {
       if (err instanceof FencedError) { const f = fenceOf(w); if (f !== undefined) fenced(f); }
       reply.reject(asError(err, what));
     });
@@ -132,7 +132,7 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
         const reply = ctx.detachReply();
         if (reply === undefined) return null;
         const w: StoreWork = { kind: 'call', call: c };
-        if (options.threads !== undefined) offload(w, reply, `${c.repo}.${c.method}`);
+        if (options.threads !== undefined) offload(w, reply, `${c.repo}.${c.method}`, ctx.deadline);
         else enqueue({ run: () => perform(w), reply, what: `${c.repo}.${c.method}` });
         return null;
       },
@@ -140,7 +140,7 @@ export function dataActor(options: DataActorOptions): ActorDefinition<typeof Dat
         const reply = ctx.detachReply();
         if (reply === undefined) return [];
         const w: StoreWork = { kind: 'batch', calls, ...(fence === undefined ? {} : { fence }) };
-        if (options.threads !== undefined) offload(w, reply, `batch of ${calls.length}`);
+        if (options.threads !== undefined) offload(w, reply, `batch of ${calls.length}`, ctx.deadline);
         else enqueue({ run: () => perform(w), reply, what: `batch of ${calls.length}` });
         return [];
       },

@@ -108,8 +108,12 @@ export class StoreThreads {
     }
   }
 
-  /** Runs the work on the least busy thread. */
-  run(work: StoreWork): Promise<unknown> {
+  /**
+   * Runs the work on the least busy thread. `deadline` (epoch ms): when its caller gives up; work still
+   * queued then is not run, and a call waiting for an unreachable server stops waiting.
+   */
+  run(work: StoreWork, deadline?: number): Promise<unknown> {
+    const arrived = Date.now();
     if (this.closed) return Promise.reject(new StoppedError('the data service is stopping'));
     if (this.members.length === 0) return Promise.reject(new InternalError('no data store thread is running'));
     if (this.pending.size >= this.maxQueued) {
@@ -121,7 +125,7 @@ export class StoreThreads {
     member.busy++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, member });
-      member.worker.postMessage({ id, work });
+      member.worker.postMessage({ id, work, deadline, arrived });
     });
   }
 

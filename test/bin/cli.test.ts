@@ -31,6 +31,8 @@ describe('cloudstackd CLI', function () {
     [['--hosts', '-1'], '--hosts'],
     [['--role=compute'], '--role=compute'],
     [['--transport', 'ws'], '--cluster-secret-file'],
+    [['--database-unavailable-retry', '5000'], '--database-url'],
+    [['--database-unavailable-retry', 'soon', '--database-url', 'postgresql://u@127.0.0.1:1/db'], '--database-unavailable-retry'],
   ] as const) {
     it(`exits 2 with one line naming the problem for ${args.join(' ')}`, () => {
       const r = runCli([...args]);

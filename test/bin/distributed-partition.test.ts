@@ -56,7 +56,7 @@ const COMPUTES = ['c1', 'c2', 'c3'];
 function cliConfig(name: string, dataDir: string): CliConfig {
   return {
     roles: [...(name === 'mgmt' ? ROLE_SETS.management! : ROLE_SETS.compute!)], transport: 'inproc', listen: { host: '127.0.0.1', port: 0 }, join: [], redisUrl: undefined, clusterName: 'partition',
-    clusterSecretFile: undefined, nodeName: name, bind: '127.0.0.1', port: 0, dataDir, databaseUrl: undefined, hosts: 0, logLevel: 'silent', strict: false,
+    clusterSecretFile: undefined, nodeName: name, bind: '127.0.0.1', port: 0, dataDir, databaseUrl: undefined, databaseUnavailableRetryMs: undefined, hosts: 0, logLevel: 'silent', strict: false,
     hypervisor: 'simulator', cpuCores: 32, cpuSpeed: 2400, memory: 131_072, zone: undefined, pod: undefined, cluster: undefined, labels: [], launcherCapacity: 32, metricsPort: undefined, metricsHost: '127.0.0.1', logFormat: 'text', restartMaxFailures: undefined, restartWindowMs: undefined,
     joinTimeoutMs: 1000, heartbeatProfile: 'test',
   };

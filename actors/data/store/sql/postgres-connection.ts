@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { ConfigError, ConflictError, InternalError, ResourceUnavailableError } from '../../../../src/errors.js';
+import { ConfigError, ConflictError, InternalError, ResourceUnavailableError, TimeoutError } from '../../../../src/errors.js';
 import type { RunResult, SqlConnection, TxOptions } from './connection.js';
 import { Lru } from './lru.js';
 import { translateToPostgres, type TranslatedSql } from './postgres-dialect.js';
@@ -105,6 +105,9 @@ export class PostgresConnection implements SqlConnection {
   private readonly translated: Lru<TranslatedSql & { name: string }>;
   private tablesWithId: Set<string> = new Set();
   private depth = 0;
+  private unavailableSince: number | undefined;
+  private callDeadline: number | undefined;
+  private callArrived: number | undefined;
   private statementNames = 0;
   private savepoints = 0;
   private closed = false;
@@ -192,28 +195,51 @@ export class PostgresConnection implements SqlConnection {
    */
   private query(sql: string, params: readonly unknown[]): { rows: Record<string, unknown>[]; rowCount: number; t: TranslatedSql } {
     const t = this.translate(sql);
-    const req: WorkerRequest = { op: 'query', text: t.text, params: params.map(toParam), name: t.name };
+    const req: WorkerRequest = { op: 'query', text: t.text, params: params.map(toParam), name: t.name, inTransaction: this.depth > 0 };
     if (this.depth > 0) return { ...this.call(req, t.text), t };
     return this.whileUnavailable(() => ({ ...this.call(req, t.text), t }));
   }
 
   private whileUnavailable<T>(fn: () => T): T {
-    const start = this.now();
     let backoff = this.retryBaseMs;
     for (;;) {
       try {
-        return fn();
+        const r = fn();
+        this.unavailableSince = undefined;
+        return r;
       } catch (err) {
         if (!(err instanceof PostgresError) || !err.error.connection) throw err;
-        if (this.now() - start >= this.unavailableRetryMs) {
-          throw new ResourceUnavailableError(`PostgreSQL at ${this.describe} has been unreachable for ` +
-            `${this.unavailableRetryMs} ms (unavailableRetryMs): ${err.error.message}`, { cause: err });
-        }
-        this.stats.reconnects++;
+        this.beforeRetry(err);
         this.sleep(backoff);
         backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
       }
     }
+  }
+
+  /**
+   * The server could not be reached: fails once the current call has waited `unavailableRetryMs` since
+   * it arrived (`setCall`; without one, since the outage's first failure), or once its caller has given
+   * up (`callDeadline`): a write nobody waits for any more must not land later. Counting from arrival,
+   * not from this try, keeps calls queued behind a waiting one from waiting the whole time again.
+   */
+  private beforeRetry(err: PostgresError): void {
+    const now = this.now();
+    this.unavailableSince ??= now;
+    if (now - (this.callArrived ?? this.unavailableSince) >= this.unavailableRetryMs) {
+      throw new ResourceUnavailableError(`PostgreSQL at ${this.describe} has been unreachable for ` +
+        `${this.unavailableRetryMs} ms (unavailableRetryMs, --database-unavailable-retry): ${err.error.message}; the call was not run`, { cause: err });
+    }
+    if (this.callDeadline !== undefined && now >= this.callDeadline) {
+      throw new TimeoutError(`the call was not run: its caller's deadline passed while PostgreSQL at ${this.describe} ` +
+        `was unreachable (${err.error.message})`, { cause: err });
+    }
+    this.stats.reconnects++;
+  }
+
+  /** When the call being run arrived and when its caller gives up (epoch ms), or undefined; see beforeRetry. */
+  setCall(call: { arrived?: number | undefined; deadline?: number | undefined } | undefined): void {
+    this.callArrived = call?.arrived;
+    this.callDeadline = call?.deadline;
   }
 
   private rawAll<T>(text: string): T[] {
@@ -239,7 +265,8 @@ export class PostgresConnection implements SqlConnection {
   }
 
   exec(script: string): void {
-    this.call({ op: 'query', text: script, params: [] }, script);
+    // Inside a transaction (COMMIT, savepoints) a lost session must not be replaced by a new one.
+    this.call({ op: 'query', text: script, params: [], inTransaction: this.depth > 0 }, script);
   }
 
   tx<T>(fn: () => T, options: TxOptions = {}): T {
@@ -290,7 +317,6 @@ export class PostgresConnection implements SqlConnection {
    * never retried, since running the operation again could apply it twice.
    */
   private outermost<T>(fn: () => T, mode: 'read' | 'write'): T {
-    const start = this.now();
     let conflicts = 0;
     let backoff = this.retryBaseMs;
     for (;;) {
@@ -325,11 +351,7 @@ export class PostgresConnection implements SqlConnection {
           }
           this.stats.serializationRetries++;
         } else if (pgErr?.error.connection === true) {
-          if (this.now() - start >= this.unavailableRetryMs) {
-            throw new ResourceUnavailableError(`PostgreSQL at ${this.describe} has been unreachable for ` +
-              `${this.unavailableRetryMs} ms (unavailableRetryMs): ${pgErr.error.message}`, { cause: err });
-          }
-          this.stats.reconnects++;
+          this.beforeRetry(pgErr);
         } else {
           throw err;
         }

@@ -15,7 +15,12 @@ export interface WorkerConfig {
 }
 
 export type WorkerRequest =
-  | { op: 'query'; text: string; params: unknown[]; name?: string }
+  /**
+   * `inTransaction`: the statement belongs to a transaction already begun on the current session. If
+   * that session is gone, it must fail (the server rolled the transaction back) instead of running on a
+   * new session, where it would commit on its own and the rest of the transaction after it.
+   */
+  | { op: 'query'; text: string; params: unknown[]; inTransaction?: boolean; name?: string }
   | { op: 'close' };
 
 export interface WorkerError { message: string; code?: string; detail?: string; connection: boolean }
@@ -65,6 +70,9 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
     await client?.end().catch(() => undefined);
     client = undefined;
     return { ok: true, rows: [], rowCount: 0 };
+  }
+  if (req.inTransaction === true && (client === undefined || broken)) {
+    return { ok: false, error: { message: 'the connection was lost inside a transaction (the server rolled it back)', connection: true } };
   }
   try {
     const c = await connected();
