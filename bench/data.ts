@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { DataStore } from '../actors/data/store/index.js';
 import { createSeededRandom, shuffle } from '../src/random.js';
 import { seedWorld, time, timeListCases, type Seeded, type World } from './store-world.js';
-import { envInt, line, percentiles, progress, type BenchLine } from './lib.js';
+import { envInt, line, progress, type BenchLine } from './lib.js';
 
 const HOSTS = envInt('DATA_BENCH_HOSTS', 25_000);
 const VMS = envInt('DATA_BENCH_VMS', 100_000);
