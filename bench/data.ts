@@ -9,146 +9,45 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DataStore, SYSTEM, type Caller, type ListParams } from '../actors/data/store/index.js';
-import { seedLab } from '../actors/data/store/seed.js';
-import { createSeededRandom, shuffle, type Random } from '../src/random.js';
-import { envInt, line, percentiles, progress, type BenchLine } from './lib.js';
+import { DataStore } from '../actors/data/store/index.js';
+import { createSeededRandom, shuffle } from '../src/random.js';
+import { seedWorld, time, timeListCases, type Seeded, type World } from './store-world.js';
+import { envInt, line, progress, type BenchLine } from './lib.js';
 
 const HOSTS = envInt('DATA_BENCH_HOSTS', 25_000);
 const VMS = envInt('DATA_BENCH_VMS', 100_000);
 const ACCOUNTS = envInt('DATA_BENCH_ACCOUNTS', 100);
-const ZONES = 4;
-const PODS_PER_ZONE = 5;
-const CLUSTERS_PER_POD = 5;
-/** VMs created per transaction while seeding. */
-const BATCH = 2000;
-/** Timed calls per list case (after WARMUP untimed ones). */
+/** Timed calls per list case (after a warm-up). */
 const SAMPLES = envInt('DATA_BENCH_SAMPLES', 200);
-const WARMUP = 20;
 const RESERVATIONS = envInt('DATA_BENCH_RESERVATIONS', 3000);
 /** ShapeBlue's listVirtualMachines average at 25k hosts on CloudStack 4.20 (reference section 8). */
 const CLOUDSTACK_LIST_MS = 11_800;
 
-interface World {
-  store: DataStore;
-  admin: Caller;
-  users: Caller[];
-  zones: string[];
-  vmIds: string[];
-  hostIds: string[];
-}
-
-function seedHosts(store: DataStore, zones: string[]): string[] {
-  const perCluster = Math.ceil(HOSTS / (ZONES * PODS_PER_ZONE * CLUSTERS_PER_POD));
-  const hostIds: string[] = [];
-  for (const [zi, zoneid] of zones.entries()) {
-    store.transaction(() => {
-      for (let p = 0; p < PODS_PER_ZONE; p++) {
-        const pod = store.zones.createPod({ zoneid, name: `pod-${zi}-${p}`, gateway: `10.${100 + zi}.${p}.1`, netmask: '255.255.255.0' });
-        for (let c = 0; c < CLUSTERS_PER_POD; c++) {
-          const cluster = store.zones.createCluster({ zoneid, podid: pod.id, clustername: `cl-${zi}-${p}-${c}`, hypervisor: 'Simulator' });
-          for (let h = 0; h < perCluster && hostIds.length < HOSTS; h++) {
-            hostIds.push(store.hosts.create({ zoneid, podid: pod.id, clusterid: cluster.id, name: `h-${zi}-${p}-${c}-${h}`,
-              hypervisor: 'Simulator', cpunumber: 32, cpuspeed: 2400, memory: 256 * 1024 ** 3, state: 'Up' }).id);
-          }
-        }
-      }
-    });
-    progress(`data: ${hostIds.length} hosts`);
-  }
-  return hostIds;
-}
-
-function seedAccounts(store: DataStore, zones: string[], offering: string): { users: Caller[]; nets: string[] } {
-  const users: Caller[] = [];
-  const nets: string[] = [];
-  store.transaction(() => {
-    const domains = Array.from({ length: 10 }, (_, i) => store.domains.create(SYSTEM, { name: `dom-${i}` }).id);
-    for (let a = 0; a < ACCOUNTS; a++) {
-      const acct = store.accounts.create(SYSTEM, { username: `user-${a}`, password: 'bench', domainid: domains[a % domains.length]! });
-      const caller = store.users.callerFor(acct.user[0]!.id);
-      users.push(caller);
-      nets.push(store.networks.create(caller, { name: `net-${a}`, zoneid: zones[a % zones.length]!, networkofferingid: offering,
-        gateway: '10.1.0.1', netmask: '255.255.0.0' }).id);
-    }
-  });
-  return { users, nets };
-}
-
-function seed(dir: string): World & { seconds: { hosts: number; vms: number } } {
-  const store = DataStore.open({ dataDir: dir });
-  const lab = seedLab(store, { hosts: 0 });
-  // The bench gives each account ~VMS/ACCOUNTS VMs: the per-account limits are lifted (-1: unlimited).
-  for (const name of ['max.account.user.vms', 'max.account.cpus', 'max.account.memory']) store.config.set(name, '-1');
-  const admin = store.users.callerFor(lab.adminUserId);
-  const zones = [lab.zoneid, ...Array.from({ length: ZONES - 1 }, (_, i) => store.zones.create({ name: `zone-${i + 2}`,
-    networktype: 'Advanced', allocationstate: 'Enabled', guestcidraddress: '10.1.0.0/16' }).id)];
-  const template = store.templates.register(SYSTEM, { name: 'bench-template', format: 'QCOW2', hypervisor: 'Simulator',
-    accountid: lab.adminAccountId, ispublic: true, isready: true, size: 8 * 1024 ** 3 })[0]!.id;
-  let t0 = performance.now();
-  const hostIds = seedHosts(store, zones);
-  const hostSeconds = (performance.now() - t0) / 1000;
-  const { users, nets } = seedAccounts(store, zones, lab.networkofferingid);
-  t0 = performance.now();
-  const vmIds: string[] = [];
-  const perAccount = Math.ceil(VMS / ACCOUNTS);
-  while (vmIds.length < VMS) {
-    store.transaction(() => {
-      for (let i = 0; i < BATCH && vmIds.length < VMS; i++) {
-        const n = vmIds.length;
-        const a = Math.floor(n / perAccount);
-        vmIds.push(store.vmOps.create(users[a]!, { zoneid: zones[a % zones.length]!, serviceofferingid: lab.serviceofferings.small,
-          templateid: template, networkids: [nets[a]!], name: `vm-a${String(a).padStart(4, '0')}-${n % perAccount}` }).id);
-      }
-    });
-    if (vmIds.length % 10_000 === 0 || vmIds.length === VMS) progress(`data: ${vmIds.length} VMs`);
-  }
-  const vmSeconds = (performance.now() - t0) / 1000;
-  return { store, admin, users, zones, vmIds, hostIds, seconds: { hosts: hostSeconds, vms: vmSeconds } };
-}
-
-/** Times `fn` SAMPLES times (after a warm-up) and returns the latency percentiles in ms. */
-function time(fn: (random: Random) => unknown, random: Random): { p50: number; p99: number } {
-  for (let i = 0; i < WARMUP; i++) fn(random);
-  const samples: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const t = performance.now();
-    fn(random);
-    samples.push(performance.now() - t);
-  }
-  return percentiles(samples);
+function seed(dir: string): Seeded {
+  return seedWorld(DataStore.open({ dataDir: dir }), { hosts: HOSTS, vms: VMS, accounts: ACCOUNTS });
 }
 
 function listCases(w: World, emit: (l: BenchLine) => void): void {
   const random = createSeededRandom(5);
   const pick = <T>(xs: readonly T[]): T => xs[random.int(xs.length)]!;
-  const cases: [string, (r: Random) => unknown][] = [
-    ['by-account', () => w.store.vms.list(pick(w.users), { pagesize: 500, page: 1 + random.int(2) })],
-    ['by-zone', () => w.store.vms.list(w.admin, { listall: true, zoneid: pick(w.zones), pagesize: 500, page: 1 + random.int(10) })],
-    ['by-keyword', () => w.store.vms.list(w.admin, { listall: true, pagesize: 500, page: 1,
-      keyword: `a${String(random.int(ACCOUNTS)).padStart(4, '0')}-1` } satisfies ListParams)],
-  ];
-  for (const [name, fn] of cases) {
-    const items = (fn(random) as { items: unknown[]; count: number });
-    progress(`data: list ${name}: count ${items.count}, page ${items.items.length}`);
-    const p = time(fn, random);
+  for (const [name, p] of timeListCases(w, 'data', SAMPLES)) {
     emit(line(`data.list-vms.${name}.pagesize500.p50`, p.p50, 'ms', 'target: p50 <= 20 ms', 20, { ratio: 1, higherIsBetter: false }));
     emit(line(`data.list-vms.${name}.pagesize500.p99`, p.p99, 'ms', 'CloudStack 4.20 listVirtualMachines avg, 25k hosts', CLOUDSTACK_LIST_MS));
   }
   // Text filters compare case-insensitively (MySQL's collation): an exact name asked in another case,
   // and a state filter, against the raw NOCASE-indexed lookup of the same name.
   const names = w.vmIds.slice(0, 1000).map((id) => w.store.vms.get(w.admin, id).name);
-  const byName = time(() => w.store.vms.list(w.admin, { listall: true, name: pick(names).toUpperCase(), pagesize: 500, page: 1 }), random);
+  const byName = time(() => w.store.vms.list(w.admin, { listall: true, name: pick(names).toUpperCase(), pagesize: 500, page: 1 }), random, SAMPLES);
   const rawName = w.store.db.prepare('SELECT * FROM vm_instance WHERE name = ? COLLATE NOCASE AND removed IS NULL');
-  const rawByName = time(() => rawName.all(pick(names).toUpperCase()), random);
+  const rawByName = time(() => rawName.all(pick(names).toUpperCase()), random, SAMPLES);
   emit(line('data.list-vms.by-name-any-case.p50', byName.p50, 'ms', 'raw SQLite NOCASE-indexed lookup of the name, p50', rawByName.p50));
   // The seeded VMs' own state (all alike), asked in lower case: every VM matches, a page of 500 is read.
   const state = w.store.vms.get(w.admin, w.vmIds[0]!).state.toLowerCase();
-  const byState = time(() => w.store.vms.list(w.admin, { listall: true, state, pagesize: 500, page: 1 + random.int(10) }), random);
+  const byState = time(() => w.store.vms.list(w.admin, { listall: true, state, pagesize: 500, page: 1 + random.int(10) }), random, SAMPLES);
   emit(line('data.list-vms.by-state-lowercase.pagesize500.p50', byState.p50, 'ms', 'target: p50 <= 20 ms', 20, { ratio: 1, higherIsBetter: false }));
-  const byId = time(() => w.store.vms.get(w.admin, pick(w.vmIds)), random);
+  const byId = time(() => w.store.vms.get(w.admin, pick(w.vmIds)), random, SAMPLES);
   const rawStmt = w.store.db.prepare('SELECT * FROM vm_instance WHERE uuid = ?');
-  const raw = time(() => rawStmt.get(pick(w.vmIds)), random);
+  const raw = time(() => rawStmt.get(pick(w.vmIds)), random, SAMPLES);
   emit(line('data.get-vm-by-id.p50', byId.p50, 'ms', 'raw SQLite row lookup by uuid, p50', raw.p50));
   emit(line('data.get-vm-by-id.p99', byId.p99, 'ms', 'raw SQLite row lookup by uuid, p99', raw.p99));
 }

@@ -12,8 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startLab, type Lab } from '../bin/lab.js';
+import { startLab } from '../bin/lab.js';
 import { CsApi } from '../test/helpers/cs-api.js';
+import { deployAll, deployClients } from './deploy-load.js';
 import { envInt, line, percentiles, progress, type BenchLine, type Emit } from './lib.js';
 
 const HOSTS = envInt('DEPLOY_BENCH_HOSTS', 1_000);
@@ -25,46 +26,6 @@ const IN_FILE = process.env['DEPLOY_BENCH_FILE'] === '1';
 const LIST_SAMPLES = envInt('DEPLOY_BENCH_LIST_SAMPLES', 100);
 /** Issue 7's throughput target. */
 const TARGET_VMS_PER_S = 200;
-
-interface Outcome {
-  latencies: number[];
-  failed: number;
-  seconds: number;
-}
-
-async function deployAll(lab: Lab, clients: CsApi[]): Promise<Outcome> {
-  const s = lab.seed;
-  // The seeded pool (2 TiB, over-provisioned 2x) holds 2,048 ROOT disks of 2 GiB; add a zone-wide pool for the rest.
-  const needed = VMS * 2 * 1024 ** 3;
-  await clients[0]!.call('createStoragePool', { zoneid: s.zoneid, name: 'bench-primary', url: 'nfs://192.168.56.6/export/bench',
-    scope: 'zone', hypervisor: 'Simulator', capacitybytes: Math.ceil(needed / 2) });
-  const networks = await Promise.all(clients.map((c, i) => c.call<{ network: { id: string } }>('createNetwork', {
-    name: `bench-${i}`, displaytext: `bench ${i}`, zoneid: s.zoneid, networkofferingid: s.networkofferingid })));
-  const latencies: number[] = [];
-  let failed = 0;
-  let next = 0;
-  const t0 = performance.now();
-  const ticker = setInterval(() => {
-    const sec = (performance.now() - t0) / 1000;
-    progress(`deploy: ${latencies.length + failed}/${VMS} done (${failed} failed), ${(latencies.length / sec).toFixed(0)} VMs/s, ` +
-      `${next - latencies.length - failed} in flight`);
-  }, 1000);
-  try {
-    await Promise.all(clients.map(async (c, i) => {
-      const params = { zoneid: s.zoneid, serviceofferingid: s.serviceofferings.small, templateid: s.templateid, networkids: networks[i]!.network.id };
-      while (next < VMS) {
-        next++;
-        const start = performance.now();
-        const job = await c.job('deployVirtualMachine', params);
-        if (job.jobstatus === 1) latencies.push(performance.now() - start);
-        else failed++;
-      }
-    }));
-  } finally {
-    clearInterval(ticker);
-  }
-  return { latencies, failed, seconds: (performance.now() - t0) / 1000 };
-}
 
 async function listLatency(api: CsApi, pages: number): Promise<{ p50: number; p99: number }> {
   const samples: number[] = [];
@@ -80,10 +41,11 @@ export async function runDeployBench(emit: Emit): Promise<void> {
   const dir = IN_FILE ? mkdtempSync(join(tmpdir(), 'cloudstackd-deploy-bench-')) : undefined;
   progress(`deploy: starting a lab with ${HOSTS} simulated hosts (${IN_FILE ? 'file' : 'in-memory'} database)`);
   const lab = await startLab({ hosts: HOSTS, logLevel: 'error', ...(dir === undefined ? {} : { dataDir: dir }) });
-  const clients = Array.from({ length: CLIENTS }, () => new CsApi({ endpoint: lab.endpoint, apiKey: lab.apiKey, secretKey: lab.secretKey,
-    maxSockets: 1, pollMs: POLL_MS, jobTimeoutMs: 600_000 }));
+  const clients = deployClients(lab.endpoint, lab, CLIENTS, POLL_MS);
   try {
-    const out = await deployAll(lab, clients);
+    const s = lab.seed;
+    const out = await deployAll({ zoneid: s.zoneid, serviceofferingid: s.serviceofferings.small, templateid: s.templateid,
+      networkofferingid: s.networkofferingid }, clients, VMS);
     const rate = out.latencies.length / out.seconds;
     const lat = percentiles(out.latencies);
     const tag = `${HOSTS} hosts, ${CLIENTS} clients, ${VMS} VMs`;

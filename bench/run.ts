@@ -26,6 +26,7 @@ const SUITES: Suite[] = [
   { name: 'split', file: 'split.js', fn: 'runSplitBench' },
   { name: 'scale', file: 'scale.js', fn: 'runScaleBench' },
   { name: 'kvm', file: 'kvm.js', fn: 'runKvmBench' },
+  { name: 'postgres', file: 'postgres.js', fn: 'runPostgresBench' },
   { name: 'framework', file: 'framework.js', fn: 'runFrameworkBench' },
 ];
 

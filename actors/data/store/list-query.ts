@@ -159,8 +159,14 @@ export function listResources<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, O
   const count = countOf(ctx, spec, where, w.args);
   if (implicit && count > limit) throw overOnePage(count, limit);
   if (count <= offset) return { count, items: [] };
-  const rows = ctx.rows<Row>(`SELECT ${spec.columns} FROM ${spec.table} t ${spec.joins ?? ''}${where} ` +
-    `ORDER BY ${orderOf(spec).join(', ')} LIMIT ${literalLimit(limit)} OFFSET ?`, ...w.args, offset);
+  // The page is chosen on the main table alone (filters and sort keys are all on `t`), then joined:
+  // joining first would build every skipped row too — 15,000 joined rows for page 30 of a VM list:
+  // that page of 100,000 VMs took 59 ms on SQLite and 115 ms on PostgreSQL (which also started
+  // parallel workers for it), against 4 and 20 ms this way (bench/postgres.ts's world). A subquery
+  // with LIMIT is never flattened into the join, in either dialect.
+  const order = orderOf(spec).join(', ');
+  const rows = ctx.rows<Row>(`SELECT ${spec.columns} FROM (SELECT * FROM ${spec.table} t${where} ` +
+    `ORDER BY ${order} LIMIT ${literalLimit(limit)} OFFSET ?) t ${spec.joins ?? ''} ORDER BY ${order}`, ...w.args, offset);
   return { count, items: mapRows(ctx, spec, rows) };
 }
 
