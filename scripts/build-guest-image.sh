@@ -6,6 +6,8 @@
 #   CSD-GUEST-BOOTED <boot id>      when /init starts
 #   CSD-GUEST-IP <iface> <address>  once DHCP has configured the NIC (udhcpc)
 #   CSD-GUEST-DISKS <vda vdb ...>   at boot and whenever a disk is hot-plugged or removed
+#   CSD-REACH <address>             an address of eth0's /24 (.2 to .20) that answered a ping: tried every 2 s
+#                                   for 60 s after DHCP, so the tests see which guests can reach which
 # It runs acpid, so an ACPI power-off request (virsh shutdown) powers it off.
 #
 # Output: the path of a directory holding template.qcow2 (and vmlinuz, initrd.gz), on stdout.
@@ -54,6 +56,7 @@ case "$1" in
     ip addr flush dev "$interface"
     ip addr add "$ip/${mask:-24}" dev "$interface"
     [ -n "$router" ] && ip route add default via "${router%% *}" dev "$interface" 2>/dev/null
+    echo "$ip" > "/tmp/ip-$interface"
     echo "CSD-GUEST-IP $interface $ip" > /dev/ttyS0 ;;
 esac
 exit 0
@@ -81,6 +84,24 @@ for n in /sys/class/net/*; do
   ip link set "$i" up
   udhcpc -i "$i" -b -t 5 -T 1 -s /etc/udhcpc.script >/dev/null 2>&1
 done
+# The network isolation test's probe: which neighbours answer. Only .2 to .20 (the tests' guests get the
+# lowest free addresses) and only for 60 s after DHCP, so an idle guest costs nothing afterwards; each
+# round's pings run in parallel (1 s timeout each), so a round takes about 1 s wherever nobody answers.
+reach() {
+  n=0
+  while [ ! -s /tmp/ip-eth0 ] && [ $n -lt 60 ]; do sleep 1; n=$((n + 1)); done
+  [ -s /tmp/ip-eth0 ] || return 0
+  net="$(cut -d. -f1-3 /tmp/ip-eth0)"
+  end=$(($(date +%s) + 60))
+  while [ "$(date +%s)" -lt $end ]; do
+    for h in $(seq 2 20); do
+      (ping -c 1 -W 1 "$net.$h" >/dev/null 2>&1 && echo "CSD-REACH $net.$h" > /dev/ttyS0) &
+    done
+    wait
+    sleep 2
+  done
+}
+reach &
 disks() { ls /sys/block | grep '^vd' | tr '\n' ' '; }
 last="$(disks)"; echo "CSD-GUEST-DISKS $last" > /dev/ttyS0
 while true; do
