@@ -68,9 +68,6 @@ export type UndoExecutor = (action: UndoAction, key: string) => Promise<void>;
  * was not done yet. Each step may register a compensation; `rollback()` runs them newest first.
  */
 export class JobContext {
-  /** Steps recorded by `repeatable` and not saved yet: the next save carries them. */
-  private unsaved = false;
-
   constructor(
     readonly jobId: string,
     private readonly journal: JournalData,
@@ -110,23 +107,6 @@ export class JobContext {
     const action = undo?.(result);
     if (action !== undefined) this.journal.undo.push({ step: name, action });
     await this.persist();
-    return result;
-  }
-
-  /**
-   * A step that is idempotent by state and has no compensation (implementing a network, creating a
-   * volume, a state transition that counts as done when already made): its record is not saved on its
-   * own but rides on the job's next save (the next guarded step, commit, rollback or failure), saving
-   * a data round trip. A restart before that save runs it again, which changes nothing.
-   */
-  async repeatable<T>(name: string, run: (key: string) => Promise<T>): Promise<T> {
-    if (this.has(name)) return this.journal.steps[name] as T;
-    this.checkAlive();
-    const result = await run(this.key(name));
-    this.checkAlive();
-    this.journal.steps[name] = result === undefined ? null : result;
-    this.journal.order.push(name);
-    this.unsaved = true;
     return result;
   }
 
@@ -176,7 +156,7 @@ export class JobContext {
 
   /** Keeps what was done since `mark` for good: a later failure of the job no longer undoes it. */
   async commit(mark: Mark): Promise<void> {
-    if (this.journal.undo.length === mark.undo && !this.unsaved) return;
+    if (this.journal.undo.length === mark.undo) return;
     this.journal.undo.splice(mark.undo);
     await this.persist();
   }
@@ -195,7 +175,6 @@ export class JobContext {
   private async persist(): Promise<void> {
     try {
       await this.save(this.journal);
-      this.unsaved = false;
     } catch (err) {
       // The job finished elsewhere (an older incarnation completed it): stop here, touch nothing more.
       if (err instanceof ConflictError) throw new JobAbandoned(`job ${this.jobId} has already finished`, { cause: err });

@@ -74,8 +74,7 @@ export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Prom
     try {
       const host = await attempt(env, vm, volumes, k, `${p}.a${n}`);
       let running: VirtualMachine | undefined;
-      // Saved with the commit that follows (one save): the transition counts as done when already made.
-      await ctx.repeatable(`${p}.running`, async () => {
+      await ctx.step(`${p}.running`, async () => {
         running = await vmState(c.data, vmid, 'OperationSucceeded', { from: 'Starting', to: 'Running', hostid: host.hostid });
         return host.hostid;
       });
@@ -103,8 +102,7 @@ async function attempt(env: FlowEnv, vm: VmStartView, volumes: Volume[], k: Plan
   for (const nic of vm.nic) {
     if (!implemented.has(nic.networkid)) {
       implemented.add(nic.networkid);
-      // Saved with the NIC's guarded step below: implementing an Implemented network changes nothing.
-      await ctx.repeatable(`${a}.net.${nic.networkid}`, async (key) => { await c.network('implementNetwork', { key, networkid: nic.networkid }); return true; });
+      await ctx.step(`${a}.net.${nic.networkid}`, async (key) => { await c.network('implementNetwork', { key, networkid: nic.networkid }); return true; });
     }
     // Guarded: the address may be reserved even when the reply is lost (the data service restarting
     // under the network component), so the release is recorded before the reservation is asked for.
@@ -112,8 +110,7 @@ async function attempt(env: FlowEnv, vm: VmStartView, volumes: Volume[], k: Plan
       async (key) => (await c.network('prepareNic', { key, nicid: nic.id })).ipaddress ?? null);
   }
   for (const v of volumes) {
-    // Saved with the start's guarded step: preparing a Ready volume answers it as it is.
-    await ctx.repeatable(`${a}.vol.${v.id}`, async (key) => {
+    await ctx.step(`${a}.vol.${v.id}`, async (key) => {
       const body: { key: string; volumeid: string; clusterid?: string } = { key, volumeid: v.id };
       if (host.clusterid !== undefined) body.clusterid = host.clusterid;
       return (await c.storage('prepareVolume', body)).storageid ?? null;

@@ -64,25 +64,6 @@ describe('orchestrator journal', () => {
     expect(h.undone).to.deep.equal(['x']);
   });
 
-  it('saves a repeatable step with the next save only: a restart before it runs the step again, one after it does not', async () => {
-    const h = harness();
-    const a = h.ctx();
-    const m = a.mark();
-    await a.repeatable('net', async () => { h.ran.push('net'); return true; });
-    expect(h.saved().steps).to.not.have.property('net');
-    const b = h.ctx(); // a restart before the next save: the step runs again
-    await b.repeatable('net', async () => { h.ran.push('net again'); return true; });
-    await b.guarded('nic', h.undo('nic'), async () => { h.ran.push('nic'); return '10.0.0.5'; });
-    expect(h.saved().steps).to.have.property('net');
-    await b.repeatable('running', async () => { h.ran.push('running'); return 'h1'; });
-    await b.commit(m); // nothing to drop since the mark but `running`: the commit still saves it
-    expect(h.saved().steps['running']).to.equal('h1');
-    const c = h.ctx();
-    await c.repeatable('net', async () => { h.ran.push('never'); return true; });
-    await c.repeatable('running', async () => { h.ran.push('never'); return 'h2'; });
-    expect(h.ran).to.deep.equal(['net', 'net again', 'nic', 'running']);
-  });
-
   it('keys steps by job, incarnation and name, and abandons a job whose orchestrator stopped', async () => {
     const h = harness({ ...emptyJournal(), gen: 3 });
     const c = h.ctx();
