@@ -129,15 +129,6 @@ export class StoreThreads {
     });
   }
 
-  /** Calls in flight (metrics, tests). */
-  get inFlight(): number {
-    return this.pending.size;
-  }
-
-  get size(): number {
-    return this.members.length;
-  }
-
   /** Lets calls in flight finish, then stops the threads. */
   async close(): Promise<void> {
     this.closed = true;

@@ -33,7 +33,6 @@ export class SqliteConnection implements SqlConnection {
   get describe(): string { return this.db.memory ? 'memory' : this.db.name; }
   get open(): boolean { return this.db.open; }
   get inTransaction(): boolean { return this.db.inTransaction; }
-  get cachedStatements(): number { return this.statements.size + this.readers.size; }
 
   statement(sql: string): Statement {
     return this.statements.get(sql, () => this.db.prepare(sql));
