@@ -3,7 +3,9 @@ import type { Clock } from '../../src/clock.js';
 import { CloudstackdError, ConfigError, InternalError, TimeoutError, UnsupportedError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import { createRandom, type Random } from '../../src/random.js';
+import { replyLater } from '../../src/reply-later.js';
 import { CommandCache } from './command-cache.js';
+import { CommandSlots } from './command-slots.js';
 import { COMPUTE_DEFAULTS } from './config.js';
 import { EpochGuard } from './epoch-guard.js';
 import { Heartbeat, type HeartbeatOptions, type HeartbeatStats } from './heartbeat.js';
@@ -35,6 +37,10 @@ export interface ComputeAgentOptions {
   random?: Random;
   /** VMs whose highest command epoch is remembered (fencing). Default COMPUTE_DEFAULTS (10,000). */
   maxFencedVms?: number;
+  /** VM commands run at once. Default COMPUTE_DEFAULTS (5, CloudStack's agent `workers`). */
+  maxConcurrentCommands?: number;
+  /** VM commands that may wait for a slot. Default COMPUTE_DEFAULTS (1,000). */
+  maxWaitingCommands?: number;
 }
 
 export interface ComputeAgentState {
@@ -63,11 +69,16 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
   }
   const maxKeys = options.maxRememberedCommands ?? COMPUTE_DEFAULTS.maxRememberedCommands;
   if (!(Number.isSafeInteger(maxKeys) && maxKeys > 0)) throw new ConfigError(`maxRememberedCommands must be a positive integer (got ${maxKeys})`);
+  const slotLimit = options.maxConcurrentCommands ?? COMPUTE_DEFAULTS.maxConcurrentCommands;
+  const maxWaiting = options.maxWaitingCommands ?? COMPUTE_DEFAULTS.maxWaitingCommands;
+  if (!(Number.isSafeInteger(slotLimit) && slotLimit > 0)) throw new ConfigError(`maxConcurrentCommands must be a positive integer (got ${slotLimit})`);
+  if (!(Number.isSafeInteger(maxWaiting) && maxWaiting >= 0)) throw new ConfigError(`maxWaitingCommands must be a non-negative integer (got ${maxWaiting})`);
   const random = options.random ?? createRandom();
   const bootId = `${options.host.name}-${random.int(0x7fffffff).toString(36)}${random.int(0x7fffffff).toString(36)}`;
   let identity: HostIdentity = toIdentity(options.host);
   driver.setPlacement?.(toPlacement(identity));
   let clock: Clock | undefined;
+  let slots: CommandSlots | undefined;
 
   /** The storage figures ride on the heartbeat; one that cannot be read is left out (the host is still alive). */
   const storageOf = async (): Promise<StorageReport | undefined> => {
@@ -96,10 +107,17 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
 
   type Ctx = ActorContext<ComputeAgentState>;
   const host = (): string => identity.hostName;
-  /** Runs a keyed VM command once per key, bounded by the ask's deadline. */
-  const keyed = <T>(ctx: Ctx, key: string, signature: string, fn: (op: DriverOperation) => Promise<T>): Promise<T> => {
+  /**
+   * Runs a keyed VM command once per key, bounded by the ask's deadline, in one of the host's command
+   * slots: the mailbox takes the next message at once, so commands for other VMs run beside it. The
+   * slot is held until the command ends or its ask's deadline passes, whichever is first (a hung
+   * hypervisor call does not keep a slot: a stop can still cut it short).
+   */
+  const keyed = <T>(ctx: Ctx, key: string, signature: string, fn: (op: DriverOperation) => Promise<T>): T => {
     const op: DriverOperation = { key, deadline: ctx.deadline };
-    return bounded(ctx, signature, ctx.state.commands.run(key, signature, () => guard(fn(op))));
+    slots ??= new CommandSlots(ctx.clock, slotLimit, maxWaiting, host);
+    const pool = slots;
+    return replyLater(ctx, () => pool.run(signature, ctx.deadline, () => bounded(ctx, signature, ctx.state.commands.run(key, signature, () => guard(fn(op))))));
   };
   const bounded = <T>(ctx: Ctx, what: string, p: Promise<T>): Promise<T> => withinDeadline(ctx.clock, ctx.deadline, p, what, host());
   /** Runs an unkeyed command (queries, fence), bounded by the ask's deadline. */

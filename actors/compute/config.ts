@@ -17,6 +17,10 @@ export interface ComputeConfig {
   maxMocks: number;
   /** VMs per host whose highest command epoch is remembered for fencing: more than a host runs. */
   maxFencedVms: number;
+  /** VM commands a host runs at once: 5, as CloudStack's agent (agent.properties `workers=5`). */
+  maxConcurrentCommands: number;
+  /** VM commands that may wait for one of those slots; past it a command is refused (retryable). */
+  maxWaitingCommands: number;
 }
 
 export const COMPUTE_DEFAULTS: Readonly<ComputeConfig> = Object.freeze({
@@ -27,6 +31,8 @@ export const COMPUTE_DEFAULTS: Readonly<ComputeConfig> = Object.freeze({
   maxVmsPerHost: 1_000,
   maxMocks: 1_000,
   maxFencedVms: 10_000,
+  maxConcurrentCommands: 5,
+  maxWaitingCommands: 1_000,
 });
 
 /** Short heartbeats and no latency, for tests. */

@@ -24,7 +24,7 @@ interface Rig {
 }
 
 /** One agent at /sim-h1 (a top-level path: the directory is start-agents' business) in a strict system. */
-function rig(opts: { heartbeatMs?: number; driver?: HypervisorDriver; name?: string; clock?: SimulatedClock; system?: ActorSystem } = {}): Rig {
+function rig(opts: { heartbeatMs?: number; driver?: HypervisorDriver; name?: string; clock?: SimulatedClock; system?: ActorSystem; slots?: number } = {}): Rig {
   const clock = opts.clock ?? new SimulatedClock();
   const system = opts.system ?? strictSystem(clock);
   const name = opts.name ?? HOST.name;
@@ -32,6 +32,7 @@ function rig(opts: { heartbeatMs?: number; driver?: HypervisorDriver; name?: str
   const reports: HeartbeatReport[] = [];
   const agent = createComputeAgent({
     host: { ...HOST, name }, driver: opts.driver ?? driver, random: createSeededRandom(3),
+    ...(opts.slots === undefined ? {} : { maxConcurrentCommands: opts.slots }),
     ...(opts.heartbeatMs === undefined ? {} : { heartbeat: { intervalMs: opts.heartbeatMs, send: (r) => { reports.push(r); } } }),
   });
   const ref = system.spawn(`/${name}`, agent.definition);
@@ -136,6 +137,36 @@ describe('compute: agent', () => {
     expect(await stop).to.deep.equal({ hostName: 'sim-h1', vmUuid: 'vm-1', power: 'PowerOff', wasRunning: false });
     await advance(clock, 10_000, 1_000);
     expect(await ref.ask('queryPowerStates', { vmUuids: ['vm-1'] })).to.deep.include({ states: { 'vm-1': 'PowerOff' } });
+  });
+
+  it('runs commands for different VMs side by side in its command slots; one still waiting for a slot at its deadline is not run', async () => {
+    const { ref, driver, clock } = track(rig({ slots: 2 }));
+    await flush();
+    driver.mocks.set([mock('w', 'StartCommand', 'wait:1000')]);
+    const settled = new Map<string, unknown>();
+    const start = (n: number, timeoutMs: number): Promise<unknown> => {
+      const p = outcome(ref.ask('startVm', { key: `s${n}`, vm: vmSpec(n) }, { timeoutMs }));
+      void p.then((r) => settled.set(`vm-${n}`, r));
+      return p;
+    };
+    const starts = [start(1, 5_000), start(2, 5_000), start(3, 5_000), start(4, 500)];
+    // The mailbox is free while starts run: a query is answered at once.
+    expect(await ref.ask('queryPowerStates', { vmUuids: ['vm-1'] })).to.have.property('hostName', 'sim-h1');
+    await advance(clock, 600, 10);
+    expect(settled.get('vm-4')).to.be.instanceOf(TimeoutError);
+    await advance(clock, 500, 10);
+    expect([...settled.keys()].sort()).to.deep.equal(['vm-1', 'vm-2', 'vm-4']);
+    await advance(clock, 1_000, 10);
+    await Promise.all(starts);
+    expect(settled.get('vm-3')).to.deep.include({ power: 'PowerOn' });
+    // vm-4 waited for a slot past its deadline and was never started.
+    expect(await ref.ask('queryPowerStates', {})).to.deep.include({ states: { 'vm-1': 'PowerOn', 'vm-2': 'PowerOn', 'vm-3': 'PowerOn' } });
+  });
+
+  it('refuses bad command slot limits with the option named', () => {
+    const clock = new SimulatedClock();
+    expect(() => createComputeAgent({ host: HOST, driver: simDriver(clock), maxConcurrentCommands: 0 })).to.throw(ConfigError, 'maxConcurrentCommands');
+    expect(() => createComputeAgent({ host: HOST, driver: simDriver(clock), maxWaitingCommands: -1 })).to.throw(ConfigError, 'maxWaitingCommands');
   });
 
   it('refuses VM work while fenced and reports it', async () => {
