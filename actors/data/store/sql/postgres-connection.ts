@@ -89,11 +89,11 @@ function workerUrl(): { url: URL; execArgv: string[] } {
  * from more data instances over the same database, which is also what keeps the data service free of
  * a single point of failure.
  *
- * Transactions are SERIALIZABLE: every store operation that reads then writes (capacity, addresses,
- * VLANs, leases) was written for SQLite's single writer, and serializable isolation gives the same
- * guarantee between data instances without a lock per table. The price is that the server may abort
- * one of two conflicting transactions; it is then run again, as PostgreSQL's manual (and CockroachDB
- * and YugabyteDB) require.
+ * Every store operation that reads then writes (capacity, addresses, VLANs, leases) was written for
+ * SQLite's single writer, so write transactions take turns across all data instances (see
+ * `outermost`); reads run beside them on snapshots. A transaction the server aborts as a
+ * serialization failure or a deadlock is run again, as PostgreSQL's manual (and CockroachDB and
+ * YugabyteDB) require.
  */
 export class PostgresConnection implements SqlConnection {
   readonly dialect = 'postgres' as const;
