@@ -78,6 +78,7 @@ export const DATA_METHODS = {
   templateDownloads: ['claim', 'complete', 'fail', 'progress', 'requeueInProgress'],
   entities: ['exists'],
   alerts: ['archive', 'delete', 'list', 'scan'],
+  resourceLimits: ['list', 'update'],
   addresses: ['allocatePublicIp', 'releasePublicIp', 'setStaticNat', 'reserveNicIp', 'releaseNicIp', 'addVnetRange', 'allocateVnet', 'releaseVnet'],
 } as const satisfies { [R in keyof DataStore]?: readonly (keyof DataStore[R] & string)[] };
 
@@ -98,7 +99,7 @@ const DATA_READS: ReadonlySet<string> = new Set([
   'volumes.get', 'volumes.list', 'zones.get', 'zones.getCluster', 'zones.getPod', 'zones.list', 'zones.listClusters', 'zones.listPods',
   'allocation.hostsWithCapacity', 'allocation.poolsWithCapacity', 'allocation.reservedHostId', 'orchestration.hostCandidates',
   'orchestration.startSpec', 'orchestration.templateCopies', 'orchestration.templateOnPool', 'orchestration.vmDetails',
-  'orchestration.vmVolumes', 'entities.exists', 'alerts.list',
+  'orchestration.vmVolumes', 'entities.exists', 'alerts.list', 'resourceLimits.list',
 ]);
 
 /** True when the call only reads (see DATA_READS; every `scan*` is a read too). */

@@ -3,6 +3,7 @@
  * which the HTTP layer adds) is built from it. Commands of later components are added here as they land.
  */
 import type { HandledCommand } from '../command-table.js';
+import { absentFeatureCommands } from './absent-features.js';
 import { accountCommands } from './accounts.js';
 import type { CommandDeps } from './common.js';
 import { componentServiceCommands, type FrameworkClient } from './component-services.js';
@@ -14,6 +15,7 @@ import { alertCommands } from './alerts.js';
 import { applianceCommands } from './appliances.js';
 import { checkListIds } from './id-check.js';
 import { configurationCommands } from './configurations.js';
+import { detailOptionCommands } from './detail-options.js';
 import { featuresOffCommands } from './features-off.js';
 import { hypervisorCommands } from './hypervisors.js';
 import { roleCommands } from './roles.js';
@@ -58,6 +60,8 @@ export function createCommands(deps: CommandDeps & { readonly orchestrator?: Orc
     ...configurationCommands(deps),
     ...applianceCommands(),
     ...featuresOffCommands(),
+    ...absentFeatureCommands(deps),
+    ...detailOptionCommands(deps),
     ...hypervisorCommands(deps),
     ...roleCommands(deps),
     ...alertCommands(deps),

@@ -45,6 +45,7 @@ import { VmSnapshotRepository } from './repos/vm-snapshots.js';
 import { ProjectRepository } from './repos/projects.js';
 import { EntityRepository } from './repos/entities.js';
 import { AlertRepository } from './repos/alerts.js';
+import { ResourceLimitRepository } from './repos/resource-limits.js';
 
 export interface DataStoreOptions extends OpenDatabaseOptions, StoreContextOptions {
   /**
@@ -103,6 +104,7 @@ export class DataStore {
   readonly projects: ProjectRepository;
   readonly entities: EntityRepository;
   readonly alerts: AlertRepository;
+  readonly resourceLimits: ResourceLimitRepository;
 
   /**
    * Opens the database (PostgreSQL when `postgres` is given, else SQLite: a file under `dataDir`, or in
@@ -135,6 +137,7 @@ export class DataStore {
     this.accounts = new AccountRepository(ctx, this.users);
     this.zones = new ZoneRepository(ctx);
     this.alerts = new AlertRepository(ctx);
+    this.resourceLimits = new ResourceLimitRepository(ctx);
     this.hosts = new HostRepository(ctx, this.events, systemOwner, this.alerts);
     this.storage = new StorageRepository(ctx);
     this.offerings = new OfferingRepository(ctx);

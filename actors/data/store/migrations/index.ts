@@ -10,10 +10,11 @@ import { leases } from './008-leases.js';
 import { clientResources } from './009-client-resources.js';
 import { alerts } from './010-alerts.js';
 import { componentServices } from './011-component-services.js';
+import { resourceLimits } from './012-resource-limits.js';
 
 /**
  * Every schema migration, in order. Append new ones at the end with the next version number; never edit
  * one that has shipped (a deployed database has already run it).
  */
 export const MIGRATIONS: readonly Migration[] = [identity, infrastructure, catalog, compute, network, operations,
-  orchestration, leases, clientResources, alerts, componentServices];
+  orchestration, leases, clientResources, alerts, componentServices, resourceLimits];

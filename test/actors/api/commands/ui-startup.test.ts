@@ -17,7 +17,7 @@ const REQUIRED: Readonly<Record<string, Record<string, string>>> = {
 
 /** Lists of one resource's parts (a tab of its detail page, not a menu page): they need that resource's id. */
 const DETAIL_TABS: ReadonlySet<string> = new Set(['listLoadBalancerRuleInstances', 'listProjectAccounts', 'listNics',
-  'getVirtualMachineUserData']);
+  'getVirtualMachineUserData', 'listDetailOptions']);
 
 describe('api: the web UI start-up sequence, replayed', function () {
   this.timeout(30_000);
