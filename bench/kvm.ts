@@ -20,7 +20,7 @@
  *   per-VM figure (negative when it is below the noise), beside the 0-VM value. Each window's figures,
  *   and QEMU's own RSS per guest, are printed on stderr.
  * Skipped (with a line on stderr) without root or the packages of .ci/install-hypervisor.sh, or without
- * the build (dist/bin/cloudstackd.js). Takes about 3 minutes.
+ * the build (dist/bin/cloudstackd.js). Takes about 3 minutes on an idle machine, 5 beside other work.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -47,7 +47,7 @@ const WINDOW_MS = 10_000;
 const SETTLE_MS = 5_000;
 /** After the boot marker the guest's init still starts acpid; an ACPI request before it is lost. */
 const ACPID_MS = 1_500;
-/** How often the console log and `virsh domstate` are read while waiting, ms (the figures' resolution). */
+/** Pause between reads of the console log or `virsh domstate` while waiting, ms (bounds the figures' resolution). */
 const POLL_MS = 20;
 /** Linux clock ticks per second (/proc/<pid>/stat). */
 const TICKS_PER_S = 100;
