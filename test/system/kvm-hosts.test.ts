@@ -3,24 +3,22 @@
  * with its own libvirtd and its own `cloudstackd --role=compute --hypervisor kvm`, over ws. Guests boot
  * under TCG from a template registered by URL (served by this test over loopback) and report on their
  * serial console, which the test reads from the host's console log. Everything lives in namespaces and
- * temp directories that `after` removes, also after a failure.
+ * temp directories that `after` removes, also after a failure. The cloud is assembled by
+ * test/helpers/kvm-cloud.ts, which the kvm bench (bench/kvm.ts) shares.
  * Skips without root or the packages (.ci/install-hypervisor.sh), except under CI where it fails.
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { createServer, type Server } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { guestImage, KvmHosts, missingHypervisorTool, type KvmHost } from '../helpers/kvm-host.js';
+import { KvmCloud, type KvmCloudHost as Host, type KvmCloudVm as Vm } from '../helpers/kvm-cloud.js';
+import { missingHypervisorTool, type KvmHost, type KvmHosts } from '../helpers/kvm-host.js';
 import { cliPath } from '../helpers/paths.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { csclient, type Client } from '../lifecycle/csclient.js';
-import { ProcCluster } from './distributed-cluster.js';
-
-interface Host { id: string; name: string; state: string; hypervisor: string; cpunumber: number; memorytotal: number }
-interface Vm { id: string; name: string; instancename: string; state: string; hostname?: string; hostid?: string; nic: { ipaddress?: string }[] }
+import type { Client } from '../lifecycle/csclient.js';
+import type { ProcCluster } from './distributed-cluster.js';
 
 const HOSTS = ['k1', 'k2'];
 
@@ -30,19 +28,17 @@ function print(line: string): void {
 
 describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own namespace', function () {
   this.timeout(180_000);
+  let cloud: KvmCloud | undefined;
   let kvm: KvmHosts | undefined;
   let c: ProcCluster | undefined;
-  let server: Server | undefined;
   let client: Client;
-  const ids = { zoneid: '', tiny: '', ha: '', templateid: '', cluster: 'kvm1' };
+  const ids = { zoneid: '', tiny: '', ha: '', templateid: '' };
 
-  const host = (name: string): KvmHost => kvm!.hosts.get(name)!;
-  const consoleOf = (hostName: string, instance: string): string => {
-    try { return readFileSync(join(host(hostName).dir, 'agent', 'console', `${instance}.log`), 'utf8'); } catch { return ''; }
-  };
-  const boots = (hostName: string, instance: string): number => (consoleOf(hostName, instance).match(/CSD-GUEST-BOOTED/g) ?? []).length;
+  const host = (name: string): KvmHost => cloud!.host(name);
+  const consoleOf = (hostName: string, instance: string): string => cloud!.consoleOf(hostName, instance);
+  const boots = (hostName: string, instance: string): number => cloud!.boots(hostName, instance);
   const vm = async (id: string): Promise<Vm> => (await c!.api!.listAll<Vm>('listVirtualMachines', 'virtualmachine', { id, listall: true }))[0]!;
-  const kvmHosts = async (): Promise<Host[]> => (await c!.api!.listAll<Host>('listHosts', 'host', { type: 'Routing' })).filter((h) => h.hypervisor === 'KVM');
+  const kvmHosts = (): Promise<Host[]> => cloud!.kvmHosts();
   const domains = async (name: string): Promise<string[]> => (await host(name).virsh('list', '--all', '--name')).split('\n').map((s) => s.trim()).filter(Boolean);
   const diskFiles = (name: string): string[] => {
     const dir = join(host(name).dir, 'primary');
@@ -75,22 +71,9 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
   };
   const qemuInfo = (file: string): { 'virtual-size': number; 'actual-size': number; 'backing-filename'?: string } =>
     JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', file], { encoding: 'utf8' })) as never;
-  const startAgent = (name: string): Promise<unknown> => {
-    const h = host(name);
-    return c!.startCompute(name, { extra: ['--hypervisor', 'kvm', '--libvirt-uri', h.uri, '--kvm-netns', h.netns, '--kvm-underlay', h.underlay,
-      '--data-dir', join(h.dir, 'agent'), '--kvm-storage-dir', join(h.dir, 'primary'), '--cluster', ids.cluster, '--kvm-stop-timeout', '15000'] });
-  };
-  const deploy = async (offering: string): Promise<Vm> => {
-    const job = await client.job('deployVirtualMachine', { zoneid: ids.zoneid, templateid: ids.templateid, serviceofferingid: offering });
-    expect(job.jobstatus).to.equal(1);
-    return (job.jobresult as { virtualmachine: Vm }).virtualmachine;
-  };
-  const waitBoot = async (v: Vm, count = 1): Promise<void> => {
-    const ip = v.nic[0]!.ipaddress!;
-    await waitFor(() => boots(v.hostname!, v.instancename) >= count, 60_000, `${v.name} boot ${count} on ${v.hostname}`, 200);
-    await waitFor(() => (consoleOf(v.hostname!, v.instancename).match(new RegExp(`CSD-GUEST-IP eth0 ${ip.replace(/\./g, '\\.')}`, 'g')) ?? []).length >= count,
-      60_000, `${v.name} configured ${ip} by DHCP`, 200);
-  };
+  const startAgent = (name: string): Promise<unknown> => cloud!.startAgent(name);
+  const deploy = async (offering: string): Promise<Vm> => cloud!.deploy(offering);
+  const waitBoot = (v: Vm, count = 1): Promise<void> => cloud!.waitBoot(v, count);
 
   before(async function () {
     const missing = missingHypervisorTool() ?? (existsSync(cliPath()) ? undefined : `${cliPath()} (npm run build)`);
@@ -99,47 +82,19 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
       print(`skipped: needs ${missing}; run .ci/install-hypervisor.sh`);
       this.skip();
     }
-    const image = await guestImage();
-    const file = join(image, 'template.qcow2');
-    const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
-    server = createServer((_req, res) => { res.writeHead(200, { 'content-length': statSync(file).size }); createReadStream(file).pipe(res); });
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/tiny-guest.qcow2`;
-
-    kvm = new KvmHosts();
-    await Promise.all(HOSTS.map((n, i) => kvm!.add(n, i + 1)));
-    c = new ProcCluster({ transport: 'ws', logLevel: 'warn' });
-    await c.startManagement();
-    const api = c.api!;
-    ids.zoneid = (await api.listAll<{ id: string }>('listZones', 'zone'))[0]!.id;
-    const podid = (await api.listAll<{ id: string }>('listPods', 'pod', { zoneid: ids.zoneid }))[0]!.id;
-    const cluster = await api.call<{ cluster: { id: string }[] }>('addCluster', { zoneid: ids.zoneid, podid, clustername: ids.cluster, hypervisor: 'KVM', clustertype: 'CloudManaged' });
-    // The cluster's primary storage as the management side books it: each host keeps the files in its own
-    // directory (--kvm-storage-dir); the hosts report that file system's real capacity.
-    const fs = statfsSync(kvm.dir);
-    // Booked at twice its real size: the hosts' storage reports correct it (see the pool capacity test).
-    await api.call('createStoragePool', { zoneid: ids.zoneid, podid, clusterid: cluster.cluster[0]!.id, scope: 'cluster', hypervisor: 'KVM', name: 'kvm-local',
-      url: `sharedmountpoint:///${kvm.dir.replace(/^\//, '')}`, capacitybytes: 2 * fs.blocks * fs.bsize });
-    // 128 MiB: the guest kernel needs 80 at least; HA for the host-failure case.
-    ids.tiny = (await api.call<{ serviceoffering: { id: string } }>('createServiceOffering', { name: 'tiny', displaytext: 'tiny', cpunumber: 1, cpuspeed: 500, memory: 128 })).serviceoffering.id;
-    ids.ha = (await api.call<{ serviceoffering: { id: string } }>('createServiceOffering', { name: 'tiny-ha', displaytext: 'tiny HA', cpunumber: 1, cpuspeed: 500, memory: 128, offerha: true })).serviceoffering.id;
-    const ostypeid = (await api.listAll<{ id: string }>('listOsTypes', 'ostype'))[0]!.id;
-    const reg = await api.call<{ template: { id: string }[] }>('registerTemplate', { name: 'tiny-guest', displaytext: 'busybox guest', url, format: 'QCOW2',
-      hypervisor: 'KVM', zoneid: ids.zoneid, ostypeid, checksum: `{SHA-256}${sha}`, ispublic: true, isfeatured: true });
-    ids.templateid = reg.template[0]!.id;
-    await waitFor(async () => (await api.listAll<{ isready: boolean }>('listTemplates', 'template', { templatefilter: 'all', id: ids.templateid }))[0]?.isready === true,
-      30_000, 'the template Ready', 200);
-    const t0 = Date.now();
-    await Promise.all(HOSTS.map((n) => startAgent(n)));
-    await waitFor(async () => (await kvmHosts()).filter((h) => h.state === 'Up').length === 2, 30_000, 'two KVM hosts Up', 200);
-    print(`2 KVM hosts Up ${Date.now() - t0} ms after their agents were started`);
-    client = await csclient(c.endpoint, c.keys);
+    cloud = new KvmCloud({ hosts: HOSTS });
+    kvm = cloud.kvm;
+    c = cloud.cluster;
+    await cloud.setup();
+    Object.assign(ids, { zoneid: cloud.ids.zoneid, tiny: cloud.ids.tiny, templateid: cloud.ids.templateid });
+    // HA for the host-failure case.
+    ids.ha = await cloud.serviceOffering({ name: 'tiny-ha', displaytext: 'tiny HA', offerha: true });
+    print(`${HOSTS.length} KVM hosts Up ${cloud.agentsUpMs} ms after their agents were started`);
+    client = cloud.client;
   });
 
   after(async () => {
-    await c?.dispose();
-    await kvm?.dispose();
-    server?.close();
+    await cloud?.dispose();
   });
 
   afterEach(function () {
