@@ -99,7 +99,8 @@ export class KvmCloud {
     await waitFor(async () => (await this.kvmHosts()).filter((h) => h.state === 'Up').length === this.o.hosts.length, this.o.readyTimeoutMs,
       `${this.o.hosts.length} KVM hosts Up`, 200);
     this.agentsUpMs = Date.now() - t0;
-    this.clientOf = await csclient(this.cluster.endpoint, this.cluster.keys);
+    // A deploy boots a TCG guest: allow it a minute under load, not csclient's default 10 s.
+    this.clientOf = await csclient(this.cluster.endpoint, this.cluster.keys, { maxJobWaitMs: 60_000 });
   }
 
   /** A 1-CPU, 128 MiB service offering with `extra` parameters (e.g. offerha); its id. */

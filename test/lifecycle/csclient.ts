@@ -21,9 +21,14 @@ export interface Client {
   job(cmd: string, params?: Record<string, unknown>): Promise<{ jobstatus: number; jobresult: Response; jobinstanceid?: string }>;
 }
 
-export async function csclient(endpoint: string, keys: { apiKey: string; secretKey: string }): Promise<Client> {
+/**
+ * `maxJobWaitMs` is how long a job is polled for (every 10 ms) before csclient gives up on it: 10 s by
+ * default; real guests under TCG on a busy machine need longer.
+ */
+export async function csclient(endpoint: string, keys: { apiKey: string; secretKey: string }, options: { maxJobWaitMs?: number } = {}): Promise<Client> {
+  const pollingTime = 10;
   const c = new CloudStackClient({ apiKey: keys.apiKey, secretKey: keys.secretKey, baseUrl: `${endpoint}?`, singleExecutor: true,
-    pollingTime: 10, pollingNumber: 1000 });
+    pollingTime, pollingNumber: Math.ceil((options.maxJobWaitMs ?? 10_000) / pollingTime) });
   await new Promise<void>((resolve, reject) => {
     c.on('ready', () => resolve());
     c.on('error', (e) => reject(e));
