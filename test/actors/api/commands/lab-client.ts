@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { startLab, type Lab, type LabOptions } from '../../../../bin/lab.js';
 import { silentLogger } from '../../../../src/logger.js';
+import { freshPostgresDatabase, testBackend } from '../../../helpers/test-store.js';
 import { formPost, httpCall, signedQuery, type HttpResult } from '../fixtures.js';
 
 export interface Keys {
@@ -68,8 +69,10 @@ export class LabClient {
   }
 }
 
+/** A lab for a command test: on a fresh PostgreSQL database under `npm run test:postgres`, else SQLite. */
 export async function testLab(options: LabOptions = {}): Promise<Lab> {
-  return startLab({ logger: silentLogger, hosts: 2, ...options });
+  const store = testBackend() === 'postgres' && options.databaseUrl === undefined ? { databaseUrl: freshPostgresDatabase() } : {};
+  return startLab({ logger: silentLogger, hosts: 2, ...store, ...options });
 }
 
 let counter = 0;

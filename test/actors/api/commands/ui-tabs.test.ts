@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import type { Lab } from '../../../../bin/lab.js';
 import { LabClient, testLab, userAccount } from './lab-client.js';
+import { freshPostgresDatabase, testBackend } from '../../../helpers/test-store.js';
 
 const NO_SUCH = '00000000-0000-4000-8000-000000000000';
 
@@ -136,11 +137,13 @@ describe('api/commands: detail tabs of the web UI', function () {
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'csd-limits-'));
     try {
-      const first = await testLab({ hosts: 1, dataDir: dir });
+      // The same database both times (on PostgreSQL the data dir does not hold it).
+      const db = testBackend() === 'postgres' ? { databaseUrl: freshPostgresDatabase() } : {};
+      const first = await testLab({ hosts: 1, dataDir: dir, ...db });
       const u = await userAccount(new LabClient(first));
       await new LabClient(first).ok('updateResourceLimit', { account: u.name, domainid: first.seed.domainid, resourcetype: '8', max: '3' });
       await first.stop();
-      const second = await testLab({ hosts: 1, dataDir: dir });
+      const second = await testLab({ hosts: 1, dataDir: dir, ...db });
       try {
         const [cpu] = await new LabClient(second).list('listResourceLimits', 'resourcelimit',
           { account: u.name, domainid: second.seed.domainid, resourcetype: '8' });
