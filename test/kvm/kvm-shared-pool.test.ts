@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandRunner, type ExecFn } from '../../actors/compute/kvm/command-runner.js';
+import { CommandError, CommandRunner, type ExecFn } from '../../actors/compute/kvm/command-runner.js';
 import { KvmPool, SHARED_STORAGE_FIX } from '../../actors/compute/kvm/kvm-pool.js';
 import type { VolumeSpec } from '../../actors/compute/protocol.js';
 import { SimulatedClock } from '../../src/clock.js';
@@ -19,6 +19,8 @@ describe('kvm pool: one directory shared by the hosts of a cluster', () => {
   let dir: string;
   let calls: string[][];
   let hold: Promise<void> | undefined;
+  /** Files a running guest (on either host) holds open: QEMU's image lock. */
+  let locked: Set<string>;
   let a: KvmPool;
   let b: KvmPool;
   let server: Server;
@@ -41,7 +43,12 @@ describe('kvm pool: one directory shared by the hosts of a cluster', () => {
       closeSync(fd);
       return '';
     }
-    if (args[0] === 'info') return JSON.stringify({ 'virtual-size': 1024, 'actual-size': 512 });
+    if (args[0] === 'info') {
+      if (!args.includes('-U') && locked.has(args.at(-1)!)) {
+        throw new CommandError('qemu-img info failed (exit 1): Failed to get shared "write" lock', 'qemu-img: Could not open: Failed to get shared "write" lock\nIs another process using the image?');
+      }
+      return JSON.stringify({ 'virtual-size': 1024, 'actual-size': 512 });
+    }
     throw new Error(`unexpected ${file} ${args.join(' ')}`);
   };
   const pool = (): KvmPool => new KvmPool(dir, new CommandRunner(exec, new SimulatedClock(), 60_000));
@@ -65,6 +72,7 @@ describe('kvm pool: one directory shared by the hosts of a cluster', () => {
     dir = mkdtempSync(join(tmpdir(), 'csd-shared-pool-'));
     calls = [];
     hold = undefined;
+    locked = new Set();
     requests = 0;
     a = pool();
     b = pool();
@@ -114,6 +122,19 @@ describe('kvm pool: one directory shared by the hosts of a cluster', () => {
       expect(existsSync(a.volumePath(v.uuid))).to.equal(false);
     }
     expect(calls).to.deep.equal([]);
+  });
+
+  it("keeps a volume's file that a guest on another host has open (QEMU's image lock), and removes it once it is not", async () => {
+    writeFileSync(a.volumePath('v2'), 'disk');
+    locked.add(a.volumePath('v2'));
+    const err = await b.deleteVolume('v2').then(() => undefined, (e: Error) => e);
+    expect(err).to.be.instanceOf(IllegalStateError);
+    expect(err?.message).to.include('in use by a running guest');
+    expect(existsSync(a.volumePath('v2'))).to.equal(true);
+    locked.clear();
+    expect(await b.deleteVolume('v2')).to.equal(true);
+    expect(await a.deleteVolume('v2')).to.equal(false);
+    expect(existsSync(a.volumePath('v2'))).to.equal(false);
   });
 
   it('drops a snapshot copy running on one host when another host deletes the snapshot, leaving no file', async () => {

@@ -310,6 +310,9 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     expect(blk, blk).to.include(rootFile).and.include(join(primary(), `${data}.qcow2`));
     expect({ root: inode(root), data: inode(data) }, 'the same files, not new ones').to.deep.equal(files);
     expect(diskFiles().sort()).to.deep.equal([`${root}.qcow2`, `${data}.qcow2`].sort());
+    // The running guest holds QEMU's lock on its disk, which is what keeps any host of the cluster from
+    // deleting the file under it (KvmPool.deleteVolume) or a second QEMU from opening it.
+    expect(() => execFileSync('qemu-img', ['info', rootFile], { stdio: 'pipe' })).to.throw(/lock/);
     await client.job('stopVirtualMachine', { id: v.id, forced: true });
     // qemu-io exits 0 and prints "Pattern verification failed" when the bytes differ.
     expect(execFileSync('qemu-io', ['-f', 'qcow2', '-r', '-c', 'read -P 0x5a 60M 4k', rootFile], { encoding: 'utf8' })).to.not.include('failed');

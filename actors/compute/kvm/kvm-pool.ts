@@ -28,7 +28,7 @@ import { pipeline } from 'node:stream/promises';
 import { IllegalStateError, InterruptedError, InvalidParameterError, ResourceUnavailableError } from '../../../src/errors.js';
 import type { SnapshotFile } from '../hypervisor-driver.js';
 import type { StorageReport, VmSpec, VolumeSpec } from '../protocol.js';
-import type { CommandRunner } from './command-runner.js';
+import { CommandError, type CommandRunner } from './command-runner.js';
 
 type TemplateRef = NonNullable<VmSpec['template']>;
 
@@ -184,11 +184,22 @@ export class KvmPool {
     return true;
   }
 
+  /**
+   * Removes a volume's file, unless a running guest has it open: the guest may run on another host of
+   * the cluster, which this host's own list of guests does not show, so QEMU's image lock is asked
+   * (`qemu-img info` without -U fails to take its shared lock while a guest writes the image).
+   */
   async deleteVolume(volumeUuid: string): Promise<boolean> {
     const file = this.volumePath(volumeUuid);
-    const had = await exists(file);
+    if (!await exists(file)) return false;
+    await this.run.run('qemu-img', ['info', '--output=json', '-f', 'qcow2', file], { kind: 'qemu-img info (lock check)' }).catch((err: unknown) => {
+      if (err instanceof CommandError && /lock/i.test(err.stderr)) {
+        throw new IllegalStateError(`volume ${volumeUuid}'s file ${file} is in use by a running guest (QEMU holds its lock, on this or another host of the cluster); stop the VM first`);
+      }
+      // Any other failure (a damaged image) does not keep the file of a deleted volume.
+    });
     await rm(file, { force: true });
-    return had;
+    return true;
   }
 
   /**
