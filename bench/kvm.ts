@@ -79,7 +79,7 @@ async function startDriver(h: KvmHost, image: string): Promise<{ d: KvmDriver; t
 const spec = (i: number, template: string): VmSpec => ({ uuid: `bench-${i}`, name: `i-2-${i}-VM`, cpuCores: 1, cpuSpeedMhz: 500, memoryMiB: 128,
   nics: [{ deviceId: 0, mac: `02:00:00:00:02:${String(i).padStart(2, '0')}`, ip: `10.1.2.${10 + i}`, netmask: '255.255.255.0', gateway: '10.1.2.1',
     broadcastUri: 'vlan://4002', isDefault: true }],
-  volumes: [{ uuid: `bench-root-${i}`, deviceId: 0, type: 'ROOT', sizeBytes: 0 }],
+  volumes: [{ uuid: `bench-root-${i}`, deviceId: 0, type: 'ROOT', sizeBytes: 0, isNew: true }],
   template: { url: `file://${template}`, format: 'QCOW2' } });
 
 /** Baseline round: the driver's kind of domain, disk cloned beforehand, run by virsh alone. */

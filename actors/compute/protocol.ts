@@ -73,6 +73,14 @@ export const VolumeSpecSchema = t.object({
   sizeBytes: t.number({ int: true, min: 0 }),
   poolUuid: t.optional(id()),
   path: t.optional(t.string({ maxLength: 1024 })),
+  /**
+   * True: this command creates the volume (the management side has it Allocated or Creating and made it
+   * Ready for this command); a host that keeps files makes its file (a root disk cloned from the
+   * template, an empty data disk), or uses the one an earlier try of the same creation left. False: the
+   * volume exists (Ready) and its file must be found in the host's primary storage; a missing file
+   * fails the command (never a fresh disk in place of the volume's data).
+   */
+  isNew: t.boolean(),
 });
 export type VolumeSpec = Infer<typeof VolumeSpecSchema>;
 

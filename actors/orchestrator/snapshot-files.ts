@@ -1,14 +1,14 @@
 import { NotFoundError, ResourceUnavailableError } from '../../src/errors.js';
 import type { Components } from './components.js';
 import { SYSTEM } from './vm-state.js';
-import { kvmHosts } from './volume-files.js';
+import { kvmHosts, oneHostPerCluster } from './volume-files.js';
 
 /**
- * Snapshot files on KVM hosts. A KVM host keeps a volume's file, and the snapshots taken of it, in its
- * own directory (<storage dir>/snapshots/<snapshot>.qcow2), and neither record says which host: so,
- * as for volume files (volume-files.ts), every KVM host that can reach the volume's pool is asked, and
- * the one that holds the file answers. A snapshot whose volume is gone (snapshots outlive their volume)
- * is looked for on the KVM hosts of its zone. Hypervisors that keep no files (the simulator) are never
+ * Snapshot files on KVM hosts. The hosts of a KVM cluster keep volume files, and the snapshots taken of
+ * them, in the cluster's shared primary storage directory (<storage dir>/snapshots/<snapshot>.qcow2), so
+ * one host of each cluster that can reach the volume's pool is asked (volume-files.ts), and the one
+ * whose cluster holds the file answers. A snapshot whose volume is gone (snapshots outlive their volume)
+ * is looked for in the clusters of its zone. Hypervisors that keep no files (the simulator) are never
  * asked: where no KVM host can hold the file, the snapshot is a record only, as before.
  */
 
@@ -49,11 +49,11 @@ export async function takeSnapshotFile(c: Components, a: { volumeid: string; sna
   key: string): Promise<HostFile> {
   const ask = a.vmHost !== undefined
     ? [{ name: a.vmHost, clusterid: a.hosts.live.find((h) => h.name === a.vmHost)?.clusterid }]
-    : a.hosts.live;
+    : oneHostPerCluster(a.hosts.live);
   const made = await onEachHost(ask, key, (h, k) => c.compute(h, 'snapshotVolume', { key: k, volumeUuid: a.volumeid, snapshotUuid: a.snapshotid }, k));
   if (made.length > 1) {
-    // Stale copies of the volume on several hosts: keep the first snapshot, drop the others'.
-    c.log.warn('a volume has a file on several KVM hosts; its snapshot is taken from the first', { volume: a.volumeid, hosts: made.map((m) => m.host).join(',') });
+    // Stale copies of the volume in several clusters' storage: keep the first snapshot, drop the others'.
+    c.log.warn('a volume has a file in several KVM clusters\' storage; its snapshot is taken from the first', { volume: a.volumeid, hosts: made.map((m) => m.host).join(',') });
     await removeSnapshotFiles(c, a.snapshotid, made.slice(1).map((m) => m.host), `${key}:extra`);
   }
   if (made[0] !== undefined) return made[0];
@@ -71,7 +71,7 @@ export async function takeSnapshotFile(c: Components, a: { volumeid: string; sna
  * host refuses, or when no host holds the snapshot's file.
  */
 export async function volumeFileFromSnapshot(c: Components, a: { snapshotid: string; volumeid: string; hosts: Hosts }, key: string): Promise<HostFile> {
-  const made = await onEachHost(a.hosts.live, key, (h, k) => c.compute(h, 'volumeFromSnapshot', { key: k, snapshotUuid: a.snapshotid, volumeUuid: a.volumeid }, k));
+  const made = await onEachHost(oneHostPerCluster(a.hosts.live), key, (h, k) => c.compute(h, 'volumeFromSnapshot', { key: k, snapshotUuid: a.snapshotid, volumeUuid: a.volumeid }, k));
   if (made.length > 1) {
     c.log.warn('a snapshot has a file on several KVM hosts; the volume is made on the first', { snapshot: a.snapshotid, hosts: made.map((m) => m.host).join(',') });
     await Promise.allSettled(made.slice(1).map((m) => c.compute(m.host, 'deleteVolumes', { key: `${key}:extra:${m.host}`, volumeUuids: [a.volumeid] }, `${key}:extra:${m.host}`)));

@@ -11,8 +11,10 @@ export function vmVolumes(data: DataApi, vmid: string): Promise<Volume[]> {
 /**
  * What the compute agent needs to start the VM (StartCommand's VirtualMachineTO): sizing, NICs with
  * their reserved addresses, volumes with their pools, and the boot data (user data, password, key).
+ * `created`: the volumes this start creates (they were not Ready when it began): the host makes their
+ * files. Every other volume exists, and a host that keeps files must find its file, never make a new one.
  */
-export async function buildSpec(data: DataApi, vmid: string): Promise<VmSpec> {
+export async function buildSpec(data: DataApi, vmid: string, created: ReadonlySet<string> = new Set()): Promise<VmSpec> {
   const s = await data.orchestration.startSpec(vmid);
   const spec: VmSpec = {
     uuid: s.uuid, name: s.instancename, displayName: s.displayname, cpuCores: s.cpunumber, cpuSpeedMhz: s.cpuspeed,
@@ -27,7 +29,8 @@ export async function buildSpec(data: DataApi, vmid: string): Promise<VmSpec> {
       return o;
     }),
     volumes: s.volumes.filter((v) => v.type === 'ROOT' || v.type === 'DATADISK').map((v) => {
-      const o: VmSpec['volumes'][number] = { uuid: v.id, deviceId: v.deviceid ?? 0, type: v.type as 'ROOT' | 'DATADISK', sizeBytes: v.size };
+      const o: VmSpec['volumes'][number] = { uuid: v.id, deviceId: v.deviceid ?? 0, type: v.type as 'ROOT' | 'DATADISK', sizeBytes: v.size,
+        isNew: created.has(v.id) };
       if (v.storageid !== undefined) o.poolUuid = v.storageid;
       if (v.path !== undefined) o.path = v.path;
       return o;

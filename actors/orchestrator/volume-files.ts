@@ -2,18 +2,33 @@ import { ResourceUnavailableError } from '../../src/errors.js';
 import type { Components } from './components.js';
 
 /**
- * The hosts that may hold a volume's file: a KVM host keeps its disks in a local directory, and a
- * detached volume no longer says which host it was last attached to (and a stopped VM's disks follow it
- * to whichever host starts it). So every KVM host that can reach the volume's pool is asked: those of
- * the pool's cluster, or of its zone for a zone-wide pool. Hypervisors without files of their own are
- * not KVM hosts and are never asked.
+ * The hosts that may hold a volume's file: the KVM hosts that can reach the volume's pool, those of the
+ * pool's cluster, or of its zone for a zone-wide pool (a detached volume does not say which host last
+ * had it). The hosts of a cluster share its primary storage directory (kvm-pool.ts), so with
+ * `onePerCluster` only the first connected host of each cluster is named: one file, one writer.
+ * Hypervisors without files of their own are not KVM hosts and are never asked.
  */
-export async function volumeFileHosts(c: Components, storageid: string | undefined): Promise<{ live: string[]; unreachable: string[] }> {
+export async function volumeFileHosts(c: Components, storageid: string | undefined, onePerCluster = false): Promise<{ live: string[]; unreachable: string[] }> {
   if (storageid === undefined) return { live: [], unreachable: [] }; // never created on a pool: no file anywhere
   const pool = await c.data.storage.getPool(storageid);
   const where = pool.scope === 'CLUSTER' && pool.clusterid !== undefined ? { clusterid: pool.clusterid } : { zoneid: pool.zoneid };
   const { live, unreachable } = await kvmHosts(c, where);
-  return { live: live.map((h) => h.name), unreachable };
+  return { live: (onePerCluster ? oneHostPerCluster(live) : live).map((h) => h.name), unreachable };
+}
+
+/**
+ * The first host of each cluster: the hosts of a cluster see one shared primary storage directory, so
+ * one of them acts on a file for all (two copying or resizing the same file at once would collide).
+ * A host with no cluster stands alone.
+ */
+export function oneHostPerCluster<H extends { name: string; clusterid: string | undefined }>(hosts: readonly H[]): H[] {
+  const seen = new Set<string>();
+  return hosts.filter((h) => {
+    if (h.clusterid === undefined) return true;
+    if (seen.has(h.clusterid)) return false;
+    seen.add(h.clusterid);
+    return true;
+  });
 }
 
 /** The KVM routing hosts of a cluster or a zone: those with a connected agent (with their cluster), and the others' names. */
@@ -33,7 +48,9 @@ export async function kvmHosts(c: Components, where: { clusterid: string } | { z
 const HOST_PAGE = 500;
 
 /**
- * Removes a deleted volume's file from every host that may hold it (DeleteCommand on a local pool).
+ * Removes a deleted volume's file from every host that may hold it (DeleteCommand). Every host is asked,
+ * not one per cluster: removing a file twice from the shared directory is harmless, and a host whose
+ * directory is (wrongly) its own still loses the file.
  * The volume record is gone already, so a host that cannot be reached is logged, not retried: its file
  * has to be removed there by hand. Resolves with the hosts that removed a file.
  */
@@ -64,7 +81,7 @@ export async function removeVolumeFiles(c: Components, volumeid: string, storage
  */
 export async function resizeVolumeFiles(c: Components, vol: { id: string; storageid?: string | undefined; vmHost?: string | undefined },
   sizeBytes: number, shrinkOk: boolean, key: string): Promise<string[]> {
-  const { live, unreachable } = vol.vmHost !== undefined ? { live: [vol.vmHost], unreachable: [] } : await volumeFileHosts(c, vol.storageid);
+  const { live, unreachable } = vol.vmHost !== undefined ? { live: [vol.vmHost], unreachable: [] } : await volumeFileHosts(c, vol.storageid, true);
   const results = await Promise.allSettled(live.map((h) =>
     c.compute(h, 'resizeVolume', { key: `${key}:${h}`, volumeUuid: vol.id, sizeBytes, shrinkOk }, `${key}:${h}`)));
   const refused = results.flatMap((r, i) => (r.status === 'rejected' ? [{ host: live[i]!, err: r.reason as Error }] : []));

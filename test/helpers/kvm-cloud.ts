@@ -80,8 +80,8 @@ export class KvmCloud {
     ids.podid = (await api.listAll<{ id: string }>('listPods', 'pod', { zoneid: ids.zoneid }))[0]!.id;
     const cluster = await api.call<{ cluster: { id: string }[] }>('addCluster', { zoneid: ids.zoneid, podid: ids.podid, clustername: ids.cluster, hypervisor: 'KVM', clustertype: 'CloudManaged' });
     ids.clusterid = cluster.cluster[0]!.id;
-    // The cluster's primary storage as the management side books it: each host keeps the files in its own
-    // directory (--kvm-storage-dir); the hosts report that file system's real capacity.
+    // The cluster's primary storage as the management side books it: one directory every host keeps the
+    // files in (storageDir); the hosts report that file system's real capacity.
     const fs = statfsSync(this.kvm.dir);
     // Booked at twice its real size: the hosts' storage reports correct it (the kvm-hosts pool capacity test).
     await api.call('createStoragePool', { zoneid: ids.zoneid, podid: ids.podid, clusterid: ids.clusterid, scope: 'cluster', hypervisor: 'KVM', name: 'kvm-local',
@@ -112,7 +112,15 @@ export class KvmCloud {
   startAgent(name: string): Promise<unknown> {
     const h = this.host(name);
     return this.cluster.startCompute(name, { extra: ['--hypervisor', 'kvm', '--libvirt-uri', h.uri, '--kvm-netns', h.netns, '--kvm-underlay', h.underlay,
-      '--data-dir', this.agentDir(name), '--kvm-storage-dir', join(h.dir, 'primary'), '--cluster', this.ids.cluster, '--kvm-stop-timeout', String(this.o.stopTimeoutMs)] });
+      '--data-dir', this.agentDir(name), '--kvm-storage-dir', this.storageDir, '--cluster', this.ids.cluster, '--kvm-stop-timeout', String(this.o.stopTimeoutMs)] });
+  }
+
+  /**
+   * The cluster's primary storage: one directory every host's agent is given (--kvm-storage-dir), as a
+   * real cluster's hosts mount one NFS export, so a VM stopped on one host starts on another on its disks.
+   */
+  get storageDir(): string {
+    return join(this.kvm.dir, 'primary');
   }
 
   /** The agent's --data-dir on host `name`. */

@@ -41,8 +41,8 @@ describe('kvm driver: real guests through libvirt', function () {
     uuid: `vm-${n}`, name: `i-2-${n}-VM`, cpuCores: 1, cpuSpeedMhz: 500, memoryMiB: 128,
     nics: [{ deviceId: 0, mac: `02:00:00:00:01:${String(n).padStart(2, '0')}`, ip: `10.1.1.${10 + n}`, netmask: '255.255.255.0', gateway: '10.1.1.1',
       broadcastUri: 'vlan://4001', isDefault: true }],
-    volumes: [{ uuid: `root-${n}`, deviceId: 0, type: 'ROOT', sizeBytes: 0 },
-      ...(withData ? [{ uuid: `data-${n}`, deviceId: 1, type: 'DATADISK' as const, sizeBytes: 64 * 1024 * 1024 }] : [])],
+    volumes: [{ uuid: `root-${n}`, deviceId: 0, type: 'ROOT', sizeBytes: 0, isNew: true },
+      ...(withData ? [{ uuid: `data-${n}`, deviceId: 1, type: 'DATADISK' as const, sizeBytes: 64 * 1024 * 1024, isNew: true }] : [])],
     template: { url: templateUrl, checksum, format: 'QCOW2' },
   });
   const consoleOf = (d: KvmDriver, name: string): string => { try { return readFileSync(d.consolePath(name), 'utf8'); } catch { return ''; } };

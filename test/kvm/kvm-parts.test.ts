@@ -12,7 +12,7 @@ import { SimulatedClock } from '../../src/clock.js';
 const spec: VmSpec = {
   uuid: 'a1b2', name: 'i-2-7-VM', displayName: 'web <1> & "two"', cpuCores: 2, cpuSpeedMhz: 1000, memoryMiB: 256,
   nics: [{ deviceId: 0, mac: '02:AA:00:00:00:01', ip: '10.1.1.5', isDefault: true, broadcastUri: 'vlan://100' }],
-  volumes: [{ uuid: 'r1', deviceId: 0, type: 'ROOT', sizeBytes: 0 }],
+  volumes: [{ uuid: 'r1', deviceId: 0, type: 'ROOT', sizeBytes: 0, isNew: true }],
 };
 
 describe('kvm driver parts', () => {

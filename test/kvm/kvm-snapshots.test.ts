@@ -45,13 +45,13 @@ describe('kvm pool: snapshot files', () => {
       .to.deep.equal(['convert', '-q', '-U', '-f', 'qcow2', '-O', 'qcow2', '/p/v.qcow2', '/p/snapshots/s.qcow2.part']);
   });
 
-  it('copies a volume to <pool>/snapshots/<snapshot>.qcow2 through a .part file, with the copy timeout; a repeat copies nothing', async () => {
+  it('copies a volume to <pool>/snapshots/<snapshot>.qcow2 through a .part.<random> file, with the copy timeout; a repeat copies nothing', async () => {
     writeFileSync(pool.volumePath('vol-1'), 'disk');
     const f = await pool.snapshot('vol-1', 'snap-1', true);
     expect(f).to.deep.equal({ virtualSize: 1_073_741_824, physicalSize: 4096 });
     const convert = calls.find((c) => c.args[0] === 'convert')!;
     expect(convert.args).to.include('-U');
-    expect(convert.args.at(-1)).to.equal(join(dir, 'snapshots', 'snap-1.qcow2.part'));
+    expect(convert.args.at(-1)).to.match(new RegExp(`^${join(dir, 'snapshots', 'snap-1.qcow2.part.')}[0-9a-f]{12}$`));
     expect(convert.timeoutMs).to.equal(3_600_000);
     expect(readdirSync(join(dir, 'snapshots'))).to.deep.equal(['snap-1.qcow2']);
     calls = [];
@@ -94,7 +94,9 @@ describe('kvm pool: snapshot files', () => {
     expect(await pool.volumeFromSnapshot('snap-4', 'vol-4')).to.deep.equal({ virtualSize: 1_073_741_824, physicalSize: 4096 });
     const convert = calls.find((c) => c.args[0] === 'convert')!;
     expect(convert.args).to.not.include('-U');
-    expect(convert.args.slice(-2)).to.deep.equal([pool.snapshotPath('snap-4'), `${pool.volumePath('vol-4')}.part`]);
+    expect(convert.args.at(-2)).to.equal(pool.snapshotPath('snap-4'));
+    expect(convert.args.at(-1)!.startsWith(`${pool.volumePath('vol-4')}.part.`)).to.equal(true);
+    expect(readdirSync(dir).filter((f) => f.includes('.part'))).to.deep.equal([]);
     expect(existsSync(pool.volumePath('vol-4'))).to.equal(true);
     expect(await pool.deleteSnapshot('snap-4')).to.equal(true);
     expect(await pool.deleteSnapshot('snap-4')).to.equal(false);

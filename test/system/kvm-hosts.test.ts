@@ -2,14 +2,16 @@
  * Real VMs through the CloudStack API: a management node and two KVM "hosts", each a network namespace
  * with its own libvirtd and its own `cloudstackd --role=compute --hypervisor kvm`, over ws. Guests boot
  * under TCG from a template registered by URL (served by this test over loopback) and report on their
- * serial console, which the test reads from the host's console log. Everything lives in namespaces and
+ * serial console, which the test reads from the host's console log. Both hosts keep disks in one storage
+ * directory, which stands for the cluster's NFS primary storage mounted on every host (--kvm-storage-dir):
+ * a VM stopped on one host starts on the other on the same disk. Everything lives in namespaces and
  * temp directories that `after` removes, also after a failure. The cloud is assembled by
  * test/helpers/kvm-cloud.ts, which the kvm bench (bench/kvm.ts) shares.
  * Skips without root or the packages (.ci/install-hypervisor.sh), except under CI where it fails.
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -40,34 +42,35 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
   const vm = async (id: string): Promise<Vm> => (await c!.api!.listAll<Vm>('listVirtualMachines', 'virtualmachine', { id, listall: true }))[0]!;
   const kvmHosts = (): Promise<Host[]> => cloud!.kvmHosts();
   const domains = async (name: string): Promise<string[]> => (await host(name).virsh('list', '--all', '--name')).split('\n').map((s) => s.trim()).filter(Boolean);
-  const diskFiles = (name: string): string[] => {
-    const dir = join(host(name).dir, 'primary');
-    return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.qcow2')) : [];
-  };
-  const snapshotFiles = (name: string): string[] => {
-    const dir = join(host(name).dir, 'primary', 'snapshots');
+  /** The cluster's primary storage: one directory both hosts' agents use (the NFS mount of a real cluster). */
+  const primary = (): string => cloud!.storageDir;
+  const diskFiles = (): string[] => (existsSync(primary()) ? readdirSync(primary()).filter((f) => f.endsWith('.qcow2')) : []);
+  const snapshotFiles = (): string[] => {
+    const dir = join(primary(), 'snapshots');
     return existsSync(dir) ? readdirSync(dir) : [];
   };
+  /** The file's inode: the same file, not a new one made in its place. */
+  const inode = (volid: string): number => statSync(join(primary(), `${volid}.qcow2`)).ino;
   /**
-   * Files and records agree across the hosts: no file whose volume is gone, no Ready volume without its
-   * file; no snapshot file without a BackedUp snapshot, no BackedUp snapshot without its file; no
-   * half-written (.part) file anywhere.
+   * Files and records agree in the shared storage: no file whose volume is gone, no Ready volume without
+   * its file; no snapshot file without a BackedUp snapshot, no BackedUp snapshot without its file; no
+   * half-written (.part.<random>) file anywhere.
    */
   const filesMatchVolumes = async (): Promise<void> => {
     const vols = await c!.api!.listAll<{ id: string; state: string }>('listVolumes', 'volume', { listall: true });
-    const files = new Set(HOSTS.flatMap((n) => diskFiles(n).map((f) => f.replace(/\.qcow2$/, ''))));
+    const files = new Set(diskFiles().map((f) => f.replace(/\.qcow2$/, '')));
     const known = new Set(vols.map((v) => v.id));
     expect([...files].filter((f) => !known.has(f)), 'disk files whose volume is gone').to.deep.equal([]);
     expect(vols.filter((v) => v.state === 'Ready' && !files.has(v.id)).map((v) => v.id), 'Ready volumes without a disk file').to.deep.equal([]);
     const snaps = await c!.api!.listAll<{ id: string; state: string }>('listSnapshots', 'snapshot', { listall: true });
-    const snapFiles = HOSTS.flatMap((n) => snapshotFiles(n));
+    const snapFiles = snapshotFiles();
     expect(snapFiles.filter((f) => !f.endsWith('.qcow2')), 'half-written snapshot files').to.deep.equal([]);
     const backedUp = new Set(snaps.filter((x) => x.state === 'BackedUp').map((x) => x.id));
     const held = new Set(snapFiles.map((f) => f.replace(/\.qcow2$/, '')));
     expect([...held].filter((f) => !backedUp.has(f)), 'snapshot files without a BackedUp snapshot').to.deep.equal([]);
     expect([...backedUp].filter((x) => !held.has(x)), 'BackedUp snapshots without a file').to.deep.equal([]);
-    const primary = (n: string): string[] => (existsSync(join(host(n).dir, 'primary')) ? readdirSync(join(host(n).dir, 'primary')) : []);
-    expect(HOSTS.flatMap((n) => primary(n).filter((f) => f.endsWith('.part'))), 'half-written disk files').to.deep.equal([]);
+    const parts = [primary(), join(primary(), 'templates')].flatMap((d) => (existsSync(d) ? readdirSync(d) : []).filter((f) => f.includes('.part')));
+    expect(parts, 'half-written disk or template files').to.deep.equal([]);
   };
   const qemuInfo = (file: string): { 'virtual-size': number; 'actual-size': number; 'backing-filename'?: string } =>
     JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', file], { encoding: 'utf8' })) as never;
@@ -119,7 +122,7 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
 
   it("books the cluster's pool with the real capacity and usage of the hosts' storage file system (one file system, counted once)", async () => {
     const df = (): { total: number; used: number } => {
-      const fs = statfsSync(join(host('k1').dir, 'primary'));
+      const fs = statfsSync(primary());
       return { total: fs.blocks * fs.bsize, used: (fs.blocks - fs.bfree) * fs.bsize };
     };
     const pool = async (): Promise<{ disksizetotal: number; disksizeused: number }> =>
@@ -166,9 +169,9 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     expect(await vm(v.id)).to.equal(undefined);
     for (const n of HOSTS) {
       expect(await domains(n), `domains left on ${n}`).to.deep.equal([]);
-      expect(diskFiles(n), `disk files left on ${n}`).to.deep.equal([]);
       expect(await kvm!.qemuCount(n)).to.equal(0);
     }
+    expect(diskFiles(), 'disk files left').to.deep.equal([]);
     await filesMatchVolumes();
   });
 
@@ -182,7 +185,7 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     const disks = (): string[] => (consoleOf(v.hostname!, v.instancename).match(/CSD-GUEST-DISKS[^\n]*/g) ?? []).map((l) => l.trim());
     await client.job('attachVolume', { id: volid, virtualmachineid: v.id });
     await waitFor(() => disks().at(-1) === 'CSD-GUEST-DISKS vda vdb', 20_000, 'the guest sees vdb', 200);
-    expect(diskFiles(v.hostname!)).to.include(`${volid}.qcow2`);
+    expect(diskFiles()).to.include(`${volid}.qcow2`);
     await filesMatchVolumes();
     // resizeVolume of the attached disk: live (blockresize), so the running guest's device has the new size.
     const GIB = 1024 ** 3;
@@ -200,29 +203,29 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     await waitFor(() => disks().at(-1) === 'CSD-GUEST-DISKS vda', 20_000, 'vdb gone from the guest', 200);
     expect(await host(v.hostname!).virsh('domblklist', v.instancename)).to.not.include(volid);
     await filesMatchVolumes();
-    // resizeVolume of the detached disk: its file on the host it was last attached to (qemu-img resize).
+    // resizeVolume of the detached disk: its file in the cluster's storage, by one host (qemu-img resize).
     expect((await client.job('resizeVolume', { id: volid, size: offering.disksize + 2 })).jobstatus).to.equal(1);
-    const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', join(host(v.hostname!).dir, 'primary', `${volid}.qcow2`)], { encoding: 'utf8' })) as { 'virtual-size': number };
+    const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', join(primary(), `${volid}.qcow2`)], { encoding: 'utf8' })) as { 'virtual-size': number };
     expect(info['virtual-size']).to.equal((offering.disksize + 2) * GIB);
     expect(await recorded()).to.equal((offering.disksize + 2) * GIB);
-    // Deleting the detached volume removes its file from the host it was last attached to.
+    // Deleting the detached volume removes its file.
     await c!.api!.call('deleteVolume', { id: volid });
-    expect(diskFiles(v.hostname!)).to.not.include(`${volid}.qcow2`);
+    expect(diskFiles()).to.not.include(`${volid}.qcow2`);
     await filesMatchVolumes();
     await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
     await filesMatchVolumes();
   });
 
-  it("snapshots volumes as files on their host (a running guest's root disk, a detached data volume), makes a volume from a snapshot, and deletes them with their files", async () => {
+  it("snapshots volumes as files in the cluster's storage (a running guest's root disk, a detached data volume), makes a volume from a snapshot, and deletes them with their files", async () => {
     const v = await deploy(ids.tiny);
     await waitBoot(v);
     const where = v.hostname!;
-    const primary = join(host(where).dir, 'primary');
+    const pool = primary();
     const root = (await c!.api!.listAll<{ id: string; size: number }>('listVolumes', 'volume', { virtualmachineid: v.id, type: 'ROOT', listall: true }))[0]!;
     interface Snap { id: string; state: string; physicalsize?: number; virtualsize?: number }
     // The running guest's root disk: copied live (qemu-img convert -U) to a standalone qcow2 (no backing file).
-    const templates = (): string[] => readdirSync(join(primary, 'templates')).sort()
-      .map((f) => `${f} ${createHash('sha256').update(readFileSync(join(primary, 'templates', f))).digest('hex')}`);
+    const templates = (): string[] => readdirSync(join(pool, 'templates')).sort()
+      .map((f) => `${f} ${createHash('sha256').update(readFileSync(join(pool, 'templates', f))).digest('hex')}`);
     const templatesBefore = templates();
     const t0 = Date.now();
     const snap = ((await client.job('createSnapshot', { volumeid: root.id })).jobresult as { snapshot: Snap }).snapshot;
@@ -230,20 +233,20 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     expect(snap.state).to.equal('BackedUp');
     // The guest's writes during the copy went to an overlay, merged back: it writes to its own file again.
     const blk = await host(where).virsh('domblklist', v.instancename);
-    expect(blk, blk).to.include(join(primary, `${root.id}.qcow2`)).and.not.include('.overlay');
+    expect(blk, blk).to.include(join(pool, `${root.id}.qcow2`)).and.not.include('.overlay');
     expect(templates(), 'the template under the root disk is never written').to.deep.equal(templatesBefore);
-    const snapFile = join(primary, 'snapshots', `${snap.id}.qcow2`);
-    expect(existsSync(snapFile), 'snapshot file on the VM host').to.equal(true);
+    const snapFile = join(pool, 'snapshots', `${snap.id}.qcow2`);
+    expect(existsSync(snapFile), 'snapshot file in the cluster\'s storage').to.equal(true);
     const sInfo = qemuInfo(snapFile);
     expect(sInfo['backing-filename']).to.equal(undefined);
     expect(sInfo['virtual-size']).to.equal(root.size);
     expect(snap.physicalsize).to.equal(sInfo['actual-size']);
     await filesMatchVolumes();
-    // A volume from the snapshot: Ready at once, its file a copy of the snapshot's on the same host.
+    // A volume from the snapshot: Ready at once, its file a copy of the snapshot's.
     const nv = ((await client.job('createVolume', { snapshotid: snap.id, name: 'from-snap' })).jobresult as { volume: { id: string; state: string; size: number } }).volume;
     expect(nv.state).to.equal('Ready');
     expect(nv.size).to.equal(root.size);
-    const nvFile = join(primary, `${nv.id}.qcow2`);
+    const nvFile = join(pool, `${nv.id}.qcow2`);
     expect(qemuInfo(nvFile)['virtual-size']).to.equal(sInfo['virtual-size']);
     execFileSync('qemu-img', ['compare', '-q', snapFile, nvFile]); // exit 1 (a throw) when the contents differ
     await filesMatchVolumes();
@@ -253,13 +256,13 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     await waitFor(() => disks().at(-1) === 'CSD-GUEST-DISKS vda vdb', 20_000, 'the guest sees vdb', 200);
     expect(await host(where).virsh('domblklist', v.instancename)).to.include(nvFile);
     await client.job('detachVolume', { id: nv.id });
-    // A detached data volume: each host of the pool's cluster is asked, the one with its file copies it.
+    // A detached data volume: one host of the pool's cluster copies its file (not both at once).
     const snap2 = ((await client.job('createSnapshot', { volumeid: nv.id })).jobresult as { snapshot: Snap }).snapshot;
-    expect(existsSync(join(primary, 'snapshots', `${snap2.id}.qcow2`))).to.equal(true);
+    expect(existsSync(join(pool, 'snapshots', `${snap2.id}.qcow2`))).to.equal(true);
     await filesMatchVolumes();
     // A copy the host cannot make fails the job, leaves the snapshot in Error and no file (the snapshots
     // directory is replaced by a plain file for a moment).
-    const snapDir = join(primary, 'snapshots');
+    const snapDir = join(pool, 'snapshots');
     execFileSync('mv', [snapDir, `${snapDir}.away`]);
     writeFileSync(snapDir, 'not a directory');
     let failed: Error | undefined;
@@ -277,10 +280,57 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     // deleteSnapshot removes the file (and an Error snapshot, which has none, goes too).
     for (const x of snaps) await client.job('deleteSnapshot', { id: x.id });
     await client.job('deleteSnapshot', { id: snap.id });
-    expect(HOSTS.flatMap((n) => snapshotFiles(n))).to.deep.equal([]);
+    expect(snapshotFiles()).to.deep.equal([]);
     expect(await c!.api!.listAll<Snap>('listSnapshots', 'snapshot', { listall: true })).to.deep.equal([]);
     await c!.api!.call('deleteVolume', { id: nv.id });
     await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
+    await filesMatchVolumes();
+  });
+
+  it('a VM stopped on one host starts on the other on the same disks (root and data: same files, same data); a missing file fails the start, naming the fix', async () => {
+    // Forced stops and one boot (on the second host): what is checked is the disks, not the guest's shutdown.
+    const v = await deploy(ids.tiny);
+    const first = v.hostname!;
+    const other = HOSTS.find((n) => n !== first)!;
+    const otherId = (await kvmHosts()).find((h) => h.name === other)!.id;
+    const root = (await c!.api!.listAll<{ id: string }>('listVolumes', 'volume', { virtualmachineid: v.id, type: 'ROOT', listall: true }))[0]!.id;
+    const offering = (await c!.api!.listAll<{ id: string; iscustomized: boolean }>('listDiskOfferings', 'diskoffering')).find((o) => !o.iscustomized)!;
+    const data = ((await client.job('createVolume', { name: 'moves', zoneid: ids.zoneid, diskofferingid: offering.id, virtualmachineid: v.id }))
+      .jobresult as { volume: { id: string } }).volume.id;
+    const files = { root: inode(root), data: inode(data) };
+    await client.job('stopVirtualMachine', { id: v.id, forced: true });
+    // A marker written into the stopped VM's root disk, past what the guest uses (qcow2-aware, 4 KiB at 60 MiB).
+    const rootFile = join(primary(), `${root}.qcow2`);
+    execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x5a 60M 4k', rootFile]);
+    await client.job('startVirtualMachine', { id: v.id, hostid: otherId });
+    const moved = await vm(v.id);
+    expect(moved.hostname).to.equal(other);
+    await waitBoot({ ...v, hostname: other });
+    const blk = await host(other).virsh('domblklist', v.instancename);
+    expect(blk, blk).to.include(rootFile).and.include(join(primary(), `${data}.qcow2`));
+    expect({ root: inode(root), data: inode(data) }, 'the same files, not new ones').to.deep.equal(files);
+    expect(diskFiles().sort()).to.deep.equal([`${root}.qcow2`, `${data}.qcow2`].sort());
+    // The running guest holds QEMU's lock on its disk, which is what keeps any host of the cluster from
+    // deleting the file under it (KvmPool.deleteVolume) or a second QEMU from opening it.
+    expect(() => execFileSync('qemu-img', ['info', rootFile], { stdio: 'pipe' })).to.throw(/lock/);
+    await client.job('stopVirtualMachine', { id: v.id, forced: true });
+    // qemu-io exits 0 and prints "Pattern verification failed" when the bytes differ.
+    expect(execFileSync('qemu-io', ['-f', 'qcow2', '-r', '-c', 'read -P 0x5a 60M 4k', rootFile], { encoding: 'utf8' })).to.not.include('failed');
+    // The root disk's file gone from the storage: no host makes a new one in its place, the start fails and says why.
+    execFileSync('mv', [rootFile, `${rootFile}.away`]);
+    let refused: Error | undefined;
+    try {
+      refused = await client.job('startVirtualMachine', { id: v.id }).then(() => undefined, (err: Error) => err);
+    } finally {
+      execFileSync('mv', [`${rootFile}.away`, rootFile]);
+    }
+    expect(refused?.message).to.include(`volume ${root}`).and.include('--kvm-storage-dir').and.include('same shared directory');
+    expect((await vm(v.id)).state).to.equal('Stopped');
+    expect(inode(root)).to.equal(files.root);
+    await filesMatchVolumes();
+    await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
+    await c!.api!.call('deleteVolume', { id: data });
+    expect(diskFiles()).to.deep.equal([]);
     await filesMatchVolumes();
   });
 
@@ -374,9 +424,12 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     expect(await domains(v.hostname!)).to.deep.equal([]);
   });
 
-  it('host failure: the host (agent, libvirtd, guests) dies, goes Down, and its HA guest boots on the other host, once', async () => {
+  it('host failure: the host (agent, libvirtd, guests) dies, goes Down, and its HA guest boots on the other host, once, on its own root disk', async () => {
     const v = await deploy(ids.ha);
     await waitBoot(v);
+    const root = (await c!.api!.listAll<{ id: string }>('listVolumes', 'volume', { virtualmachineid: v.id, type: 'ROOT', listall: true }))[0]!.id;
+    const rootFile = inode(root);
+    const filesBefore = diskFiles().sort();
     const dead = v.hostname!;
     const other = HOSTS.find((n) => n !== dead)!;
     const t0 = Date.now();
@@ -388,5 +441,10 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     print(`host killed -> HA guest booted on the other host ${Date.now() - t0} ms`);
     expect(await kvm!.qemuCount(dead)).to.equal(0);
     expect(await domains(other)).to.deep.equal([v.instancename]);
+    // The restarted guest runs on the root disk it had: the same file, no second root file, none orphaned.
+    expect(await host(other).virsh('domblklist', v.instancename)).to.include(join(primary(), `${root}.qcow2`));
+    expect(inode(root)).to.equal(rootFile);
+    expect(diskFiles().sort()).to.deep.equal(filesBefore);
+    await filesMatchVolumes();
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Volume commands. createVolume makes an Allocated DATADISK at once (`{id, jobid}`); it is created on
- * primary storage when first attached to a VM whose ROOT volume exists. attach, detach and resize are
+ * primary storage when first attached to a running VM (attached to a stopped one, by the VM's next start,
+ * with its other new volumes: until then it stays Allocated). attach, detach and resize are
  * jobs serialised with the VM's other operations; deleteVolume is synchronous and refuses a volume
  * that is attached (536).
  */

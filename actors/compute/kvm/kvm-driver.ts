@@ -1,7 +1,7 @@
 /**
  * The KVM hypervisor driver: real guests through libvirt, driven by `virsh` with generated domain XML
  * (execFile, never blocking the agent; every call timed, see CommandRunner.timings). Disks live in the
- * host's directory pool (kvm-pool.ts), NICs on a bridge per guest network (kvm-networks.ts). A guest's
+ * cluster's primary storage directory, shared by every host of the cluster (kvm-pool.ts), NICs on a bridge per guest network (kvm-networks.ts). A guest's
  * serial console is logged to <dataDir>/console/<instance>.log.
  *
  * Power state: the driver's own view (it started and stopped the guests), corrected by libvirt's
@@ -185,7 +185,6 @@ export class KvmDriver implements HypervisorDriver {
     this.guests.set(vm.uuid, g);
     this.byName.set(vm.name, vm.uuid);
     return this.track(vm.uuid, g, 'start', async (token) => {
-      const created: string[] = [];
       try {
         const disks: { file: string; dev: string }[] = [];
         for (const v of [...vm.volumes].sort((a, b) => a.deviceId - b.deviceId)) {
@@ -196,7 +195,6 @@ export class KvmDriver implements HypervisorDriver {
           } else {
             d = await this.pool.dataDisk(v);
           }
-          if (d.created) created.push(v.uuid);
           disks.push({ file: d.file, dev: diskDev(v.deviceId) });
           token.check();
         }
@@ -213,10 +211,10 @@ export class KvmDriver implements HypervisorDriver {
         g.phase = 'running';
         return { alreadyRunning: false };
       } catch (err) {
-        // Leave the host as it was: no domain, and none of the disks this start created.
+        // No domain is left. The disks this start made are kept: the management side has their volumes
+        // Ready from now on, and the next start (here or on another host of the cluster) uses them.
         await this.virsh(['destroy', vm.name]).catch(() => undefined);
         await this.virsh(['undefine', vm.name]).catch(() => undefined);
-        for (const id of created) await this.pool.deleteVolume(id).catch(() => undefined);
         throw err instanceof CommandError ? new ResourceUnavailableError(`libvirt refused to start VM ${vm.uuid} on host ${this.host.hostName}: ${err.message}`) : err;
       }
     }, () => this.forget(vm.uuid, g));
@@ -375,7 +373,7 @@ export class KvmDriver implements HypervisorDriver {
     return this.pool.deleteVolume(volumeUuid);
   }
 
-  /** Hot-plugs a data disk (created with its size when it has no file yet) into a running guest. */
+  /** Hot-plugs a data disk (made with its size when the volume is new) into a running guest. */
   async attachVolume(vmUuid: string, vol: VmSpec['volumes'][number], _op: DriverOperation): Promise<void> {
     await this.init();
     this.assertUsable('attach a volume to', vmUuid);
@@ -388,7 +386,7 @@ export class KvmDriver implements HypervisorDriver {
     try {
       await this.virsh(['attach-disk', g.spec.name, d.file, diskDev(vol.deviceId), '--driver', 'qemu', '--subdriver', 'qcow2', '--targetbus', 'virtio', '--live', '--config']);
     } catch (err) {
-      if (d.created) await this.pool.deleteVolume(vol.uuid).catch(() => undefined);
+      // A disk made here is kept: its volume is Ready on the management side (a later attach uses it).
       throw err instanceof CommandError ? new ResourceUnavailableError(`libvirt refused to attach volume ${vol.uuid} to VM ${vmUuid}: ${err.message}`) : err;
     }
     g.spec = { ...g.spec, volumes: [...g.spec.volumes, { ...vol, type: 'DATADISK' }] };

@@ -1,6 +1,7 @@
 /**
- * The primary storage pool of one KVM host: a local directory, as CloudStack's KVM agent keeps a
- * "Filesystem" pool. Templates are copied into it once (downloaded from their registered URL, checksum
+ * The primary storage pool of a KVM cluster as one host sees it: a directory, the same one on every
+ * host of the cluster (an NFS export mounted at one path, as CloudStack mounts its NFS primary storage
+ * at /mnt/<pool uuid>), so a stopped VM starts on any host with its own disks. Templates are copied into it once (downloaded from their registered URL, checksum
  * verified); a root disk is a qcow2 linked clone of its template (`qemu-img create -b`); data disks are
  * qcow2 files of their size. Files are named by volume uuid, so a file always says whose it is.
  *
@@ -9,18 +10,25 @@
  * outlives its volume in CloudStack (deleteVolume keeps the volume's snapshots, and this pool removes
  * the volume's file), and because qemu-img cannot add an internal snapshot to an image a running
  * guest has open. A volume created from a snapshot is a standalone copy of it too.
+ *
+ * Other hosts write the directory at the same time, so nothing here trusts what this process alone
+ * remembers: a file is written under a temporary name of its own (<file>.part.<random>) and published
+ * under its final name with link(2), which never replaces a file another host published first (theirs
+ * is used); whether a file exists is asked of the file system each time. A volume the management side
+ * says exists (VolumeSpec.isNew false) is never made afresh when its file is missing: that is an error
+ * naming the file, since a new disk would silently replace the volume's data.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, InvalidParameterError, ResourceUnavailableError } from '../../../src/errors.js';
+import { IllegalStateError, InterruptedError, InvalidParameterError, ResourceUnavailableError } from '../../../src/errors.js';
 import type { SnapshotFile } from '../hypervisor-driver.js';
 import type { StorageReport, VmSpec, VolumeSpec } from '../protocol.js';
-import type { CommandRunner } from './command-runner.js';
+import { CommandError, type CommandRunner } from './command-runner.js';
 
 type TemplateRef = NonNullable<VmSpec['template']>;
 
@@ -48,7 +56,11 @@ export function snapshotCopyArgs(src: string, dst: string, inUse: boolean): stri
   return ['convert', '-q', ...(inUse ? ['-U'] : []), '-f', 'qcow2', '-O', 'qcow2', src, dst];
 }
 
+/** What a missing file of an existing volume fails with: the fix is the cluster's storage configuration. */
+export const SHARED_STORAGE_FIX = "the cluster's primary storage must be the same shared directory on every host of the cluster (--kvm-storage-dir)";
+
 export class KvmPool {
+  /** Downloads this process is running, joined by its concurrent callers (other hosts' are seen as files). */
   private readonly downloads = new Map<string, Promise<string>>();
 
   private machine: string | undefined;
@@ -73,22 +85,25 @@ export class KvmPool {
     return join(this.dir, `${volumeUuid}.qcow2`);
   }
 
-  /** The template's local copy, downloaded once per pool (concurrent callers share the download). */
+  /**
+   * The template's copy in the pool, downloaded once: a host finding the file uses it; hosts downloading
+   * it at once each write their own temporary file and the first to finish publishes it (the others'
+   * copies, of the same verified bytes, are dropped).
+   */
   template(t: TemplateRef): Promise<string> {
     const name = createHash('sha256').update(t.url).digest('hex').slice(0, 24);
     const file = join(this.dir, 'templates', `${name}.${t.format.toLowerCase() === 'raw' ? 'raw' : 'qcow2'}`);
     let p = this.downloads.get(file);
     if (p === undefined) {
-      p = this.fetchTemplate(t, file);
+      // Forgotten once settled: the next caller looks at the directory again (a failed download is tried again).
+      p = this.fetchTemplate(t, file).finally(() => this.downloads.delete(file));
       this.downloads.set(file, p);
-      p.catch(() => this.downloads.delete(file)); // a failed download is tried again by the next start
     }
     return p;
   }
 
   private async fetchTemplate(t: TemplateRef, file: string): Promise<string> {
     if (await exists(file)) return file;
-    const part = `${file}.part`;
     const res = await fetch(t.url, { signal: AbortSignal.timeout(this.downloadTimeoutMs) }).catch((err: Error) => {
       throw new ResourceUnavailableError(`cannot download template ${t.url} to the pool ${this.dir}: ${err.message}`);
     });
@@ -97,35 +112,62 @@ export class KvmPool {
     const hash = want === undefined ? undefined : createHash(want.algorithm);
     const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
     if (hash !== undefined) body.on('data', (c: Buffer) => hash.update(c));
-    await pipeline(body, createWriteStream(part));
-    const got = hash?.digest('hex');
-    if (want !== undefined && got !== want.hex) {
+    const part = tempName(file);
+    try {
+      await pipeline(body, createWriteStream(part, { flags: 'wx' }));
+      const got = hash?.digest('hex');
+      if (want !== undefined && got !== want.hex) {
+        throw new ResourceUnavailableError(`template ${t.url} has ${want.algorithm} ${got}, not the registered checksum ${want.hex}; fix the template or its checksum`);
+      }
+      await publish(part, file);
+    } finally {
       await rm(part, { force: true });
-      throw new ResourceUnavailableError(`template ${t.url} has ${want.algorithm} ${got}, not the registered checksum ${want.hex}; fix the template or its checksum`);
     }
-    await rename(part, file);
     return file;
   }
 
-  /** The root disk: a qcow2 linked clone of the template (kept when it exists: a stopped VM keeps its disk). */
+  /**
+   * The root disk: a qcow2 linked clone of the template, made when the volume is new; an existing
+   * volume's file is used as it is (a stopped VM keeps its disk, on whichever host of the cluster starts
+   * it). `created` is true when this call made the file.
+   */
   async rootDisk(vol: VolumeSpec, templateFile: string): Promise<{ file: string; created: boolean }> {
     const file = this.volumePath(vol.uuid);
     if (await exists(file)) return { file, created: false };
+    this.mustBeNew(vol, file);
     const fmt = templateFile.endsWith('.raw') ? 'raw' : 'qcow2';
-    const args = ['create', '-q', '-f', 'qcow2', '-b', templateFile, '-F', fmt, file];
+    const part = tempName(file);
+    const args = ['create', '-q', '-f', 'qcow2', '-b', templateFile, '-F', fmt, part];
     const base = await this.virtualSize(templateFile, fmt);
     if (vol.sizeBytes > base) args.push(String(vol.sizeBytes)); // a root disk bigger than its template grows
-    await this.run.run('qemu-img', args);
-    return { file, created: true };
+    return { file, created: await this.make(part, file, args) };
   }
 
-  /** A data disk of its size (kept when it exists). */
+  /** A data disk of its size, made when the volume is new; an existing volume's file is used as it is. */
   async dataDisk(vol: VolumeSpec): Promise<{ file: string; created: boolean }> {
     const file = this.volumePath(vol.uuid);
     if (await exists(file)) return { file, created: false };
+    this.mustBeNew(vol, file);
     if (vol.sizeBytes <= 0) throw new InvalidParameterError(`data volume ${vol.uuid} has no size; give it one`);
-    await this.run.run('qemu-img', ['create', '-q', '-f', 'qcow2', file, String(vol.sizeBytes)]);
-    return { file, created: true };
+    const part = tempName(file);
+    return { file, created: await this.make(part, file, ['create', '-q', '-f', 'qcow2', part, String(vol.sizeBytes)]) };
+  }
+
+  /** Runs `qemu-img create` into `part` and publishes it; false when another host published the file first. */
+  private async make(part: string, file: string, args: string[]): Promise<boolean> {
+    try {
+      await this.run.run('qemu-img', args);
+      return await publish(part, file);
+    } finally {
+      await rm(part, { force: true });
+    }
+  }
+
+  /** An existing volume whose file is not here: its data is elsewhere (another host's own directory) or gone. */
+  private mustBeNew(vol: VolumeSpec, file: string): void {
+    if (vol.isNew) return;
+    throw new IllegalStateError(`volume ${vol.uuid} (${vol.type}) exists but its file ${file} is not in this host's primary storage; ` +
+      `a new empty disk is not made in its place (the volume's data would be lost): ${SHARED_STORAGE_FIX}`);
   }
 
   /**
@@ -142,11 +184,22 @@ export class KvmPool {
     return true;
   }
 
+  /**
+   * Removes a volume's file, unless a running guest has it open: the guest may run on another host of
+   * the cluster, which this host's own list of guests does not show, so QEMU's image lock is asked
+   * (`qemu-img info` without -U fails to take its shared lock while a guest writes the image).
+   */
   async deleteVolume(volumeUuid: string): Promise<boolean> {
     const file = this.volumePath(volumeUuid);
-    const had = await exists(file);
+    if (!await exists(file)) return false;
+    await this.run.run('qemu-img', ['info', '--output=json', '-f', 'qcow2', file], { kind: 'qemu-img info (lock check)' }).catch((err: unknown) => {
+      if (err instanceof CommandError && /lock/i.test(err.stderr)) {
+        throw new IllegalStateError(`volume ${volumeUuid}'s file ${file} is in use by a running guest (QEMU holds its lock, on this or another host of the cluster); stop the VM first`);
+      }
+      // Any other failure (a damaged image) does not keep the file of a deleted volume.
+    });
     await rm(file, { force: true });
-    return had;
+    return true;
   }
 
   /**
@@ -163,7 +216,11 @@ export class KvmPool {
     if (!await exists(src)) return undefined;
     this.copying.add(snapshotUuid);
     try {
-      await this.copy(snapshotCopyArgs(src, `${dst}.part`, inUse), dst);
+      await this.copy(src, dst, inUse).catch((err: unknown) => {
+        // Another host's deleteSnapshot removed the temporary file (it does not know of this copy otherwise).
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        throw new InterruptedError(`snapshot ${snapshotUuid} was deleted while its file was being copied; the copy is dropped`);
+      });
     } finally {
       this.copying.delete(snapshotUuid);
     }
@@ -191,31 +248,39 @@ export class KvmPool {
     const dst = this.volumePath(volumeUuid);
     if (await exists(dst)) return this.fileSizes(dst);
     if (!await exists(src)) return undefined;
-    await this.copy(snapshotCopyArgs(src, `${dst}.part`, false), dst);
+    await this.copy(src, dst, false);
     return this.fileSizes(dst);
   }
 
   /**
    * Removes a snapshot's file. A copy still running (its asker gave up and failed the snapshot) is marked
-   * so that its file is removed as soon as it is done, instead of being left with no snapshot to own it.
+   * so that its file is removed as soon as it is done, instead of being left with no snapshot to own it;
+   * a copy another host of the cluster runs loses its temporary file, so it cannot publish one either.
    */
   async deleteSnapshot(snapshotUuid: string): Promise<boolean> {
     const file = this.snapshotPath(snapshotUuid);
     if (this.copying.has(snapshotUuid)) this.dropped.add(snapshotUuid);
+    const parts = `${basename(file)}.part.`;
+    // Bounded by the snapshots the pool holds; deleteSnapshot is an admin's occasional command.
+    for (const f of await readdir(dirname(file)).catch(() => [] as string[])) {
+      if (f.startsWith(parts)) await rm(join(dirname(file), f), { force: true });
+    }
     const had = await exists(file);
     await rm(file, { force: true });
     return had;
   }
 
-  /** Runs one `qemu-img convert` into `<dst>.part` and renames it, so a file under its final name is always whole. */
-  private async copy(args: string[], dst: string): Promise<void> {
-    const part = `${dst}.part`;
+  /**
+   * Runs one `qemu-img convert` into a temporary file of its own and publishes it, so a file under its
+   * final name is always whole; when another host published the same copy first, theirs is kept.
+   */
+  private async copy(src: string, dst: string, inUse: boolean): Promise<void> {
+    const part = tempName(dst);
     try {
-      await this.run.run('qemu-img', args, { timeoutMs: this.copyTimeoutMs });
-      await rename(part, dst);
-    } catch (err) {
+      await this.run.run('qemu-img', snapshotCopyArgs(src, part, inUse), { timeoutMs: this.copyTimeoutMs });
+      await publish(part, dst);
+    } finally {
       await rm(part, { force: true }).catch(() => undefined); // the copy's own failure is the one to report
-      throw err;
     }
   }
 
@@ -241,6 +306,26 @@ export class KvmPool {
 
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(() => true, () => false);
+}
+
+/** `<file>.part.<random>`: a temporary name no other writer of the shared directory uses. */
+export function tempName(file: string): string {
+  return `${file}.part.${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Gives a whole file its final name without ever replacing one: link(2) fails when another host of the
+ * cluster published the file first, and theirs is kept (rename(2) would replace it, under a guest that
+ * may have it open). The temporary name is left for the caller to remove. False: the file was there.
+ */
+async function publish(part: string, file: string): Promise<boolean> {
+  try {
+    await link(part, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
 }
 
 /** CloudStack's checksum forms: `{SHA-256}hex`, `{MD5}hex`, or bare hex (MD5 when 32 digits, SHA-256 when 64). */

@@ -10,19 +10,26 @@ import { volumeLock } from './volume-lock.js';
 /** Volume, snapshot, network and public IP commands as jobs (their create phases ran in submit). */
 
 
-/** Creates a data volume on its VM's primary pool once the VM's ROOT volume exists (first attach). */
-async function createOnVmPool(env: FlowEnv, volumeid: string, vmid: string): Promise<void> {
+/**
+ * Creates a data volume on its running VM's primary pool (first attach); the hot-plug that follows makes
+ * its file. True when this job creates it (it was Allocated). A volume attached to a stopped VM stays
+ * Allocated until the VM's next start creates it with the VM's other new volumes: made Ready now, it would
+ * be a Ready volume with no file, which a host then (rightly) refuses to replace with an empty disk.
+ */
+async function createOnVmPool(env: FlowEnv, volumeid: string, vmid: string): Promise<boolean> {
   const { ctx, c } = env;
+  if (ctx.has('attach.create')) return true;
   const vol = await c.data.volumes.get(SYSTEM, volumeid);
-  if (vol.state !== 'Allocated') return;
+  if (vol.state !== 'Allocated') return false;
   const root = (await vmVolumes(c.data, vmid)).find((v) => v.type === 'ROOT' && v.storageid !== undefined);
-  if (root === undefined) return; // the VM never started: its next start creates every volume
+  if (root === undefined) return false; // the VM never started: its next start creates every volume
   await ctx.step('attach.create', async (key) => {
     const body: { key: string; volumeid: string; clusterid?: string } = { key, volumeid };
     if (root.poolscope === 'CLUSTER' && root.poolclusterid !== undefined) body.clusterid = root.poolclusterid;
     await c.storage('prepareVolume', body);
     return true;
   });
+  return true;
 }
 
 async function attach(env: FlowEnv, caller: Parameters<Components['data']['volumes']['attach']>[0], volumeid: string, vmid: string,
@@ -37,13 +44,15 @@ async function attach(env: FlowEnv, caller: Parameters<Components['data']['volum
     await ctx.step('attach.db', async () => { await c.data.volumes.attach(caller, volumeid, vmid, deviceid); return true; },
       () => ({ op: 'detachVolume', args: { volumeid } }));
   }
-  await createOnVmPool(env, volumeid, vmid);
   const host = vm.state === 'Running' ? vm.hostname : undefined;
   if (host !== undefined) {
-    // Hot-plug into the running guest (AttachCommand), at the device id the database gave it.
+    const isNew = await createOnVmPool(env, volumeid, vmid);
+    // Hot-plug into the running guest (AttachCommand), at the device id the database gave it; the host
+    // makes the file of a volume this job created, and must find that of an existing one.
     const now = await c.data.volumes.get(SYSTEM, volumeid);
     await ctx.step('attach.agent', async (key) => {
-      await c.compute(host, 'attachVolume', { key, vmUuid: vmid, volume: { uuid: volumeid, deviceId: now.deviceid ?? 1, type: 'DATADISK', sizeBytes: now.size } }, key);
+      await c.compute(host, 'attachVolume', { key, vmUuid: vmid,
+        volume: { uuid: volumeid, deviceId: now.deviceid ?? 1, type: 'DATADISK', sizeBytes: now.size, isNew } }, key);
       return true;
     });
   }

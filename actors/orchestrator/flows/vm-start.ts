@@ -48,8 +48,15 @@ export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Prom
     if (held !== undefined) throw new ResourceUnavailableError(`volume ${held.name} is on storage pool ${held.storageid} which is ${held.poolstate}; the VM cannot start until it is Up`);
   }
   const begin = ctx.mark();
-  await ctx.step(`${p}.starting`, async () => { await vmState(c.data, vmid, 'StartRequested', { from: 'Stopped', to: 'Starting' }); return true; },
-    () => ({ op: 'vmState', args: { vmid, event: 'OperationFailed', to: 'Stopped' } }));
+  // Starting, and the volumes this start creates, read before any is placed and made Ready: journaled
+  // with the transition, so a resumed job does not take the volumes it made Ready itself for existing
+  // ones. The host makes their files; every other volume's file must be there (never made afresh).
+  const starting = await ctx.step(`${p}.starting`, async () => {
+    await vmState(c.data, vmid, 'StartRequested', { from: 'Stopped', to: 'Starting' });
+    return volumes.filter((v) => v.state !== 'Ready').map((v) => v.id);
+  }, () => ({ op: 'vmState', args: { vmid, event: 'OperationFailed', to: 'Stopped' } }));
+  // A job journaled before the list was recorded there holds `true`: the volumes' states now are all it has.
+  const created = new Set<string>(Array.isArray(starting) ? starting : volumes.filter((v) => v.state !== 'Ready').map((v) => v.id));
   const k: PlanConstraints & { avoid: string[] } = { avoid: [] };
   const tag = firstHostTag(start.hosttags);
   if (tag !== undefined) k.hosttag = tag;
@@ -72,7 +79,7 @@ export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Prom
     if (failedOn !== undefined) { k.avoid.push(failedOn); continue; }
     const mark = ctx.mark();
     try {
-      const host = await attempt(env, vm, volumes, k, `${p}.a${n}`);
+      const host = await attempt(env, vm, volumes, created, k, `${p}.a${n}`);
       let running: VirtualMachine | undefined;
       await ctx.step(`${p}.running`, async () => {
         running = await vmState(c.data, vmid, 'OperationSucceeded', { from: 'Starting', to: 'Running', hostid: host.hostid });
@@ -82,7 +89,13 @@ export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Prom
       // The transition answered the VM as it left it; a step recorded by an earlier run reads it again.
       return running ?? await c.data.vms.get(SYSTEM, vmid);
     } catch (err) {
-      if (!(err instanceof HostFailure)) throw err;
+      if (!(err instanceof HostFailure)) {
+        // No host left to try after hosts refused the start: say why they refused, not only that none is left.
+        if (last !== undefined && err instanceof InsufficientCapacityError) {
+          throw new InsufficientCapacityError(`${err.message}; the hosts tried refused to start it, the last one: ${message(last)}`, { cause: last });
+        }
+        throw err;
+      }
       last = err.error;
       c.log.info('start attempt failed; trying another host', { vm: vmid, host: err.hostid, attempt: n, error: err.message });
       await ctx.rollback(mark, env.undo);
@@ -91,10 +104,10 @@ export async function startVm(env: FlowEnv, vmid: string, o: StartOptions): Prom
     }
   }
   throw new InsufficientCapacityError(`Unable to start VM ${vm.name} (${vmid}): ${settings.startAttempts} attempt(s) on ` +
-    `different hosts failed; the last one: ${last instanceof Error ? last.message : String(last)}`, { cause: last });
+    `different hosts failed; the last one: ${message(last)}`, { cause: last });
 }
 
-async function attempt(env: FlowEnv, vm: VmStartView, volumes: Volume[], k: PlanConstraints, a: string): Promise<Placement> {
+async function attempt(env: FlowEnv, vm: VmStartView, volumes: Volume[], created: ReadonlySet<string>, k: PlanConstraints, a: string): Promise<Placement> {
   const { ctx, c } = env;
   const host = await ctx.step(`${a}.host`, () => env.planner.reserveForStart(vm, k),
     (h) => ({ op: 'releaseHost', args: { vmid: vm.id, hostid: h.hostid } }));
@@ -118,7 +131,7 @@ async function attempt(env: FlowEnv, vm: VmStartView, volumes: Volume[], k: Plan
   }
   try {
     await ctx.guarded(`${a}.start`, { op: 'stopOnHost', args: { vmid: vm.id, hostname: host.hostname } }, async (key) => {
-      const spec = await buildSpec(c.data, vm.id);
+      const spec = await buildSpec(c.data, vm.id, created);
       await c.compute(host.hostname, 'startVm', { key, vm: spec }, key);
       return host.hostname;
     });
@@ -127,6 +140,10 @@ async function attempt(env: FlowEnv, vm: VmStartView, volumes: Volume[], k: Plan
     throw err;
   }
   return host;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The cluster whose pool already holds one of the VM's volumes, when that pool is cluster-scoped. */

@@ -25,7 +25,7 @@ export function vmSpec(n: number, over: Partial<VmSpec> = {}): VmSpec {
   return {
     uuid: `vm-${n}`, name: `i-2-${n}-VM`, cpuCores: 1, cpuSpeedMhz: 500, memoryMiB: 512,
     nics: [{ deviceId: 0, mac: `02:00:00:00:00:${hex}`, ip: `10.1.1.${n % 250 + 2}`, isDefault: true, broadcastUri: 'vlan://100' }],
-    volumes: [{ uuid: `vol-${n}`, deviceId: 0, type: 'ROOT', sizeBytes: 2 * 1024 ** 3 }],
+    volumes: [{ uuid: `vol-${n}`, deviceId: 0, type: 'ROOT', sizeBytes: 2 * 1024 ** 3, isNew: true }],
     ...over,
   };
 }
