@@ -178,7 +178,7 @@ export class VmRepository {
       map: mapVm,
       attach: (_ctx, rows, items) => {
         const ids = rows.map((r) => r._id);
-        const byVm = nics.byVms(ids);
+        const byVm = nics.byVms(new Map(rows.map((r) => [r._id, r.uuid])));
         rows.forEach((r, i) => { items[i]!.nic = byVm.get(r._id) ?? []; });
         tags.attach('UserVm', ids, items);
         attachPublicIps(this.ctx, ids, items);
