@@ -74,10 +74,10 @@ export class WindowMeter {
   }
 }
 
-export function percentiles(samples: number[]): { p50: number; p99: number } {
+export function percentiles(samples: number[]): { p50: number; p90: number; p99: number } {
   const a = Float64Array.from(samples).sort();
   const pick = (p: number): number => (a.length ? a[Math.min(a.length - 1, Math.floor((p / 100) * a.length))]! : NaN);
-  return { p50: pick(50), p99: pick(99) };
+  return { p50: pick(50), p90: pick(90), p99: pick(99) };
 }
 
 export function progress(msg: string): void {

@@ -115,7 +115,7 @@ export function rebind(w: World, store: DataStore): World {
   return { ...w, store, admin: store.users.callerFor(w.adminUserId), users: w.userIds.map((id) => store.users.callerFor(id)) };
 }
 
-export type Latency = { p50: number; p99: number };
+export type Latency = { p50: number; p90: number; p99: number };
 
 /** Times `fn` `samples` times (after a warm-up) and returns the latency percentiles in ms. */
 export function time(fn: (random: Random) => unknown, random: Random, samples: number): Latency {

@@ -165,8 +165,16 @@ export function listResources<Row, Out>(ctx: StoreContext, spec: ListSpec<Row, O
   // parallel workers for it), against 4 and 20 ms this way (bench/postgres.ts's world). A subquery
   // with LIMIT is never flattened into the join, in either dialect.
   const order = orderOf(spec).join(', ');
-  const rows = ctx.rows<Row>(`SELECT ${spec.columns} FROM (SELECT * FROM ${spec.table} t${where} ` +
-    `ORDER BY ${order} LIMIT ${literalLimit(limit)} OFFSET ?) t ${spec.joins ?? ''} ORDER BY ${order}`, ...w.args, offset);
+  const byId = order === 't.id';
+  // Sorted by key, the page picks keys only and fetches just its own rows: skipping rows then reads an
+  // index (a partial one on the live rows' keys serves the filter as well), not the rows themselves.
+  // PostgreSQL otherwise visits every skipped row in the table (178 ms to reach the 69,000th of
+  // 100,000 VMs on a busy 2-core machine; an index-only scan of the same keys took 26 ms there).
+  // Other sort keys take whole rows, as they must be read.
+  const page = byId ? `SELECT t.id FROM ${spec.table} t${where} ORDER BY t.id LIMIT ${literalLimit(limit)} OFFSET ?`
+    : `SELECT * FROM ${spec.table} t${where} ORDER BY ${order} LIMIT ${literalLimit(limit)} OFFSET ?`;
+  const from = byId ? `(${page}) k JOIN ${spec.table} t ON t.id = k.id` : `(${page}) t`;
+  const rows = ctx.rows<Row>(`SELECT ${spec.columns} FROM ${from} ${spec.joins ?? ''} ORDER BY ${order}`, ...w.args, offset);
   return { count, items: mapRows(ctx, spec, rows) };
 }
 

@@ -53,8 +53,13 @@ export const NIC_COLUMNS = `t.id AS _id, t.vm_id AS _vm, v.account_id AS _aid, v
   t.device_id, t.ip6_address, t.state, nw.uuid AS nw_uuid, nw.name AS nw_name, nw.guest_type AS nw_type,
   v.uuid AS vm_uuid`;
 const NIC_JOINS = 'JOIN network nw ON nw.id = t.network_id JOIN vm_instance v ON v.id = t.vm_id';
+/** NIC_COLUMNS without the VM's own (owner, uuid): for VMs the caller already holds, no join back to them. */
+const NIC_OWN_COLUMNS = `t.id AS _id, t.vm_id AS _vm, t.uuid, t.ip_address, t.netmask, t.gateway, t.mac_address,
+  t.isolation_uri, t.broadcast_uri, t.traffic_type, t.is_default, t.device_id, t.ip6_address, t.state, nw.uuid AS nw_uuid,
+  nw.name AS nw_name, nw.guest_type AS nw_type`;
 
-export function mapNic(r: NicRow): Nic {
+/** A NIC row as the API shows it (internal keys and the owner are not shown). */
+export function mapNic(r: Omit<NicRow, '_id' | '_vm' | '_aid' | '_did'>): Nic {
   return compact<Nic>({
     id: r.uuid, networkid: r.nw_uuid, networkname: r.nw_name, netmask: r.netmask, gateway: r.gateway,
     ipaddress: r.ip_address, macaddress: r.mac_address, isolationuri: r.isolation_uri, broadcasturi: r.broadcast_uri,
@@ -85,13 +90,18 @@ const MAC_ATTEMPTS = 8;
 export class NicRepository {
   constructor(private readonly ctx: StoreContext) {}
 
-  /** The live NICs of many VMs in one query, keyed by the VM's internal key. */
-  byVms(vmIds: readonly number[]): Map<number, Nic[]> {
-    // Bounded by the page or scan chunk of VMs (vmIds), times MAX_NICS.
-    const { rows, items } = fetchWhere(this.ctx, SPEC, 't.removed IS NULL AND t.vm_id IN (SELECT value FROM json_each(?))',
-      idList(vmIds));
-    const grouped = groupBy(rows.map((r, i) => ({ vm: r._vm, nic: items[i]! })), (x) => x.vm);
-    return new Map([...grouped].map(([k, v]) => [k, v.map((x) => x.nic)]));
+  /**
+   * The live NICs of many VMs in one query, keyed by the VM's internal key. `vms`: internal key -> VM
+   * uuid, which the caller holds (a page of VMs): joining each NIC back to its VM row for it cost 500
+   * more key lookups per page on PostgreSQL.
+   */
+  byVms(vms: ReadonlyMap<number, string>): Map<number, Nic[]> {
+    // Bounded by the page or scan chunk of VMs (vms), times MAX_NICS.
+    const rows = this.ctx.rows<Omit<NicRow, '_aid' | '_did' | 'vm_uuid'>>(`SELECT ${NIC_OWN_COLUMNS} FROM nic t
+      JOIN network nw ON nw.id = t.network_id WHERE t.removed IS NULL AND t.vm_id IN (SELECT value FROM json_each(?))
+      ORDER BY ${SPEC.order!.join(', ')}`, idList([...vms.keys()]));
+    const grouped = groupBy(rows, (r) => r._vm);
+    return new Map([...grouped].map(([k, v]) => [k, v.map((r) => mapNic({ ...r, vm_uuid: vms.get(k)! }))]));
   }
 
   get(scope: Scope, uuid: string): Nic {

@@ -80,6 +80,7 @@ export interface VmRow extends OwnedRow, OwnerColumns {
   details: string | null;
   is_dynamically_scalable: number;
   created: number;
+  user_data_id: number | null;
   u_uuid: string | null;
   u_name: string | null;
   z_uuid: string;
@@ -104,7 +105,7 @@ export interface VmRow extends OwnedRow, OwnerColumns {
 export const VM_SPEC_BASE = {
   table: 'vm_instance',
   columns: `${OWNER_COLUMNS}, t.uuid, t.name, t.display_name, t.instance_name, t.state, t.ha_enabled, t.group_name,
-    t.hypervisor, t.cpu_number, t.cpu_speed, t.memory, t.keypair, t.details, t.is_dynamically_scalable, t.created,
+    t.hypervisor, t.cpu_number, t.cpu_speed, t.memory, t.keypair, t.details, t.is_dynamically_scalable, t.created, t.user_data_id,
     u.uuid AS u_uuid, u.username AS u_name, z.uuid AS z_uuid, z.name AS z_name, p.uuid AS p_uuid, h.uuid AS h_uuid,
     h.name AS h_name, lh.uuid AS lh_uuid, tp.uuid AS tp_uuid, tp.name AS tp_name, tp.display_text AS tp_display,
     tp.password_enabled AS tp_password, iso.uuid AS iso_uuid, iso.name AS iso_name, so.uuid AS so_uuid,
@@ -177,11 +178,14 @@ export class VmRepository {
       map: mapVm,
       attach: (_ctx, rows, items) => {
         const ids = rows.map((r) => r._id);
-        const byVm = nics.byVms(ids);
+        const byVm = nics.byVms(new Map(rows.map((r) => [r._id, r.uuid])));
         rows.forEach((r, i) => { items[i]!.nic = byVm.get(r._id) ?? []; });
         tags.attach('UserVm', ids, items);
         attachPublicIps(this.ctx, ids, items);
-        if (affinity !== undefined) attachClientFields(this.ctx, affinity, ids, items);
+        if (affinity !== undefined) {
+          const linked = rows.filter((r) => r.group_name !== null || r.user_data_id !== null).map((r) => r._id);
+          attachClientFields(this.ctx, affinity, ids, items, linked);
+        }
       },
     };
   }

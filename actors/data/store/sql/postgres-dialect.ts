@@ -9,8 +9,14 @@
  *   PostgreSQL cannot infer the type of a parameter that is only tested for NULL;
  * - `AS someAlias` with capitals: PostgreSQL folds unquoted names to lower case, so such aliases (and
  *   their other bare uses in the statement) are quoted to keep the row keys the store reads;
- * - `x IN (SELECT value FROM json_each(?))` (a JSON array bound as one parameter, one cached statement
- *   for any list length) reads the array with json_array_elements_text, cast to bigint for key columns;
+ * - `x [NOT] IN (SELECT value FROM json_each(?))` (a JSON array bound as one parameter, one cached
+ *   statement for any list length) becomes `x = ANY (array)` / `x <> ALL (array)`, the array read once
+ *   from the JSON (elements cast to bigint for key columns). Not `IN (SELECT ... json_array_elements_text)`:
+ *   that is planned as a semi-join, which the sessions' join_collapse_limit=1 puts after every written
+ *   join, so a page's NICs were found by joining all 100,000 NICs to their networks and VMs first
+ *   (150-300 ms at bench/postgres.ts's size); `= ANY` is an index condition on the table itself (0.5 ms).
+ *   NULL semantics are IN's: `NULL = ANY ('{}')` is false and `NULL <> ALL ('{}')` true, as IN/NOT IN
+ *   of an empty list;
  * - `x = ? COLLATE NOCASE` compares lower(x) = lower(?): MySQL-like case-insensitive filters;
  * - `LIKE` becomes `ILIKE` (SQLite's LIKE ignores ASCII case; the store relies on it);
  * - constant conditions `WHERE 1` / `AND 0` become TRUE / FALSE;
@@ -109,8 +115,8 @@ export function translateToPostgres(sql: string, tablesWithId: ReadonlySet<strin
     let c = code;
     c = c.replace(/\b([\w.]+)\s+(NOT\s+)?IN\s*\(\s*SELECT\s+value\s+FROM\s+json_each\(\?\)\s*\)/gi,
       (_m, col: string, not: string | undefined) => {
-        const cast = KEY_COLUMN.test(col) ? '::bigint' : '';
-        return `${col} ${not ?? ''}IN (SELECT value${cast} FROM json_array_elements_text(?::json) AS j(value))`;
+        const array = `ARRAY(SELECT json_array_elements_text(?::json))${KEY_COLUMN.test(col) ? '::bigint[]' : ''}`;
+        return not === undefined ? `${col} = ANY (${array})` : `${col} <> ALL (${array})`;
       });
     c = c.replace(/([\w.]+|\([^()]*\))\s*=\s*\?\s+COLLATE\s+NOCASE/gi, 'lower($1) = lower(?)');
     c = c.replace(/\bCOLLATE\s+NOCASE\b/gi, '');
