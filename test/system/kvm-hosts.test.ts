@@ -407,6 +407,55 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     for (const n of HOSTS) expect(await domains(n), `domains left on ${n}`).to.deep.equal([]);
   });
 
+  it('reconciles real domains with the database: a guest destroyed out of band (virsh destroy) is Stopped; a copy of the Stopped VM started out of band on the other host (virsh define of the XML its driver wrote, virsh start) is stopped there', async () => {
+    // Two guest boots: the deploy and the copy, each cut short (what is checked is the power reports and
+    // their reconciliation, not the guest). The fabric monitor's rule (power-sync.ts): the database's
+    // placement wins, so a VM missing from its host's reports is marked Stopped and a copy running where
+    // the database does not place it is stopped (CloudStack instead takes such a copy as the VM: Stopped
+    // -> Running on the reporting host, see README).
+    const v = await deploy(ids.tiny);
+    const first = v.hostname!;
+    const other = HOSTS.find((n) => n !== first)!;
+    const runningOn = async (): Promise<string[]> => {
+      const out: string[] = [];
+      for (const n of HOSTS) if ((await host(n).virsh('list', '--name')).split('\n').map((x) => x.trim()).includes(v.instancename)) out.push(n);
+      return out;
+    };
+    const stops = async (): Promise<string[]> => (await c!.api!.listAll<{ type: string; description: string }>('listEvents', 'event', { type: 'VM.STOP', listall: true }))
+      .map((e) => e.description).filter((d) => d.includes(v.name));
+    expect(await runningOn()).to.deep.equal([first]);
+    let t0 = Date.now();
+    await host(first).virsh('destroy', v.instancename);
+    await waitFor(async () => (await vm(v.id)).state === 'Stopped', 20_000, `${v.name} Stopped after its domain was destroyed`, 200);
+    print(`virsh destroy -> Stopped through the API ${Date.now() - t0} ms`);
+    expect((await vm(v.id)).hostid, 'a Stopped VM is on no host').to.equal(undefined);
+    expect(await stops()).to.satisfy((ds: string[]) => ds.some((d) => d.includes(`host ${first} has not reported it running`)));
+    // The driver undefined the domain it no longer runs.
+    await waitFor(async () => !(await domains(first)).includes(v.instancename), 10_000, `${v.instancename} undefined on ${first}`, 200);
+    expect(await runningOn()).to.deep.equal([]);
+
+    // The copy: defined on the other host from the XML the first host's driver wrote (the spec rides in its
+    // metadata) and started. Its NIC's bridge is made first, as `virsh start` needs it (the agent adds the
+    // VXLAN and DHCP when it takes the domain).
+    const xmlFile = join(cloud!.agentDir(first), 'domains', `${v.instancename}.xml`);
+    const bridge = /<source bridge='([^']+)'/.exec(readFileSync(xmlFile, 'utf8'))![1]!;
+    const ipIn = (...args: string[]): string => execFileSync('ip', ['-n', host(other).netns, ...args], { encoding: 'utf8', stdio: 'pipe' });
+    try { ipIn('link', 'show', bridge); } catch { ipIn('link', 'add', bridge, 'type', 'bridge'); ipIn('link', 'set', bridge, 'up'); }
+    await host(other).virsh('define', xmlFile);
+    t0 = Date.now();
+    await host(other).virsh('start', v.instancename);
+    await waitFor(async () => (await stops()).some((d) => d.includes(`which the database has Stopped on no host found running on host ${other}`)), 20_000,
+      `the copy on ${other} stopped by the fabric monitor`, 200);
+    await waitFor(async () => (await runningOn()).length === 0, 10_000, `no copy of ${v.instancename} running`, 200);
+    print(`virsh start of the copy -> stopped by the fabric monitor ${Date.now() - t0} ms`);
+    expect(await domains(other), `domains left on ${other}`).to.not.include(v.instancename);
+    const after = await vm(v.id);
+    expect([after.state, after.hostid], 'the database placement is kept').to.deep.equal(['Stopped', undefined]);
+    await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
+    for (const n of HOSTS) expect(await domains(n), `domains left on ${n}`).to.not.include(v.instancename);
+    await filesMatchVolumes();
+  });
+
   it('SIGKILL of a compute agent: its guest keeps running and is re-adopted by the restarted agent, not restarted', async () => {
     const v = await deploy(ids.tiny);
     await waitBoot(v);

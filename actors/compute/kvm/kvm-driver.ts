@@ -5,9 +5,10 @@
  * serial console is logged to <dataDir>/console/<instance>.log.
  *
  * Power state: the driver's own view (it started and stopped the guests), corrected by libvirt's
- * lifecycle events and a periodic `virsh list` for guests that power off or crash by themselves. A
- * restarted agent re-adopts the running domains it defined (their spec is in the domain's metadata),
- * without restarting them.
+ * lifecycle events and a periodic `virsh list` for guests that power off or crash by themselves, or
+ * that someone started behind its back (`virsh start`): every running domain that carries a cloudstackd
+ * spec in its metadata is reported, so that the management side can reconcile it. A restarted agent
+ * re-adopts the running domains it defined the same way, without restarting them.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -79,6 +80,10 @@ export class KvmDriver implements HypervisorDriver {
   private events: DomainEventStream | undefined;
   private poller: TimerHandle | undefined;
   private lastPollError: string | undefined;
+  /** Running domains without a cloudstackd spec (not ours), by name: not read again while they run. */
+  private readonly foreign = new Set<string>();
+  private pollChain: Promise<void> = Promise.resolve();
+  private pollQueued: Promise<void> | undefined;
   private fenced = false;
   private closed = false;
 
@@ -118,7 +123,8 @@ export class KvmDriver implements HypervisorDriver {
     await this.adopt();
     if (this.o.events !== false && this.events === undefined) {
       this.events = new DomainEventStream(this.cfg.uri, this.clock, (e) => {
-        if (e.event === 'Stopped' || e.event === 'Shutdown' || e.event === 'Crashed') void this.poll();
+        // A start of a domain the driver does not track was made behind its back: reported at once, not at the next poll.
+        if (e.event === 'Stopped' || e.event === 'Shutdown' || e.event === 'Crashed' || (e.event === 'Started' && !this.byName.has(e.domain))) void this.poll();
       });
       this.events.start();
     }
@@ -130,22 +136,58 @@ export class KvmDriver implements HypervisorDriver {
   /** Takes over the running domains this driver defined (an agent restart): no restart, no loss. */
   private async adopt(): Promise<void> {
     const names = (await this.virsh(['list', '--name'])).split('\n').map((s) => s.trim()).filter((s) => s !== '');
-    for (const name of names) {
-      const spec = specFromXml(await this.virsh(['dumpxml', name]).catch(() => ''));
-      if (spec === undefined || this.guests.has(spec.uuid)) continue;
-      for (const nic of spec.nics) await this.networks.plug(nic);
-      this.guests.set(spec.uuid, { spec, fp: fingerprint(spec), phase: 'running', op: undefined });
-      this.byName.set(spec.name, spec.uuid);
-      this.log.info('re-adopted a running guest', { vm: spec.uuid, domain: name });
-    }
+    for (const name of names) await this.adoptDomain(name, 're-adopted a running guest');
   }
 
-  /** Guests that powered off or crashed by themselves are no longer running here. */
-  private async poll(): Promise<void> {
+  /**
+   * Tracks running domain `name` as a running guest when it carries a cloudstackd spec and its VM is not
+   * tracked yet. Besides an agent restart, this is how a guest started out of band (`virsh define` of the
+   * XML this driver wrote and `virsh start`, on this host or another one of the cluster) gets into the
+   * power reports: the management side then decides whether it may run here (the fabric monitor stops a
+   * copy the database does not place on this host) and a stopVm finds it to destroy.
+   */
+  private async adoptDomain(name: string, why: string): Promise<void> {
+    const xml = await this.virsh(['dumpxml', name]).catch((err: unknown) => { if (noDomain(err)) return undefined; throw err; });
+    if (xml === undefined) return; // gone meanwhile
+    const spec = specFromXml(xml);
+    if (spec === undefined) { this.foreign.add(name); return; }
+    // Re-checked after the await: a start of this VM may have taken it meanwhile.
+    if (this.guests.has(spec.uuid) || this.byName.has(spec.name)) return;
+    const g: Guest = { spec, fp: fingerprint(spec), phase: 'running', op: undefined };
+    this.guests.set(spec.uuid, g);
+    this.byName.set(spec.name, spec.uuid);
+    try {
+      for (const nic of spec.nics) await this.networks.plug(nic);
+    } catch (err) {
+      this.forget(spec.uuid, g); // taken again, and plugged, by the next try
+      throw err;
+    }
+    this.log.info(why, { vm: spec.uuid, domain: name });
+  }
+
+  /**
+   * Reconciles the driver's view with `virsh list`: guests that powered off or crashed by themselves are no
+   * longer running here (their domain undefined and their DHCP lease dropped, as a stop does), and running
+   * domains of ours it does not track (started out of band) are.
+   */
+  private poll(): Promise<void> {
+    // One pass at a time: a pass acting on a `virsh list` read before another pass changed the guests
+    // would forget a guest that one just took. Calls made while a pass waits to run share it.
+    if (this.pollQueued !== undefined) return this.pollQueued;
+    const pass: Promise<void> = this.pollChain.then(() => {
+      if (this.pollQueued === pass) this.pollQueued = undefined;
+      return this.pollOnce();
+    });
+    this.pollQueued = pass;
+    this.pollChain = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async pollOnce(): Promise<void> {
     if (this.closed) return;
     let running: Set<string>;
     try {
-      running = new Set((await this.virsh(['list', '--name'])).split('\n').map((s) => s.trim()));
+      running = new Set((await this.virsh(['list', '--name'])).split('\n').map((s) => s.trim()).filter((s) => s !== ''));
       this.lastPollError = undefined;
     } catch (err) {
       this.lastPollError = (err as Error).message;
@@ -156,6 +198,14 @@ export class KvmDriver implements HypervisorDriver {
       this.log.info('guest is no longer running (powered off or crashed)', { vm: id, domain: g.spec.name });
       this.forget(id, g);
       await this.virsh(['undefine', g.spec.name]).catch(() => undefined);
+      for (const n of g.spec.nics) await this.networks.unplug(n).catch(() => undefined);
+    }
+    for (const name of this.foreign) if (!running.has(name)) this.foreign.delete(name);
+    for (const name of running) {
+      if (this.byName.has(name) || this.foreign.has(name)) continue;
+      await this.adoptDomain(name, 'found a guest started out of band; reporting it').catch((err: Error) => {
+        this.log.warn('could not take over a guest started out of band; the next poll retries', { domain: name, error: err.message });
+      });
     }
   }
 
