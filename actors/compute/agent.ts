@@ -195,6 +195,13 @@ export function createComputeAgent(options: ComputeAgentOptions): ComputeAgent {
         fileReply(host(), await driver.snapshotVolume?.(volumeUuid, snapshotUuid))),
       volumeFromSnapshot: ({ key, snapshotUuid, volumeUuid }, ctx) => keyed(ctx, key, `volumeFromSnapshot ${snapshotUuid} ${volumeUuid}`, async () =>
         fileReply(host(), await driver.volumeFromSnapshot?.(snapshotUuid, volumeUuid))),
+      templateFile: ({ key, templateUuid, source }, ctx) =>
+        keyed(ctx, key, `templateFile ${templateUuid} ${'volumeUuid' in source ? source.volumeUuid : source.snapshotUuid}`, async () =>
+          fileReply(host(), await driver.templateFile?.(source, templateUuid))),
+      deleteTemplateFiles: ({ key, templateUuids }, ctx) => keyed(ctx, key, `deleteTemplateFiles ${templateUuids.join(',')}`, async () => {
+        const deleted = driver.deleteTemplateFiles === undefined ? [] : await driver.deleteTemplateFiles(templateUuids);
+        return { hostName: host(), deleted };
+      }),
       deleteSnapshots: ({ key, snapshotUuids }, ctx) => keyed(ctx, key, `deleteSnapshots ${snapshotUuids.join(',')}`, async () => {
         const deleted = driver.deleteSnapshots === undefined ? [] : await driver.deleteSnapshots(snapshotUuids);
         return { hostName: host(), deleted };

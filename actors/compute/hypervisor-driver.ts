@@ -98,6 +98,14 @@ export interface HypervisorDriver {
   volumeFromSnapshot?(snapshotUuid: string, volumeUuid: string): Promise<SnapshotFile | undefined>;
   deleteSnapshots?(snapshotUuids: readonly string[]): Promise<string[]>;
   /**
+   * Created templates as files of the host's own storage (absent on drivers that keep no files). `templateFile`
+   * writes a standalone copy of a volume's or snapshot's file as the template's file and resolves undefined
+   * when the host holds no file of the source; it refuses a volume a running guest has open. A copy that
+   * fails leaves no file. `deleteTemplateFiles` resolves with the ids whose file was removed.
+   */
+  templateFile?(source: TemplateSource, templateUuid: string): Promise<SnapshotFile | undefined>;
+  deleteTemplateFiles?(templateUuids: readonly string[]): Promise<string[]>;
+  /**
    * The real capacity and usage of the file system under the host's primary storage, carried by every
    * heartbeat. Absent on drivers without storage of their own (the simulator: its pools are what the
    * admin booked).
@@ -118,6 +126,9 @@ export interface DriverOperation {
   /** The asker's absolute deadline in clock ms, if any. */
   readonly deadline: number | undefined;
 }
+
+/** What a template is created from: a volume's file or a snapshot's. */
+export type TemplateSource = { volumeUuid: string } | { snapshotUuid: string };
 
 /** A snapshot (or a volume made from one) as a file: its bytes on disk and the disk size the guest sees, bytes. */
 export interface SnapshotFile { physicalSize: number; virtualSize: number }

@@ -100,12 +100,22 @@ export const VmSpecSchema = t.object({
   password: t.optional(t.string({ maxLength: 255 })),
   sshPublicKey: t.optional(t.string({ maxLength: 16_384 })),
   templateUuid: t.optional(id()),
-  /** The template's image (registered URL, checksum, format): a real hypervisor copies it to its pool once. */
-  template: t.optional(t.object({
-    url: t.string({ maxLength: 2_048 }),
-    checksum: t.optional(t.string({ maxLength: 255 })),
-    format: t.string({ maxLength: 32 }),
-  })),
+  /**
+   * The template's image. Registered by URL: its URL, checksum and format; a real hypervisor downloads it
+   * to its pool once. Created from a volume or snapshot (createTemplate): its `uuid`; it has no URL, and
+   * its file is the one the host that held the source wrote into the pool (`templateFile`).
+   */
+  template: t.optional(t.union(
+    t.object({
+      url: t.string({ maxLength: 2_048 }),
+      checksum: t.optional(t.string({ maxLength: 255 })),
+      format: t.string({ maxLength: 32 }),
+    }),
+    t.object({
+      uuid: id(),
+      format: t.string({ maxLength: 32 }),
+    }),
+  )),
   osType: t.optional(t.string({ maxLength: 255 })),
   haEnabled: t.optional(t.boolean()),
 });
@@ -299,6 +309,16 @@ export const ComputeProtocol = defineProtocol(COMPUTE_SERVICE, '1.0', {
   snapshotVolume: ask(t.object({ key: key(), volumeUuid: id(), snapshotUuid: id() }), SnapshotFileReplySchema),
   /** Makes a new volume's file from a snapshot file of this host's pool; `held` false: no such snapshot here. */
   volumeFromSnapshot: ask(t.object({ key: key(), snapshotUuid: id(), volumeUuid: id() }), SnapshotFileReplySchema),
+  /**
+   * Writes a new template's file into this host's pool, a standalone copy of a volume's file (the volume of
+   * a stopped VM, or a detached one) or of a snapshot's (CreatePrivateTemplateFromVolumeCommand /
+   * FromSnapshotCommand). `held` false: this host holds no file of the source (nothing was made).
+   */
+  templateFile: ask(t.object({ key: key(), templateUuid: id(), source: t.union(t.object({ volumeUuid: id() }), t.object({ snapshotUuid: id() })) }),
+    SnapshotFileReplySchema),
+  /** Removes the files of created templates from this host's pool; `deleted` names those whose file was removed. */
+  deleteTemplateFiles: ask(t.object({ key: key(), templateUuids: t.array(id(), { maxItems: MAX_VOLUMES }) }),
+    t.object({ hostName: t.string(), deleted: t.array(t.string()) })),
   /** Removes snapshot files from this host's pool; `deleted` names those whose file was removed. */
   deleteSnapshots: ask(t.object({ key: key(), snapshotUuids: t.array(id(), { maxItems: MAX_VOLUMES }) }),
     t.object({ hostName: t.string(), deleted: t.array(t.string()) })),

@@ -96,7 +96,7 @@ export async function removeSnapshotFiles(c: Components, snapshotid: string, hos
 }
 
 /** Asks every host at once; throws the first refusal (a refused copy leaves no file; the caller removes what other hosts made). */
-async function onEachHost(hosts: readonly { name: string; clusterid: string | undefined }[], key: string,
+export async function onEachHost(hosts: readonly { name: string; clusterid: string | undefined }[], key: string,
   ask: (host: string, key: string) => Promise<{ hostName: string; held: boolean; physicalSize?: number; virtualSize?: number }>): Promise<HostFile[]> {
   const results = await Promise.allSettled(hosts.map((h) => ask(h.name, `${key}:${h.name}`)));
   const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

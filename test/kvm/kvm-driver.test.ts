@@ -80,6 +80,10 @@ describe('kvm driver: real guests through libvirt', function () {
     expect(requests).to.equal(1);
     const info = JSON.parse(await (await import('node:child_process')).execFileSync('qemu-img', ['info', '--output=json', '-U', d.pool.volumePath('root-1')], { encoding: 'utf8' })) as { 'backing-filename'?: string };
     expect(info['backing-filename']).to.match(/templates\/[0-9a-f]+\.qcow2$/);
+    // A running guest's root disk is no template source (CloudStack requires the VM stopped); nothing is written.
+    const refused = await d.templateFile({ volumeUuid: 'root-1' }, 'tpl-live').then(() => undefined, (e: Error) => e);
+    expect(refused?.message).to.match(/in use by VM vm-1 .*stop the VM/);
+    expect(existsSync(d.pool.createdTemplatePath('tpl-live'))).to.equal(false);
     const host = await d.describeHost();
     expect(host.allocated).to.deep.equal({ vms: 1, cpuCores: 1, cpuMhz: 500, memoryMiB: 128 });
     expect(host.memoryMiB).to.be.greaterThan(128);

@@ -71,6 +71,10 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     expect([...backedUp].filter((x) => !held.has(x)), 'BackedUp snapshots without a file').to.deep.equal([]);
     const parts = [primary(), join(primary(), 'templates')].flatMap((d) => (existsSync(d) ? readdirSync(d) : []).filter((f) => f.includes('.part')));
     expect(parts, 'half-written disk or template files').to.deep.equal([]);
+    // Created templates' files are named by template id (downloaded ones by a hash of their URL).
+    const tpls = new Set((await c!.api!.listAll<{ id: string }>('listTemplates', 'template', { templatefilter: 'all', listall: true })).map((x) => x.id));
+    const tplFiles = readdirSync(join(primary(), 'templates')).filter((f) => /^[0-9a-f-]{36}\.qcow2$/.test(f)).map((f) => f.replace(/\.qcow2$/, ''));
+    expect(tplFiles.filter((f) => !tpls.has(f)), 'template files whose template is gone').to.deep.equal([]);
   };
   const qemuInfo = (file: string): { 'virtual-size': number; 'actual-size': number; 'backing-filename'?: string } =>
     JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', file], { encoding: 'utf8' })) as never;
@@ -283,6 +287,56 @@ describe('system: real VMs on two KVM hosts (libvirt, TCG), each in its own name
     expect(snapshotFiles()).to.deep.equal([]);
     expect(await c!.api!.listAll<Snap>('listSnapshots', 'snapshot', { listall: true })).to.deep.equal([]);
     await c!.api!.call('deleteVolume', { id: nv.id });
+    await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
+    await filesMatchVolumes();
+  });
+
+  it("creates templates from a stopped VM's root volume and from a snapshot as files in the cluster's storage; a VM deployed from one boots; deleteTemplate removes the files", async () => {
+    interface Tpl { id: string; isready: boolean }
+    const v = await deploy(ids.tiny);
+    const pool = primary();
+    const root = (await c!.api!.listAll<{ id: string }>('listVolumes', 'volume', { virtualmachineid: v.id, type: 'ROOT', listall: true }))[0]!.id;
+    const tplFile = (id: string): string => join(pool, 'templates', `${id}.qcow2`);
+    // A running VM's root volume is refused, as CloudStack refuses it (the VM must be stopped).
+    const live = await client.job('createTemplate', { name: 'live', displaytext: 'live', volumeid: root }).then(() => undefined, (err: Error) => err);
+    expect(live?.message).to.match(/non-stopped VM, please stop the VM first/);
+    await client.job('stopVirtualMachine', { id: v.id, forced: true });
+    const t0 = Date.now();
+    const fromVol = ((await client.job('createTemplate', { name: 'from-vol', displaytext: 'from-vol', volumeid: root })).jobresult as { template: Tpl }).template;
+    print(`template from a stopped VM's root volume ${Date.now() - t0} ms`);
+    expect(fromVol.isready).to.equal(true);
+    expect(qemuInfo(tplFile(fromVol.id))['backing-filename'], 'a standalone copy').to.equal(undefined);
+    execFileSync('qemu-img', ['compare', '-q', join(pool, `${root}.qcow2`), tplFile(fromVol.id)]); // throws when the contents differ
+    const snap = ((await client.job('createSnapshot', { volumeid: root })).jobresult as { snapshot: { id: string } }).snapshot;
+    const fromSnap = ((await client.job('createTemplate', { name: 'from-snap', displaytext: 'from-snap', snapshotid: snap.id })).jobresult as { template: Tpl }).template;
+    execFileSync('qemu-img', ['compare', '-q', join(pool, 'snapshots', `${snap.id}.qcow2`), tplFile(fromSnap.id)]);
+    // A copy the host cannot make (the templates directory replaced by a plain file for a moment, while no
+    // guest runs) fails the job, and leaves neither the template nor a file.
+    const tplDir = join(pool, 'templates');
+    execFileSync('mv', [tplDir, `${tplDir}.away`]);
+    writeFileSync(tplDir, 'not a directory');
+    let failed: Error | undefined;
+    try {
+      failed = await client.job('createTemplate', { name: 'fails', displaytext: 'fails', snapshotid: snap.id }).then(() => undefined, (err: Error) => err);
+    } finally {
+      rmSync(tplDir);
+      execFileSync('mv', [`${tplDir}.away`, tplDir]);
+    }
+    expect(failed?.message).to.match(/could not copy snapshot/);
+    expect((await c!.api!.listAll<{ name: string }>('listTemplates', 'template', { templatefilter: 'all', listall: true })).map((x) => x.name)).to.not.include('fails');
+    await filesMatchVolumes();
+    // A VM from the template: its root disk a clone of the template's file, and the guest boots from it.
+    const v2 = await cloud!.deploy(ids.tiny, { templateid: fromVol.id });
+    await waitBoot(v2);
+    const root2 = (await c!.api!.listAll<{ id: string }>('listVolumes', 'volume', { virtualmachineid: v2.id, type: 'ROOT', listall: true }))[0]!.id;
+    expect(qemuInfo(join(pool, `${root2}.qcow2`))['backing-filename']).to.equal(tplFile(fromVol.id));
+    await filesMatchVolumes();
+    await client.job('destroyVirtualMachine', { id: v2.id, expunge: true });
+    for (const t of [fromVol, fromSnap]) {
+      await client.job('deleteTemplate', { id: t.id });
+      expect(existsSync(tplFile(t.id)), `template ${t.id}'s file`).to.equal(false);
+    }
+    await client.job('deleteSnapshot', { id: snap.id });
     await client.job('destroyVirtualMachine', { id: v.id, expunge: true });
     await filesMatchVolumes();
   });

@@ -19,7 +19,7 @@ import {
 } from '../../../src/errors.js';
 import type { Logger } from '../../../src/logger.js';
 import type {
-  DriverOperation, FenceOutcome, HostDescription, HostPlacement, HypervisorDriver, SnapshotFile, StartOutcome, StopOutcome,
+  DriverOperation, FenceOutcome, HostDescription, HostPlacement, HypervisorDriver, SnapshotFile, StartOutcome, StopOutcome, TemplateSource,
 } from '../hypervisor-driver.js';
 import { OpToken } from '../op-token.js';
 import type { HostHealth, PowerState, VmSpec } from '../protocol.js';
@@ -240,7 +240,7 @@ export class KvmDriver implements HypervisorDriver {
         for (const v of [...vm.volumes].sort((a, b) => a.deviceId - b.deviceId)) {
           let d: { file: string; created: boolean };
           if (v.type === 'ROOT') {
-            if (vm.template === undefined) throw new InvalidParameterError(`VM ${vm.uuid} has no template image to clone its root disk from; register the template with a URL`);
+            if (vm.template === undefined) throw new InvalidParameterError(`VM ${vm.uuid} has no template image to clone its root disk from; register the template with a URL, or create it from a volume or snapshot of this cluster`);
             d = await this.pool.rootDisk(v, await this.pool.template(vm.template));
           } else {
             d = await this.pool.dataDisk(v);
@@ -545,6 +545,31 @@ export class KvmDriver implements HypervisorDriver {
       throw err instanceof CommandError
         ? new ResourceUnavailableError(`host ${this.host.hostName} could not copy snapshot ${snapshotUuid} to volume ${volumeUuid}: ${err.message}`) : err;
     });
+  }
+
+  /**
+   * Writes a created template's file from a volume's or snapshot's file of this pool. A volume a guest
+   * running here has is refused (CloudStack requires its VM stopped); one a guest on another host of the
+   * cluster writes fails the copy on QEMU's image lock. Undefined when this host holds no file of the source.
+   */
+  async templateFile(source: TemplateSource, templateUuid: string): Promise<SnapshotFile | undefined> {
+    await this.init();
+    const what = 'volumeUuid' in source ? `volume ${source.volumeUuid}` : `snapshot ${source.snapshotUuid}`;
+    const g = 'volumeUuid' in source ? [...this.guests.values()].find((x) => x.spec.volumes.some((v) => v.uuid === source.volumeUuid)) : undefined;
+    if (g !== undefined) {
+      throw new IllegalStateError(`${what} is in use by VM ${g.spec.uuid} on host ${this.host.hostName}; stop the VM before creating a template from the volume`);
+    }
+    return this.pool.templateFile(source, templateUuid).catch((err: unknown) => {
+      throw err instanceof CommandError
+        ? new ResourceUnavailableError(`host ${this.host.hostName} could not copy ${what} to template ${templateUuid}: ${err.message}`) : err;
+    });
+  }
+
+  /** Removes created templates' files; resolves with the ids whose file was removed. */
+  async deleteTemplateFiles(templateUuids: readonly string[]): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const id of templateUuids) if (await this.pool.deleteTemplateFile(id)) deleted.push(id);
+    return deleted;
   }
 
   /** Time spent in each kind of virsh / qemu-img / ip call so far. */

@@ -9,7 +9,9 @@
  * `qemu-img convert` (the backing chain flattened). Not qcow2 internal snapshots, because a snapshot
  * outlives its volume in CloudStack (deleteVolume keeps the volume's snapshots, and this pool removes
  * the volume's file), and because qemu-img cannot add an internal snapshot to an image a running
- * guest has open. A volume created from a snapshot is a standalone copy of it too.
+ * guest has open. A volume created from a snapshot is a standalone copy of it too, and so is a template
+ * created from a volume or a snapshot (createTemplate): <dir>/templates/<template uuid>.qcow2, beside the
+ * downloaded ones (named by a hash of their URL, so the two never collide); root disks clone it as any template.
  *
  * Other hosts write the directory at the same time, so nothing here trusts what this process alone
  * remembers: a file is written under a temporary name of its own (<file>.part.<random>) and published
@@ -26,11 +28,13 @@ import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IllegalStateError, InterruptedError, InvalidParameterError, ResourceUnavailableError } from '../../../src/errors.js';
-import type { SnapshotFile } from '../hypervisor-driver.js';
+import type { SnapshotFile, TemplateSource } from '../hypervisor-driver.js';
 import type { StorageReport, VmSpec, VolumeSpec } from '../protocol.js';
 import { CommandError, type CommandRunner } from './command-runner.js';
 
 type TemplateRef = NonNullable<VmSpec['template']>;
+/** A template registered by URL: downloaded into the pool. */
+type DownloadRef = Extract<TemplateRef, { url: string }>;
 
 /**
  * The pool's file system as `df` shows it. `fsid` names that file system (machine id and device): hosts
@@ -85,12 +89,25 @@ export class KvmPool {
     return join(this.dir, `${volumeUuid}.qcow2`);
   }
 
+  /** A created template's file (createTemplate from a volume or snapshot). */
+  createdTemplatePath(templateUuid: string): string {
+    if (!/^[A-Za-z0-9._-]+$/.test(templateUuid)) throw new InvalidParameterError(`template id ${templateUuid} cannot name a file in the pool`);
+    return join(this.dir, 'templates', `${templateUuid}.qcow2`);
+  }
+
   /**
-   * The template's copy in the pool, downloaded once: a host finding the file uses it; hosts downloading
-   * it at once each write their own temporary file and the first to finish publishes it (the others'
-   * copies, of the same verified bytes, are dropped).
+   * The template's copy in the pool. A created template's file is the one templateFile wrote (there is
+   * nothing to download it from). A registered one is downloaded once: a host finding the file uses it;
+   * hosts downloading it at once each write their own temporary file and the first to finish publishes it
+   * (the others' copies, of the same verified bytes, are dropped).
    */
-  template(t: TemplateRef): Promise<string> {
+  async template(t: TemplateRef): Promise<string> {
+    if ('uuid' in t) {
+      const file = this.createdTemplatePath(t.uuid);
+      if (await exists(file)) return file;
+      throw new IllegalStateError(`template ${t.uuid} was created from a volume or snapshot, and its file ${file} is not in this host's primary storage: ` +
+        'such a template lives in the storage of the cluster that held its source; deploy the VM in that cluster, or create the template there again');
+    }
     const name = createHash('sha256').update(t.url).digest('hex').slice(0, 24);
     const file = join(this.dir, 'templates', `${name}.${t.format.toLowerCase() === 'raw' ? 'raw' : 'qcow2'}`);
     let p = this.downloads.get(file);
@@ -102,7 +119,7 @@ export class KvmPool {
     return p;
   }
 
-  private async fetchTemplate(t: TemplateRef, file: string): Promise<string> {
+  private async fetchTemplate(t: DownloadRef, file: string): Promise<string> {
     if (await exists(file)) return file;
     const res = await fetch(t.url, { signal: AbortSignal.timeout(this.downloadTimeoutMs) }).catch((err: Error) => {
       throw new ResourceUnavailableError(`cannot download template ${t.url} to the pool ${this.dir}: ${err.message}`);
@@ -262,6 +279,43 @@ export class KvmPool {
     if (this.copying.has(snapshotUuid)) this.dropped.add(snapshotUuid);
     const parts = `${basename(file)}.part.`;
     // Bounded by the snapshots the pool holds; deleteSnapshot is an admin's occasional command.
+    for (const f of await readdir(dirname(file)).catch(() => [] as string[])) {
+      if (f.startsWith(parts)) await rm(join(dirname(file), f), { force: true });
+    }
+    const had = await exists(file);
+    await rm(file, { force: true });
+    return had;
+  }
+
+  /**
+   * Writes a created template's file: a standalone qcow2 copy (backing chain flattened) of a volume's file
+   * or a snapshot's. The source is read with QEMU's image lock, so a volume a running guest writes (on any
+   * host of the cluster) fails the copy instead of being read half-updated. Resolves undefined when the
+   * pool holds no file of the source; an existing template file is kept (the command was repeated). A copy
+   * that fails leaves no file.
+   */
+  async templateFile(source: TemplateSource, templateUuid: string): Promise<SnapshotFile | undefined> {
+    const src = 'volumeUuid' in source ? this.volumePath(source.volumeUuid) : this.snapshotPath(source.snapshotUuid);
+    const dst = this.createdTemplatePath(templateUuid);
+    if (await exists(dst)) return this.fileSizes(dst);
+    if (!await exists(src)) return undefined;
+    await this.copy(src, dst, false).catch((err: unknown) => {
+      // deleteTemplateFile (on this or another host) removed the temporary file while it was written.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      throw new InterruptedError(`template ${templateUuid} was deleted while its file was being written; the copy is dropped`);
+    });
+    return this.fileSizes(dst);
+  }
+
+  /**
+   * Removes a created template's file, and the temporary file of a copy still being written (whose
+   * publication then fails). Root disks cloned from the template have it as their backing file: the
+   * management side removes it only once no VM uses the template.
+   */
+  async deleteTemplateFile(templateUuid: string): Promise<boolean> {
+    const file = this.createdTemplatePath(templateUuid);
+    const parts = `${basename(file)}.part.`;
+    // Bounded by the templates the pool holds; deleteTemplate is an occasional command.
     for (const f of await readdir(dirname(file)).catch(() => [] as string[])) {
       if (f.startsWith(parts)) await rm(join(dirname(file), f), { force: true });
     }

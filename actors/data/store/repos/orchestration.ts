@@ -47,8 +47,12 @@ export interface VmStartSpec {
   memory: number;
   haenable: boolean;
   templateid?: string;
-  /** Where the template's image is downloaded from, its checksum and format: a real hypervisor copies it to its pool. */
-  template?: { url: string; checksum?: string; format: string };
+  /**
+   * The template's image: where it is downloaded from, its checksum and format (a real hypervisor copies
+   * it to its pool); or, for a template created from a volume or snapshot (no URL), its uuid, which
+   * names the file the host that held the source wrote into its pool.
+   */
+  template?: { url: string; checksum?: string; format: string } | { uuid: string; format: string };
   passwordenabled: boolean;
   details: VmStartDetails;
   nics: { id: string; networkid: string; deviceid: number; macaddress?: string; ipaddress?: string; netmask?: string;
@@ -129,9 +133,9 @@ export class OrchestrationRepository {
   startSpec(vmUuid: string): VmStartSpec {
     const vm = this.ctx.one<{ id: number; name: string; display_name: string | null; instance_name: string; cpu_number: number;
       cpu_speed: number; memory: number; ha_enabled: number; t_uuid: string | null; t_pw: number | null; t_url: string | null;
-      t_checksum: string | null; t_format: string | null }>(`SELECT v.id, v.name,
+      t_checksum: string | null; t_format: string | null; t_iso: number | null }>(`SELECT v.id, v.name,
       v.display_name, v.instance_name, v.cpu_number, v.cpu_speed, v.memory, v.ha_enabled, t.uuid AS t_uuid, t.password_enabled AS t_pw,
-      t.url AS t_url, t.checksum AS t_checksum, t.format AS t_format
+      t.url AS t_url, t.checksum AS t_checksum, t.format AS t_format, t.is_iso AS t_iso
       FROM vm_instance v LEFT JOIN template t ON t.id = v.template_id WHERE v.uuid = ? AND v.removed IS NULL`, vmUuid);
     if (vm === undefined) throw new NotFoundError(`Unable to find virtual machine with id ${vmUuid}`);
     // Bounded: a VM has at most MAX_NICS NICs.
@@ -154,6 +158,9 @@ export class OrchestrationRepository {
     if (vm.t_uuid !== null) spec.templateid = vm.t_uuid;
     if (vm.t_url !== null && vm.t_format !== null) {
       spec.template = { url: vm.t_url, format: vm.t_format, ...(vm.t_checksum === null ? {} : { checksum: vm.t_checksum }) };
+    } else if (vm.t_uuid !== null && vm.t_format !== null && vm.t_iso === 0) {
+      // registerTemplate needs a URL, so a template without one was created from a volume or snapshot.
+      spec.template = { uuid: vm.t_uuid, format: vm.t_format };
     }
     return spec;
   }

@@ -152,10 +152,14 @@ export class TemplateAdminRepository {
     });
   }
 
-  /** The new template's image is on secondary storage: Ready. */
-  finishCreate(uuid: string): void {
+  /**
+   * The new template's image is stored: Ready. `physicalSize`: the bytes of its file, where a host wrote
+   * one (KVM); without it the template's size stands for them (the simulator keeps no bytes).
+   */
+  finishCreate(uuid: string, physicalSize?: number): void {
     this.ctx.run(`UPDATE template_zone SET status = 'Download Complete', is_ready = 1, download_state = 'DOWNLOADED',
-      physical_size = (SELECT size FROM template WHERE uuid = ?) WHERE template_id = (SELECT id FROM template WHERE uuid = ?)`, uuid, uuid);
+      physical_size = COALESCE(?, (SELECT size FROM template WHERE uuid = ?)) WHERE template_id = (SELECT id FROM template WHERE uuid = ?)`,
+    physicalSize ?? null, uuid, uuid);
   }
 
   /** A creation that failed leaves nothing. */
@@ -200,13 +204,14 @@ export class TemplateAdminRepository {
 
   private volumeSource(scope: Scope, volumeUuid: string): Source {
     const v = this.ctx.one<{ account_id: number; domain_id: number; zone_id: number; size: number; state: string; vm_state: string | null;
-      format: string | null; os: number | null; hypervisor: string | null; vtype: string }>(`SELECT v.account_id, v.domain_id, v.zone_id, v.size,
+      format: string | null; os: number | null; hypervisor: string | null; vtype: string; name: string }>(`SELECT v.account_id, v.domain_id, v.zone_id, v.size, v.name,
       v.state, vm.state AS vm_state, v.format, vm.os_type_id AS os, vm.hypervisor, v.volume_type AS vtype FROM volume v
       LEFT JOIN vm_instance vm ON vm.id = v.vm_id WHERE v.uuid = ? AND v.removed IS NULL`, volumeUuid);
     assertVisible(this.ctx, scope, 'volume', volumeUuid, v);
     if (v!.state !== 'Ready') throw new InvalidParameterError(`Volume ${volumeUuid} is ${v!.state}, not Ready: it has nothing on storage to create a template from`);
     if (v!.vm_state !== null && v!.vm_state !== 'Stopped') {
-      throw new InvalidParameterError(`VM of volume ${volumeUuid} is ${v!.vm_state}: stop it before creating a template from the volume`);
+      // CloudStack's words (TemplateManagerImpl): a template is made of a volume nothing writes to.
+      throw new InvalidParameterError(`Unable to create private template for volume: ${v!.name}; volume is attached to a non-stopped VM, please stop the VM first`);
     }
     return { account: v!.account_id, domain: v!.domain_id, zone: v!.zone_id, size: v!.size, format: v!.format ?? 'QCOW2', os: v!.os, hypervisor: v!.hypervisor };
   }
