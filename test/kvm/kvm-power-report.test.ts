@@ -33,6 +33,8 @@ describe('kvm driver: power report of domains started or destroyed out of band',
   let domains: Map<string, { xml: string; running: boolean }>;
   let verbs: string[];
   let d: KvmDriver;
+  /** When set, `virsh list` reads the domains at once but answers only when this settles. */
+  let listGate: Promise<void> | undefined;
 
   const exec: ExecFn = async (file, args) => {
     if (file !== 'virsh') return ''; // ip, dnsmasq: the bridge and DHCP are not what is checked here (but the leases file is)
@@ -42,7 +44,15 @@ describe('kvm driver: power report of domains started or destroyed out of band',
     switch (verb) {
       case 'nodeinfo': return 'CPU(s):              2\nCPU frequency:       2000 MHz\nMemory size:         4194304 KiB\n';
       case 'version': return 'Running hypervisor: QEMU 8.2.2\n';
-      case 'list': return [...domains].filter(([, x]) => x.running).map(([n]) => `${n}\n`).join('');
+      case 'list': {
+        const out = [...domains].filter(([, x]) => x.running).map(([n]) => `${n}\n`).join('');
+        if (listGate !== undefined) await listGate;
+        return out;
+      }
+      case 'reset':
+        if (dom === undefined) throw new CommandError(`virsh reset ${name} failed`, `error: failed to get domain '${name}'`);
+        dom.running = true;
+        return '';
       case 'dumpxml':
         if (dom === undefined) throw new CommandError(`virsh dumpxml ${name} failed`, `error: failed to get domain '${name}'`);
         return dom.xml;
@@ -64,6 +74,7 @@ describe('kvm driver: power report of domains started or destroyed out of band',
     dir = mkdtempSync(join(tmpdir(), 'csd-kvm-power-'));
     domains = new Map();
     verbs = [];
+    listGate = undefined;
     d = new KvmDriver({ host: { hostName: 'k1', zone: 'z', pod: 'p', cluster: 'c' }, clock: new SimulatedClock(), log: silentLogger, exec, events: false,
       config: { ...KVM_DEFAULTS, storageDir: join(dir, 'primary'), dataDir: join(dir, 'data'), underlay: 'uplink' } });
     await d.init();
@@ -122,5 +133,22 @@ describe('kvm driver: power report of domains started or destroyed out of band',
     const [a, b, c] = await Promise.all([d.queryPowerStates(), d.queryPowerStates(), d.queryPowerStates()]);
     expect([a, b, c]).to.deep.equal([{ 'vm-9': 'PowerOn' }, { 'vm-9': 'PowerOn' }, { 'vm-9': 'PowerOn' }]);
     expect(verbs.filter((v) => v === 'dumpxml i-2-9-VM')).to.have.length(1);
+  });
+
+  it('keeps a guest whose operation ended after a poll read the list (the list said nothing of it then)', async () => {
+    domains.set('i-2-5-VM', { xml: xmlOf(spec(5)), running: true });
+    expect(await d.queryPowerStates()).to.deep.equal({ 'vm-5': 'PowerOn' });
+    // A poll reads the list while the guest is between states, and answers late.
+    domains.get('i-2-5-VM')!.running = false;
+    let release: () => void = () => undefined;
+    listGate = new Promise<void>((r) => { release = r; });
+    const report = d.queryPowerStates();
+    await new Promise((r) => setImmediate(r));
+    listGate = undefined;
+    await d.reboot('vm-5', op); // ends (running again) after that read
+    release();
+    expect(await report).to.deep.equal({ 'vm-5': 'PowerOn' });
+    expect(verbs, 'not undefined as powered off').to.not.include('undefine i-2-5-VM');
+    expect(await d.queryPowerStates()).to.deep.equal({ 'vm-5': 'PowerOn' });
   });
 });

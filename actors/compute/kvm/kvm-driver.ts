@@ -48,6 +48,8 @@ interface Guest {
   fp: string;
   phase: Phase;
   op: { kind: 'start' | 'stop' | 'reboot'; token: OpToken; promise: Promise<unknown> } | undefined;
+  /** `opsEnded` when its last operation ended: a `virsh list` read before then says nothing of it. */
+  settled?: number;
 }
 
 function fingerprint(vm: VmSpec): string {
@@ -84,6 +86,8 @@ export class KvmDriver implements HypervisorDriver {
   private readonly foreign = new Set<string>();
   private pollChain: Promise<void> = Promise.resolve();
   private pollQueued: Promise<void> | undefined;
+  /** Operations ended so far (see Guest.settled). */
+  private opsEnded = 0;
   private fenced = false;
   private closed = false;
 
@@ -185,6 +189,7 @@ export class KvmDriver implements HypervisorDriver {
 
   private async pollOnce(): Promise<void> {
     if (this.closed) return;
+    const readAt = this.opsEnded;
     let running: Set<string>;
     try {
       running = new Set((await this.virsh(['list', '--name'])).split('\n').map((s) => s.trim()).filter((s) => s !== ''));
@@ -194,7 +199,8 @@ export class KvmDriver implements HypervisorDriver {
       return;
     }
     for (const [id, g] of this.guests) {
-      if (g.phase !== 'running' || g.op !== undefined || running.has(g.spec.name)) continue;
+      // A guest whose start (or reboot) ended after the list was read may be missing from it yet running.
+      if (g.phase !== 'running' || g.op !== undefined || (g.settled ?? 0) > readAt || running.has(g.spec.name)) continue;
       this.log.info('guest is no longer running (powered off or crashed)', { vm: id, domain: g.spec.name });
       this.forget(id, g);
       await this.virsh(['undefine', g.spec.name]).catch(() => undefined);
@@ -613,7 +619,7 @@ export class KvmDriver implements HypervisorDriver {
         if (g.op === op && this.guests.get(vmUuid) === g) undo();
         throw err;
       } finally {
-        if (g.op === op) g.op = undefined;
+        if (g.op === op) { g.op = undefined; g.settled = ++this.opsEnded; }
       }
     };
     g.op = op;
