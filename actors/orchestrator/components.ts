@@ -3,6 +3,7 @@ import type { ServiceLocator } from '../../src/locator.js';
 import type { Logger } from '../../src/logger.js';
 import type { AskKeys, ReplyOf, RequestOf } from '../../src/protocol.js';
 import type { Random } from '../../src/random.js';
+import { withServiceWait } from '../../src/service-wait.js';
 import { ComputeProtocol, type ComputeProtocolType } from '../compute/protocol.js';
 import { PeerDownError, TimeoutError } from '../../src/errors.js';
 import type { Fence } from '../../src/lease.js';
@@ -75,7 +76,9 @@ export function createComponents(o: ComponentsOptions): Components {
     clock: o.clock, random: o.random, log: o.log, config,
     network: async (type, body) => locator.ref(NetworkProtocol).ask(type, withFence(body, fence), durable((body as { key: string }).key)),
     storage: async (type, body) => locator.ref(StorageProtocol).ask(type, withFence(body, fence), durable((body as { key: string }).key)),
-    compute: async (hostName, type, body, key) => locator.ref(ComputeProtocol, hostName).ask(type, withEpoch(type, body, fence), durable(key)),
+    // Only a command that was never sent (no route yet) is tried again: never one whose outcome is unknown.
+    compute: async (hostName, type, body, key) => withServiceWait(() => locator.ref(ComputeProtocol, hostName).ask(type, withEpoch(type, body, fence), durable(key)),
+      false, { clock: o.clock, waitMs: config.computeRouteWaitMs }),
     computeHosts: () => locator.instances(ComputeProtocol.name),
     fenced: (f) => build(f),
   });

@@ -26,6 +26,13 @@ export interface OrchestratorConfig {
    * 20: enough to spread concurrent deploys, small enough that the query stays cheap on 25,000 hosts.
    */
   hostCandidates: number;
+  /**
+   * How long a command to a host's compute agent waits for a route to it when the registry has none at
+   * the moment (nothing was sent), ms, before the host counts as failed for this attempt. A route can
+   * be missing for a moment while gossip settles (a stalled member coming back, a node's keys being
+   * read again); 2 s rides that out, and a host really gone costs an attempt only that much more.
+   */
+  computeRouteWaitMs: number;
   /** Jobs running at once; more wait in order (a VM's jobs also wait for each other). */
   maxConcurrentJobs: number;
   /** Jobs waiting for a slot; one more is refused with ResourceUnavailableError (534) until some finish. */
@@ -75,6 +82,7 @@ export const ORCHESTRATOR_DEFAULTS: Readonly<OrchestratorConfig> = Object.freeze
   compensationAttempts: 5,
   compensationBackoffMs: 200,
   hostCandidates: 20,
+  computeRouteWaitMs: 2_000,
   maxConcurrentJobs: 1_000,
   maxQueuedJobs: 100_000,
   resumeOnRestart: true,
@@ -90,7 +98,7 @@ export const ORCHESTRATOR_DEFAULTS: Readonly<OrchestratorConfig> = Object.freeze
 /** Short deadlines for tests: a step that hangs fails within about a second. */
 export function orchestratorTestConfig(): OrchestratorConfig {
   return { ...ORCHESTRATOR_DEFAULTS, stepTimeoutMs: 1_500, dataTimeoutMs: 5_000, resendIntervalMs: 500,
-    compensationBackoffMs: 20, configRefreshMs: 0, jobLease: LEASE_TEST_TIMINGS, takeoverScanMs: 250, turnPollMs: 20 };
+    compensationBackoffMs: 20, computeRouteWaitMs: 1_000, configRefreshMs: 0, jobLease: LEASE_TEST_TIMINGS, takeoverScanMs: 250, turnPollMs: 20 };
 }
 
 /** Merges options over the defaults and refuses nonsense with a message naming the option. */
@@ -102,8 +110,8 @@ export function resolveConfig(options: Partial<OrchestratorConfig> = {}): Orches
     const v = c[k];
     if (typeof v !== 'number' || !(v > 0)) throw new ConfigError(`orchestrator option ${k} must be a positive number (got ${String(v)})`);
   }
-  if (!(c.compensationBackoffMs >= 0) || !(c.configRefreshMs >= 0)) {
-    throw new ConfigError('orchestrator options compensationBackoffMs and configRefreshMs must be >= 0');
+  if (!(c.compensationBackoffMs >= 0) || !(c.configRefreshMs >= 0) || !(c.computeRouteWaitMs >= 0)) {
+    throw new ConfigError('orchestrator options compensationBackoffMs, configRefreshMs and computeRouteWaitMs must be >= 0');
   }
   if (c.resendIntervalMs >= c.stepTimeoutMs) {
     throw new ConfigError(`orchestrator option resendIntervalMs (${c.resendIntervalMs}) must be shorter than stepTimeoutMs (${c.stepTimeoutMs})`);

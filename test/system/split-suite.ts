@@ -151,6 +151,7 @@ export function describeSplit(o: TransportSuiteOptions): void {
       await c.signal('orch2', 'SIGCONT');
       await unmock(slow);
       const done = await Promise.all(jobs.map((j) => api('api2').waitJob(j)));
+      if (done.some((r) => r.jobstatus !== 1)) for (const n of ['orch1', 'orch2', 'd1']) console.log(`--- ${n}\n${c.procs.get(n)!.tail()}`);
       expect(done.map((r) => r.jobstatus), failures(done)).to.deep.equal(jobs.map(() => 1));
       await sleep(1_500);
       const refusedWrites = (c.procs.get('d1')!.tail().match(/refused a write from a stale lease holder/g) ?? []).length;
